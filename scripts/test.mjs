@@ -1,0 +1,20 @@
+// Runs every compiled test file with node's built-in runner. Node 20's `--test` does not expand
+// globs, so the files are listed here. Build first (`npm run build`); `npm test` does both.
+import {spawnSync} from 'node:child_process'
+import {existsSync, readdirSync} from 'node:fs'
+import {join} from 'node:path'
+
+const root = new URL('..', import.meta.url).pathname
+const testDir = join(root, 'dist', 'test')
+if (!existsSync(join(root, 'dist', 'src', 'index.js'))) {
+  const build = spawnSync('npm', ['run', 'build'], {cwd: root, stdio: 'inherit'})
+  if (build.status !== 0) process.exit(build.status ?? 1)
+}
+const filter = process.argv.slice(2)
+const files = readdirSync(testDir, {recursive: true, encoding: 'utf8'})
+  .filter((f) => f.endsWith('.test.js'))
+  .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)))
+  .map((f) => join(testDir, f))
+  .sort()
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], {cwd: root, stdio: 'inherit'})
+process.exit(r.status ?? 1)

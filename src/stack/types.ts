@@ -1,0 +1,92 @@
+// Shared shapes of the embedded stack. The stack never imports the CLI's client code (src/admin,
+// src/authplane, src/mcp): the two sides are written independently so that each checks the other.
+
+export interface AuthServerOptions {
+  /** Interface to bind both ports on. Default 127.0.0.1. */
+  host?: string
+  /** Public (issuer) port. 0 picks a free port. Default 9000. */
+  port?: number
+  /** Admin API port. 0 picks a free port. Default 9001. */
+  adminPort?: number
+  /**
+   * The issuer string announced in metadata and copied into every `iss`, byte for byte.
+   * Default `http://<host>:<bound public port>` (with `localhost` for a wildcard bind).
+   */
+  issuer?: string
+  /** Bearer key for the admin API. */
+  adminKey: string
+  /** Directory for the SQLite database and key files. Undefined = everything in memory. */
+  dataDir?: string
+  /** Access-token lifetime in seconds. Default 3600. */
+  tokenTtlSeconds?: number
+}
+
+export interface AuthServerHandle {
+  issuer: string
+  /** Base URL the public port is actually reachable at (may differ from issuer). */
+  publicUrl: string
+  /** Base URL of the admin API, e.g. http://127.0.0.1:9001 (routes live under /admin). */
+  adminUrl: string
+  /** Counters for tests and benchmarks. */
+  stats(): {tokenRequests: number; tokensIssued: number}
+  stop(): Promise<void>
+}
+
+export interface McpServerOptions {
+  /** Interface to bind. Default 127.0.0.1. */
+  host?: string
+  /** Port. 0 picks a free port. Default 8080. */
+  port?: number
+  /** Issuer the tokens must carry (exact); metadata and JWKS are discovered from it. */
+  issuer: string
+  /**
+   * Base URL used to fetch the issuer's metadata when it differs from the issuer string
+   * (Docker-style topologies). Default: the issuer.
+   */
+  issuerFetchUrl?: string
+  /** The audience tokens must contain (exact). Default `http://<host>:<bound port>/mcp`. */
+  resource?: string
+  /** Scope the echo tool needs. Default `mcp:echo`. */
+  requiredScope?: string
+  /** Idle sessions are closed after this many ms. Default 10 minutes. */
+  sessionIdleMs?: number
+  /** At most this many live sessions; the least recently used is closed to admit a new one. Default 1000. */
+  maxSessions?: number
+}
+
+export interface McpServerHandle {
+  /** URL the MCP endpoint is reachable at, e.g. http://127.0.0.1:8080/mcp. */
+  url: string
+  /** The expected audience. */
+  resource: string
+  /** RFC 9728 metadata URL announced in WWW-Authenticate. */
+  resourceMetadataUrl: string
+  sessionCount(): number
+  stop(): Promise<void>
+}
+
+export interface StackOptions {
+  host?: string
+  port?: number
+  adminPort?: number
+  mcpPort?: number
+  issuer?: string
+  resource?: string
+  adminKey?: string
+  dataDir?: string
+  tokenTtlSeconds?: number
+  sessionIdleMs?: number
+  maxSessions?: number
+}
+
+export interface StackHandle {
+  issuer: string
+  publicUrl: string
+  adminUrl: string
+  mcpUrl: string
+  resource: string
+  adminKey: string
+  authServer: AuthServerHandle
+  mcpServer: McpServerHandle
+  stop(): Promise<void>
+}
