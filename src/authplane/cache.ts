@@ -1,0 +1,70 @@
+import type {TokenResult} from './types.js'
+
+/** A cached token response; `expiresAt` (epoch ms) already has the 30 s safety margin subtracted. */
+export interface CachedToken {
+  result: Omit<TokenResult, 'fromCache'>
+  expiresAt: number
+}
+
+/** Storage for client_credentials tokens. May be synchronous or asynchronous (e.g. backed by the CLI's store). */
+export interface TokenCache {
+  get(key: string): Promise<CachedToken | undefined> | CachedToken | undefined
+  set(key: string, entry: CachedToken): Promise<void> | void
+  delete(key: string): Promise<void> | void
+}
+
+/** Seconds subtracted from `expires_in` before caching (contract §4: lifetime `expires_in - 30 s`). */
+export const CACHE_EXPIRY_MARGIN_SECONDS = 30
+
+/**
+ * Cache key (contract §4): issuer + client + scopes + resources. Scopes are sorted because their order
+ * carries no meaning (RFC 6749 §3.3); resources keep their order because only the first one is used
+ * by Authplane. JSON encoding of an array keeps the parts unambiguous whatever characters they hold.
+ * Blank values are dropped exactly as the token request drops them.
+ */
+export function tokenCacheKey(issuer: string, clientId: string, scopes: string[], resources: string[]): string {
+  const s = normaliseScopes(scopes).slice().sort()
+  const r = normaliseResources(resources)
+  return `authplane-cc:v1:${JSON.stringify([issuer, clientId, s, r])}`
+}
+
+/** Drops blank scope values (a blank value would add a stray separator to the `scope` parameter). */
+export function normaliseScopes(scopes: readonly string[]): string[] {
+  return scopes.filter((s) => s.trim() !== '')
+}
+
+/** Drops blank resource values (contract §4: one `resource` parameter per non-blank resource). */
+export function normaliseResources(resources: readonly string[]): string[] {
+  return resources.filter((r) => r.trim() !== '')
+}
+
+/** In-process TokenCache; expired entries are dropped on read when a clock is supplied. */
+export class MemoryTokenCache implements TokenCache {
+  private readonly entries = new Map<string, CachedToken>()
+  private readonly now: () => number
+
+  constructor(options: {now?: () => number} = {}) {
+    this.now = options.now ?? Date.now
+  }
+
+  get(key: string): CachedToken | undefined {
+    const entry = this.entries.get(key)
+    if (entry && entry.expiresAt <= this.now()) {
+      this.entries.delete(key)
+      return undefined
+    }
+    return entry
+  }
+
+  set(key: string, entry: CachedToken): void {
+    this.entries.set(key, entry)
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key)
+  }
+
+  get size(): number {
+    return this.entries.size
+  }
+}

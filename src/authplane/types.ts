@@ -1,0 +1,54 @@
+import type {CircuitBreaker} from './breaker.js'
+import type {TokenCache} from './cache.js'
+
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post'
+
+/** What the `onRequest` observer sees. It carries real secrets: whoever prints it must mask them. */
+export interface ObservedRequest {
+  method: string
+  url: string
+  headers: Record<string, string>
+  body?: string
+}
+
+export interface AuthplaneClientOptions {
+  /** The issuer identifier, used byte for byte (contract §3 "Metadata", §7.1). */
+  issuer: string
+  auth: {clientId: string; clientSecret: string; method?: ClientAuthMethod}
+  /**
+   * Development mode: allow http:// issuers and endpoints. Defaults to true only when the issuer host
+   * is a loopback name (localhost, 127.0.0.1, ::1).
+   */
+  allowInsecureHttp?: boolean
+  /** Per-request timeout in ms (contract §4: 10 s). */
+  timeoutMs?: number
+  cache?: TokenCache
+  breaker?: CircuitBreaker
+  /** Observer called before each HTTP request (for --print-curl and request counting). */
+  onRequest?: (req: ObservedRequest) => void
+  /** ms clock, for tests. */
+  now?: () => number
+}
+
+/** RFC 8414 §2 metadata; only the fields this client relies on are typed precisely. */
+export interface AuthorizationServerMetadata {
+  issuer: string
+  token_endpoint: string
+  jwks_uri: string
+  [key: string]: unknown
+}
+
+export interface TokenResult {
+  accessToken: string
+  tokenType: 'Bearer' | 'DPoP'
+  expiresIn?: number
+  scope?: string
+  /** The token response JSON exactly as received. */
+  raw: Record<string, unknown>
+  fromCache: boolean
+}
+
+export interface ClientCredentialsOptions {
+  /** Skip reading and writing the token cache. */
+  noCache?: boolean
+}

@@ -1,0 +1,68 @@
+import {Flags} from '@oclif/core'
+import chalk from 'chalk'
+
+import {BaseCommand} from '../../base-command.js'
+import {ApDemoError, ExitCode, listenError} from '../../errors.js'
+import {announcedOrigin} from '../../stack/announce.js'
+import {waitForShutdownSignal} from '../../stack/signals.js'
+
+export default class StackMcp extends BaseCommand {
+  static override summary = 'Run only the tier-01 MCP echo server, against any Authplane issuer.'
+
+  static override description = `Starts the tier-01 MCP server (streamable HTTP at /mcp, tool "echo") protected by tokens from the given issuer, for example a real authplane/authserver container. It discovers the issuer's metadata and JWKS lazily, so it may start before the issuer is up (requests get 503 until then).
+
+Tokens must carry exactly --issuer as iss, contain --resource in aud, and grant the scope mcp:echo.`
+
+  static override examples = [
+    {description: 'Protect the echo server with a real Authplane on localhost:9000:', command: '<%= config.bin %> <%= command.id %> --issuer http://localhost:9000 --resource http://localhost:8080/mcp'},
+    {description: 'Issuer announced as http://authserver:9000 but reachable at localhost:9000:', command: '<%= config.bin %> <%= command.id %> --issuer http://authserver:9000 --issuer-fetch-url http://localhost:9000'},
+  ]
+
+  static override flags = {
+    issuer: Flags.string({summary: 'Issuer the tokens must carry (exact string).', env: 'AUTHPLANE_ISSUER', default: 'http://localhost:9000'}),
+    'issuer-fetch-url': Flags.string({summary: 'Where to fetch the issuer metadata when the issuer host is not reachable from here.', description: 'Default: the issuer itself.'}),
+    resource: Flags.string({summary: 'Audience the server expects.', description: 'Default http://localhost:<port>/mcp.', env: 'AUTHPLANE_RESOURCE'}),
+    scope: Flags.string({summary: 'Scope the echo tool requires.', default: 'mcp:echo'}),
+    host: Flags.string({summary: 'Interface to listen on.', default: '127.0.0.1'}),
+    port: Flags.integer({summary: 'Port to listen on.', description: '0 picks a free port.', default: 8080, min: 0, max: 65535, env: 'PORT'}),
+  }
+
+  async run(): Promise<unknown> {
+    const {flags} = await this.parse(StackMcp)
+    for (const [name, value] of [['--issuer', flags.issuer], ['--resource', flags.resource], ['--issuer-fetch-url', flags['issuer-fetch-url']]] as const) {
+      if (value !== undefined && !/^https?:\/\/[^/]+/.test(value)) {
+        throw new ApDemoError('usage', `${name} must be an absolute http(s) URL, got "${value}"`, {exitCode: ExitCode.USAGE, hint: `Example: ${name} http://localhost:9000`})
+      }
+    }
+    const resource = flags.resource ?? (flags.port === 0 ? undefined : `${announcedOrigin(flags.host, flags.port)}/mcp`)
+    const {startMcpServer} = await import('../../stack/mcp-server/index.js')
+    let server
+    try {
+      server = await startMcpServer({
+        host: flags.host,
+        port: flags.port,
+        issuer: flags.issuer,
+        issuerFetchUrl: flags['issuer-fetch-url'],
+        resource,
+        requiredScope: flags.scope,
+      })
+    } catch (error) {
+      throw listenError(error, 'cannot start the MCP server')
+    }
+    const info = {mcpUrl: server.url, resource: server.resource, resourceMetadataUrl: server.resourceMetadataUrl, issuer: flags.issuer}
+    if (this.jsonEnabled()) {
+      this.logJson(this.toSuccessJson(info))
+    } else {
+      this.log(`${chalk.bold('tier-01 MCP server running')}
+  MCP endpoint       ${server.url}
+  audience           ${server.resource}
+  resource metadata  ${server.resourceMetadataUrl}
+  trusted issuer     ${flags.issuer}`)
+      this.note(chalk.dim('Press Ctrl-C to stop.'))
+    }
+    const signal = await waitForShutdownSignal()
+    this.note(chalk.dim(`${signal}: stopping...`))
+    await server.stop()
+    return undefined
+  }
+}

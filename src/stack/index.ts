@@ -1,0 +1,93 @@
+import {randomBytes} from 'node:crypto'
+import {chmodSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {startAuthServer} from './authserver/index.js'
+import {startMcpServer} from './mcp-server/index.js'
+import type {StackHandle, StackOptions} from './types.js'
+
+export type {AuthServerHandle, AuthServerOptions, McpServerHandle, McpServerOptions, StackHandle, StackOptions} from './types.js'
+export {startAuthServer} from './authserver/index.js'
+export {startMcpServer} from './mcp-server/index.js'
+
+export const ADMIN_KEY_FILE = 'admin-key'
+
+/**
+ * The admin key when none is given: read from `<dataDir>/admin-key`, or generated once (32 random
+ * bytes, base64url: comfortably above the real server's 16-character minimum) and kept there with
+ * mode 0600, so that `ap-demo stack up` keeps the same key across restarts.
+ */
+export function loadOrCreateAdminKey(dataDir: string): string {
+  mkdirSync(dataDir, {recursive: true, mode: 0o700})
+  const file = join(dataDir, ADMIN_KEY_FILE)
+  try {
+    const key = readFileSync(file, 'utf8').trim()
+    if (key) return key
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
+  const key = randomBytes(32).toString('base64url')
+  // 'wx' fails if another process created the file in the meantime; then its key wins.
+  try {
+    writeFileSync(file, `${key}\n`, {mode: 0o600, flag: 'wx'})
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim()
+    throw error
+  }
+  chmodSync(file, 0o600)
+  return key
+}
+
+/**
+ * Starts the embedded Authplane-compatible authorization server and the tier-01 MCP server in this
+ * process. Port 0 picks free ports; the handle reports the actual URLs.
+ */
+export async function startStack(options: StackOptions = {}): Promise<StackHandle> {
+  const host = options.host ?? '127.0.0.1'
+  const adminKey =
+    options.adminKey ?? (options.dataDir ? loadOrCreateAdminKey(options.dataDir) : randomBytes(32).toString('base64url'))
+  const authServer = await startAuthServer({
+    host,
+    port: options.port ?? 9000,
+    adminPort: options.adminPort ?? 9001,
+    issuer: options.issuer,
+    adminKey,
+    dataDir: options.dataDir,
+    tokenTtlSeconds: options.tokenTtlSeconds,
+  })
+  let mcpServer
+  try {
+    mcpServer = await startMcpServer({
+      host,
+      port: options.mcpPort ?? 8080,
+      issuer: authServer.issuer,
+      // The announced issuer may name a host this process cannot resolve (e.g. http://authserver:9000
+      // in a Docker topology); the MCP server then fetches metadata from where the server listens.
+      issuerFetchUrl: authServer.publicUrl,
+      resource: options.resource,
+      sessionIdleMs: options.sessionIdleMs,
+      maxSessions: options.maxSessions,
+    })
+  } catch (error) {
+    await authServer.stop()
+    throw error
+  }
+  let stopping: Promise<void> | undefined
+  return {
+    issuer: authServer.issuer,
+    publicUrl: authServer.publicUrl,
+    adminUrl: authServer.adminUrl,
+    mcpUrl: mcpServer.url,
+    resource: mcpServer.resource,
+    adminKey,
+    authServer,
+    mcpServer,
+    stop() {
+      stopping ??= (async () => {
+        await mcpServer.stop()
+        await authServer.stop()
+      })()
+      return stopping
+    },
+  }
+}
