@@ -68,7 +68,7 @@ export function usageError(message: string, hint?: string): ApDemoError {
 
 /** Maps a Node listen error to a clear message; other errors pass through. */
 export function listenError(err: unknown, what: string): unknown {
-  const e = err as NodeJS.ErrnoException & {port?: number; address?: string}
+  const e = err as NodeJS.ErrnoException & {port?: number; address?: string; hostname?: string}
   if (e?.code === 'EADDRINUSE') {
     return new ApDemoError('port_in_use', `${what}: port ${e.port ?? '?'} on ${e.address ?? 'this host'} is already in use`, {
       exitCode: ExitCode.CONFLICT,

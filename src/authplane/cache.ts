@@ -38,22 +38,15 @@ export function normaliseResources(resources: readonly string[]): string[] {
   return resources.filter((r) => r.trim() !== '')
 }
 
-/** In-process TokenCache; expired entries are dropped on read when a clock is supplied. */
+/**
+ * In-process TokenCache. Pure storage: the client decides expiry with its own clock (and deletes
+ * expired entries), so a cache and a client never disagree about what time it is.
+ */
 export class MemoryTokenCache implements TokenCache {
   private readonly entries = new Map<string, CachedToken>()
-  private readonly now: () => number
-
-  constructor(options: {now?: () => number} = {}) {
-    this.now = options.now ?? Date.now
-  }
 
   get(key: string): CachedToken | undefined {
-    const entry = this.entries.get(key)
-    if (entry && entry.expiresAt <= this.now()) {
-      this.entries.delete(key)
-      return undefined
-    }
-    return entry
+    return this.entries.get(key)
   }
 
   set(key: string, entry: CachedToken): void {

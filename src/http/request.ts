@@ -1,0 +1,71 @@
+// One fetch wrapper for every client-side HTTP call ap-demo makes (admin API, probes): a timeout on
+// each request, an observer that sees each request before it is sent (for --print-curl and for
+// tests), and network failures turned into one typed error.
+
+export interface ObservedRequest {
+  method: string
+  url: string
+  headers: Record<string, string>
+  body?: string
+}
+
+export type RequestObserver = (request: ObservedRequest) => void
+
+export class HttpUnreachableError extends Error {
+  constructor(
+    readonly url: string,
+    readonly reason: 'timeout' | 'network',
+    message: string,
+    options?: {cause?: unknown},
+  ) {
+    super(message, options)
+    this.name = 'HttpUnreachableError'
+  }
+}
+
+export interface SendOptions {
+  method?: string
+  headers?: Record<string, string>
+  body?: string
+  timeoutMs?: number
+  observer?: RequestObserver
+  /** Dry run: observe the request, then stop with DryRunStop instead of sending it. */
+  dryRun?: boolean
+}
+
+export class DryRunStop extends Error {
+  constructor(readonly request: ObservedRequest) {
+    super('dry run: request not sent')
+    this.name = 'DryRunStop'
+  }
+}
+
+export async function send(url: string, options: SendOptions = {}): Promise<Response> {
+  const method = options.method ?? 'GET'
+  const headers = options.headers ?? {}
+  const observed: ObservedRequest = {method, url, headers, body: options.body}
+  options.observer?.(observed)
+  if (options.dryRun) throw new DryRunStop(observed)
+  const timeoutMs = options.timeoutMs ?? 10_000
+  try {
+    return await fetch(url, {method, headers, body: options.body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs)})
+  } catch (error) {
+    const e = error as Error & {cause?: {code?: string; message?: string}}
+    if (e.name === 'TimeoutError' || e.name === 'AbortError') {
+      throw new HttpUnreachableError(url, 'timeout', `no answer from ${new URL(url).origin} within ${timeoutMs / 1000} s`, {cause: error})
+    }
+    const code = e.cause?.code ? ` (${e.cause.code})` : ''
+    throw new HttpUnreachableError(url, 'network', `cannot reach ${new URL(url).origin}${code}`, {cause: error})
+  }
+}
+
+/** Reads a JSON body if there is one; undefined for an empty or non-JSON body. */
+export async function readJson(response: Response): Promise<unknown> {
+  const text = await response.text()
+  if (text.trim() === '') return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}

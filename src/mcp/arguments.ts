@@ -1,0 +1,115 @@
+import type {Tool} from '@modelcontextprotocol/sdk/types.js'
+
+import {McpToolArgumentError} from './client.js'
+
+interface PropertySchema {
+  type?: string | string[]
+  description?: string
+  enum?: unknown[]
+  items?: PropertySchema
+}
+
+/** One line per argument: `--text <string> (required) description`. */
+export function describeArguments(tool: Tool): string[] {
+  const properties = (tool.inputSchema.properties ?? {}) as Record<string, PropertySchema>
+  const required = new Set(tool.inputSchema.required ?? [])
+  return Object.entries(properties).map(([name, schema]) => {
+    const type = Array.isArray(schema.type) ? schema.type.join('|') : (schema.type ?? 'any')
+    return `--${name} <${type}>${required.has(name) ? ' (required)' : ''}${schema.description ? `  ${schema.description}` : ''}`
+  })
+}
+
+function schemaSummary(tool: Tool): string {
+  const lines = describeArguments(tool)
+  return lines.length > 0 ? lines.join(', ') : 'no arguments'
+}
+
+function coerce(tool: Tool, name: string, raw: string, schema: PropertySchema): unknown {
+  const types = Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : []
+  const fail = (what: string): never => {
+    throw new McpToolArgumentError(tool.name, `--${name} must be ${what}, got "${raw}" (tool "${tool.name}": ${schemaSummary(tool)})`, tool.inputSchema)
+  }
+  let value: unknown = raw
+  if (types.length === 0 || types.includes('string')) value = raw
+  else if (types.includes('integer')) {
+    if (!/^-?\d+$/.test(raw.trim())) fail('an integer')
+    value = Number(raw)
+  } else if (types.includes('number')) {
+    const n = Number(raw)
+    if (raw.trim() === '' || !Number.isFinite(n)) fail('a number')
+    value = n
+  } else if (types.includes('boolean')) {
+    if (!['true', 'false', '1', '0', 'yes', 'no'].includes(raw.toLowerCase())) fail('true or false')
+    value = ['true', '1', 'yes'].includes(raw.toLowerCase())
+  } else if (types.includes('array') || types.includes('object')) {
+    try {
+      value = JSON.parse(raw)
+    } catch {
+      fail(`JSON (${types.join('|')})`)
+    }
+  }
+  if (schema.enum && !schema.enum.includes(value)) fail(`one of ${schema.enum.map((v) => JSON.stringify(v)).join(', ')}`)
+  return value
+}
+
+/**
+ * Tool arguments from `--name value` pairs (coerced by the tool's JSON Schema) and/or a JSON object
+ * (`--args`); flags win over the JSON. Unknown and missing arguments are errors naming the schema.
+ */
+export function buildToolArguments(tool: Tool, pairs: Array<[string, string]>, json?: string): Record<string, unknown> {
+  const properties = (tool.inputSchema.properties ?? {}) as Record<string, PropertySchema>
+  let args: Record<string, unknown> = {}
+  if (json !== undefined) {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(json)
+    } catch (error) {
+      throw new McpToolArgumentError(tool.name, `--args is not valid JSON: ${(error as Error).message}`, tool.inputSchema)
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new McpToolArgumentError(tool.name, '--args must be a JSON object, e.g. \'{"text":"hi"}\'', tool.inputSchema)
+    }
+    args = {...(parsed as Record<string, unknown>)}
+  }
+  for (const [name, raw] of pairs) {
+    const schema = properties[name]
+    if (!schema) {
+      throw new McpToolArgumentError(tool.name, `tool "${tool.name}" has no argument --${name} (it takes: ${schemaSummary(tool)})`, tool.inputSchema)
+    }
+    args[name] = coerce(tool, name, raw, schema)
+  }
+  for (const name of Object.keys(args)) {
+    if (!properties[name] && tool.inputSchema.additionalProperties === false) {
+      throw new McpToolArgumentError(tool.name, `tool "${tool.name}" has no argument "${name}" (it takes: ${schemaSummary(tool)})`, tool.inputSchema)
+    }
+  }
+  const missing = (tool.inputSchema.required ?? []).filter((name) => !(name in args))
+  if (missing.length > 0) {
+    throw new McpToolArgumentError(tool.name, `tool "${tool.name}" needs ${missing.map((m) => `--${m}`).join(', ')} (it takes: ${schemaSummary(tool)})`, tool.inputSchema)
+  }
+  return args
+}
+
+/**
+ * Splits the argv left over after the command's own flags into `--name value` / `--name=value`
+ * pairs. A bare word that is not a flag value is an error: tool arguments are always named.
+ */
+export function parseToolFlags(tool: string, argv: string[]): Array<[string, string]> {
+  const pairs: Array<[string, string]> = []
+  for (let i = 0; i < argv.length; i++) {
+    const item = argv[i]!
+    if (!item.startsWith('--') || item === '--') {
+      throw new McpToolArgumentError(tool, `unexpected argument "${item}": tool arguments are flags, e.g. --text hi`, undefined)
+    }
+    const eq = item.indexOf('=')
+    if (eq !== -1) {
+      pairs.push([item.slice(2, eq), item.slice(eq + 1)])
+    } else {
+      const value = argv[i + 1]
+      if (value === undefined) throw new McpToolArgumentError(tool, `${item} needs a value`, undefined)
+      pairs.push([item.slice(2), value])
+      i++
+    }
+  }
+  return pairs
+}

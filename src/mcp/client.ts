@@ -1,0 +1,143 @@
+import {Client} from '@modelcontextprotocol/sdk/client/index.js'
+import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import type {CallToolResult, Tool} from '@modelcontextprotocol/sdk/types.js'
+
+import type {RequestObserver} from '../http/request.js'
+
+export const CLIENT_INFO = {name: 'ap-demo', version: '0.1.0'}
+
+/** What the MCP server answered when it refused the token (401/403), kept for the diagnosis. */
+export interface McpRejection {
+  status: number
+  wwwAuthenticate: string | null
+  body: unknown
+}
+
+export class McpAuthRejectedError extends Error {
+  constructor(
+    readonly url: string,
+    readonly rejection: McpRejection,
+  ) {
+    const desc = (rejection.body as {error_description?: string} | undefined)?.error_description
+    super(`the MCP server refused the token (HTTP ${rejection.status}${desc ? `: ${desc}` : ''})`)
+    this.name = 'McpAuthRejectedError'
+  }
+}
+
+export class McpUnreachableError extends Error {
+  constructor(readonly url: string, message: string, options?: {cause?: unknown}) {
+    super(message, options)
+    this.name = 'McpUnreachableError'
+  }
+}
+
+export class McpProtocolError extends Error {
+  constructor(readonly url: string, readonly status: number | undefined, message: string, options?: {cause?: unknown}) {
+    super(message, options)
+    this.name = 'McpProtocolError'
+  }
+}
+
+export interface McpSessionOptions {
+  url: string
+  accessToken?: string
+  timeoutMs?: number
+  observer?: RequestObserver
+}
+
+export interface McpSession {
+  client: Client
+  sessionId: string | undefined
+  serverInfo: {name: string; version: string} | undefined
+  protocolVersion: string | undefined
+}
+
+/**
+ * Runs `fn` inside one MCP session over streamable HTTP with the SDK's own client: initialize,
+ * the `notifications/initialized` notification and the `mcp-session-id` header are handled by the
+ * SDK (the original tier-02 agent skipped the last two). The session is closed afterwards.
+ */
+export async function withMcpSession<T>(options: McpSessionOptions, fn: (session: McpSession) => Promise<T>): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 10_000
+  let rejection: McpRejection | undefined
+  const recordingFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    if (options.observer) {
+      const headers: Record<string, string> = {}
+      new Headers(init?.headers).forEach((value, key) => {
+        headers[key] = value
+      })
+      options.observer({method: init?.method ?? 'GET', url: String(input), headers, body: typeof init?.body === 'string' ? init.body : undefined})
+    }
+    const response = await fetch(input, {...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs)})
+    if (response.status === 401 || response.status === 403) {
+      const text = await response.clone().text()
+      let body: unknown = text
+      try {
+        body = JSON.parse(text)
+      } catch {}
+      rejection = {status: response.status, wwwAuthenticate: response.headers.get('www-authenticate'), body}
+    }
+    return response
+  }
+  const transport = new StreamableHTTPClientTransport(new URL(options.url), {
+    requestInit: options.accessToken ? {headers: {Authorization: `Bearer ${options.accessToken}`}} : undefined,
+    fetch: recordingFetch,
+    // A CLI call is one request/response exchange; reconnecting a dropped SSE stream is not wanted.
+    reconnectionOptions: {maxReconnectionDelay: 1000, initialReconnectionDelay: 100, reconnectionDelayGrowFactor: 1, maxRetries: 0},
+  })
+  const client = new Client(CLIENT_INFO, {capabilities: {}})
+  const translate = (error: unknown): Error => {
+    if (rejection) return new McpAuthRejectedError(options.url, rejection)
+    const e = error as Error & {code?: number; cause?: {code?: string}}
+    if (e?.name === 'TypeError' || e?.name === 'TimeoutError' || e?.name === 'AbortError' || e?.cause?.code) {
+      const why = e.name === 'TimeoutError' || e.name === 'AbortError' ? `no answer within ${timeoutMs / 1000} s` : `cannot connect${e.cause?.code ? ` (${e.cause.code})` : ''}`
+      return new McpUnreachableError(options.url, `MCP server ${new URL(options.url).origin}: ${why}`, {cause: error})
+    }
+    const status = typeof e?.code === 'number' && e.code >= 100 ? e.code : undefined
+    return new McpProtocolError(options.url, status, e?.message ?? String(error), {cause: error})
+  }
+  try {
+    await client.connect(transport, {timeout: timeoutMs})
+  } catch (error) {
+    await transport.close().catch(() => {})
+    throw translate(error)
+  }
+  try {
+    return await fn({
+      client,
+      sessionId: transport.sessionId,
+      serverInfo: client.getServerVersion(),
+      protocolVersion: transport.protocolVersion,
+    })
+  } catch (error) {
+    throw error instanceof McpToolArgumentError ? error : translate(error)
+  } finally {
+    // DELETE ends the session on the server (streamable HTTP §session management).
+    await transport.terminateSession().catch(() => {})
+    await client.close().catch(() => {})
+  }
+}
+
+export class McpToolArgumentError extends Error {
+  constructor(readonly tool: string, message: string, readonly schema: unknown) {
+    super(message)
+    this.name = 'McpToolArgumentError'
+  }
+}
+
+export async function listTools(session: McpSession, timeoutMs = 10_000): Promise<Tool[]> {
+  const result = await session.client.listTools(undefined, {timeout: timeoutMs})
+  return result.tools
+}
+
+export async function callTool(session: McpSession, name: string, args: Record<string, unknown>, timeoutMs = 10_000): Promise<CallToolResult> {
+  return (await session.client.callTool({name, arguments: args}, undefined, {timeout: timeoutMs})) as CallToolResult
+}
+
+/** The text parts of a tool result, joined by newlines. */
+export function resultText(result: CallToolResult): string {
+  return result.content
+    .filter((part): part is {type: 'text'; text: string} => part.type === 'text')
+    .map((part) => part.text)
+    .join('\n')
+}

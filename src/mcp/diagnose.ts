@@ -1,0 +1,122 @@
+import {decodeJwt} from 'jose'
+
+import {readJson, send} from '../http/request.js'
+import type {McpRejection} from './client.js'
+
+/** RFC 6750 §3 / RFC 9110 §11.6.1: `Bearer k="v", k2="v2"`; quoted values may hold escaped quotes. */
+export function parseWwwAuthenticate(header: string | null): {scheme: string; params: Record<string, string>} | undefined {
+  if (!header) return undefined
+  const match = /^\s*([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*(.*)$/s.exec(header)
+  if (!match) return undefined
+  const params: Record<string, string> = {}
+  const re = /([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/g
+  for (const m of (match[2] ?? '').matchAll(re)) {
+    params[m[1]!.toLowerCase()] = m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : (m[3] ?? '')
+  }
+  return {scheme: match[1]!, params}
+}
+
+export type RejectionCause = 'issuer' | 'audience' | 'scope' | 'expired' | 'signature' | 'missing_token' | 'other'
+
+export interface Diagnosis {
+  cause: RejectionCause
+  message: string
+  hint: string
+  status: number
+  oauthError?: string
+  oauthErrorDescription?: string
+  resourceMetadataUrl?: string
+  expected?: {issuer?: string[]; resource?: string; scope?: string}
+  token?: {iss?: unknown; aud?: unknown; scope?: unknown; exp?: unknown}
+}
+
+interface ResourceMetadata {
+  resource?: string
+  authorization_servers?: string[]
+  scopes_supported?: string[]
+}
+
+/**
+ * Says which of issuer, audience, scope or expiry made the MCP server refuse a token: reads the
+ * WWW-Authenticate challenge, fetches the RFC 9728 protected resource metadata it names, decodes
+ * the token (without trusting it) and compares. Contract §7 pitfalls 1-3 each get their own hint.
+ */
+export async function diagnoseRejection(rejection: McpRejection, accessToken: string | undefined, options: {timeoutMs?: number} = {}): Promise<Diagnosis> {
+  const challenge = parseWwwAuthenticate(rejection.wwwAuthenticate)
+  const params = challenge?.params ?? {}
+  const body = (rejection.body ?? {}) as {error?: string; error_description?: string}
+  const oauthError = params.error ?? body.error
+  const oauthErrorDescription = params.error_description ?? body.error_description
+  const base = {status: rejection.status, oauthError, oauthErrorDescription, resourceMetadataUrl: params.resource_metadata}
+  const said = oauthErrorDescription ? ` (server said: ${oauthErrorDescription})` : ''
+
+  let metadata: ResourceMetadata | undefined
+  if (params.resource_metadata) {
+    try {
+      const response = await send(params.resource_metadata, {timeoutMs: options.timeoutMs ?? 5000})
+      if (response.ok) metadata = (await readJson(response)) as ResourceMetadata
+    } catch {
+      // The diagnosis still works from the token and the challenge alone.
+    }
+  }
+  const expected = {issuer: metadata?.authorization_servers, resource: metadata?.resource, scope: params.scope}
+
+  if (!accessToken) {
+    return {...base, cause: 'missing_token', message: `the MCP server needs a bearer token${said}`, hint: 'Mint one first: ap-demo token mint (or let ap-demo mcp call do it).', expected}
+  }
+  let claims: Record<string, unknown> = {}
+  try {
+    claims = decodeJwt(accessToken) as Record<string, unknown>
+  } catch {
+    return {...base, cause: 'other', message: `the token is not a JWT the MCP server can read${said}`, hint: 'Mint a fresh token with: ap-demo token mint --no-cache', expected}
+  }
+  const token = {iss: claims.iss, aud: claims.aud, scope: claims.scope, exp: claims.exp}
+  const audiences = Array.isArray(claims.aud) ? claims.aud.map(String) : typeof claims.aud === 'string' ? [claims.aud] : []
+  const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : []
+  const now = Math.floor(Date.now() / 1000)
+  const withToken = {...base, expected, token}
+
+  if (expected.issuer && expected.issuer.length > 0 && typeof claims.iss === 'string' && !expected.issuer.includes(claims.iss)) {
+    return {
+      ...withToken,
+      cause: 'issuer',
+      message: `issuer mismatch: the token's iss is "${claims.iss}" but the MCP server trusts ${expected.issuer.map((i) => `"${i}"`).join(', ')}${said}`,
+      hint: `Both sides must use the same issuer string byte for byte (localhost vs 127.0.0.1 or a Docker host name, trailing slash). Use --issuer ${expected.issuer[0]} or restart the MCP server with that issuer.`,
+    }
+  }
+  if (expected.resource && !audiences.includes(expected.resource)) {
+    const minted = audiences.length > 0 ? audiences.map((a) => `"${a}"`).join(', ') : 'nothing'
+    const noResource = typeof claims.iss === 'string' && audiences.length === 1 && audiences[0] === claims.iss
+    return {
+      ...withToken,
+      cause: 'audience',
+      message: `audience mismatch: the token is for ${minted} but the MCP server is "${expected.resource}"${said}`,
+      hint: noResource
+        ? `The token was minted without a resource (aud = the issuer). Mint it with --resource ${expected.resource}.`
+        : `Mint with --resource ${expected.resource}, and make sure the registered resource uri is exactly that string (ap-demo setup resource --uri ${expected.resource}).`,
+    }
+  }
+  if (typeof claims.exp === 'number' && claims.exp + 30 < now) {
+    return {...withToken, cause: 'expired', message: `the token expired ${now - claims.exp} s ago${said}`, hint: 'Mint a fresh one: ap-demo token mint --no-cache'}
+  }
+  const required = (params.scope ?? '').split(' ').filter(Boolean)
+  const missing = required.filter((s) => !scopes.includes(s))
+  if (rejection.status === 403 || oauthError === 'insufficient_scope' || missing.length > 0) {
+    const need = missing.length > 0 ? missing : required
+    return {
+      ...withToken,
+      cause: 'scope',
+      message: `missing scope: the server requires ${need.map((s) => `"${s}"`).join(' ') || 'another scope'} but the token has ${scopes.length ? scopes.map((s) => `"${s}"`).join(' ') : 'no scope'}${said}`,
+      hint: `The scope name must match everywhere: the resource's scopes, the client's scope ceiling and the token request. Try: ap-demo token mint --scope ${need[0] ?? 'mcp:echo'}; if that is refused, add it to the client (ap-demo setup client --new --scope ${need[0] ?? 'mcp:echo'}).`,
+    }
+  }
+  if (oauthErrorDescription && /signature/i.test(oauthErrorDescription)) {
+    return {...withToken, cause: 'signature', message: `the token's signature does not verify${said}`, hint: 'The token was altered or signed by another server; mint a fresh one from the issuer the MCP server trusts.'}
+  }
+  return {
+    ...withToken,
+    cause: 'other',
+    message: `the MCP server refused the token with HTTP ${rejection.status}${said}`,
+    hint: 'Decode it with ap-demo token mint --decode and compare iss, aud, scope and exp with the server\'s resource metadata.',
+  }
+}

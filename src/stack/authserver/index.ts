@@ -1,0 +1,117 @@
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import type {AuthServerHandle, AuthServerOptions} from '../types.js'
+import {adminHandler} from './admin.js'
+import type {ServerContext} from './context.js'
+import {openDatabase} from './db.js'
+import {ensurePrivateDir} from './files.js'
+import {urlHost} from './http.js'
+import {JwtSigner, loadOrCreateSigningKey} from './keys.js'
+import {publicHandler} from './oauth.js'
+import {loadOrCreatePepper, SecretHasher} from './secrets.js'
+import {Store} from './store.js'
+import {AccessTokenMinter} from './tokens.js'
+
+export {signBenchmarkToken} from './tokens.js'
+
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]', ''])
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => {
+      server.off('listening', onListening)
+      reject(err)
+    }
+    const onListening = (): void => {
+      server.off('error', onError)
+      resolve((server.address() as AddressInfo).port)
+    }
+    server.once('error', onError)
+    server.once('listening', onListening)
+    server.listen(port, host)
+  })
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve()
+    server.close(() => resolve())
+    // Keep-alive sockets would otherwise hold close() open until their idle timeout.
+    server.closeAllConnections()
+  })
+}
+
+/** Base URL to reach a bound port: a wildcard bind is reached through loopback. */
+function reachableUrl(host: string, port: number): string {
+  if (WILDCARD_HOSTS.has(host)) return `http://${host.includes(':') ? '[::1]' : '127.0.0.1'}:${port}`
+  return `http://${urlHost(host)}:${port}`
+}
+
+function makeServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
+  const server = createServer({keepAliveTimeout: 5_000}, handler)
+  // A malformed request must never take the process down; Node answers 400 and closes the socket.
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
+    else socket.destroy()
+  })
+  return server
+}
+
+/**
+ * Starts the embedded Authplane-compatible authorization server: the public (issuer) port and
+ * the admin port. Rejects with the original listen error (it carries `.code` and `.port`).
+ */
+export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServerHandle> {
+  const host = opts.host ?? '127.0.0.1'
+  const ttl = opts.tokenTtlSeconds ?? 3600
+  if (!Number.isInteger(ttl) || ttl <= 0) throw new RangeError(`tokenTtlSeconds must be a positive integer (got ${ttl})`)
+  if (opts.dataDir !== undefined) ensurePrivateDir(opts.dataDir)
+
+  const db = openDatabase(opts.dataDir)
+  const store = new Store(db)
+  let pub: Server | undefined
+  let admin: Server | undefined
+  try {
+    const signer = new JwtSigner(loadOrCreateSigningKey(opts.dataDir))
+    // Expired token rows only matter to introspection, which treats them as inactive anyway.
+    store.purgeExpired(Math.floor(Date.now() / 1000) - 86_400)
+    const ctx: ServerContext = {
+      store,
+      hasher: new SecretHasher(loadOrCreatePepper(opts.dataDir)),
+      signer,
+      minter: undefined as unknown as AccessTokenMinter,
+      adminKey: opts.adminKey,
+      issuer: opts.issuer ?? '',
+      publicUrl: '',
+      tokenTtlSeconds: ttl,
+      stats: {tokenRequests: 0, tokensIssued: 0},
+    }
+    ctx.minter = new AccessTokenMinter(signer, () => ctx.issuer, ttl)
+
+    pub = makeServer(publicHandler(ctx))
+    const publicPort = await listen(pub, opts.port ?? 9000, host)
+    ctx.publicUrl = reachableUrl(host, publicPort)
+    if (opts.issuer === undefined) {
+      ctx.issuer = `http://${WILDCARD_HOSTS.has(host) ? 'localhost' : urlHost(host)}:${publicPort}`
+    }
+    admin = makeServer(adminHandler(ctx))
+    const adminPort = await listen(admin, opts.adminPort ?? 9001, host)
+
+    let stopping: Promise<void> | undefined
+    const servers = [pub, admin]
+    return {
+      issuer: ctx.issuer,
+      publicUrl: ctx.publicUrl,
+      adminUrl: reachableUrl(host, adminPort),
+      stats: () => ({...ctx.stats}),
+      stop: () => {
+        stopping ??= Promise.all(servers.map(close)).then(() => store.close())
+        return stopping
+      },
+    }
+  } catch (err) {
+    await Promise.all([pub, admin].filter((s): s is Server => s !== undefined).map(close))
+    store.close()
+    throw err
+  }
+}

@@ -1,0 +1,311 @@
+import type {IncomingMessage, ServerResponse} from 'node:http'
+import type {ServerContext} from './context.js'
+import {DpopError, verifyDpopProof} from './dpop.js'
+import {BodyTooLargeError, formDecode, mediaType, parseForm, pathOf, readBody, send, sendJson, sendProblem, statusText, type Headers} from './http.js'
+import type {Client} from './store.js'
+
+const TOKEN_BODY_LIMIT = 64 * 1024
+const NO_STORE: Headers = {'Cache-Control': 'no-store', Pragma: 'no-cache'}
+const METADATA_CACHE: Headers = {'Cache-Control': 'public, max-age=3600'}
+const BASE64_RE = /^[A-Za-z0-9+/]+={0,2}$/
+
+/** An RFC 6749 §5.2 error, which the real server wraps in problem+json (both member sets present). */
+export class OAuthError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    readonly description: string,
+    readonly headers: Headers = {},
+  ) {
+    super(description)
+  }
+}
+
+function sendOAuthError(res: ServerResponse, e: OAuthError): void {
+  const body = {
+    error: e.error,
+    error_description: e.description,
+    type: `https://docs.authplane.ai/errors/${e.error}`,
+    title: statusText(e.status),
+    detail: e.description,
+    status: e.status,
+  }
+  send(res, e.status, 'application/problem+json', JSON.stringify(body), {...NO_STORE, ...e.headers})
+}
+
+function invalidRequest(description: string): OAuthError {
+  return new OAuthError(400, 'invalid_request', description)
+}
+
+// RFC 6749 §5.2: a failed client authentication is 401 with a challenge naming the scheme the
+// client should use; the realm is the real server's.
+function invalidClient(description = 'client authentication failed'): OAuthError {
+  return new OAuthError(401, 'invalid_client', description, {'WWW-Authenticate': 'Basic realm="authserver"'})
+}
+
+function first(form: Map<string, string[]>, name: string): string | undefined {
+  return form.get(name)?.[0]
+}
+
+async function readForm(req: IncomingMessage): Promise<Map<string, string[]>> {
+  if (mediaType(req.headers['content-type']) !== 'application/x-www-form-urlencoded') {
+    throw invalidRequest('request body must be application/x-www-form-urlencoded')
+  }
+  let raw: Buffer
+  try {
+    raw = await readBody(req, TOKEN_BODY_LIMIT)
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) throw new OAuthError(413, 'invalid_request', 'request body exceeds 64 KiB')
+    throw err
+  }
+  const form = parseForm(raw.toString('utf8'))
+  if (form === undefined) throw invalidRequest('request body is not valid application/x-www-form-urlencoded')
+  return form
+}
+
+/**
+ * RFC 6749 §2.3.1: HTTP Basic first (id and secret each form-urlencoded before base64, so `+`
+ * means space), else `client_id`/`client_secret` in the body. Every failure is the same
+ * invalid_client, except that the description may name a public or disabled client, which helps
+ * the operator and tells an attacker nothing about secrets.
+ */
+function authenticateClient(ctx: ServerContext, req: IncomingMessage, form: Map<string, string[]>): Client {
+  let id: string | undefined
+  let secret: string | undefined
+  const auth = req.headers.authorization
+  if (auth !== undefined && auth.length > 6 && auth.slice(0, 6).toLowerCase() === 'basic ') {
+    const b64 = auth.slice(6).trim()
+    if (!BASE64_RE.test(b64)) throw invalidClient('malformed Basic credentials')
+    const decoded = Buffer.from(b64, 'base64').toString('utf8')
+    const colon = decoded.indexOf(':')
+    if (colon === -1) throw invalidClient('malformed Basic credentials')
+    try {
+      id = formDecode(decoded.slice(0, colon))
+      secret = formDecode(decoded.slice(colon + 1))
+    } catch {
+      throw invalidClient('malformed Basic credentials')
+    }
+  } else {
+    id = first(form, 'client_id')
+    secret = first(form, 'client_secret')
+  }
+  if (id === undefined || id === '') throw invalidClient('client authentication required')
+  const client = ctx.store.clientById(id)
+  if (client === undefined) throw invalidClient()
+  if (client.token_endpoint_auth_method === 'none' || client.secret_hash === null) {
+    throw invalidClient('public client (token_endpoint_auth_method "none") cannot authenticate; register it with client_secret_basic or client_secret_post')
+  }
+  if (secret === undefined || !ctx.hasher.verify(secret, client.secret_hash)) throw invalidClient()
+  if (client.status !== 'active') throw invalidClient(`client is ${client.status}`)
+  return client
+}
+
+function grantScopes(client: Client, requestedRaw: string | undefined, catalog: readonly string[] | undefined): string[] {
+  const ceiling = new Set(client.scope.split(' ').filter((s) => s !== ''))
+  const requested = [...new Set((requestedRaw ?? '').split(' ').filter((s) => s !== ''))]
+  let granted: string[]
+  if (requested.length > 0) {
+    for (const s of requested) {
+      if (!ceiling.has(s)) throw new OAuthError(400, 'invalid_scope', `scope "${s}" exceeds the client's registered scopes`)
+    }
+    if (catalog !== undefined) {
+      for (const s of requested) {
+        if (!catalog.includes(s)) throw new OAuthError(400, 'invalid_scope', `scope "${s}" is not declared by the target resource`)
+      }
+    }
+    granted = requested
+  } else if (catalog !== undefined) {
+    granted = catalog.filter((s) => ceiling.has(s))
+    if (granted.length === 0) {
+      throw new OAuthError(400, 'invalid_scope', "no scope requested and none of the client's registered scopes is declared by the target resource")
+    }
+  } else {
+    granted = [...ceiling]
+  }
+  return granted.sort()
+}
+
+async function token(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  ctx.stats.tokenRequests++
+  if (req.method !== 'POST') throw new OAuthError(405, 'invalid_request', 'the token endpoint accepts only POST', {Allow: 'POST'})
+  const form = await readForm(req)
+  const grantType = first(form, 'grant_type')
+  if (grantType === undefined || grantType === '') throw invalidRequest('grant_type is required')
+  if (grantType !== 'client_credentials') {
+    throw new OAuthError(400, 'unsupported_grant_type', `grant_type "${grantType}" is not supported by this server`)
+  }
+  const client = authenticateClient(ctx, req, form)
+  if (!client.grant_types.includes('client_credentials')) {
+    throw new OAuthError(400, 'unauthorized_client', 'client is not allowed to use the client_credentials grant')
+  }
+  // RFC 8707 §2: exact string match against registered resource URIs; only the first value is
+  // used (the real server ignores the rest). Without a resource the token is audience-bound to
+  // the issuer itself, which resource servers reject: that is the point.
+  const resource = first(form, 'resource')
+  let audience = ctx.issuer
+  let catalog: string[] | undefined
+  if (resource !== undefined) {
+    const r = ctx.store.resourceScopesByUri(resource)
+    if (r === undefined) throw new OAuthError(400, 'invalid_target', `resource "${resource}" is not a registered resource`)
+    audience = resource
+    catalog = r.scopeNames
+  }
+  const scopes = grantScopes(client, first(form, 'scope'), catalog)
+
+  let jkt: string | undefined
+  const proof = req.headers.dpop
+  if (proof !== undefined) {
+    // Node joins repeated headers with ", "; RFC 9449 §4.3 allows exactly one proof.
+    if (typeof proof !== 'string' || proof.includes(',')) throw new OAuthError(400, 'invalid_dpop_proof', 'exactly one DPoP header is allowed')
+    try {
+      jkt = await verifyDpopProof(proof, [`${ctx.issuer}/oauth/token`, `${ctx.publicUrl}/oauth/token`])
+    } catch (err) {
+      if (err instanceof DpopError) throw new OAuthError(400, 'invalid_dpop_proof', err.message)
+      throw err
+    }
+  }
+
+  const minted = ctx.minter.mint({clientId: client.id, audience, scopes, jkt})
+  ctx.store.recordToken({jti: minted.jti, client_id: client.id, aud: audience, scope: scopes.join(' '), iat: minted.iat, exp: minted.exp, cnf_jkt: jkt ?? null, revoked: 0})
+  ctx.stats.tokensIssued++
+  const body = JSON.stringify({access_token: minted.jwt, token_type: jkt === undefined ? 'Bearer' : 'DPoP', expires_in: ctx.tokenTtlSeconds, scope: scopes.join(' ')})
+  send(res, 200, 'application/json', body, NO_STORE)
+}
+
+/** RFC 7662 view of a token for `caller`, or undefined when the caller may not see it as active. */
+function inspect(ctx: ServerContext, tokenValue: string, caller: Client): Record<string, unknown> | undefined {
+  const verified = ctx.signer.verify(tokenValue)
+  if (verified === undefined) return undefined
+  const c = verified.payload
+  const nowS = Math.floor(Date.now() / 1000)
+  if (c.iss !== ctx.issuer || typeof c.jti !== 'string' || typeof c.exp !== 'number' || c.exp <= nowS) return undefined
+  if (typeof c.nbf === 'number' && c.nbf > nowS + 30) return undefined
+  const row = ctx.store.tokenByJti(c.jti)
+  if (row === undefined || row.revoked !== 0) return undefined
+  const owner = ctx.store.clientById(row.client_id)
+  if (owner === undefined || owner.status !== 'active') return undefined
+  if (caller.id !== row.client_id && !ctx.store.runtimeAllowed(row.aud, caller.id)) return undefined
+  const view: Record<string, unknown> = {
+    active: true, scope: row.scope, client_id: row.client_id, sub: c.sub, aud: c.aud, iss: c.iss, exp: c.exp, iat: c.iat, nbf: c.nbf, jti: c.jti,
+    // RFC 9449 §6.2: a DPoP-bound token introspects with token_type DPoP and its cnf.
+    token_type: row.cnf_jkt === null ? 'Bearer' : 'DPoP',
+  }
+  if (row.cnf_jkt !== null) view.cnf = {jkt: row.cnf_jkt}
+  return view
+}
+
+async function introspect(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (req.method !== 'POST') throw new OAuthError(405, 'invalid_request', 'the introspection endpoint accepts only POST', {Allow: 'POST'})
+  const form = await readForm(req)
+  const caller = authenticateClient(ctx, req, form)
+  const value = first(form, 'token')
+  if (value === undefined || value === '') throw invalidRequest('token is required')
+  // RFC 7662 §2.2: anything the caller may not see is simply inactive, with no reason given.
+  sendJson(res, 200, inspect(ctx, value, caller) ?? {active: false}, NO_STORE)
+}
+
+async function revoke(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (req.method !== 'POST') throw new OAuthError(405, 'invalid_request', 'the revocation endpoint accepts only POST', {Allow: 'POST'})
+  const form = await readForm(req)
+  const caller = authenticateClient(ctx, req, form)
+  const value = first(form, 'token')
+  if (value === undefined || value === '') throw invalidRequest('token is required')
+  // RFC 7009 §2.2: unknown, invalid or foreign tokens still get 200, so the endpoint cannot be
+  // used to probe which tokens exist. Only the client the token was issued to can revoke it.
+  const verified = ctx.signer.verify(value)
+  const jti = verified?.payload.jti
+  if (typeof jti === 'string') {
+    const row = ctx.store.tokenByJti(jti)
+    if (row !== undefined && row.client_id === caller.id) ctx.store.revokeToken(jti)
+  }
+  res.writeHead(200, {...NO_STORE, 'Content-Length': 0})
+  res.end()
+}
+
+function metadata(ctx: ServerContext): Record<string, unknown> {
+  const iss = ctx.issuer
+  const doc: Record<string, unknown> = {
+    issuer: iss,
+    authorization_endpoint: `${iss}/oauth/authorize`,
+    token_endpoint: `${iss}/oauth/token`,
+    jwks_uri: `${iss}/.well-known/jwks.json`,
+    registration_endpoint: `${iss}/oauth/register`,
+    revocation_endpoint: `${iss}/oauth/revoke`,
+    introspection_endpoint: `${iss}/oauth/introspect`,
+    // Only what this server really does at the token endpoint is announced.
+    grant_types_supported: ['client_credentials'],
+    response_types_supported: ['code'],
+    code_challenge_methods_supported: ['S256'],
+    token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    resource_indicators_supported: true,
+    dpop_signing_alg_values_supported: ['ES256', 'RS256', 'PS256'],
+  }
+  const scopes = ctx.store.allScopeNames().sort()
+  if (scopes.length > 0) doc.scopes_supported = scopes
+  return doc
+}
+
+function health(ctx: ServerContext, res: ServerResponse, okWord: string, badWord: string): void {
+  let db = 'ok'
+  try {
+    if (!ctx.store.ping()) db = 'unexpected ping result'
+  } catch (err) {
+    db = (err as Error).message
+  }
+  const ok = db === 'ok'
+  sendJson(res, ok ? 200 : 503, {status: ok ? okWord : badWord, time: new Date().toISOString(), db}, {'Cache-Control': 'no-store'})
+}
+
+async function route(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = pathOf(req.url)
+  switch (path) {
+    case '/oauth/token':
+      return token(ctx, req, res)
+    case '/oauth/introspect':
+      return introspect(ctx, req, res)
+    case '/oauth/revoke':
+      return revoke(ctx, req, res)
+  }
+  const method = req.method ?? 'GET'
+  const readOnly = (): boolean => {
+    if (method === 'GET' || method === 'HEAD') return true
+    sendProblem(res, 405, `method ${method} not allowed`, {Allow: 'GET, HEAD'})
+    return false
+  }
+  switch (path) {
+    case '/.well-known/oauth-authorization-server':
+    case '/.well-known/openid-configuration':
+      if (readOnly()) sendJson(res, 200, metadata(ctx), METADATA_CACHE)
+      return
+    case '/.well-known/jwks.json':
+      if (readOnly()) sendJson(res, 200, {keys: [ctx.signer.key.publicJwk]}, {'Cache-Control': 'public, max-age=300'})
+      return
+    case '/livez':
+      if (readOnly()) sendJson(res, 200, {status: 'alive', time: new Date().toISOString()}, {'Cache-Control': 'no-store'})
+      return
+    case '/health':
+      if (readOnly()) health(ctx, res, 'ok', 'degraded')
+      return
+    case '/ready':
+      if (readOnly()) health(ctx, res, 'ready', 'not_ready')
+      return
+    case '/oauth/authorize':
+    case '/oauth/register':
+      // Announced for metadata parity with the real server; the walkthrough only needs
+      // client_credentials, and clients are registered through the admin API.
+      return sendProblem(res, 501, `${path} is not implemented by the embedded server; register clients through the admin API and use client_credentials`)
+  }
+  sendProblem(res, 404, 'not found')
+}
+
+export function publicHandler(ctx: ServerContext): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    route(ctx, req, res).catch((err: unknown) => {
+      if (err instanceof OAuthError) return sendOAuthError(res, err)
+      console.error('[authserver] request failed:', err)
+      sendOAuthError(res, new OAuthError(500, 'server_error', 'internal error'))
+    })
+  }
+}

@@ -1,0 +1,283 @@
+// The tier-01 MCP echo server (authplane-contract.md §5): MCP streamable HTTP on `/mcp`, stateful,
+// every request authorized by an RFC 9068 access token of the configured issuer, plus the RFC 9728
+// protected resource metadata that tells clients where to get such a token.
+import {randomUUID} from 'node:crypto'
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import type {AddressInfo} from 'node:net'
+
+import type {AuthInfo} from '@modelcontextprotocol/sdk/server/auth/types.js'
+import {StreamableHTTPServerTransport} from '@modelcontextprotocol/sdk/server/streamableHttp.js'
+import {isInitializeRequest} from '@modelcontextprotocol/sdk/types.js'
+
+import type {McpServerHandle, McpServerOptions} from '../types.js'
+import {AuthFailure, BearerVerifier, wwwAuthenticate, type Principal} from './auth.js'
+import {createEchoServer} from './echo-server.js'
+import {SessionStore, type Session} from './sessions.js'
+
+export {SERVER_INFO} from './echo-server.js'
+
+const MCP_PATH = '/mcp'
+const DEFAULT_PORT = 8080
+const DEFAULT_SCOPE = 'mcp:echo'
+const DEFAULT_SESSION_IDLE_MS = 10 * 60 * 1000
+const DEFAULT_MAX_SESSIONS = 1000
+/** Same bound the SDK applies when it reads the body itself. */
+const MAX_BODY_BYTES = 4 * 1024 * 1024
+
+export async function startMcpServer(opts: McpServerOptions): Promise<McpServerHandle> {
+  const host = opts.host ?? '127.0.0.1'
+  const requiredScope = opts.requiredScope ?? DEFAULT_SCOPE
+  // Malformed URLs throw here, before anything is opened.
+  new URL(opts.issuer)
+  if (opts.issuerFetchUrl !== undefined) new URL(opts.issuerFetchUrl)
+  if (opts.resource !== undefined) protectedResourceMetadataUrl(opts.resource)
+
+  const http = createServer()
+  await listen(http, opts.port ?? DEFAULT_PORT, host)
+  const port = (http.address() as AddressInfo).port
+  const url = `http://${hostForUrl(host)}:${port}${MCP_PATH}`
+  const resource = opts.resource ?? url
+  const resourceMetadataUrl = protectedResourceMetadataUrl(resource)
+  const metadataPath = new URL(resourceMetadataUrl).pathname
+
+  const shutdown = new AbortController()
+  const verifier = new BearerVerifier({
+    issuer: opts.issuer,
+    issuerFetchUrl: opts.issuerFetchUrl,
+    resource,
+    requiredScope,
+    signal: shutdown.signal,
+  })
+  const sessions = new SessionStore(
+    opts.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS,
+    opts.maxSessions ?? DEFAULT_MAX_SESSIONS,
+  )
+  let stopping: Promise<void> | undefined
+
+  const resourceMetadata = JSON.stringify({
+    resource,
+    authorization_servers: [opts.issuer],
+    bearer_methods_supported: ['header'],
+    resource_signing_alg_values_supported: ['RS256', 'ES256'],
+    scopes_supported: [requiredScope],
+  })
+
+  function refuse(res: ServerResponse, failure: AuthFailure): void {
+    if (failure.status === 503) {
+      // Not a bearer error: the token may be fine, we just cannot check it yet. OAuth's
+      // `temporarily_unavailable` code (RFC 6749 §4.1.2.1) is the closest standard name.
+      sendJson(res, 503, {error: failure.error, error_description: failure.description}, {'Retry-After': '5'})
+      return
+    }
+    sendJson(
+      res,
+      failure.status,
+      {error: failure.error, error_description: failure.description},
+      {'WWW-Authenticate': wwwAuthenticate(failure.error, failure.description, requiredScope, resourceMetadataUrl)},
+    )
+  }
+
+  async function handleMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let principal: Principal
+    try {
+      principal = await verifier.verify(headerValue(req, 'authorization'), headerValue(req, 'dpop'))
+    } catch (err) {
+      if (err instanceof AuthFailure) return refuse(res, err)
+      throw err
+    }
+    if (stopping) return sendJson(res, 503, {error: 'temporarily_unavailable', error_description: 'server is stopping'})
+    // The SDK hands `req.auth` to tool handlers as `extra.authInfo`.
+    const auth: AuthInfo = {
+      token: principal.token,
+      clientId: principal.clientId,
+      scopes: principal.scopes,
+      expiresAt: principal.expiresAt,
+      resource: new URL(resource),
+      extra: {sub: principal.sub},
+    }
+    ;(req as IncomingMessage & {auth?: AuthInfo}).auth = auth
+
+    const method = req.method ?? 'GET'
+    if (method !== 'GET' && method !== 'POST' && method !== 'DELETE') {
+      return sendJsonRpcError(res, 405, -32000, 'Method not allowed.', {Allow: 'GET, POST, DELETE'})
+    }
+
+    let body: unknown
+    if (method === 'POST') {
+      const raw = await readBody(req)
+      if (raw === 'too-large') {
+        return sendJsonRpcError(res, 413, -32000, `Payload too large: the body exceeds ${MAX_BODY_BYTES} bytes`, {
+          Connection: 'close',
+        })
+      }
+      try {
+        body = JSON.parse(raw.toString('utf8'))
+      } catch {
+        return sendJsonRpcError(res, 400, -32700, 'Parse error: Invalid JSON')
+      }
+    }
+
+    const sessionId = headerValue(req, 'mcp-session-id')
+    if (sessionId !== undefined) {
+      const session = sessions.lookup(sessionId, principal.sub)
+      // Same answer as the SDK's own check, so clients re-initialize on an expired session.
+      if (!session) return sendJsonRpcError(res, 404, -32001, 'Session not found')
+      res.once('close', sessions.use(session))
+      await session.transport.handleRequest(req, res, body)
+      return
+    }
+    const initializes = Array.isArray(body) ? body.some((m) => isInitializeRequest(m)) : isInitializeRequest(body)
+    if (method === 'POST' && initializes) return openSession(req, res, body, principal.sub)
+    sendJsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required')
+  }
+
+  async function openSession(req: IncomingMessage, res: ServerResponse, body: unknown, sub: string): Promise<void> {
+    const server = createEchoServer()
+    let session: Session | undefined
+    let release: (() => void) | undefined
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      // Runs before the initialize response is written, so the session is routable by the time
+      // the client learns its id.
+      onsessioninitialized: (id) => {
+        session = {id, sub, server, transport, lastUsed: Date.now(), inFlight: 0}
+        sessions.admit(session)
+        release = sessions.use(session)
+      },
+    })
+    transport.onclose = () => {
+      if (transport.sessionId !== undefined) sessions.forget(transport.sessionId)
+    }
+    await server.connect(transport)
+    res.once('close', () => release?.())
+    try {
+      await transport.handleRequest(req, res, body)
+    } finally {
+      // The SDK refused the request (406, 415, bad JSON-RPC...) before creating a session.
+      if (!session) await server.close().catch(() => {})
+    }
+  }
+
+  function handleResourceMetadata(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return sendJson(res, 405, {error: 'method_not_allowed', error_description: `${req.method} is not allowed here`}, {
+        Allow: 'GET, HEAD',
+      })
+    }
+    res.writeHead(200, {'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(resourceMetadata)})
+    res.end(req.method === 'HEAD' ? undefined : resourceMetadata)
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?', 1)[0] ?? '/'
+    if (path === metadataPath) return handleResourceMetadata(req, res)
+    if (path === MCP_PATH) return handleMcp(req, res)
+    sendJson(res, 404, {error: 'not_found', error_description: `no route for ${req.method ?? 'GET'} ${path}`})
+  }
+
+  http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    route(req, res).catch(() => {
+      if (!res.headersSent) sendJson(res, 500, {error: 'server_error', error_description: 'internal error'})
+      else res.destroy()
+    })
+  })
+
+  return {
+    url,
+    resource,
+    resourceMetadataUrl,
+    sessionCount: () => sessions.size,
+    stop() {
+      stopping ??= (async () => {
+        shutdown.abort()
+        await sessions.closeAll()
+        await closeServer(http)
+      })()
+      return stopping
+    },
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => {
+      server.off('listening', onListening)
+      // Nothing but the server exists yet; closing it releases its handle before we report.
+      server.close(() => reject(err))
+    }
+    const onListening = () => {
+      server.off('error', onError)
+      resolve()
+    }
+    server.once('error', onError)
+    server.once('listening', onListening)
+    server.listen(port, host)
+  })
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve())
+    // Keep-alive sockets and open SSE streams would otherwise hold close() open indefinitely.
+    server.closeAllConnections()
+  })
+}
+
+/** Wildcard binds are reachable as localhost; IPv6 literals need brackets in a URL. */
+function hostForUrl(host: string): string {
+  if (host === '' || host === '0.0.0.0' || host === '::' || host === '[::]') return 'localhost'
+  if (host.includes(':') && !host.startsWith('[')) return `[${host}]`
+  return host
+}
+
+/** RFC 9728 §3.1: the well-known segment goes between the origin and the resource's path. */
+function protectedResourceMetadataUrl(resource: string): string {
+  const u = new URL(resource)
+  const path = u.pathname === '/' ? '' : u.pathname
+  return `${u.origin}/.well-known/oauth-protected-resource${path}${u.search}`
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name]
+  return Array.isArray(value) ? value[0] : value
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    let tooLarge = false
+    req.on('data', (chunk: Buffer) => {
+      if (tooLarge) return
+      size += chunk.length
+      if (size > MAX_BODY_BYTES) {
+        tooLarge = true
+        chunks.length = 0
+        resolve('too-large')
+      } else {
+        chunks.push(chunk)
+      }
+    })
+    req.once('end', () => {
+      if (!tooLarge) resolve(Buffer.concat(chunks))
+    })
+    req.once('error', reject)
+  })
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, {...headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text)})
+  res.end(text)
+}
+
+/** Transport-level errors use the SDK's JSON-RPC error shape so MCP clients parse them alike. */
+function sendJsonRpcError(
+  res: ServerResponse,
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  sendJson(res, status, {jsonrpc: '2.0', error: {code, message}, id: null}, headers)
+}

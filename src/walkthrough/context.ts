@@ -1,0 +1,26 @@
+import type {ConfigStore} from '../config/store.js'
+import type {RequestObserver} from '../http/request.js'
+
+/** What every walkthrough step needs: where the servers are, the store, and request options. */
+export interface WalkthroughContext {
+  issuer: string
+  adminUrl: string
+  /** Needed only by the admin steps. */
+  adminKey?: string
+  mcpUrl: string
+  /** The RFC 8707 resource: the audience tokens are bound to. */
+  resource: string
+  store: ConfigStore
+  profile: string
+  /** Per-request timeout. */
+  requestTimeoutMs: number
+  observer?: RequestObserver
+  /** Print requests instead of sending those that change something. */
+  dryRun?: boolean
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    setTimeout(resolve, ms)
+  })
+}

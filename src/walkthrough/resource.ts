@@ -1,0 +1,153 @@
+import {AdminApiError, AdminClient, type ResourceView} from '../admin/client.js'
+import type {ResourceRecord, ScopeSpec} from '../config/store.js'
+import {ApDemoError, ExitCode, usageError} from '../errors.js'
+import type {WalkthroughContext} from './context.js'
+
+/** Contract §2: slugs are lower-cased, then must match this. */
+export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/
+
+export function normaliseSlug(slug: string): string {
+  const lower = slug.trim().toLowerCase()
+  if (!SLUG_PATTERN.test(lower)) {
+    throw usageError(`invalid slug "${slug}"`, 'A slug is 1-64 characters of a-z, 0-9 and "-", starting with a letter or digit (e.g. demo-mcp).')
+  }
+  return lower
+}
+
+/** Contract §2: an absolute http(s) URL with a host. Returns a reason when it is not. */
+export function absoluteUrlProblem(value: string): string | undefined {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return 'it is not an absolute URL'
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `its scheme is ${url.protocol.replace(':', '')}, not http or https`
+  if (!url.hostname) return 'it has no host'
+  return undefined
+}
+
+export function requireAbsoluteUrl(value: string, flag: string): string {
+  const problem = absoluteUrlProblem(value)
+  if (problem) throw usageError(`${flag} "${value}" is not usable: ${problem}`, `Example: ${flag} http://localhost:8080/mcp`)
+  return value
+}
+
+/**
+ * The real server's CLI scope syntax (contract §2): `name`, `name||description` (Mint: no
+ * upstream) or `name|upstream|description`, split into at most three parts.
+ */
+export function parseScopeArgument(value: string): ScopeSpec {
+  const first = value.indexOf('|')
+  let name = value
+  let upstream = ''
+  let description = ''
+  if (first !== -1) {
+    name = value.slice(0, first)
+    const rest = value.slice(first + 1)
+    const second = rest.indexOf('|')
+    if (second === -1) {
+      upstream = rest
+    } else {
+      upstream = rest.slice(0, second)
+      description = rest.slice(second + 1)
+    }
+  }
+  name = name.trim()
+  if (name === '' || /\s/.test(name)) {
+    throw usageError(`invalid scope "${value}"`, 'Use name, name||description or name|upstream|description; the name is non-empty without spaces (e.g. "mcp:echo||echo tool").')
+  }
+  if (upstream.trim() !== '') {
+    throw usageError(`scope "${name}" names an upstream ("${upstream}"), which Mint resources do not have`, `Leave the middle part empty: "${name}||${description || 'description'}".`)
+  }
+  const spec: ScopeSpec = {name}
+  if (description.trim() !== '') spec.description = description.trim()
+  return spec
+}
+
+export function validateScopes(scopes: ScopeSpec[]): ScopeSpec[] {
+  const seen = new Set<string>()
+  for (const scope of scopes) {
+    if (seen.has(scope.name)) throw usageError(`scope "${scope.name}" is given twice`, 'Scope names must be unique within a resource.')
+    seen.add(scope.name)
+  }
+  return scopes
+}
+
+export interface ResourceSpec {
+  slug: string
+  uri: string
+  displayName?: string
+  scopes: ScopeSpec[]
+}
+
+export interface EnsureResourceResult {
+  action: 'created' | 'exists'
+  resource: ResourceRecord
+}
+
+function toRecord(view: ResourceView, createdByApDemo: boolean, adminUrl: string): ResourceRecord {
+  return {
+    id: view.id,
+    slug: view.slug,
+    uri: view.uri,
+    displayName: view.display_name || undefined,
+    scopes: (view.scopes ?? []).map((s) => ({name: s.name, ...(s.description ? {description: s.description} : {})})),
+    createdByApDemo,
+    adminUrl,
+  }
+}
+
+/**
+ * Step 3 (contract §6): create the Mint resource; on 409 look it up by slug and continue when its
+ * uri and scopes agree with what was asked, or explain the difference (contract §7 pitfall 4).
+ * The result is saved in the profile, which also takes the uri as its resource (audience).
+ */
+export async function ensureResource(ctx: WalkthroughContext, spec: ResourceSpec): Promise<EnsureResourceResult> {
+  const admin = adminClient(ctx)
+  const slug = normaliseSlug(spec.slug)
+  const uri = requireAbsoluteUrl(spec.uri, '--uri')
+  const scopes = validateScopes(spec.scopes)
+  const previous = ctx.store.getProfile(ctx.profile).resource
+  let action: EnsureResourceResult['action']
+  let view: ResourceView
+  try {
+    view = await admin.createResource({slug, uri, backend_kind: 'mint', display_name: spec.displayName, scopes})
+    action = 'created'
+  } catch (error) {
+    if (!(error instanceof AdminApiError) || error.kind !== 'conflict') throw error
+    view = await admin.getResourceBySlug(slug)
+    const differences: string[] = []
+    if (view.uri !== uri) differences.push(`its uri is "${view.uri}", not "${uri}"`)
+    const existing = new Set((view.scopes ?? []).map((s) => s.name))
+    const missing = scopes.filter((s) => !existing.has(s.name)).map((s) => s.name)
+    if (missing.length > 0) differences.push(`it lacks the scope${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (it has ${[...existing].join(', ') || 'none'})`)
+    if (differences.length > 0) {
+      throw new ApDemoError('resource_differs', `resource "${slug}" already exists and differs: ${differences.join('; ')}`, {
+        exitCode: ExitCode.CONFLICT,
+        hint: `Choose another --slug, or reuse it as it is (--uri ${view.uri}), or delete it first (ap-demo clean, or DELETE /admin/resources/${view.id}).`,
+        details: {existing: {id: view.id, uri: view.uri, scopes: view.scopes}},
+      })
+    }
+    action = 'exists'
+  }
+  // A resource ap-demo created earlier stays ours when a re-run finds it again (409).
+  const ours = action === 'created' || (previous?.id === view.id && previous.createdByApDemo)
+  const record = toRecord(view, ours, ctx.adminUrl)
+  ctx.store.updateProfile(ctx.profile, (p) => {
+    p.resource = record
+    p.resourceUri = record.uri
+    p.adminUrl ??= ctx.adminUrl
+  })
+  return {action, resource: record}
+}
+
+export function adminClient(ctx: WalkthroughContext): AdminClient {
+  if (!ctx.adminKey) {
+    throw new ApDemoError('admin_key_missing', 'no admin key', {
+      exitCode: ExitCode.USAGE,
+      hint: 'Set AUTHPLANE_ADMIN_API_KEY (or put it in ./.env); `ap-demo stack up` saves its key in the profile for you.',
+    })
+  }
+  return new AdminClient({adminUrl: ctx.adminUrl, adminKey: ctx.adminKey, timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer, dryRun: ctx.dryRun})
+}

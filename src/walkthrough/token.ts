@@ -1,0 +1,119 @@
+import {AuthplaneClient, describeToken, tokenCacheKey, type CachedToken, type TokenCache, type TokenResult} from '../authplane/index.js'
+import type {AuthMethod, ConfigStore} from '../config/store.js'
+import {ENV, type Environment} from '../config/settings.js'
+import {ApDemoError, ExitCode} from '../errors.js'
+import type {WalkthroughContext} from './context.js'
+
+/** The token cache of contract §4, kept in the profile so that it outlives one CLI process. */
+export class StoreTokenCache implements TokenCache {
+  constructor(
+    private readonly store: ConfigStore,
+    private readonly profile: string,
+  ) {}
+
+  get(key: string): CachedToken | undefined {
+    const entry = this.store.getProfile(this.profile).tokens?.[key]
+    return entry && entry.expiresAt > Date.now() ? (entry as CachedToken) : undefined
+  }
+
+  set(key: string, entry: CachedToken): void {
+    this.store.updateProfile(this.profile, (p) => {
+      const now = Date.now()
+      // Drop expired entries so the file does not grow with every new scope/resource combination.
+      const kept = Object.fromEntries(Object.entries(p.tokens ?? {}).filter(([, e]) => e.expiresAt > now))
+      p.tokens = {...kept, [key]: entry}
+    })
+  }
+
+  delete(key: string): void {
+    this.store.updateProfile(this.profile, (p) => {
+      if (p.tokens) delete p.tokens[key]
+    })
+  }
+}
+
+export interface ClientCredentials {
+  clientId: string
+  clientSecret: string
+  authMethod: AuthMethod
+  source: 'env' | '.env' | 'profile'
+}
+
+/**
+ * The client to mint with: AUTHPLANE_CLIENT_ID / AUTHPLANE_CLIENT_SECRET (the original example's
+ * variables) when both are set, else the client saved by `ap-demo setup client`.
+ */
+export function resolveClientCredentials(ctx: WalkthroughContext, env: Environment): ClientCredentials {
+  const id = env.lookup(ENV.clientId)
+  const secret = env.lookup(ENV.clientSecret)
+  if (id && secret) return {clientId: id.value, clientSecret: secret.value, authMethod: 'client_secret_basic', source: id.source}
+  const saved = ctx.store.getProfile(ctx.profile).client
+  if (!saved) {
+    throw new ApDemoError('no_client', `profile "${ctx.profile}" has no client`, {
+      exitCode: ExitCode.CONFIG,
+      hint: 'Register one with `ap-demo setup client` (or set AUTHPLANE_CLIENT_ID and AUTHPLANE_CLIENT_SECRET).',
+    })
+  }
+  return {clientId: saved.id, clientSecret: saved.secret, authMethod: saved.authMethod, source: 'profile'}
+}
+
+export interface MintRequest {
+  scopes: string[]
+  /** RFC 8707 resources; empty = mint without a resource (aud = the issuer). */
+  resources: string[]
+  noCache?: boolean
+}
+
+export interface MintResult {
+  token: TokenResult
+  header: Record<string, unknown>
+  claims: Record<string, unknown>
+  clientId: string
+  /** Set when the token's aud does not contain the requested resource (contract §7 pitfall 2). */
+  audienceWarning?: string
+}
+
+/**
+ * Step 5a (contract §4/§6): a client_credentials token bound to the resource, through the
+ * persisted cache. A cache hit needs no request at all (not even discovery): the cache key holds
+ * the issuer, client, scopes and resources.
+ */
+export async function mintToken(ctx: WalkthroughContext, credentials: ClientCredentials, request: MintRequest): Promise<MintResult> {
+  const cache = new StoreTokenCache(ctx.store, ctx.profile)
+  let token: TokenResult | undefined
+  if (!request.noCache) {
+    const hit = cache.get(tokenCacheKey(ctx.issuer, credentials.clientId, request.scopes, request.resources))
+    if (hit) token = {...hit.result, fromCache: true}
+  }
+  if (!token) {
+    const client = await AuthplaneClient.create({
+      issuer: ctx.issuer,
+      auth: {clientId: credentials.clientId, clientSecret: credentials.clientSecret, method: credentials.authMethod},
+      timeoutMs: ctx.requestTimeoutMs,
+      cache,
+      onRequest: ctx.observer,
+    })
+    token = await client.clientCredentials(request.scopes, request.resources, {noCache: request.noCache})
+  }
+  let described
+  try {
+    described = describeToken(token.accessToken)
+  } catch {
+    throw new ApDemoError('opaque_token', 'the access token is not a JWT', {exitCode: ExitCode.CHECK_FAILED, hint: 'Authplane issues RFC 9068 JWT access tokens; is --issuer an Authplane server?'})
+  }
+  const header = described.header as Record<string, unknown>
+  const claims = described.claims as Record<string, unknown>
+  const aud = Array.isArray(claims.aud) ? claims.aud.map(String) : typeof claims.aud === 'string' ? [claims.aud] : []
+  let audienceWarning: string | undefined
+  const wanted = request.resources[0]
+  if (wanted !== undefined && !aud.includes(wanted)) {
+    audienceWarning = `the token's aud ${JSON.stringify(aud)} does not contain the requested resource "${wanted}"; the MCP server will refuse it`
+  } else if (wanted === undefined) {
+    audienceWarning = `no resource was requested, so aud is ${JSON.stringify(aud)}; resource servers refuse such tokens`
+  }
+  return {token, header, claims, clientId: credentials.clientId, audienceWarning}
+}
+
+export function scopesOf(scope: string | undefined): string[] {
+  return (scope ?? '').split(' ').filter(Boolean)
+}

@@ -1,0 +1,75 @@
+import type {CallToolResult, Tool} from '@modelcontextprotocol/sdk/types.js'
+
+import {ApDemoError, ExitCode} from '../errors.js'
+import {buildToolArguments} from '../mcp/arguments.js'
+import {callTool, listTools, McpAuthRejectedError, resultText, withMcpSession} from '../mcp/client.js'
+import {diagnoseRejection} from '../mcp/diagnose.js'
+import type {WalkthroughContext} from './context.js'
+
+export interface ToolCallOutcome {
+  tool: Tool
+  arguments: Record<string, unknown>
+  result: CallToolResult
+  text: string
+  session: {id?: string; serverInfo?: {name: string; version: string}; protocolVersion?: string}
+}
+
+/** A 401/403 from the MCP server, explained: which of issuer, audience, scope or expiry is wrong. */
+export async function explainMcpError(ctx: WalkthroughContext, accessToken: string | undefined, error: unknown): Promise<unknown> {
+  if (!(error instanceof McpAuthRejectedError)) return error
+  const d = await diagnoseRejection(error.rejection, accessToken, {timeoutMs: ctx.requestTimeoutMs})
+  return new ApDemoError(`token_rejected_${d.cause}`, d.message, {
+    exitCode: ExitCode.AUTH,
+    hint: d.hint,
+    details: {httpStatus: d.status, error: d.oauthError ?? null, error_description: d.oauthErrorDescription ?? null, expected: d.expected, token: d.token},
+    cause: error,
+  })
+}
+
+async function explained<T>(ctx: WalkthroughContext, accessToken: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (error) {
+    throw await explainMcpError(ctx, accessToken, error)
+  }
+}
+
+/** The tools the server offers, in one authenticated session. */
+export async function fetchTools(ctx: WalkthroughContext, accessToken: string): Promise<Tool[]> {
+  return explained(ctx, accessToken, () =>
+    withMcpSession({url: ctx.mcpUrl, accessToken, timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer}, (session) => listTools(session, ctx.requestTimeoutMs)),
+  )
+}
+
+/**
+ * Steps 5b-5c (contract §6): initialize (+ initialized, session header), then tools/call. The
+ * arguments are built from the tool's input schema, so the session lists the tools first.
+ */
+export async function runTool(
+  ctx: WalkthroughContext,
+  accessToken: string,
+  name: string,
+  input: {pairs: Array<[string, string]>; json?: string},
+): Promise<ToolCallOutcome> {
+  return explained(ctx, accessToken, () =>
+    withMcpSession({url: ctx.mcpUrl, accessToken, timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer}, async (session) => {
+      const tools = await listTools(session, ctx.requestTimeoutMs)
+      const tool = tools.find((t) => t.name === name)
+      if (!tool) {
+        throw new ApDemoError('unknown_tool', `the MCP server has no tool "${name}"`, {
+          exitCode: ExitCode.USAGE,
+          hint: `It offers: ${tools.map((t) => t.name).join(', ') || 'no tools'} (ap-demo mcp tools).`,
+        })
+      }
+      const args = buildToolArguments(tool, input.pairs, input.json)
+      const result = await callTool(session, name, args, ctx.requestTimeoutMs)
+      return {
+        tool,
+        arguments: args,
+        result,
+        text: resultText(result),
+        session: {id: session.sessionId, serverInfo: session.serverInfo, protocolVersion: session.protocolVersion},
+      }
+    }),
+  )
+}
