@@ -1,6 +1,8 @@
 import {Command, Flags, Interfaces} from '@oclif/core'
 import chalk from 'chalk'
 
+import {Environment, ENV} from './config/settings.js'
+import {ConfigStore, validateProfileName} from './config/store.js'
 import {ApDemoError, ExitCode} from './errors.js'
 import {toApDemoError} from './error-map.js'
 
@@ -20,6 +22,29 @@ export abstract class BaseCommand extends Command {
       env: 'AP_DEMO_NO_INPUT',
       helpGroup: 'GLOBAL',
     }),
+  }
+
+  private _store?: ConfigStore
+  private _env?: Environment
+
+  /** The local store, in oclif's config dir ($XDG_CONFIG_HOME/ap-demo; AP_DEMO_CONFIG_DIR overrides). */
+  protected get store(): ConfigStore {
+    this._store ??= new ConfigStore({cwd: this.config.configDir})
+    return this._store
+  }
+
+  /** The environment plus ./.env, as the original example's `set -a; source .env`. */
+  protected get env(): Environment {
+    this._env ??= new Environment()
+    return this._env
+  }
+
+  /** --profile, else AP_DEMO_PROFILE, else the store's active profile. */
+  protected profileName(flag: string | undefined): string {
+    if (flag) return validateProfileName(flag)
+    const fromEnv = this.env.get(ENV.profile)
+    if (fromEnv) return validateProfileName(fromEnv)
+    return this.store.activeProfileName()
   }
 
   /** Whether prompts may be shown: a TTY on both ends, no --no-input, no CI. */

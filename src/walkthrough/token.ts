@@ -117,3 +117,10 @@ export async function mintToken(ctx: WalkthroughContext, credentials: ClientCred
 export function scopesOf(scope: string | undefined): string[] {
   return (scope ?? '').split(' ').filter(Boolean)
 }
+
+/** The scopes to request when none are given: the saved client's ceiling, else mcp:echo. */
+export function defaultScopes(ctx: WalkthroughContext, credentials: ClientCredentials): string[] {
+  const saved = credentials.source === 'profile' ? ctx.store.getProfile(ctx.profile).client?.scope : undefined
+  const scopes = scopesOf(saved)
+  return scopes.length > 0 ? scopes : ['mcp:echo']
+}

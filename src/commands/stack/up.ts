@@ -38,6 +38,8 @@ Stop it with Ctrl-C (SIGINT) or SIGTERM: sessions and the database are closed cl
     }),
     'data-dir': Flags.string({summary: 'Directory for the database and keys.', description: 'Default: the stack folder in ap-demo\'s data directory.'}),
     memory: Flags.boolean({summary: 'Keep everything in memory.', description: 'Nothing is written to disk; all state is lost on exit.', exclusive: ['data-dir']}),
+    profile: Flags.string({summary: 'Profile to save the endpoints and admin key in.', description: 'Default: the active profile. Then `ap-demo setup ...`, `token mint` and `mcp call` need no flags.'}),
+    'no-save': Flags.boolean({summary: 'Do not write the endpoints and admin key into the profile.'}),
     'token-ttl': Flags.integer({summary: 'Access-token lifetime in seconds.', description: 'The real server\'s default is 3600.', default: 3600, min: 1}),
   }
 
@@ -75,6 +77,17 @@ Stop it with Ctrl-C (SIGINT) or SIGTERM: sessions and the database are closed cl
       throw listenError(error, 'cannot start the stack')
     }
 
+    let savedTo: string | null = null
+    if (!flags['no-save']) {
+      savedTo = this.profileName(flags.profile)
+      this.store.updateProfile(savedTo, (p) => {
+        p.issuer = stack.issuer
+        p.adminUrl = stack.adminUrl
+        p.mcpUrl = stack.mcpUrl
+        p.resourceUri = stack.resource
+        p.adminKey = stack.adminKey
+      })
+    }
     const keySource = envKey ? 'env AUTHPLANE_ADMIN_API_KEY' : dataDir ? join(dataDir, ADMIN_KEY_FILE) : 'memory'
     const info = {
       issuer: stack.issuer,
@@ -84,6 +97,8 @@ Stop it with Ctrl-C (SIGINT) or SIGTERM: sessions and the database are closed cl
       resource: stack.resource,
       dataDir: dataDir ?? null,
       adminKeySource: keySource,
+      profile: savedTo,
+      store: savedTo ? this.store.path : null,
     }
     if (this.jsonEnabled()) {
       this.logJson(this.toSuccessJson(info))
@@ -98,7 +113,8 @@ Stop it with Ctrl-C (SIGINT) or SIGTERM: sessions and the database are closed cl
   admin API  ${stack.adminUrl}/admin
   MCP server ${stack.mcpUrl}  (audience ${stack.resource})
   admin key  ${keyHowTo}
-  data       ${dataDir ?? 'in memory'}`)
+  data       ${dataDir ?? 'in memory'}
+  profile    ${savedTo ? `"${savedTo}" now points here (${this.store.path})` : 'not saved (--no-save)'}`)
       this.note(chalk.dim('Press Ctrl-C to stop.'))
     }
 

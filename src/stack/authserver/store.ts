@@ -108,6 +108,12 @@ export class Store {
   private flushScheduled = false
   private readonly insertTokens: (rows: IssuedToken[]) => void
   private closed = false
+  // Read-through caches for the token endpoint's two lookups. Every write to clients or resources
+  // goes through this class and clears them, so they can never serve a stale secret hash, status
+  // or scope catalog; misses are not cached, so a client created a moment ago is seen at once.
+  private readonly clientCache = new Map<string, Client>()
+  private readonly uriCache = new Map<string, {id: string; scopeNames: string[]}>()
+  private static readonly CACHE_LIMIT = 10_000
 
   constructor(private readonly db: Db) {
     const p = (sql: string): Stmt => db.prepare(sql)
@@ -197,6 +203,17 @@ export class Store {
 
   /** Token-endpoint lookup: the resource registered under exactly this URI and its scope names. */
   resourceScopesByUri(uri: string): {id: string; scopeNames: string[]} | undefined {
+    const cached = this.uriCache.get(uri)
+    if (cached !== undefined) return cached
+    const found = this.resourceScopesByUriUncached(uri)
+    if (found !== undefined) {
+      if (this.uriCache.size >= Store.CACHE_LIMIT) this.uriCache.clear()
+      this.uriCache.set(uri, found)
+    }
+    return found
+  }
+
+  private resourceScopesByUriUncached(uri: string): {id: string; scopeNames: string[]} | undefined {
     const row = this.st('resourceByUri').get(uri) as ResourceRow | undefined
     if (row === undefined) return undefined
     return {id: row.id, scopeNames: this.st('scopeNamesOf').pluck().all(row.id) as string[]}
@@ -215,6 +232,7 @@ export class Store {
 
   /** Inserts or fully rewrites a resource with its scopes and policy, atomically. */
   saveResource(r: Resource, isNew: boolean): void {
+    this.invalidate()
     this.transaction(() => {
       const row = {id: r.id, slug: r.slug, uri: r.uri, backend_kind: r.backend_kind, broker_provider_id: r.broker_provider_id,
         display_name: r.display_name, created_at: r.created_at, updated_at: r.updated_at}
@@ -229,6 +247,7 @@ export class Store {
   }
 
   deleteResource(id: string): boolean {
+    this.invalidate()
     return this.st('deleteResource').run(id).changes > 0
   }
 
@@ -240,8 +259,19 @@ export class Store {
   // --- clients -------------------------------------------------------------------------------
 
   clientById(id: string): Client | undefined {
+    const cached = this.clientCache.get(id)
+    if (cached !== undefined) return cached
     const row = this.st('clientById').get(id) as ClientRow | undefined
-    return row && toClient(row)
+    if (row === undefined) return undefined
+    const client = toClient(row)
+    if (this.clientCache.size >= Store.CACHE_LIMIT) this.clientCache.clear()
+    this.clientCache.set(id, client)
+    return client
+  }
+
+  private invalidate(): void {
+    this.clientCache.clear()
+    this.uriCache.clear()
   }
 
   clientExists(id: string): boolean {
@@ -256,6 +286,7 @@ export class Store {
   }
 
   insertClient(c: Client): void {
+    this.invalidate()
     this.st('insertClient').run({
       ...c,
       redirect_uris: JSON.stringify(c.redirect_uris),
@@ -266,6 +297,7 @@ export class Store {
   }
 
   updateClient(c: Client): void {
+    this.invalidate()
     this.st('updateClient').run({
       id: c.id, name: c.name, scope: c.scope, updated_at: c.updated_at,
       redirect_uris: JSON.stringify(c.redirect_uris),
@@ -275,14 +307,17 @@ export class Store {
   }
 
   setClientSecret(id: string, hash: string, now: string): void {
+    this.invalidate()
     this.st('setClientSecret').run(hash, now, id)
   }
 
   setClientStatus(id: string, status: ClientStatus, now: string): void {
+    this.invalidate()
     this.st('setClientStatus').run(status, now, id)
   }
 
   deleteClient(id: string): void {
+    this.invalidate()
     this.flushTokens()
     this.st('deleteClient').run(id)
   }
@@ -297,7 +332,14 @@ export class Store {
     this.pendingTokens.push(t)
     if (!this.flushScheduled) {
       this.flushScheduled = true
-      setImmediate(() => this.flushTokens())
+      setImmediate(() => {
+        try {
+          this.flushTokens()
+        } catch (err) {
+          // Runs outside any request: an exception here would kill the process.
+          console.error('[authserver] token flush failed:', err)
+        }
+      })
     }
   }
 
@@ -306,7 +348,19 @@ export class Store {
     if (this.pendingTokens.length === 0 || this.closed) return
     const rows = this.pendingTokens
     this.pendingTokens = []
-    this.insertTokens(rows)
+    try {
+      this.insertTokens(rows)
+    } catch {
+      // The batch is one transaction, so one bad row (say, its client was deleted meanwhile)
+      // rolled back all of them; retry one by one so only that row is lost.
+      for (const row of rows) {
+        try {
+          this.st('insertToken').run(row)
+        } catch (err) {
+          console.error(`[authserver] could not record token ${row.jti}:`, (err as Error).message)
+        }
+      }
+    }
   }
 
   tokenByJti(jti: string): IssuedToken | undefined {

@@ -1,0 +1,50 @@
+import {Args, Flags} from '@oclif/core'
+
+import {ConnectedCommand} from '../../connected-command.js'
+import {ApDemoError, ExitCode} from '../../errors.js'
+import {parseToolFlags} from '../../mcp/arguments.js'
+import {defaultScopes, mintToken, resolveClientCredentials} from '../../walkthrough/token.js'
+import {runTool} from '../../walkthrough/tool.js'
+
+export default class McpCall extends ConnectedCommand {
+  static override summary = 'Call a tool of the protected MCP server with a resource-bound token.'
+
+  static override description = `Mints (or reuses from the cache) a token for the resource, opens an MCP session over streamable HTTP with the MCP SDK's client (initialize, notifications/initialized, the mcp-session-id header), calls the tool and prints the text of its result.
+
+Tool arguments are flags named after the tool's input schema (--text hi for echo), or a JSON object with --args; values are converted to the schema's types. When the server refuses the token (401/403), the answer is explained: which of issuer, audience, scope or expiry is wrong, and how to fix it.`
+
+  static override examples = [
+    {description: 'The tier-02 call:', command: '<%= config.bin %> <%= command.id %> echo --text hi'},
+    {description: 'Arguments as JSON, raw result as JSON:', command: '<%= config.bin %> <%= command.id %> echo --args \'{"text":"hi"}\' --json'},
+  ]
+
+  static override strict = false
+
+  static override args = {
+    tool: Args.string({description: 'Name of the tool (see ap-demo mcp tools).', required: true}),
+  }
+
+  static override flags = {
+    args: Flags.string({summary: 'Tool arguments as a JSON object.', description: 'Flags named after the schema\'s properties win over the same keys here.'}),
+    scope: Flags.string({summary: 'Scope to request (repeatable).', description: 'Default: the client\'s scope.', multiple: true}),
+    'no-cache': Flags.boolean({summary: 'Mint a new token instead of using the cached one.'}),
+  }
+
+  async run(): Promise<unknown> {
+    const {args, flags, argv} = await this.parse(McpCall)
+    // In non-strict mode oclif hands back every word it did not parse; the first is the tool.
+    const rest = (argv as string[]).slice(1)
+    const pairs = parseToolFlags(args.tool, rest)
+    const ctx = await this.context(flags)
+    const credentials = resolveClientCredentials(ctx, this.env)
+    const scopes = flags.scope ?? defaultScopes(ctx, credentials)
+    const minted = await mintToken(ctx, credentials, {scopes, resources: [ctx.resource], noCache: flags['no-cache']})
+    if (minted.audienceWarning) this.warnUser(minted.audienceWarning)
+    const outcome = await runTool(ctx, minted.token.accessToken, args.tool, {pairs, json: flags.args})
+    if (outcome.result.isError) {
+      throw new ApDemoError('tool_error', `tool "${args.tool}" reported an error: ${outcome.text || '(no text)'}`, {exitCode: ExitCode.CHECK_FAILED, details: {result: outcome.result}})
+    }
+    this.log(outcome.text)
+    return {tool: args.tool, arguments: outcome.arguments, result: outcome.result, session: outcome.session, tokenFromCache: minted.token.fromCache}
+  }
+}

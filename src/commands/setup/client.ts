@@ -1,0 +1,54 @@
+import {Flags} from '@oclif/core'
+import chalk from 'chalk'
+
+import {ConnectedCommand} from '../../connected-command.js'
+import {ensureClient} from '../../walkthrough/client.js'
+import {VERIFY_DEFAULTS} from '../../walkthrough/verify.js'
+
+export default class SetupClient extends ConnectedCommand {
+  static override summary = 'Register the agent\'s client_credentials client and keep its secret.'
+
+  static override description = `Creates a confidential client (grant_types ["client_credentials"]) through the admin API. Its secret is shown by the server only once: ap-demo writes it to the local store (mode 0600) before printing anything, and prints it only with --show-secret.
+
+A second run reuses the saved client while it still exists on the server and matches; --new always creates another one (clients are never deduplicated by the server), --rotate gives the saved client a new secret.`
+
+  static override examples = [
+    {description: 'Register the walkthrough\'s client (demo-agent-ts, scope mcp:echo):', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'Lost the secret? Rotate it:', command: '<%= config.bin %> <%= command.id %> --rotate'},
+    {description: 'A client that sends its secret in the form body:', command: '<%= config.bin %> <%= command.id %> --new --auth-method client_secret_post'},
+  ]
+
+  static override flags = {
+    name: Flags.string({summary: 'Client name.', default: VERIFY_DEFAULTS.clientName}),
+    scope: Flags.string({summary: 'Scope ceiling (space-separated).', description: 'Default mcp:echo for a new client; a saved client with another scope is replaced only when this flag is given.'}),
+    'auth-method': Flags.string({summary: 'How the client authenticates at the token endpoint.', options: ['client_secret_basic', 'client_secret_post'], default: 'client_secret_basic'}),
+    new: Flags.boolean({summary: 'Always create a new client.', exclusive: ['rotate']}),
+    rotate: Flags.boolean({summary: 'Rotate the saved client\'s secret.', exclusive: ['new']}),
+    'show-secret': Flags.boolean({summary: 'Print the client secret.', description: 'Only on a terminal or when asked: the secret is already in the store.'}),
+  }
+
+  async run(): Promise<unknown> {
+    const {flags} = await this.parse(SetupClient)
+    const ctx = await this.context(flags, {needAdminKey: true})
+    const result = await ensureClient(
+      ctx,
+      {name: flags.name, scope: flags.scope, authMethod: flags['auth-method'] as 'client_secret_basic' | 'client_secret_post'},
+      {forceNew: flags.new, rotate: flags.rotate},
+    )
+    const c = result.client
+    const verb = {created: 'created', reused: 'reused (still on the server)', rotated: 'secret rotated'}[result.action]
+    if (result.reason) this.warnUser(`a new client was created: ${result.reason}`)
+    this.log(
+      `${chalk.green('✔')} client ${chalk.bold(c.name)} ${verb}\n` +
+        `  client_id ${c.id}\n  scope     ${c.scope}\n  auth      ${c.authMethod}\n` +
+        `  secret    ${flags['show-secret'] ? c.secret : `saved in ${this.store.path} (profile "${ctx.profile}"); --show-secret prints it`}`,
+    )
+    return {
+      action: result.action,
+      reason: result.reason ?? null,
+      profile: ctx.profile,
+      client: {id: c.id, name: c.name, scope: c.scope, authMethod: c.authMethod, createdAt: c.createdAt},
+      secret: flags['show-secret'] ? c.secret : {stored: true, store: this.store.path, profile: ctx.profile},
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import {AdminApiError} from '../admin/client.js'
+import type {WalkthroughContext} from './context.js'
+import {adminClient} from './resource.js'
+
+export interface Removed {
+  what: 'client' | 'resource'
+  id: string
+  result: 'deleted' | 'already gone' | 'kept (not created by ap-demo)'
+}
+
+export function describeCleanPlan(ctx: WalkthroughContext): string[] {
+  const profile = ctx.store.getProfile(ctx.profile)
+  const plan: string[] = []
+  if (profile.client) plan.push(`client ${profile.client.name} (${profile.client.id})`)
+  if (profile.resource?.createdByApDemo) plan.push(`resource ${profile.resource.slug} (${profile.resource.id})`)
+  return plan
+}
+
+async function deleteTolerating404(run: () => Promise<void>): Promise<'deleted' | 'already gone'> {
+  try {
+    await run()
+    return 'deleted'
+  } catch (error) {
+    if (error instanceof AdminApiError && error.kind === 'not_found') return 'already gone'
+    throw error
+  }
+}
+
+/**
+ * The `make clean` of the tier-02 example: the client (forced: its live tokens must not block the
+ * delete), then the resource if ap-demo created it. The profile forgets each one as soon as it is
+ * gone, so an interrupted clean can simply be run again.
+ */
+export async function cleanWalkthrough(ctx: WalkthroughContext): Promise<Removed[]> {
+  const admin = adminClient(ctx)
+  const profile = ctx.store.getProfile(ctx.profile)
+  const removed: Removed[] = []
+  if (profile.client) {
+    const id = profile.client.id
+    const result = await deleteTolerating404(() => admin.deleteClient(id, true))
+    ctx.store.updateProfile(ctx.profile, (p) => {
+      delete p.client
+      p.tokens = {}
+    })
+    removed.push({what: 'client', id, result})
+  }
+  if (profile.resource) {
+    const resource = profile.resource
+    const result = resource.createdByApDemo ? await deleteTolerating404(() => admin.deleteResource(resource.id)) : 'kept (not created by ap-demo)'
+    ctx.store.updateProfile(ctx.profile, (p) => {
+      delete p.resource
+    })
+    removed.push({what: 'resource', id: resource.id, result})
+  }
+  return removed
+}
