@@ -113,3 +113,41 @@ export function parseToolFlags(tool: string, argv: string[]): Array<[string, str
   }
   return pairs
 }
+
+interface FlagDefinitionLike {
+  type: string
+  char?: string
+  allowNo?: boolean
+}
+
+/**
+ * oclif rejects flags it does not know, but tool arguments are flags named after the tool's schema
+ * (`--text hi`). So the argv is split first: the command's own flags (with their values) go to
+ * oclif, every other `--name value` / `--name=value` is a tool argument.
+ */
+export function splitToolArgv(argv: string[], definitions: Record<string, FlagDefinitionLike>): {own: string[]; tool: string[]} {
+  const own: string[] = []
+  const tool: string[] = []
+  const byName = new Map<string, FlagDefinitionLike>()
+  for (const [name, def] of Object.entries(definitions)) {
+    byName.set(name, def)
+    if (def.type === 'boolean' && def.allowNo) byName.set(`no-${name}`, def)
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const item = argv[i]!
+    if (!item.startsWith('--') || item === '--') {
+      own.push(item)
+      continue
+    }
+    const eq = item.indexOf('=')
+    const name = item.slice(2, eq === -1 ? undefined : eq)
+    const def = byName.get(name) ?? (name === 'help' ? {type: 'boolean'} : undefined)
+    const target = def ? own : tool
+    target.push(item)
+    if (eq === -1 && (!def || def.type !== 'boolean') && i + 1 < argv.length) {
+      target.push(argv[i + 1]!)
+      i++
+    }
+  }
+  return {own, tool}
+}

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {ConnectedCommand} from '../../connected-command.js'
 import {ApDemoError, ExitCode} from '../../errors.js'
-import {parseToolFlags} from '../../mcp/arguments.js'
+import {parseToolFlags, splitToolArgv} from '../../mcp/arguments.js'
 import {defaultScopes, mintToken, resolveClientCredentials} from '../../walkthrough/token.js'
 import {runTool} from '../../walkthrough/tool.js'
 
@@ -18,8 +18,6 @@ Tool arguments are flags named after the tool's input schema (--text hi for echo
     {description: 'Arguments as JSON, raw result as JSON:', command: '<%= config.bin %> <%= command.id %> echo --args \'{"text":"hi"}\' --json'},
   ]
 
-  static override strict = false
-
   static override args = {
     tool: Args.string({description: 'Name of the tool (see ap-demo mcp tools).', required: true}),
   }
@@ -31,10 +29,10 @@ Tool arguments are flags named after the tool's input schema (--text hi for echo
   }
 
   async run(): Promise<unknown> {
-    const {args, flags, argv} = await this.parse(McpCall)
-    // In non-strict mode oclif hands back every word it did not parse; the first is the tool.
-    const rest = (argv as string[]).slice(1)
-    const pairs = parseToolFlags(args.tool, rest)
+    const definitions = {...McpCall.baseFlags, ...McpCall.flags, json: {type: 'boolean'}}
+    const split = splitToolArgv(this.argv, definitions)
+    const {args, flags} = await this.parse(McpCall, split.own)
+    const pairs = parseToolFlags(args.tool, split.tool)
     const ctx = await this.context(flags)
     const credentials = resolveClientCredentials(ctx, this.env)
     const scopes = flags.scope ?? defaultScopes(ctx, credentials)

@@ -77,13 +77,16 @@ Stop it with Ctrl-C (SIGINT) or SIGTERM: sessions and the database are closed cl
       throw listenError(error, 'cannot start the stack')
     }
 
+    // On a loopback or wildcard bind, other programs reach the servers as localhost, like the issuer.
+    const adminUrl = announcedOrigin(flags.host, flags['admin-port']) ?? stack.adminUrl
+    const mcpUrl = flags['mcp-port'] === 0 ? stack.mcpUrl : `${announcedOrigin(flags.host, flags['mcp-port'])}/mcp`
     let savedTo: string | null = null
     if (!flags['no-save']) {
       savedTo = this.profileName(flags.profile)
       this.store.updateProfile(savedTo, (p) => {
         p.issuer = stack.issuer
-        p.adminUrl = stack.adminUrl
-        p.mcpUrl = stack.mcpUrl
+        p.adminUrl = adminUrl
+        p.mcpUrl = mcpUrl
         p.resourceUri = stack.resource
         p.adminKey = stack.adminKey
       })
@@ -92,8 +95,8 @@ Stop it with Ctrl-C (SIGINT) or SIGTERM: sessions and the database are closed cl
     const info = {
       issuer: stack.issuer,
       publicUrl: stack.publicUrl,
-      adminUrl: stack.adminUrl,
-      mcpUrl: stack.mcpUrl,
+      adminUrl,
+      mcpUrl,
       resource: stack.resource,
       dataDir: dataDir ?? null,
       adminKeySource: keySource,
@@ -110,8 +113,8 @@ Stop it with Ctrl-C (SIGINT) or SIGTERM: sessions and the database are closed cl
           : '(in memory only; set AUTHPLANE_ADMIN_API_KEY to choose it)'
       this.log(`${chalk.bold('Authplane-compatible stack running')}
   issuer     ${stack.issuer}${stack.publicUrl === stack.issuer ? '' : `  (listening at ${stack.publicUrl})`}
-  admin API  ${stack.adminUrl}/admin
-  MCP server ${stack.mcpUrl}  (audience ${stack.resource})
+  admin API  ${adminUrl}/admin
+  MCP server ${mcpUrl}  (audience ${stack.resource})
   admin key  ${keyHowTo}
   data       ${dataDir ?? 'in memory'}
   profile    ${savedTo ? `"${savedTo}" now points here (${this.store.path})` : 'not saved (--no-save)'}`)
