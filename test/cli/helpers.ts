@@ -1,0 +1,102 @@
+import {spawn, type ChildProcess} from 'node:child_process'
+import {existsSync, mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+/** The package root, whether the tests run from test/ (tsx) or dist/test/ (compiled). */
+export const ROOT = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir)
+  return dir
+})()
+export const BIN = join(ROOT, 'bin', 'run.js')
+
+export interface CliResult {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** A user's fresh machine: empty HOME and XDG dirs, no inherited Authplane variables. */
+export class Sandbox {
+  readonly root = mkdtempSync(join(tmpdir(), 'ap-demo-cli-'))
+  readonly env: NodeJS.ProcessEnv
+
+  constructor(extra: NodeJS.ProcessEnv = {}) {
+    const base: NodeJS.ProcessEnv = {}
+    for (const [k, v] of Object.entries(process.env)) {
+      if (/^(AUTHPLANE_|ADMIN_URL|MCP_URL|ECHO_TEXT|AP_DEMO_|XDG_|NODE_TEST|NODE_OPTIONS)/.test(k)) continue
+      base[k] = v
+    }
+    this.env = {
+      ...base,
+      HOME: join(this.root, 'home'),
+      XDG_CONFIG_HOME: join(this.root, 'config'),
+      XDG_DATA_HOME: join(this.root, 'data'),
+      XDG_CACHE_HOME: join(this.root, 'cache'),
+      NO_COLOR: '1',
+      ...extra,
+    }
+  }
+
+  get storePath(): string {
+    return join(this.root, 'config', 'ap-demo', 'config.json')
+  }
+
+  run(args: string[], options: {env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number} = {}): Promise<CliResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, ...args], {
+        cwd: options.cwd ?? this.root,
+        env: {...this.env, ...options.env},
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (d) => (stdout += d))
+      child.stderr.on('data', (d) => (stderr += d))
+      const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)
+      child.on('error', reject)
+      child.on('close', (code) => {
+        clearTimeout(timer)
+        resolve({code, stdout, stderr})
+      })
+    })
+  }
+
+  /** Starts a long-running command and resolves once its stdout holds one complete JSON document. */
+  startJson(args: string[], options: {env?: NodeJS.ProcessEnv} = {}): Promise<{child: ChildProcess; doc: any; stderr: () => string}> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, ...args], {cwd: this.root, env: {...this.env, ...options.env}, stdio: ['ignore', 'pipe', 'pipe']})
+      let stdout = ''
+      let stderr = ''
+      child.stderr.on('data', (d) => (stderr += d))
+      child.stdout.on('data', (d) => {
+        stdout += d
+        try {
+          resolve({child, doc: JSON.parse(stdout), stderr: () => stderr})
+        } catch {
+          // not complete yet
+        }
+      })
+      child.on('close', (code) => reject(new Error(`exited ${code} before printing JSON: ${stderr}`)))
+    })
+  }
+
+  cleanup(): void {
+    rmSync(this.root, {recursive: true, force: true})
+  }
+}
+
+/** Asserts the shape every user-caused failure must have: an Error line, a Hint line, no stack trace. */
+export function assertCleanFailure(result: CliResult, exitCode: number, pattern?: RegExp): void {
+  const ok =
+    result.code === exitCode &&
+    /^Error: .+$/m.test(result.stderr) &&
+    /^Hint: .+$/m.test(result.stderr) &&
+    !/\n\s+at .+:\d+:\d+/.test(result.stderr) &&
+    (pattern === undefined || pattern.test(result.stderr))
+  if (!ok) {
+    throw new Error(`expected a clean failure with exit ${exitCode}${pattern ? ` matching ${pattern}` : ''}, got exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`)
+  }
+}

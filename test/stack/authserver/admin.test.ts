@@ -1,0 +1,298 @@
+import assert from 'node:assert/strict'
+import {after, before, describe, it} from 'node:test'
+import type {AuthServerHandle} from '../../../src/stack/types.js'
+import {ADMIN_KEY, admin, assertOAuthError, assertProblem, createClient, createResource, RESOURCE_URI, start, token} from './helpers.js'
+
+describe('authserver admin API', () => {
+  let h: AuthServerHandle
+  before(async () => {
+    h = await start()
+  })
+  after(async () => {
+    await h.stop()
+  })
+
+  describe('admin key', () => {
+    for (const [name, headers, description] of [
+      ['missing header', {}, 'missing API key'],
+      ['wrong scheme', {authorization: `Basic ${ADMIN_KEY}`}, 'missing API key'],
+      ['wrong key', {authorization: 'Bearer nope'}, 'invalid API key'],
+      ['key prefix', {authorization: `Bearer ${ADMIN_KEY.slice(0, -1)}`}, 'invalid API key'],
+    ] as const) {
+      it(`401 for ${name}`, async () => {
+        const res = await fetch(`${h.adminUrl}/admin/resources`, {headers})
+        assert.equal(res.status, 401)
+        assert.equal(res.headers.get('content-type'), 'application/json')
+        assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="admin"')
+        assert.deepEqual(await res.json(), {error: 'unauthorized', error_description: description})
+      })
+    }
+
+    it('401 "admin API key not configured" when the server has an empty key', async () => {
+      const h2 = await start({adminKey: ''})
+      try {
+        const res = await fetch(`${h2.adminUrl}/admin/clients`, {headers: {authorization: 'Bearer x'}})
+        assert.equal(res.status, 401)
+        assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="admin"')
+        assert.deepEqual(await res.json(), {error: 'unauthorized', error_description: 'admin API key not configured'})
+      } finally {
+        await h2.stop()
+      }
+    })
+  })
+
+  describe('generic errors', () => {
+    it('malformed JSON -> 400 invalid JSON body', async () => {
+      assertProblem(await admin(h, 'POST', '/admin/resources', '{"slug":'), 400, 'invalid JSON body')
+      assertProblem(await admin(h, 'POST', '/admin/clients', 'not json'), 400, 'invalid JSON body')
+    })
+
+    it('body over 1 MiB -> 413 problem', async () => {
+      const big = JSON.stringify({slug: 'big', uri: RESOURCE_URI, backend_kind: 'mint', display_name: 'x'.repeat(1024 * 1024)})
+      assertProblem(await admin(h, 'POST', '/admin/resources', big), 413, /1 MiB/)
+      // The connection stays usable afterwards.
+      assert.equal((await admin(h, 'GET', '/admin/resources')).status, 200)
+    })
+
+    it('unknown route -> 404 problem, wrong method -> 405 problem', async () => {
+      assertProblem(await admin(h, 'GET', '/admin/nothing'), 404, 'not found')
+      const r = await admin(h, 'PUT', '/admin/resources')
+      assertProblem(r, 405, /not allowed/)
+      assert.equal(r.headers.get('allow'), 'GET, POST')
+    })
+  })
+
+  describe('resources', () => {
+    it('creates a mint resource with the full ResourceView', async () => {
+      const r = await admin(h, 'POST', '/admin/resources', {slug: 'Demo-MCP', uri: RESOURCE_URI, backend_kind: 'mint', display_name: 'Demo MCP', scopes: [{name: 'mcp:echo', description: 'echo tool'}]})
+      assert.equal(r.status, 201, r.text)
+      assert.equal(r.headers.get('content-type'), 'application/json')
+      const v = r.body
+      assert.match(v.id, /^[A-Za-z0-9_-]{22}$/)
+      assert.equal(v.slug, 'demo-mcp')
+      assert.equal(v.uri, RESOURCE_URI)
+      assert.equal(v.backend_kind, 'mint')
+      assert.equal(v.broker_provider_id, '')
+      assert.equal(v.display_name, 'Demo MCP')
+      assert.deepEqual(v.scopes, [{name: 'mcp:echo', description: 'echo tool', upstream: ''}])
+      assert.deepEqual(v.policy, {exchange: {allowed_client_ids: []}, runtime: {client_ids: []}})
+      assert.ok(!Number.isNaN(Date.parse(v.created_at)) && !Number.isNaN(Date.parse(v.updated_at)))
+
+      const bySlug = await admin(h, 'GET', '/admin/resources?slug=demo-mcp')
+      assert.equal(bySlug.status, 200)
+      assert.deepEqual(bySlug.body, v)
+      const byId = await admin(h, 'GET', `/admin/resources/${v.id}`)
+      assert.deepEqual(byId.body, v)
+    })
+
+    it('duplicate slug -> 409 (case-insensitive)', async () => {
+      await createResource(h, {slug: 'dup-slug'})
+      assertProblem(await admin(h, 'POST', '/admin/resources', {slug: 'DUP-slug', uri: RESOURCE_URI, backend_kind: 'mint'}), 409, 'slug "dup-slug" is already in use')
+    })
+
+    for (const slug of ['-leading-dash', 'has space', 'a'.repeat(65), '', 'ünï']) {
+      it(`invalid slug ${JSON.stringify(slug.slice(0, 12))} -> 400`, async () => {
+        assertProblem(await admin(h, 'POST', '/admin/resources', {slug, uri: RESOURCE_URI, backend_kind: 'mint'}), 400, 'invalid slug')
+      })
+    }
+
+    it('missing slug -> 400 invalid slug', async () => {
+      assertProblem(await admin(h, 'POST', '/admin/resources', {uri: RESOURCE_URI, backend_kind: 'mint'}), 400, 'invalid slug')
+    })
+
+    it('unknown key -> 400', async () => {
+      assertProblem(await admin(h, 'POST', '/admin/resources', {slug: 'unk', uri: RESOURCE_URI, backend_kind: 'mint', audience: 'x'}), 400, 'unknown field "audience"')
+    })
+
+    for (const uri of ['localhost:8080/mcp', '/mcp', 'ftp://example.com/x', 'http://', 42]) {
+      it(`bad uri ${JSON.stringify(uri)} -> 400`, async () => {
+        assertProblem(await admin(h, 'POST', '/admin/resources', {slug: 'bad-uri', uri, backend_kind: 'mint'}), 400, 'uri must be an absolute http(s) URL with a host')
+      })
+    }
+
+    it('bad backend kind -> 400; broker needs an existing provider -> 400', async () => {
+      assertProblem(await admin(h, 'POST', '/admin/resources', {slug: 'bk', uri: RESOURCE_URI, backend_kind: 'proxy'}), 400, 'backend_kind must be "mint" or "broker"')
+      assertProblem(await admin(h, 'POST', '/admin/resources', {slug: 'bk', uri: RESOURCE_URI}), 400, 'backend_kind must be "mint" or "broker"')
+      assertProblem(await admin(h, 'POST', '/admin/resources', {slug: 'bk', uri: RESOURCE_URI, backend_kind: 'broker'}), 400, 'broker_provider_id is required for backend_kind "broker"')
+      assertProblem(await admin(h, 'POST', '/admin/resources', {slug: 'bk', uri: RESOURCE_URI, backend_kind: 'broker', broker_provider_id: 'github'}), 400, /broker_provider_id "github" does not name an existing provider/)
+    })
+
+    it('scope validation: duplicate names, empty names, upstream on mint', async () => {
+      const base = {slug: 'scopes', uri: RESOURCE_URI, backend_kind: 'mint'}
+      assertProblem(await admin(h, 'POST', '/admin/resources', {...base, scopes: [{name: 'a'}, {name: 'a', description: 'again'}]}), 400, 'duplicate scope name "a"')
+      assertProblem(await admin(h, 'POST', '/admin/resources', {...base, scopes: [{name: ''}]}), 400, 'scopes[0]: name must not be empty')
+      assertProblem(await admin(h, 'POST', '/admin/resources', {...base, scopes: [{name: 'a', upstream: 'repo'}]}), 400, 'scope "a": upstream must be empty for a mint resource')
+      assertProblem(await admin(h, 'POST', '/admin/resources', {...base, scopes: 'a b'}), 400, /scopes must be an array/)
+    })
+
+    it('policy with an unknown client id -> 400; known ids are kept', async () => {
+      const base = {slug: 'pol', uri: RESOURCE_URI, backend_kind: 'mint'}
+      assertProblem(await admin(h, 'POST', '/admin/resources', {...base, policy: {runtime: {client_ids: ['nope']}}}), 400, 'policy.runtime.client_ids: unknown client id "nope"')
+      assertProblem(await admin(h, 'POST', '/admin/resources', {...base, policy: {exchange: {allowed_client_ids: ['nope']}}}), 400, 'policy.exchange.allowed_client_ids: unknown client id "nope"')
+      const c = await createClient(h)
+      const r = await createResource(h, {policy: {runtime: {client_ids: [c.client_id]}}})
+      assert.deepEqual(r.policy, {exchange: {allowed_client_ids: []}, runtime: {client_ids: [c.client_id]}})
+    })
+
+    it('lists as a bare array with backend_kind/limit/offset; bad limit -> 400', async () => {
+      const all = await admin(h, 'GET', '/admin/resources')
+      assert.equal(all.status, 200)
+      assert.ok(Array.isArray(all.body))
+      assert.ok(all.body.length >= 2)
+      const page = await admin(h, 'GET', '/admin/resources?limit=1&offset=1')
+      assert.equal(page.body.length, 1)
+      assert.deepEqual(page.body[0], all.body[1])
+      assert.equal((await admin(h, 'GET', '/admin/resources?backend_kind=mint')).body.length, all.body.length)
+      assert.deepEqual((await admin(h, 'GET', '/admin/resources?backend_kind=broker')).body, [])
+      assertProblem(await admin(h, 'GET', '/admin/resources?limit=0'), 400, /limit must be/)
+      assertProblem(await admin(h, 'GET', '/admin/resources?limit=501'), 400, /limit must be/)
+    })
+
+    it('unknown slug or id -> 404 resource not found', async () => {
+      assertProblem(await admin(h, 'GET', '/admin/resources?slug=no-such-thing'), 404, 'resource not found')
+      assertProblem(await admin(h, 'GET', '/admin/resources/AAAAAAAAAAAAAAAAAAAAAA'), 404, 'resource not found')
+      assertProblem(await admin(h, 'PATCH', '/admin/resources/AAAAAAAAAAAAAAAAAAAAAA', {display_name: 'x'}), 404, 'resource not found')
+      assertProblem(await admin(h, 'DELETE', '/admin/resources/AAAAAAAAAAAAAAAAAAAAAA'), 404, 'resource not found')
+    })
+
+    it('PATCH replaces present fields (policy wholesale), DELETE -> 204', async () => {
+      const c = await createClient(h)
+      const r = await createResource(h, {display_name: 'before', policy: {exchange: {allowed_client_ids: [c.client_id]}}})
+      const p = await admin(h, 'PATCH', `/admin/resources/${r.id}`, {display_name: 'after', scopes: [{name: 'a'}, {name: 'b', description: 'B'}], policy: {runtime: {client_ids: [c.client_id]}}})
+      assert.equal(p.status, 200, p.text)
+      assert.equal(p.body.display_name, 'after')
+      assert.equal(p.body.slug, r.slug)
+      assert.equal(p.body.uri, r.uri)
+      assert.deepEqual(p.body.scopes.map((s: {name: string}) => s.name), ['a', 'b'])
+      assert.deepEqual(p.body.policy, {exchange: {allowed_client_ids: []}, runtime: {client_ids: [c.client_id]}})
+      assertProblem(await admin(h, 'PATCH', `/admin/resources/${r.id}`, {slug: 'demo-mcp'}), 409, 'slug "demo-mcp" is already in use')
+      assertProblem(await admin(h, 'PATCH', `/admin/resources/${r.id}`, {bogus: 1}), 400, 'unknown field "bogus"')
+      const d = await admin(h, 'DELETE', `/admin/resources/${r.id}`)
+      assert.equal(d.status, 204)
+      assert.equal(d.text, '')
+      assertProblem(await admin(h, 'GET', `/admin/resources/${r.id}`), 404, 'resource not found')
+    })
+  })
+
+  describe('clients', () => {
+    it('create returns the once-shown secret and the create field names', async () => {
+      const r = await admin(h, 'POST', '/admin/clients', {client_name: 'demo-agent-ts', grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic', scope: 'mcp:echo', unknown_key: true})
+      assert.equal(r.status, 201, r.text)
+      const c = r.body
+      assert.match(c.client_id, /^[A-Za-z0-9_-]{22}$/)
+      assert.match(c.client_secret, /^[A-Za-z0-9_-]{43}$/)
+      assert.equal(c.client_name, 'demo-agent-ts')
+      assert.deepEqual(c.redirect_uris, [])
+      assert.deepEqual(c.grant_types, ['client_credentials'])
+      assert.deepEqual(c.response_types, [])
+      assert.equal(c.token_endpoint_auth_method, 'client_secret_basic')
+      assert.equal(c.scope, 'mcp:echo')
+      assert.equal(c.status, 'active')
+      assert.equal(c.registration_source, 'admin')
+      assert.equal(c.agent, false)
+      assert.equal(c.agent_description, '')
+      assert.equal(typeof c.issued_at, 'string')
+      assert.equal('unknown_key' in c, false)
+
+      const read = await admin(h, 'GET', `/admin/clients/${c.client_id}`)
+      assert.equal(read.status, 200)
+      assert.deepEqual(Object.keys(read.body).sort(), ['agent', 'agent_description', 'grant_types', 'id', 'issued_at', 'name', 'redirect_uris', 'registration_source', 'response_types', 'scope', 'status', 'token_endpoint_auth_method', 'updated_at'])
+      assert.equal(read.body.id, c.client_id)
+      assert.equal(read.body.name, 'demo-agent-ts')
+
+      const again = await createClient(h)
+      assert.notEqual(again.client_id, c.client_id)
+    })
+
+    it('defaults: auth method none (no secret), grants authorization_code + refresh_token', async () => {
+      const r = await admin(h, 'POST', '/admin/clients', {client_name: 'web', redirect_uris: ['http://localhost:3000/cb']})
+      assert.equal(r.status, 201, r.text)
+      assert.equal(r.body.token_endpoint_auth_method, 'none')
+      assert.equal('client_secret' in r.body, false)
+      assert.deepEqual(r.body.grant_types, ['authorization_code', 'refresh_token'])
+      assert.deepEqual(r.body.response_types, ['code'])
+    })
+
+    const prefix = 'client authentication failed: client validation failed: '
+    for (const [name, body, detail] of [
+      ['missing name', {grant_types: ['client_credentials']}, 'client_name is required'],
+      ['blank name', {client_name: '   ', grant_types: ['client_credentials']}, 'client_name is required'],
+      ['long name', {client_name: 'x'.repeat(256), grant_types: ['client_credentials']}, 'client_name must be at most 255 characters'],
+      ['bad grant', {client_name: 'a', grant_types: ['password']}, 'unsupported grant_type "password"'],
+      ['missing redirect_uris', {client_name: 'a', grant_types: ['authorization_code']}, 'redirect_uris is required for the authorization_code and refresh_token grants'],
+      ['missing redirect_uris (default grants)', {client_name: 'a'}, 'redirect_uris is required for the authorization_code and refresh_token grants'],
+      ['bad auth method', {client_name: 'a', grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt'}, 'unsupported token_endpoint_auth_method "private_key_jwt"'],
+    ] as const) {
+      it(`validation: ${name} -> 400`, async () => {
+        assertProblem(await admin(h, 'POST', '/admin/clients', body), 400, prefix + detail)
+      })
+    }
+
+    it('lists as a bare array with limit/offset/status', async () => {
+      const all = await admin(h, 'GET', '/admin/clients?limit=500')
+      assert.equal(all.status, 200)
+      assert.ok(Array.isArray(all.body) && all.body.length >= 2)
+      assert.ok('id' in all.body[0] && 'name' in all.body[0] && !('secret_hash' in all.body[0]))
+      assert.equal((await admin(h, 'GET', '/admin/clients?limit=1&offset=1')).body[0].id, all.body[1].id)
+      assertProblem(await admin(h, 'GET', '/admin/clients?status=bogus'), 400, /status must be/)
+    })
+
+    it('unknown client: 404 on GET/DELETE/rotate, 400 on PATCH', async () => {
+      const id = 'AAAAAAAAAAAAAAAAAAAAAA'
+      assertProblem(await admin(h, 'GET', `/admin/clients/${id}`), 404, 'client not found')
+      assertProblem(await admin(h, 'DELETE', `/admin/clients/${id}`), 404, 'client not found')
+      assertProblem(await admin(h, 'POST', `/admin/clients/${id}/rotate-secret`), 404, 'client not found')
+      assertProblem(await admin(h, 'PATCH', `/admin/clients/${id}/suspend`), 404, 'client not found')
+      assertProblem(await admin(h, 'PATCH', `/admin/clients/${id}`, {client_name: 'x'}), 400, prefix + 'client not found')
+    })
+
+    it('PATCH updates the named fields and re-validates', async () => {
+      const c = await createClient(h)
+      const r = await admin(h, 'PATCH', `/admin/clients/${c.client_id}`, {client_name: 'renamed', scope: 'a b'})
+      assert.equal(r.status, 200, r.text)
+      assert.equal(r.body.name, 'renamed')
+      assert.equal(r.body.scope, 'a b')
+      assert.deepEqual(r.body.grant_types, ['client_credentials'])
+      assertProblem(await admin(h, 'PATCH', `/admin/clients/${c.client_id}`, {client_name: ''}), 400, prefix + 'client_name is required')
+    })
+
+    it('rotate-secret: old secret -> invalid_client, new secret works', async () => {
+      await createResource(h)
+      const c = await createClient(h)
+      assert.equal((await token(h, c, {resource: RESOURCE_URI})).status, 200)
+      const r = await admin(h, 'POST', `/admin/clients/${c.client_id}/rotate-secret`)
+      assert.equal(r.status, 200)
+      assert.deepEqual(Object.keys(r.body).sort(), ['client_id', 'client_secret'])
+      assert.equal(r.body.client_id, c.client_id)
+      assert.match(r.body.client_secret, /^[A-Za-z0-9_-]{43}$/)
+      assertOAuthError(await token(h, c, {resource: RESOURCE_URI}), 401, 'invalid_client')
+      assert.equal((await token(h, r.body, {resource: RESOURCE_URI})).status, 200)
+    })
+
+    it('suspend/revoke -> invalid_client, reactivate -> works again', async () => {
+      const c = await createClient(h)
+      for (const [action, status] of [['suspend', 'suspended'], ['reactivate', 'active'], ['revoke', 'revoked'], ['reactivate', 'active']] as const) {
+        const r = await admin(h, 'PATCH', `/admin/clients/${c.client_id}/${action}`)
+        assert.equal(r.status, 200)
+        assert.deepEqual(r.body, {status})
+        assert.equal((await admin(h, 'GET', `/admin/clients/${c.client_id}`)).body.status, status)
+        const t = await token(h, c, {})
+        if (status === 'active') assert.equal(t.status, 200, t.text)
+        else assertOAuthError(t, 401, 'invalid_client', `client is ${status}`)
+      }
+      assert.equal((await admin(h, 'POST', `/admin/clients/${c.client_id}/suspend`)).status, 405)
+    })
+
+    it('DELETE with live tokens -> 409, with ?force=true -> 204', async () => {
+      const c = await createClient(h)
+      const idle = await createClient(h)
+      assert.equal((await admin(h, 'DELETE', `/admin/clients/${idle.client_id}`)).status, 204)
+      assert.equal((await token(h, c, {})).status, 200)
+      assertProblem(await admin(h, 'DELETE', `/admin/clients/${c.client_id}`), 409, /live access token/)
+      const d = await admin(h, 'DELETE', `/admin/clients/${c.client_id}?force=true`)
+      assert.equal(d.status, 204)
+      assertProblem(await admin(h, 'GET', `/admin/clients/${c.client_id}`), 404, 'client not found')
+      assertOAuthError(await token(h, c, {}), 401, 'invalid_client')
+    })
+  })
+})
