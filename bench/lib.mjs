@@ -4,10 +4,17 @@ import {fileURLToPath, pathToFileURL} from 'node:url'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
-/** Imports a compiled module of the project (`npm run build` puts them under dist/src). */
+/**
+ * Imports a compiled module of the project (`npm run build` puts them under dist/src). A build in
+ * progress deletes dist/ for a few seconds, so a missing file is waited for up to a minute.
+ */
 export async function importDist(relative) {
   const file = fileURLToPath(new URL(`../dist/src/${relative}`, import.meta.url))
-  if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` first`)
+  const deadline = Date.now() + 60_000
+  while (!existsSync(file)) {
+    if (Date.now() > deadline) throw new Error(`${file} is missing: run \`npm run build\` first`)
+    await new Promise((r) => setTimeout(r, 1000))
+  }
   return import(pathToFileURL(file).href)
 }
 

@@ -47,6 +47,12 @@ export abstract class BaseCommand extends Command {
     return this.store.activeProfileName()
   }
 
+  override async init(): Promise<void> {
+    await super.init()
+    // https://no-color.org: chalk itself only honours FORCE_COLOR and the terminal.
+    if (process.env.NO_COLOR) chalk.level = 0
+  }
+
   /** Whether prompts may be shown: a TTY on both ends, no --no-input, no CI. */
   protected canPrompt(flags: {'no-input'?: boolean}): boolean {
     if (flags['no-input']) return false

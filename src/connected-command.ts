@@ -1,8 +1,10 @@
-import {Flags} from '@oclif/core'
+import {Flags, type Interfaces} from '@oclif/core'
 
 import {BaseCommand} from './base-command.js'
 import {ENV, resolveConnection, type ConnectionFlags, type ConnectionSettings} from './config/settings.js'
 import {ApDemoError, ExitCode} from './errors.js'
+import {toCurl} from './http/curl.js'
+import {DryRunStop, type RequestObserver} from './http/request.js'
 import type {WalkthroughContext} from './walkthrough/context.js'
 
 /**
@@ -44,6 +46,16 @@ export abstract class ConnectedCommand extends BaseCommand {
       description: `Env ${ENV.resource}. Default: the profile's resource, else the MCP URL. Must equal the registered resource uri and the MCP server's expected audience byte for byte.`,
       helpGroup: 'CONNECTION',
     }),
+    'print-curl': Flags.boolean({
+      summary: 'Print each HTTP request as an equivalent curl command (on stderr).',
+      description: 'Secrets never appear: each is replaced by the shell variable that holds it ($AUTHPLANE_ADMIN_API_KEY, $AUTHPLANE_CLIENT_SECRET, $ACCESS_TOKEN, $MCP_SESSION_ID), so the lines are safe to share and run once those are exported.',
+      helpGroup: 'CONNECTION',
+    }),
+    'dry-run': Flags.boolean({
+      summary: 'Print the requests that would change something, instead of sending them.',
+      description: 'Read-only requests (discovery, lookups) are still sent so that the printed requests are the real ones; the first request that would change state (or mint a token) is printed as curl and not sent, and the command stops there with exit 0.',
+      helpGroup: 'CONNECTION',
+    }),
     'request-timeout': Flags.integer({
       summary: 'Seconds to wait for each HTTP request.',
       description: 'Default 10, as the Authplane SDK.',
@@ -60,7 +72,7 @@ export abstract class ConnectedCommand extends BaseCommand {
 
   /** The walkthrough context; asks for the admin key when `needAdminKey` and none is configured. */
   protected async context(
-    flags: ConnectionFlags & {profile?: string; 'request-timeout'?: number; 'no-input'?: boolean},
+    flags: ConnectionFlags & {profile?: string; 'request-timeout'?: number; 'no-input'?: boolean; 'print-curl'?: boolean; 'dry-run'?: boolean},
     options: {needAdminKey?: boolean} = {},
   ): Promise<WalkthroughContext> {
     const settings = this.connection(flags)
@@ -72,7 +84,9 @@ export abstract class ConnectedCommand extends BaseCommand {
         throw new ApDemoError('usage', `${name} "${value}" is not an absolute http(s) URL (from ${setting.from ?? setting.source})`, {exitCode: ExitCode.USAGE, hint: `Example: ${name} http://localhost:9000`})
       }
     }
+    const observer = this.requestObserver(flags, adminKey, settings.profile)
     return {
+      observer,
       issuer: settings.issuer.value!,
       adminUrl: settings.adminUrl.value!,
       adminKey,
@@ -81,6 +95,46 @@ export abstract class ConnectedCommand extends BaseCommand {
       store: this.store,
       profile: settings.profile,
       requestTimeoutMs: (flags['request-timeout'] ?? 10) * 1000,
+    }
+  }
+
+  /** The --print-curl / --dry-run observer, or undefined when neither is asked for. */
+  protected requestObserver(flags: {'print-curl'?: boolean; 'dry-run'?: boolean}, adminKey: string | undefined, profile: string, store = this.store): RequestObserver | undefined {
+    const printCurl = Boolean(flags['print-curl'])
+    const dryRun = Boolean(flags['dry-run'])
+    if (!printCurl && !dryRun) return undefined
+    // Looked up at each request: a client created during this run is known by then.
+    const secrets = (): Record<string, string> => {
+      const map: Record<string, string> = {}
+      if (adminKey) map[adminKey] = ENV.adminKey
+      const client = store.getProfile(profile).client
+      if (client) map[client.secret] = ENV.clientSecret
+      const envSecret = this.env.get(ENV.clientSecret)
+      if (envSecret) map[envSecret] = ENV.clientSecret
+      return map
+    }
+    return (request) => {
+      const line = toCurl(request, secrets())
+      if (dryRun && request.method !== 'GET') {
+        this.dryRunRequests.push(line)
+        throw new DryRunStop(request)
+      }
+      if (dryRun) this.dryRunRequests.push(line)
+      if (printCurl && !this.jsonEnabled()) process.stderr.write(`${line}\n`)
+    }
+  }
+
+  /** The curl lines of a --dry-run: the read-only requests sent, then the one held back. */
+  protected dryRunRequests: string[] = []
+
+  protected override async catch(err: Interfaces.CommandError): Promise<void> {
+    if (!(err instanceof DryRunStop)) return super.catch(err)
+    const held = this.dryRunRequests.at(-1)
+    if (this.jsonEnabled()) {
+      this.logJson(this.toSuccessJson({dryRun: true, sent: this.dryRunRequests.slice(0, -1), notSent: held ?? null}))
+    } else {
+      if (held) process.stdout.write(`${held}\n`)
+      process.stderr.write(`dry run: the request above was not sent (${err.request.method} ${err.request.url}); nothing was changed\n`)
     }
   }
 

@@ -73,7 +73,6 @@ export interface AdminClientOptions {
   adminKey: string
   timeoutMs?: number
   observer?: RequestObserver
-  dryRun?: boolean
 }
 
 function kindFor(status: number): AdminErrorKind {
@@ -122,7 +121,6 @@ export class AdminClient {
       body: payload,
       timeoutMs: this.options.timeoutMs,
       observer: this.options.observer,
-      dryRun: this.options.dryRun,
     })
     const parsed = await readJson(response)
     if (expected.includes(response.status)) return parsed

@@ -8,6 +8,7 @@ import {ConnectedCommand} from '../connected-command.js'
 import {ENV} from '../config/settings.js'
 import {ConfigStore} from '../config/store.js'
 import {ApDemoError} from '../errors.js'
+import {DryRunStop} from '../http/request.js'
 import type {WalkthroughContext} from '../walkthrough/context.js'
 import {DEFAULT_ECHO_TEXT, runVerify, VERIFY_DEFAULTS, VERIFY_STEPS, VerifyFailed, type StepReport} from '../walkthrough/verify.js'
 
@@ -56,6 +57,7 @@ With --embedded it first starts an embedded Authplane-compatible stack on free p
         profile: 'verify',
         requestTimeoutMs: flags['request-timeout'] * 1000,
       }
+      ctx.observer = this.requestObserver(flags, stack.adminKey, ctx.profile, ctx.store)
     } else {
       ctx = await this.context(flags, {needAdminKey: true})
     }
@@ -80,6 +82,7 @@ With --embedded it first starts an embedded Authplane-compatible stack on free p
       this.log(chalk.green.bold('ALL CHECKS PASSED'))
       return report
     } catch (error) {
+      if (error instanceof VerifyFailed && error.failure.cause instanceof DryRunStop) throw error.failure.cause
       if (error instanceof VerifyFailed) {
         const f = error.failure
         throw new ApDemoError(f.code, `step "${error.report.failedStep}" failed: ${f.message}`, {

@@ -29,10 +29,9 @@ export interface SendOptions {
   body?: string
   timeoutMs?: number
   observer?: RequestObserver
-  /** Dry run: observe the request, then stop with DryRunStop instead of sending it. */
-  dryRun?: boolean
 }
 
+/** Thrown by a dry-run observer: the request was printed, not sent. */
 export class DryRunStop extends Error {
   constructor(readonly request: ObservedRequest) {
     super('dry run: request not sent')
@@ -44,8 +43,8 @@ export async function send(url: string, options: SendOptions = {}): Promise<Resp
   const method = options.method ?? 'GET'
   const headers = options.headers ?? {}
   const observed: ObservedRequest = {method, url, headers, body: options.body}
+  // The observer may throw (DryRunStop) to keep the request from being sent.
   options.observer?.(observed)
-  if (options.dryRun) throw new DryRunStop(observed)
   const timeoutMs = options.timeoutMs ?? 10_000
   try {
     return await fetch(url, {method, headers, body: options.body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs)})

@@ -2,7 +2,7 @@ import {Client} from '@modelcontextprotocol/sdk/client/index.js'
 import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import type {CallToolResult, Tool} from '@modelcontextprotocol/sdk/types.js'
 
-import type {RequestObserver} from '../http/request.js'
+import {DryRunStop, type RequestObserver} from '../http/request.js'
 
 export const CLIENT_INFO = {name: 'ap-demo', version: '0.1.0'}
 
@@ -87,6 +87,8 @@ export async function withMcpSession<T>(options: McpSessionOptions, fn: (session
   })
   const client = new Client(CLIENT_INFO, {capabilities: {}})
   const translate = (error: unknown): Error => {
+    const dryRun = findDryRun(error)
+    if (dryRun) return dryRun
     if (rejection) return new McpAuthRejectedError(options.url, rejection)
     const e = error as Error & {code?: number; cause?: {code?: string}}
     if (e?.name === 'TypeError' || e?.name === 'TimeoutError' || e?.name === 'AbortError' || e?.cause?.code) {
@@ -116,6 +118,14 @@ export async function withMcpSession<T>(options: McpSessionOptions, fn: (session
     await transport.terminateSession().catch(() => {})
     await client.close().catch(() => {})
   }
+}
+
+/** The SDK may wrap what the fetch threw; a dry-run stop must come out as itself. */
+function findDryRun(error: unknown): DryRunStop | undefined {
+  for (let e = error as {cause?: unknown} | undefined, depth = 0; e && depth < 5; e = e.cause as {cause?: unknown} | undefined, depth++) {
+    if (e instanceof DryRunStop) return e
+  }
+  return undefined
 }
 
 export class McpToolArgumentError extends Error {

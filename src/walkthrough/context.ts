@@ -14,9 +14,8 @@ export interface WalkthroughContext {
   profile: string
   /** Per-request timeout. */
   requestTimeoutMs: number
+  /** Sees every request before it is sent (--print-curl); may throw DryRunStop to hold it back. */
   observer?: RequestObserver
-  /** Print requests instead of sending those that change something. */
-  dryRun?: boolean
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -149,5 +149,5 @@ export function adminClient(ctx: WalkthroughContext): AdminClient {
       hint: 'Set AUTHPLANE_ADMIN_API_KEY (or put it in ./.env); `ap-demo stack up` saves its key in the profile for you.',
     })
   }
-  return new AdminClient({adminUrl: ctx.adminUrl, adminKey: ctx.adminKey, timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer, dryRun: ctx.dryRun})
+  return new AdminClient({adminUrl: ctx.adminUrl, adminKey: ctx.adminKey, timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer})
 }

@@ -1,0 +1,591 @@
+// ap-demo benchmark (npm run bench). Plain Node ESM; needs `npm run build` first, and curl + jq for
+// the baseline walkthrough. Measures in one run:
+//   1. single-core ES256 signing rate (signBenchmarkToken, main thread)
+//   2. token endpoint throughput and latency (stack in a child process, node:http load, c=32)
+//   3. MCP server memory with 1,000 abandoned sessions, and after the idle sweep (child process)
+//   4. CLI start-up: node -e 0, ap-demo --version, ap-demo token mint served from the cache
+//   5. ap-demo verify vs bench/walkthrough-curl.sh against the same running stack
+// Prints a table and the ratios, and writes the same as JSON to bench/results/latest.json.
+// Every child process is tied to this one: killed in a finally and on SIGINT/SIGTERM, and the
+// stack children also exit by themselves when their stdin (held by this process) closes.
+import {spawn} from 'node:child_process'
+import {existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import http from 'node:http'
+import os from 'node:os'
+import {join} from 'node:path'
+import {createInterface} from 'node:readline'
+import {fileURLToPath, pathToFileURL} from 'node:url'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const BENCH = join(ROOT, 'bench')
+const CLI = join(ROOT, 'bin', 'run.js')
+const RESULTS = join(BENCH, 'results', 'latest.json')
+
+// Knobs (environment overrides are for quick experiments; the defaults are the benchmark).
+const num = (name, dflt) => (process.env[name] ? Number(process.env[name]) : dflt)
+const CFG = {
+  signWarmupMs: num('BENCH_SIGN_WARMUP_MS', 500),
+  signMs: num('BENCH_SIGN_MS', 2000),
+  loadConcurrency: num('BENCH_LOAD_CONCURRENCY', 32),
+  loadWarmupMs: num('BENCH_LOAD_WARMUP_MS', 1000),
+  loadMs: num('BENCH_LOAD_MS', 5000),
+  sessions: num('BENCH_SESSIONS', 1000),
+  // Opening 1,000 sessions takes ~5 s on a 2-core VM (each one builds an McpServer), so the idle
+  // timeout must be longer than that or the sweep starts closing the first ones before we measure.
+  sessionIdleMs: num('BENCH_SESSION_IDLE_MS', 8000),
+  startupRuns: num('BENCH_STARTUP_RUNS', 10),
+  verifyRuns: num('BENCH_VERIFY_RUNS', 5),
+  targetRatio: 0.5,
+  budgetMs: num('BENCH_BUDGET_MS', 170_000),
+}
+const STACK_NODE_ARGS = (process.env.BENCH_STACK_NODE_ARGS ?? '').split(' ').filter(Boolean)
+
+// ---------------------------------------------------------------------------------------------
+// Child processes
+
+const children = new Set()
+
+function track(child) {
+  children.add(child)
+  child.once('exit', () => children.delete(child))
+  child.stdin?.on('error', () => {})
+  return child
+}
+
+function killAll(signal) {
+  for (const child of children) {
+    try {
+      child.kill(signal)
+    } catch {}
+  }
+}
+
+async function stopChild(child, graceMs = 3000) {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+  await exited
+  clearTimeout(timer)
+}
+
+async function stopAll() {
+  await Promise.all([...children].map((c) => stopChild(c)))
+}
+
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    process.stderr.write(`\n[bench] ${sig}: stopping ${children.size} child process(es)\n`)
+    killAll('SIGTERM')
+    setTimeout(() => {
+      killAll('SIGKILL')
+      process.exit(130)
+    }, 1500).unref()
+    Promise.all([...children].map((c) => new Promise((r) => c.once('exit', r)))).then(() => process.exit(130))
+  })
+}
+// Last resort (e.g. an uncaught error): nothing may outlive us.
+process.on('exit', () => killAll('SIGKILL'))
+
+/** JSON lines of a child's stdout, awaited by predicate. */
+function jsonLines(stream) {
+  const buffered = []
+  const waiters = []
+  let closed = false
+  const rl = createInterface({input: stream})
+  rl.on('line', (line) => {
+    let obj
+    try {
+      obj = JSON.parse(line)
+    } catch {
+      return
+    }
+    const i = waiters.findIndex((w) => w.pred(obj))
+    if (i === -1) buffered.push(obj)
+    else waiters.splice(i, 1)[0].resolve(obj)
+  })
+  rl.on('close', () => {
+    closed = true
+    for (const w of waiters.splice(0)) w.reject(new Error('child closed its stdout'))
+  })
+  return {
+    next(pred, timeoutMs, what) {
+      const i = buffered.findIndex(pred)
+      if (i !== -1) return Promise.resolve(buffered.splice(i, 1)[0])
+      if (closed) return Promise.reject(new Error(`child closed its stdout before ${what}`))
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(w), 1)
+          reject(new Error(`no ${what} within ${timeoutMs} ms`))
+        }, timeoutMs)
+        const w = {
+          pred,
+          resolve: (v) => {
+            clearTimeout(timer)
+            resolve(v)
+          },
+          reject: (e) => {
+            clearTimeout(timer)
+            reject(e)
+          },
+        }
+        waiters.push(w)
+      })
+    },
+  }
+}
+
+function collectStderr(child) {
+  let text = ''
+  child.stderr.on('data', (c) => {
+    if (text.length < 20_000) text += c
+  })
+  return () => text
+}
+
+/** bench/stack-server.mjs in a child: resolves when it has printed its ready line. */
+async function startStackChild(options = {}) {
+  const child = track(spawn(process.execPath, [...STACK_NODE_ARGS, join(BENCH, 'stack-server.mjs'), JSON.stringify(options)], {cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe']}))
+  const stderr = collectStderr(child)
+  const lines = jsonLines(child.stdout)
+  let ready
+  try {
+    ready = (await lines.next((o) => o.ready, 30_000, 'ready line from stack-server.mjs')).ready
+  } catch (error) {
+    await stopChild(child)
+    throw new Error(`${error.message}\n${stderr()}`)
+  }
+  return {
+    child,
+    info: ready,
+    stderr,
+    async stats() {
+      child.kill('SIGUSR2')
+      return (await lines.next((o) => o.stats, 5000, 'stats line from stack-server.mjs')).stats
+    },
+    stop: () => stopChild(child),
+  }
+}
+
+/** Runs a command to completion; wall time from spawn to exit. */
+function run(cmd, args, {env, cwd, timeoutMs = 60_000} = {}) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now()
+    const child = track(spawn(cmd, args, {env, cwd, stdio: ['ignore', 'pipe', 'pipe']}))
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (c) => (stdout += c))
+    child.stderr.on('data', (c) => (stderr += c))
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.on('error', (e) => {
+      clearTimeout(timer)
+      reject(e)
+    })
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({code, signal, ms: performance.now() - started, stdout, stderr})
+    })
+  })
+}
+
+function mustSucceed(r, what, mustContain) {
+  if (r.code !== 0 || (mustContain && !r.stdout.includes(mustContain))) {
+    throw new Error(`${what} failed (exit ${r.code ?? r.signal})\n--- stdout\n${r.stdout.slice(-3000)}\n--- stderr\n${r.stderr.slice(-3000)}`)
+  }
+  return r
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics and formatting
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+/** Nearest-rank percentile of a sorted array. */
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]
+const round = (x, d = 2) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : x)
+const int = (x) => Math.round(x).toLocaleString('en-US')
+const mb = (bytes) => `${(bytes / 1048576).toFixed(1)} MB`
+const ms = (x) => `${x.toFixed(x < 10 ? 2 : 1)} ms`
+
+const sleep = (t) => new Promise((r) => setTimeout(r, t))
+
+async function waitForBuild() {
+  const needed = [join(ROOT, 'dist/src/stack/index.js'), join(ROOT, 'dist/src/stack/authserver/index.js'), join(ROOT, 'dist/src/commands/verify.js'), join(ROOT, 'oclif.manifest.json')]
+  const deadline = Date.now() + 60_000
+  while (!needed.every(existsSync)) {
+    if (Date.now() > deadline) throw new Error(`the build is missing (${needed.filter((f) => !existsSync(f)).join(', ')}): run \`npm run build\` first`)
+    process.stderr.write('[bench] waiting for dist/ (a build is in progress?)\n')
+    await sleep(3000)
+  }
+}
+
+function progress(msg) {
+  process.stderr.write(`[bench] ${msg}\n`)
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Single-core ES256 signing rate
+
+async function benchSigning() {
+  const {signBenchmarkToken} = await import(pathToFileURL(join(ROOT, 'dist/src/stack/authserver/index.js')).href)
+  const sign = signBenchmarkToken()
+  const sample = sign()
+  if (sample.split('.').length !== 3) throw new Error(`signBenchmarkToken() returned ${sample.slice(0, 60)}..., not a JWS`)
+  const loop = (forMs) => {
+    let n = 0
+    const t0 = performance.now()
+    let elapsed = 0
+    do {
+      for (let i = 0; i < 64; i++) sign()
+      n += 64
+      elapsed = performance.now() - t0
+    } while (elapsed < forMs)
+    return {n, elapsed}
+  }
+  loop(CFG.signWarmupMs)
+  const {n, elapsed} = loop(CFG.signMs)
+  return {tokens: n, seconds: round(elapsed / 1000, 3), tokensPerSecond: round((n * 1000) / elapsed, 1), tokenBytes: sample.length}
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Token endpoint throughput
+
+async function benchTokenEndpoint() {
+  const stack = await startStackChild()
+  try {
+    const {issuer, resource, clientId, clientSecret} = stack.info
+    const url = new URL(`${issuer}/oauth/token`)
+    const body = Buffer.from(new URLSearchParams({grant_type: 'client_credentials', scope: 'mcp:echo', resource}).toString())
+    const enc = (s) => encodeURIComponent(s).replace(/%20/g, '+')
+    const headers = {
+      Authorization: `Basic ${Buffer.from(`${enc(clientId)}:${enc(clientSecret)}`).toString('base64')}`,
+      'Content-Type': 'application/x-www-form-urlencoded',
+      'Content-Length': body.length,
+      Accept: 'application/json',
+    }
+    const agent = new http.Agent({keepAlive: true, maxSockets: CFG.loadConcurrency})
+    const before = await stack.stats()
+
+    let latencies = new Float64Array(1 << 17)
+    let count = 0
+    let errors = 0
+    let warmupRequests = 0
+    const errorSamples = []
+    const t0 = performance.now()
+    const measureStart = t0 + CFG.loadWarmupMs
+    const measureEnd = measureStart + CFG.loadMs
+
+    const once = () =>
+      new Promise((resolve) => {
+        const start = performance.now()
+        let done = false
+        const finish = (ok, why) => {
+          if (done) return
+          done = true
+          resolve({ok, why, start, end: performance.now()})
+        }
+        const req = http.request({agent, hostname: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers}, (res) => {
+          let head
+          res.on('data', (chunk) => {
+            head ??= chunk
+          })
+          res.on('end', () => {
+            if (res.statusCode !== 200) finish(false, `HTTP ${res.statusCode} ${head?.toString('utf8', 0, 200) ?? ''}`)
+            else if (!head || !head.includes('"access_token"')) finish(false, `HTTP 200 without access_token: ${head?.toString('utf8', 0, 200) ?? ''}`)
+            else finish(true)
+          })
+          res.on('error', (e) => finish(false, e.message))
+        })
+        req.setTimeout(10_000, () => req.destroy(new Error('timeout after 10 s')))
+        req.on('error', (e) => finish(false, e.message))
+        req.end(body)
+      })
+
+    const worker = async () => {
+      while (performance.now() < measureEnd) {
+        const r = await once()
+        if (!r.ok) {
+          errors++
+          if (errorSamples.length < 5) errorSamples.push(r.why)
+          continue
+        }
+        if (r.end < measureStart) {
+          warmupRequests++
+        } else if (r.end <= measureEnd) {
+          if (count === latencies.length) {
+            const bigger = new Float64Array(latencies.length * 2)
+            bigger.set(latencies)
+            latencies = bigger
+          }
+          latencies[count++] = r.end - r.start
+        }
+      }
+    }
+    await Promise.all(Array.from({length: CFG.loadConcurrency}, worker))
+    agent.destroy()
+    const after = await stack.stats()
+
+    const sorted = latencies.subarray(0, count).sort()
+    return {
+      concurrency: CFG.loadConcurrency,
+      warmupSeconds: CFG.loadWarmupMs / 1000,
+      seconds: CFG.loadMs / 1000,
+      requests: count,
+      warmupRequests,
+      tokensPerSecond: round((count * 1000) / CFG.loadMs, 1),
+      p50Ms: round(percentile(sorted, 0.5), 3),
+      p99Ms: round(percentile(sorted, 0.99), 3),
+      maxMs: round(sorted[sorted.length - 1] ?? NaN, 3),
+      errors,
+      errorSamples,
+      serverTokensIssued: after.tokensIssued - before.tokensIssued,
+    }
+  } finally {
+    await stack.stop()
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. MCP server memory with abandoned sessions
+
+async function benchMcpMemory() {
+  const opts = {sessions: CFG.sessions, sessionIdleMs: CFG.sessionIdleMs, concurrency: 8, warmup: 50}
+  const child = track(spawn(process.execPath, ['--expose-gc', join(BENCH, 'mcp-sessions.mjs'), JSON.stringify(opts)], {cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe']}))
+  const stderr = collectStderr(child)
+  const lines = jsonLines(child.stdout)
+  try {
+    const {result} = await lines.next((o) => o.result, 90_000, 'result line from mcp-sessions.mjs').catch((e) => {
+      throw new Error(`${e.message}\n${stderr()}`)
+    })
+    return result
+  } finally {
+    await stopChild(child)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4 + 5. CLI start-up, verify vs curl+jq (one stack child for both)
+
+function cliEnvironment(stack, dirs) {
+  const env = {...process.env}
+  // Nothing from the caller's shell may steer the CLI: only the stack's endpoints below.
+  for (const key of Object.keys(env)) {
+    if (/^(AUTHPLANE_|AP_DEMO_)/.test(key) || ['ADMIN_URL', 'MCP_URL', 'ISSUER_URL', 'RESOURCE_URI', 'RESOURCE_SLUG', 'SCOPE', 'ECHO_TEXT'].includes(key)) delete env[key]
+  }
+  return {
+    ...env,
+    HOME: dirs.home,
+    XDG_CONFIG_HOME: dirs.config,
+    XDG_DATA_HOME: dirs.data,
+    XDG_CACHE_HOME: dirs.cache,
+    NO_COLOR: '1',
+    AUTHPLANE_ISSUER: stack.info.issuer,
+    ADMIN_URL: stack.info.adminUrl,
+    AUTHPLANE_ADMIN_API_KEY: stack.info.adminKey,
+    MCP_URL: stack.info.mcpUrl,
+    AUTHPLANE_RESOURCE: stack.info.resource,
+  }
+}
+
+async function benchCli(tmp) {
+  const dirs = {home: join(tmp, 'home'), config: join(tmp, 'config'), data: join(tmp, 'data'), cache: join(tmp, 'cache'), cwd: join(tmp, 'cwd')}
+  for (const d of Object.values(dirs)) mkdirSync(d, {recursive: true})
+  const stack = await startStackChild()
+  try {
+    const env = cliEnvironment(stack, dirs)
+    const opts = {env, cwd: dirs.cwd}
+    const node = process.execPath
+
+    // --- 4. start-up
+    progress('4/5 CLI start-up: setup resource, setup client, first token mint')
+    mustSucceed(await run(node, [CLI, 'setup', 'resource'], opts), 'ap-demo setup resource')
+    mustSucceed(await run(node, [CLI, 'setup', 'client'], opts), 'ap-demo setup client')
+    const first = mustSucceed(await run(node, [CLI, 'token', 'mint'], opts), 'ap-demo token mint (first, fills the cache)')
+    const token = first.stdout.trim()
+    if (token.split('.').length !== 3) throw new Error(`ap-demo token mint printed ${JSON.stringify(first.stdout.slice(0, 100))}, not a JWT`)
+    const statsBefore = await stack.stats()
+
+    const cases = [
+      {key: 'nodeBare', label: 'node -e 0', args: ['-e', '0']},
+      {key: 'version', label: 'ap-demo --version', args: [CLI, '--version']},
+      {key: 'tokenMintCached', label: 'ap-demo token mint (cached)', args: [CLI, 'token', 'mint']},
+    ]
+    const times = Object.fromEntries(cases.map((c) => [c.key, []]))
+    let cachedMints = 0
+    let cachedMismatch = 0
+    // One untimed warm-up round, then interleaved rounds so that drift hits every case alike.
+    for (let round = -1; round < CFG.startupRuns; round++) {
+      for (const c of cases) {
+        const r = mustSucceed(await run(node, c.args, opts), c.label)
+        if (c.key === 'tokenMintCached') {
+          cachedMints++
+          if (r.stdout.trim() !== token) cachedMismatch++
+        }
+        if (round >= 0) times[c.key].push(r.ms)
+      }
+    }
+    const statsAfter = await stack.stats()
+    const startup = {
+      runs: CFG.startupRuns,
+      medianMs: Object.fromEntries(cases.map((c) => [c.key, round(median(times[c.key]), 1)])),
+      allMs: Object.fromEntries(cases.map((c) => [c.key, times[c.key].map((x) => round(x, 1))])),
+      cachedMints,
+      cachedMintsReturningAnotherToken: cachedMismatch,
+      tokenRequestsDuringCachedMints: statsAfter.tokenRequests - statsBefore.tokenRequests,
+    }
+
+    // --- 5. verify vs curl+jq
+    progress(`5/5 ap-demo verify vs walkthrough-curl.sh (${CFG.verifyRuns} runs each)`)
+    const walk = [
+      {key: 'verify', label: 'ap-demo verify', cmd: node, args: [CLI, 'verify']},
+      {key: 'curl', label: 'bench/walkthrough-curl.sh', cmd: 'bash', args: [join(BENCH, 'walkthrough-curl.sh')]},
+    ]
+    const wtimes = {verify: [], curl: []}
+    for (let round = -1; round < CFG.verifyRuns; round++) {
+      for (const w of walk) {
+        const r = mustSucceed(await run(w.cmd, w.args, opts), w.label, 'ALL CHECKS PASSED')
+        if (round >= 0) wtimes[w.key].push(r.ms)
+      }
+    }
+    const walkthrough = {
+      runs: CFG.verifyRuns,
+      medianMs: {verify: round(median(wtimes.verify), 1), curl: round(median(wtimes.curl), 1)},
+      allMs: {verify: wtimes.verify.map((x) => round(x, 1)), curl: wtimes.curl.map((x) => round(x, 1))},
+    }
+    return {startup, walkthrough}
+  } finally {
+    await stack.stop()
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+function table(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i] ?? '').length)))
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => {
+          const s = String(cell ?? '')
+          return i === 2 ? s.padStart(widths[i]) : s.padEnd(widths[i])
+        })
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')
+}
+
+function render(res) {
+  const {meta, signing: s, tokenEndpoint: t, mcpMemory: m, startup: st, walkthrough: w, ratios: r} = res
+  const out = []
+  out.push(`ap-demo benchmark  ${meta.date}`)
+  out.push(`Node ${meta.node}  ${meta.cpu} x ${meta.cores} cores  ${meta.platform}  ${mb(meta.totalMemory)} RAM`)
+  out.push('')
+  const rows = [
+    ['#', 'measurement', 'value', 'details'],
+    ['1', 'ES256 signing, 1 core (signBenchmarkToken)', `${int(s.tokensPerSecond)} tok/s`, `${int(s.tokens)} tokens in ${s.seconds} s`],
+    ['2', `POST /oauth/token, c=${t.concurrency}, ${t.seconds} s`, `${int(t.tokensPerSecond)} tok/s`, `p50 ${ms(t.p50Ms)}  p99 ${ms(t.p99Ms)}  errors ${t.errors}  (${int(t.requests)} requests)`],
+    ['3', 'MCP server RSS at start', mb(m.start.rss), `heap ${mb(m.start.heapUsed)}, ${m.start.sessions} sessions`],
+    ['', `MCP server RSS, ${int(m.sessions)} abandoned sessions`, mb(m.loaded.rss), `heap ${mb(m.loaded.heapUsed)}, sessionCount ${m.loaded.sessions} (opened in ${(m.openMs / 1000).toFixed(1)} s)`],
+    ['', `MCP server RSS after the idle sweep`, mb(m.swept.rss), `heap ${mb(m.swept.heapUsed)}, sessionCount ${m.swept.sessions} (sessionIdleMs ${m.sessionIdleMs}, swept ${(m.sweepMs / 1000).toFixed(1)} s later)`],
+    ['4', `node -e 0 (median of ${st.runs})`, ms(st.medianMs.nodeBare), ''],
+    ['', 'ap-demo --version', ms(st.medianMs.version), ''],
+    ['', 'ap-demo token mint (cached)', ms(st.medianMs.tokenMintCached), `${st.tokenRequestsDuringCachedMints} token requests during ${st.cachedMints} cached mints${st.cachedMintsReturningAnotherToken ? `, ${st.cachedMintsReturningAnotherToken} returned ANOTHER token` : ''}`],
+    ['5', `ap-demo verify (median of ${w.runs})`, ms(w.medianMs.verify), 'ALL CHECKS PASSED every run'],
+    ['', 'bench/walkthrough-curl.sh (curl+jq)', ms(w.medianMs.curl), 'ALL CHECKS PASSED every run'],
+  ]
+  out.push(table(rows))
+  out.push('')
+  out.push('Ratios')
+  const target = r.tokenEndpointVsSigning >= CFG.targetRatio ? 'MET' : 'MISSED'
+  const ratioRows = [
+    ['token endpoint / single-core signing', r.tokenEndpointVsSigning.toFixed(2), `target >= ${CFG.targetRatio}: ${target}`],
+    [`MCP RSS with ${int(m.sessions)} sessions / at start`, r.mcpRssLoadedVsStart.toFixed(2), `+${mb(m.loaded.rss - m.start.rss)} (~${((m.loaded.rss - m.start.rss) / 1024 / Math.max(1, m.loaded.sessions)).toFixed(0)} KB RSS, ~${((m.loaded.heapUsed - m.start.heapUsed) / 1024 / Math.max(1, m.loaded.sessions)).toFixed(0)} KB heap per session)`],
+    ['MCP RSS after the sweep / at start', r.mcpRssSweptVsStart.toFixed(2), `sessionCount ${m.swept.sessions}${m.swept.sessions === 0 ? '' : ' (EXPECTED 0)'}; heap ${r.mcpHeapSweptVsStart.toFixed(2)}x start`],
+    ['ap-demo --version / node -e 0', r.versionVsNode.toFixed(2), ''],
+    ['ap-demo token mint (cached) / node -e 0', r.tokenMintCachedVsNode.toFixed(2), st.tokenRequestsDuringCachedMints === 0 ? 'no token request (cache hit)' : `${st.tokenRequestsDuringCachedMints} TOKEN REQUESTS (cache miss)`],
+    ['ap-demo verify / curl+jq walkthrough', r.verifyVsCurl.toFixed(2), ''],
+  ]
+  out.push(table(ratioRows.map((x) => ['', ...x]).map(([a, b, c, d]) => [a, b, c, d])).replace(/^ {2}/gm, '  '))
+  if (res.warnings.length) {
+    out.push('')
+    out.push('Warnings')
+    for (const w of res.warnings) out.push(`  ! ${w}`)
+  }
+  out.push('')
+  out.push(`total ${(meta.totalMs / 1000).toFixed(1)} s; JSON in ${meta.resultsFile}`)
+  return out.join('\n')
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  const began = performance.now()
+  const watchdog = setTimeout(() => {
+    process.stderr.write(`[bench] over the ${CFG.budgetMs / 1000} s budget: aborting\n`)
+    killAll('SIGKILL')
+    process.exit(3)
+  }, CFG.budgetMs)
+  watchdog.unref()
+
+  await waitForBuild()
+  const cpus = os.cpus()
+  const meta = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: cpus[0]?.model?.trim() ?? 'unknown CPU',
+    cores: cpus.length,
+    platform: `${os.platform()} ${os.arch()} ${os.release()}`,
+    totalMemory: os.totalmem(),
+    config: CFG,
+  }
+  const tmp = mkdtempSync(join(os.tmpdir(), 'ap-demo-bench-'))
+  try {
+    progress(`1/5 ES256 signing, ${CFG.signMs / 1000} s in the main thread`)
+    const signing = await benchSigning()
+    progress(`2/5 token endpoint, c=${CFG.loadConcurrency}, ${CFG.loadWarmupMs / 1000} s warm-up + ${CFG.loadMs / 1000} s`)
+    const tokenEndpoint = await benchTokenEndpoint()
+    progress(`3/5 MCP server memory, ${CFG.sessions} abandoned sessions + idle sweep`)
+    const mcpMemory = await benchMcpMemory()
+    const {startup, walkthrough} = await benchCli(tmp)
+
+    const ratios = {
+      tokenEndpointVsSigning: round(tokenEndpoint.tokensPerSecond / signing.tokensPerSecond, 3),
+      tokenEndpointTarget: CFG.targetRatio,
+      tokenEndpointTargetMet: tokenEndpoint.tokensPerSecond / signing.tokensPerSecond >= CFG.targetRatio,
+      mcpRssLoadedVsStart: round(mcpMemory.loaded.rss / mcpMemory.start.rss, 3),
+      mcpRssSweptVsStart: round(mcpMemory.swept.rss / mcpMemory.start.rss, 3),
+      mcpHeapSweptVsStart: round(mcpMemory.swept.heapUsed / mcpMemory.start.heapUsed, 3),
+      versionVsNode: round(startup.medianMs.version / startup.medianMs.nodeBare, 2),
+      tokenMintCachedVsNode: round(startup.medianMs.tokenMintCached / startup.medianMs.nodeBare, 2),
+      verifyVsCurl: round(walkthrough.medianMs.verify / walkthrough.medianMs.curl, 2),
+    }
+    const warnings = []
+    if (!ratios.tokenEndpointTargetMet) warnings.push(`token endpoint throughput is ${ratios.tokenEndpointVsSigning} x the single-core signing rate, below the target of ${CFG.targetRatio}`)
+    if (tokenEndpoint.errors > 0) warnings.push(`${tokenEndpoint.errors} token requests failed, e.g. ${tokenEndpoint.errorSamples[0]}`)
+    if (mcpMemory.loaded.sessions !== mcpMemory.sessions) warnings.push(`sessionCount was ${mcpMemory.loaded.sessions} after opening ${mcpMemory.sessions} sessions (sessions swept or evicted during the opening?)`)
+    if (mcpMemory.swept.sessions !== 0) warnings.push(`the idle sweep left ${mcpMemory.swept.sessions} sessions`)
+    if (startup.tokenRequestsDuringCachedMints !== 0) warnings.push(`cached token mints made ${startup.tokenRequestsDuringCachedMints} token requests`)
+    if (startup.cachedMintsReturningAnotherToken !== 0) warnings.push(`${startup.cachedMintsReturningAnotherToken} cached mints printed another token`)
+
+    meta.totalMs = round(performance.now() - began, 0)
+    meta.resultsFile = 'bench/results/latest.json'
+    const results = {meta, signing, tokenEndpoint, mcpMemory, startup, walkthrough, ratios, warnings}
+    mkdirSync(join(BENCH, 'results'), {recursive: true})
+    writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`)
+    process.stdout.write(`\n${render(results)}\n`)
+  } finally {
+    await stopAll()
+    rmSync(tmp, {recursive: true, force: true})
+  }
+}
+
+main().catch(async (error) => {
+  process.stderr.write(`[bench] FAILED: ${error?.stack ?? error}\n`)
+  await stopAll()
+  process.exit(1)
+})

@@ -1,0 +1,77 @@
+import type {ObservedRequest} from './request.js'
+
+/** Secrets known to the caller, and the shell variable each one is printed as. */
+export interface CurlSecrets {
+  [secret: string]: string
+}
+
+function quote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`
+}
+
+/** Double-quoted so that $VARIABLES expand; escapes what the shell would otherwise interpret. */
+function dquote(value: string): string {
+  return `"${value.replace(/(["\\`])/g, '\\$1').replace(/\$(?!\{[A-Z_][A-Z0-9_]*\})/g, '\\$')}"`
+}
+
+function replaceSecrets(text: string, secrets: CurlSecrets): {text: string; masked: boolean} {
+  let out = text
+  let masked = false
+  // Longest first, so a secret that contains another is replaced whole.
+  for (const secret of Object.keys(secrets).sort((a, b) => b.length - a.length)) {
+    if (secret.length < 4) continue
+    const variants = [secret, encodeURIComponent(secret)]
+    for (const v of variants) {
+      if (out.includes(v)) {
+        out = out.split(v).join(`\${${secrets[secret]}}`)
+        masked = true
+      }
+    }
+  }
+  return {text: out, masked}
+}
+
+/**
+ * The curl command line equivalent to a request ap-demo is about to send, as the tier-02 README
+ * writes them: secrets never appear; each one is replaced by the shell variable that holds it
+ * (`$AUTHPLANE_ADMIN_API_KEY`, `$CLIENT_SECRET`, `$ACCESS_TOKEN`, ...), so the line is safe to
+ * show and still runs once those variables are exported. HTTP Basic credentials become `-u`.
+ */
+export function toCurl(request: ObservedRequest, secrets: CurlSecrets): string {
+  const parts = ['curl', '-sS']
+  if (request.method !== 'GET') parts.push('-X', request.method)
+  const url = replaceSecrets(request.url, secrets)
+  parts.push(url.masked ? dquote(url.text) : quote(url.text))
+  for (const [name, value] of Object.entries(request.headers)) {
+    const lower = name.toLowerCase()
+    if (lower === 'content-length' || lower === 'host' || lower === 'user-agent') continue
+    const basic = /^Basic\s+(.+)$/i.exec(value)
+    if (lower === 'authorization' && basic) {
+      const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8')
+      const colon = decoded.indexOf(':')
+      // RFC 6749 §2.3.1: the id and secret are form-urlencoded before base64; curl -u sends them as given.
+      const id = decodeURIComponent(decoded.slice(0, colon))
+      const secret = decodeURIComponent(decoded.slice(colon + 1))
+      const user = replaceSecrets(`${id}:${secret}`, secrets)
+      parts.push('-u', user.masked ? dquote(user.text) : quote(user.text))
+      continue
+    }
+    const bearer = /^Bearer\s+(.+)$/i.exec(value)
+    if (lower === 'authorization' && bearer && !(bearer[1]! in secrets)) {
+      // An access token ap-demo minted: printed as the variable the user would keep it in.
+      parts.push('-H', dquote(`${name}: Bearer \${ACCESS_TOKEN}`))
+      continue
+    }
+    if (lower === 'mcp-session-id') {
+      parts.push('-H', dquote(`${name}: \${MCP_SESSION_ID}`))
+      continue
+    }
+    const header = replaceSecrets(`${name}: ${value}`, secrets)
+    parts.push('-H', header.masked ? dquote(header.text) : quote(header.text))
+  }
+  if (request.body !== undefined && request.body !== '') {
+    const body = replaceSecrets(request.body, secrets)
+    parts.push('--data-raw', body.masked ? dquote(body.text) : quote(body.text))
+  }
+  return parts.join(' ')
+}
