@@ -127,7 +127,7 @@ export function toApDemoError(err: unknown): ApDemoError {
     })
   }
   if (e?.name === 'ExitPromptError' || e?.name === 'AbortPromptError') {
-    return new ApDemoError('cancelled', 'cancelled at the prompt; nothing was changed', {exitCode: ExitCode.USAGE, cause: err})
+    return new ApDemoError('cancelled', 'cancelled at the prompt; nothing was changed', {exitCode: ExitCode.CANCELLED, hint: 'Run the command again when ready.', cause: err})
   }
   const message = e instanceof Error ? e.message : String(err)
   return new ApDemoError('internal', message.split('\n')[0] ?? 'unexpected error', {

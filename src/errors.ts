@@ -20,6 +20,8 @@ export const ExitCode = {
   CONFLICT: 6,
   /** Local configuration is wrong: issuer mismatch, unreadable store, missing saved client. */
   CONFIG: 7,
+  /** Cancelled by the user at a prompt (Ctrl-C), as shells report SIGINT. Nothing was changed. */
+  CANCELLED: 130,
   /** A bug in ap-demo. Please report it. */
   INTERNAL: 70,
 } as const
@@ -36,6 +38,7 @@ export const exitCodeDescriptions: Record<ExitCodeValue, string> = {
   6: 'conflict with existing state (resource differs, port in use)',
   7: 'local configuration problem (issuer mismatch, store, missing client)',
   70: 'internal error in ap-demo',
+  130: 'cancelled at a prompt (Ctrl-C); nothing was changed',
 }
 
 export interface ApDemoErrorOptions {

@@ -9,6 +9,7 @@ import {ENV} from '../config/settings.js'
 import {ConfigStore} from '../config/store.js'
 import {ApDemoError} from '../errors.js'
 import {DryRunStop} from '../http/request.js'
+import {formatStepLine} from '../ui/steps.js'
 import type {WalkthroughContext} from '../walkthrough/context.js'
 import {DEFAULT_ECHO_TEXT, runVerify, VERIFY_DEFAULTS, VERIFY_STEPS, VerifyFailed, type StepReport} from '../walkthrough/verify.js'
 
@@ -64,10 +65,7 @@ With --embedded it first starts an embedded Authplane-compatible stack on free p
 
     const total = VERIFY_STEPS.length
     const onStep = (s: StepReport) => {
-      if (this.jsonEnabled()) return
-      const mark = s.ok ? chalk.green('OK  ') : chalk.red('FAIL')
-      const line = `[${String(s.step).padStart(2)}/${total}] ${mark} ${s.name.padEnd(38)} ${chalk.dim(`${String(s.ms).padStart(5)} ms`)}${s.detail ? `  ${chalk.dim(s.detail)}` : ''}`
-      process.stdout.write(`${line}\n`)
+      if (!this.jsonEnabled()) process.stdout.write(`${formatStepLine(s, total)}\n`)
     }
     try {
       const report = await runVerify(ctx, this.env, {

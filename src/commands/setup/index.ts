@@ -1,0 +1,247 @@
+import {Flags} from '@oclif/core'
+import chalk from 'chalk'
+import {join} from 'node:path'
+
+import {ConnectedCommand} from '../../connected-command.js'
+import {DEFAULTS} from '../../config/settings.js'
+import {ApDemoError, ExitCode} from '../../errors.js'
+import {formatStepLine} from '../../ui/steps.js'
+import {ensureClient} from '../../walkthrough/client.js'
+import type {WalkthroughContext} from '../../walkthrough/context.js'
+import {ensureResource, parseScopeArgument} from '../../walkthrough/resource.js'
+import {DEFAULT_ECHO_TEXT, runVerify, VERIFY_STEPS, VerifyFailed, type VerifyReport} from '../../walkthrough/verify.js'
+import {startBackgroundStack} from '../../wizard/background-stack.js'
+import {
+  checkAdminKey,
+  missingForNonInteractive,
+  noTerminalError,
+  probeServers,
+  replayCommands,
+  splitScopes,
+  validate,
+  wizardDefaults,
+  type Prompter,
+  type WizardPlan,
+} from '../../wizard/setup.js'
+
+export default class Setup extends ConnectedCommand {
+  static override summary = 'Interactive wizard: find the servers, register the resource and the client, verify.'
+
+  static override description = `Walks through the tier-02 setup with questions and sensible defaults: finds the authorization server and the MCP server (and offers to start the embedded stack in the background when nothing answers), asks for the admin key (masked) when none is configured, then the resource (slug, URI, scopes) and the client (name, scope), validating each answer as it is typed. It then runs the same steps as \`ap-demo setup resource\` and \`ap-demo setup client\`, optionally \`ap-demo verify\`, and prints the equivalent non-interactive commands.
+
+All questions come first: pressing Ctrl-C at any prompt leaves the store exactly as it was.
+
+Without a terminal (or with --no-input, or CI set) it never prompts: with --yes it runs with the flags given and defaults for the rest, otherwise it fails at once naming the missing flags.`
+
+  static override examples = [
+    {description: 'Answer the questions (Enter takes the default):', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'The same without questions, e.g. in CI:', command: 'AUTHPLANE_ADMIN_API_KEY=... <%= config.bin %> <%= command.id %> --yes --verify'},
+  ]
+
+  static override flags = {
+    slug: Flags.string({summary: 'Resource slug.', description: 'Skips the question. Default demo-mcp.'}),
+    uri: Flags.string({summary: 'Resource URI (the token audience).', description: 'Skips the question. Default: the resource setting (the MCP URL).'}),
+    scope: Flags.string({summary: 'Resource scope (repeatable).', description: 'name, name||description or name|upstream|description. Skips the question. Default "mcp:echo||echo tool".', multiple: true}),
+    'display-name': Flags.string({summary: 'Resource display name.', description: 'Default "Demo MCP".'}),
+    name: Flags.string({summary: 'Client name.', description: 'Skips the question. Default demo-agent-ts.'}),
+    'client-scope': Flags.string({summary: 'Client scope ceiling (space-separated).', description: 'Skips the question. Default: the resource\'s first scope.'}),
+    verify: Flags.boolean({summary: 'Run the verify walkthrough at the end.', description: 'Skips the question; --no-verify skips verify.', allowNo: true}),
+    yes: Flags.boolean({char: 'y', summary: 'Take the defaults; ask nothing.', description: 'Runs without prompts, using the flags given and the defaults for everything else.'}),
+  }
+
+  async run(): Promise<unknown> {
+    const {flags} = await this.parse(Setup)
+    const interactive = this.canPrompt(flags) && !flags.yes
+    const settings = this.connection(flags)
+    if (!interactive && !flags.yes) throw noTerminalError(missingForNonInteractive(flags, Boolean(settings.adminKey.value)))
+    if (!interactive && !settings.adminKey.value) throw noTerminalError(['AUTHPLANE_ADMIN_API_KEY (or --admin-key)'])
+    const prompts = interactive ? await this.prompter() : undefined
+    const timeoutMs = flags['request-timeout'] * 1000
+
+    // Phase 1: questions only. Nothing is written before every answer is in.
+    const plan = await this.ask(flags, settings, prompts, timeoutMs).catch((error: unknown) => {
+      const started = (error as {startedStack?: {pid: number}}).startedStack
+      if (started) this.stopBackground(started.pid)
+      throw error
+    })
+
+    // Phase 2: the same steps as `setup resource` and `setup client`.
+    const ctx: WalkthroughContext = {
+      issuer: plan.issuer,
+      adminUrl: plan.adminUrl,
+      adminKey: plan.adminKey,
+      mcpUrl: plan.mcpUrl,
+      resource: plan.resourceUri,
+      store: this.store,
+      profile: settings.profile,
+      requestTimeoutMs: timeoutMs,
+    }
+    ctx.observer = this.requestObserver(flags, plan.adminKey, ctx.profile)
+    this.store.updateProfile(ctx.profile, (p) => {
+      p.issuer = plan.issuer
+      p.adminUrl = plan.adminUrl
+      p.mcpUrl = plan.mcpUrl
+      p.resourceUri = plan.resourceUri
+      if (plan.saveAdminKey) p.adminKey = plan.adminKey
+    })
+    this.note(chalk.bold('\nSetting up'))
+    const resource = await ensureResource(ctx, {slug: plan.slug, uri: plan.resourceUri, displayName: plan.displayName, scopes: plan.scopes})
+    this.note(`${chalk.green('✔')} resource ${resource.resource.slug} ${resource.action === 'created' ? 'created' : 'already registered (409), reused'} -> ${resource.resource.uri}`)
+    const client = await ensureClient(ctx, {name: plan.clientName, scope: plan.clientScope})
+    this.note(`${chalk.green('✔')} client ${client.client.name} ${client.action} (${client.client.id}); secret saved in ${this.store.path}`)
+
+    let report: VerifyReport | undefined
+    if (plan.runVerify) {
+      this.note(chalk.bold('\nVerifying'))
+      try {
+        report = await runVerify(ctx, this.env, {
+          waitMs: 30_000,
+          echoText: this.env.get('ECHO_TEXT') ?? DEFAULT_ECHO_TEXT,
+          slug: plan.slug,
+          displayName: plan.displayName,
+          clientName: plan.clientName,
+          scope: plan.clientScope.split(' ')[0] ?? plan.clientScope,
+          onStep: (s) => this.note(formatStepLine(s, VERIFY_STEPS.length)),
+        })
+        this.note(chalk.green.bold('ALL CHECKS PASSED'))
+      } catch (error) {
+        if (!(error instanceof VerifyFailed)) throw error
+        throw new ApDemoError(error.failure.code, `verify step "${error.report.failedStep}" failed: ${error.failure.message}`, {exitCode: error.failure.exitCode, hint: error.failure.hint, details: {report: error.report}})
+      }
+    }
+
+    const replay = replayCommands(plan, {issuer: DEFAULTS.issuer, adminUrl: DEFAULTS.adminUrl, mcpUrl: DEFAULTS.mcpUrl, profile: flags.profile})
+    if (plan.startedStack) this.note(`\nThe embedded stack keeps running in the background (pid ${plan.startedStack.pid}, log ${plan.startedStack.logFile}); stop it with: kill ${plan.startedStack.pid}`)
+    this.note(chalk.bold('\nThe same, without questions:'))
+    this.log(replay.join('\n'))
+    return {
+      profile: ctx.profile,
+      resource: resource.resource,
+      client: {id: client.client.id, name: client.client.name, scope: client.client.scope, action: client.action},
+      secret: {stored: true, store: this.store.path, profile: ctx.profile},
+      verify: report ?? null,
+      backgroundStack: plan.startedStack ?? null,
+      replay,
+    }
+  }
+
+  private async prompter(): Promise<Prompter> {
+    const inquirer = await import('@inquirer/prompts')
+    const context = {output: process.stderr}
+    return {
+      input: (o) => inquirer.input({message: o.message, default: o.default, validate: o.validate}, context),
+      password: (o) => inquirer.password({message: o.message, mask: '*', validate: o.validate}, context),
+      confirm: (o) => inquirer.confirm(o, context),
+      select: (o) => inquirer.select(o, context),
+    }
+  }
+
+  private stopBackground(pid: number): void {
+    try {
+      process.kill(pid, 'SIGTERM')
+    } catch {}
+  }
+
+  private async ask(flags: Record<string, any>, settings: ReturnType<ConnectedCommand['connection']>, prompts: Prompter | undefined, timeoutMs: number): Promise<WizardPlan> {
+    let issuer = settings.issuer.value!
+    let adminUrl = settings.adminUrl.value!
+    let mcpUrl = settings.mcpUrl.value!
+    let resource = settings.resource.value!
+    const resourceFollowsMcp = settings.resource.source === 'default'
+    let adminKey = settings.adminKey.value
+    let saveAdminKey = false
+    let startedStack: WizardPlan['startedStack']
+    try {
+      for (;;) {
+        this.note(chalk.dim(`Looking for Authplane at ${issuer} and the MCP server at ${mcpUrl} ...`))
+        const probe = await probeServers(issuer, mcpUrl, timeoutMs)
+        if (probe.issuerOk && probe.mcpOk) {
+          this.note(`${chalk.green('✔')} found the authorization server and the MCP server`)
+          break
+        }
+        if (!probe.issuerOk) this.note(`${chalk.yellow('!')} ${probe.issuerProblem}`)
+        if (!probe.mcpOk) this.note(`${chalk.yellow('!')} ${probe.mcpProblem}`)
+        if (!prompts) {
+          throw new ApDemoError('unreachable', 'the servers do not answer', {exitCode: ExitCode.UNREACHABLE, hint: 'Start them (ap-demo stack up) or pass --issuer / --admin-url / --mcp-url.'})
+        }
+        const choice = await prompts.select<'embedded' | 'urls' | 'quit'>({
+          message: 'What now?',
+          choices: [
+            {name: 'Start the embedded stack in the background', value: 'embedded', description: 'ap-demo stack up, detached; it keeps running after the wizard'},
+            {name: 'Enter other URLs', value: 'urls'},
+            {name: 'Quit', value: 'quit'},
+          ],
+        })
+        if (choice === 'quit') throw new ApDemoError('cancelled', 'setup cancelled; nothing was changed', {exitCode: ExitCode.USAGE})
+        if (choice === 'embedded') {
+          const stack = await startBackgroundStack(join(this.config.root, 'bin', 'run.js'), this.config.dataDir)
+          startedStack = {pid: stack.pid, logFile: stack.logFile, args: stack.args}
+          ;({issuer, adminUrl, mcpUrl} = stack)
+          resource = stack.resource
+          adminKey = stack.adminKey
+          this.note(`${chalk.green('✔')} embedded stack started (pid ${stack.pid})`)
+          continue
+        }
+        issuer = (await prompts.input({message: 'Issuer (exactly as the server announces it)', default: issuer, validate: validate.url})).trim()
+        adminUrl = (await prompts.input({message: 'Admin API URL', default: adminUrl, validate: validate.url})).trim()
+        mcpUrl = (await prompts.input({message: 'MCP server URL', default: mcpUrl, validate: validate.url})).trim()
+        if (resourceFollowsMcp) resource = mcpUrl
+      }
+
+      const keyCheck = adminKey ? await checkAdminKey(adminUrl, adminKey, timeoutMs) : 'missing'
+      if (keyCheck !== true) {
+        if (!prompts) throw new ApDemoError('admin_key_rejected', `the admin key is not accepted: ${keyCheck}`, {exitCode: ExitCode.AUTH, hint: 'Set AUTHPLANE_ADMIN_API_KEY to the key the server was started with.'})
+        if (adminKey) this.note(`${chalk.yellow('!')} the configured admin key does not work: ${keyCheck}`)
+        let check: true | string = 'missing'
+        while (check !== true) {
+          adminKey = (await prompts.password({message: 'Admin API key', validate: (v) => (v.trim() ? true : 'The key cannot be empty')})).trim()
+          check = await checkAdminKey(adminUrl, adminKey, timeoutMs)
+          if (check !== true) this.note(`${chalk.red('✖')} ${check}`)
+        }
+        saveAdminKey = await prompts.confirm({message: `Save the admin key in profile "${settings.profile}" (file mode 0600)?`, default: true})
+      } else if (startedStack) {
+        saveAdminKey = true
+      }
+
+      const d = wizardDefaults(resource)
+      const ask = async (flag: string | undefined, question: Parameters<Prompter['input']>[0]) =>
+        flag ?? (prompts ? (await prompts.input(question)).trim() : (question.default ?? ''))
+      const slug = (await ask(flags.slug, {message: 'Resource slug', default: d.slug, validate: validate.slug})).toLowerCase()
+      const uri = await ask(flags.uri, {message: 'Resource URI (the token audience)', default: d.resource, validate: validate.url})
+      const scopeArgs: string[] = (flags.scope as string[] | undefined) ?? splitScopes(await ask(undefined, {message: 'Resource scopes (comma-separated; name||description)', default: d.scopes, validate: validate.scopes}))
+      const scopes = scopeArgs.map(parseScopeArgument)
+      const names = scopes.map((s) => s.name)
+      const clientName = await ask(flags.name, {message: 'Client name', default: d.clientName})
+      const clientScope = await ask(flags['client-scope'], {
+        message: 'Client scope ceiling (space-separated)',
+        default: names.includes(d.clientScope) ? d.clientScope : names[0],
+        validate: (v) => {
+          const wanted = v.trim().split(/\s+/).filter(Boolean)
+          if (wanted.length === 0) return 'Give at least one scope'
+          const unknown = wanted.filter((s) => !names.includes(s))
+          return unknown.length > 0 ? `Not a scope of the resource: ${unknown.join(' ')} (it has ${names.join(' ')}); tokens could never carry it` : true
+        },
+      })
+      const runVerify = flags.verify ?? (prompts ? await prompts.confirm({message: 'Run ap-demo verify when done?', default: true}) : false)
+      return {
+        issuer,
+        adminUrl,
+        mcpUrl,
+        resourceUri: uri,
+        adminKey: adminKey!,
+        saveAdminKey,
+        slug,
+        displayName: flags['display-name'] ?? d.displayName,
+        scopes,
+        scopeArgs,
+        clientName,
+        clientScope,
+        runVerify,
+        startedStack,
+      }
+    } catch (error) {
+      if (startedStack && error && typeof error === 'object') Object.assign(error, {startedStack})
+      throw error
+    }
+  }
+}
