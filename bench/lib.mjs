@@ -1,15 +1,18 @@
 // Helpers shared by the benchmark's child processes (plain Node ESM, no dependencies).
 import {existsSync} from 'node:fs'
+import {join} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
+/** Where the compiled project lives: bench/run.mjs points its children at its snapshot of the build. */
+export const APP_ROOT = process.env.BENCH_APP_ROOT || ROOT
 
 /**
  * Imports a compiled module of the project (`npm run build` puts them under dist/src). A build in
  * progress deletes dist/ for a few seconds, so a missing file is waited for up to a minute.
  */
 export async function importDist(relative) {
-  const file = fileURLToPath(new URL(`../dist/src/${relative}`, import.meta.url))
+  const file = join(APP_ROOT, 'dist', 'src', relative)
   const deadline = Date.now() + 60_000
   while (!existsSync(file)) {
     if (Date.now() > deadline) throw new Error(`${file} is missing: run \`npm run build\` first`)

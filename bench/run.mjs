@@ -9,7 +9,7 @@
 // Every child process is tied to this one: killed in a finally and on SIGINT/SIGTERM, and the
 // stack children also exit by themselves when their stdin (held by this process) closes.
 import {spawn} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
 import {join} from 'node:path'
@@ -18,7 +18,9 @@ import {fileURLToPath, pathToFileURL} from 'node:url'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const BENCH = join(ROOT, 'bench')
-const CLI = join(ROOT, 'bin', 'run.js')
+// Everything runs from a snapshot of the build (see snapshotBuild): APP and CLI are set there.
+let APP = ROOT
+let CLI = join(ROOT, 'bin', 'run.js')
 const RESULTS = join(BENCH, 'results', 'latest.json')
 
 // Knobs (environment overrides are for quick experiments; the defaults are the benchmark).
@@ -146,7 +148,7 @@ function collectStderr(child) {
 
 /** bench/stack-server.mjs in a child: resolves when it has printed its ready line. */
 async function startStackChild(options = {}) {
-  const child = track(spawn(process.execPath, [...STACK_NODE_ARGS, join(BENCH, 'stack-server.mjs'), JSON.stringify(options)], {cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe']}))
+  const child = track(spawn(process.execPath, [...STACK_NODE_ARGS, join(BENCH, 'stack-server.mjs'), JSON.stringify(options)], {cwd: ROOT, env: childEnv(), stdio: ['pipe', 'pipe', 'pipe']}))
   const stderr = collectStderr(child)
   const lines = jsonLines(child.stdout)
   let ready
@@ -213,6 +215,24 @@ const ms = (x) => `${x.toFixed(x < 10 ? 2 : 1)} ms`
 
 const sleep = (t) => new Promise((r) => setTimeout(r, t))
 
+/** Machine-wide CPU jiffies from /proc/stat (Linux): {busy, idle, steal}; undefined elsewhere. */
+function machineCpu() {
+  try {
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+    return {busy: user + nice + system + irq + softirq, idle: idle + iowait, steal}
+  } catch {
+    return undefined
+  }
+}
+
+/** % of one core that other processes used between two machineCpu() samples, given what we used. */
+function otherCpu(m0, m1, ownPercent) {
+  if (!m0 || !m1) return null
+  const busy = m1.busy - m0.busy
+  const all = busy + (m1.idle - m0.idle) + (m1.steal - m0.steal)
+  return all > 0 ? Math.max(0, round((100 * os.cpus().length * busy) / all - ownPercent, 0)) : null
+}
+
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux); undefined elsewhere. */
 function procCpuSeconds(pid) {
   try {
@@ -225,13 +245,50 @@ function procCpuSeconds(pid) {
   }
 }
 
-async function waitForBuild() {
-  const needed = [join(ROOT, 'dist/src/stack/index.js'), join(ROOT, 'dist/src/stack/authserver/index.js'), join(ROOT, 'dist/src/commands/verify.js'), join(ROOT, 'oclif.manifest.json')]
-  const deadline = Date.now() + 60_000
-  while (!needed.every(existsSync)) {
-    if (Date.now() > deadline) throw new Error(`the build is missing (${needed.filter((f) => !existsSync(f)).join(', ')}): run \`npm run build\` first`)
-    process.stderr.write('[bench] waiting for dist/ (a build is in progress?)\n')
-    await sleep(3000)
+/** Environment of the bench's own node children: they import the snapshot's dist (bench/lib.mjs). */
+const childEnv = () => ({...process.env, BENCH_APP_ROOT: APP})
+
+/** Newest mtime under the build outputs, or undefined while one of them is missing. */
+function buildStamp() {
+  const needed = ['dist/src/stack/index.js', 'dist/src/stack/authserver/index.js', 'dist/src/commands/verify.js', 'dist/src/commands/token/mint.js', 'oclif.manifest.json'].map((f) => join(ROOT, f))
+  if (!needed.every(existsSync)) return undefined
+  let newest = statSync(join(ROOT, 'oclif.manifest.json')).mtimeMs
+  for (const entry of readdirSync(join(ROOT, 'dist'), {recursive: true, withFileTypes: true})) {
+    if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath ?? entry.path, entry.name)).mtimeMs)
+  }
+  return newest
+}
+
+/**
+ * Copies the build (package.json, bin, dist, oclif.manifest.json; node_modules linked) to a temp
+ * dir and runs everything from there, so that an \`npm run build\` started meanwhile (it deletes
+ * dist/ first) cannot pull the files from under a running benchmark. The copy is taken when the
+ * build has been quiet for 2 s and is retried if it changed during the copy.
+ */
+async function snapshotBuild(tmp) {
+  const deadline = Date.now() + 90_000
+  for (;;) {
+    if (Date.now() > deadline) throw new Error('no complete, quiet build within 90 s: run `npm run build` first')
+    let stamp
+    try {
+      stamp = buildStamp()
+    } catch {
+      stamp = undefined // a file vanished while we looked: a build is running
+    }
+    if (stamp === undefined || Date.now() - stamp < 2000) {
+      process.stderr.write('[bench] waiting for a complete build (dist/ is missing or changing)\n')
+      await sleep(2000)
+      continue
+    }
+    const app = join(tmp, 'app')
+    rmSync(app, {recursive: true, force: true})
+    mkdirSync(app, {recursive: true})
+    try {
+      for (const f of ['package.json', 'oclif.manifest.json', 'bin', 'dist']) cpSync(join(ROOT, f), join(app, f), {recursive: true})
+      symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'), 'dir')
+      if (buildStamp() === stamp) return {app, stamp}
+    } catch {}
+    await sleep(1000)
   }
 }
 
@@ -243,7 +300,7 @@ function progress(msg) {
 // 1. Single-core ES256 signing rate
 
 async function benchSigning() {
-  const {signBenchmarkToken} = await import(pathToFileURL(join(ROOT, 'dist/src/stack/authserver/index.js')).href)
+  const {signBenchmarkToken} = await import(pathToFileURL(join(APP, 'dist/src/stack/authserver/index.js')).href)
   const sign = signBenchmarkToken()
   const sample = sign()
   if (sample.split('.').length !== 3) throw new Error(`signBenchmarkToken() returned ${sample.slice(0, 60)}..., not a JWS`)
@@ -259,8 +316,9 @@ async function benchSigning() {
     return {n, elapsed}
   }
   loop(CFG.signWarmupMs)
+  const m0 = machineCpu()
   const {n, elapsed} = loop(CFG.signMs)
-  return {tokens: n, seconds: round(elapsed / 1000, 3), tokensPerSecond: round((n * 1000) / elapsed, 1), tokenBytes: sample.length}
+  return {tokens: n, seconds: round(elapsed / 1000, 3), tokensPerSecond: round((n * 1000) / elapsed, 1), tokenBytes: sample.length, otherCpuPercent: otherCpu(m0, machineCpu(), 100)}
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -293,8 +351,8 @@ async function benchTokenEndpoint() {
     // CPU used by the server child and by this load generator during the measured window.
     const cpu = {}
     const cpuTimers = [
-      setTimeout(() => Object.assign(cpu, {server0: procCpuSeconds(stack.child.pid), client0: process.cpuUsage()}), measureStart - t0),
-      setTimeout(() => Object.assign(cpu, {server1: procCpuSeconds(stack.child.pid), client1: process.cpuUsage(cpu.client0)}), measureEnd - t0),
+      setTimeout(() => Object.assign(cpu, {server0: procCpuSeconds(stack.child.pid), client0: process.cpuUsage(), machine0: machineCpu()}), measureStart - t0),
+      setTimeout(() => Object.assign(cpu, {server1: procCpuSeconds(stack.child.pid), client1: process.cpuUsage(cpu.client0), machine1: machineCpu()}), measureEnd - t0),
     ]
 
     const once = () =>
@@ -349,6 +407,17 @@ async function benchTokenEndpoint() {
     const seconds = CFG.loadMs / 1000
     const serverCpuPercent = cpu.server1 !== undefined && cpu.server0 !== undefined ? round((100 * (cpu.server1 - cpu.server0)) / seconds, 0) : null
     const clientCpuPercent = cpu.client1 ? round((cpu.client1.user + cpu.client1.system) / 1e4 / seconds, 0) : null
+    // Whole machine over the window, in % of one core (100 x cores = all busy): what is left after
+    // the server and the load generator is other processes; steal is time the hypervisor took.
+    let machineBusyPercent = null
+    let machineStealPercent = null
+    if (cpu.machine0 && cpu.machine1) {
+      const d = (k) => cpu.machine1[k] - cpu.machine0[k]
+      const all = d('busy') + d('idle') + d('steal')
+      const cores = os.cpus().length
+      machineBusyPercent = round((100 * cores * d('busy')) / all, 0)
+      machineStealPercent = round((100 * cores * d('steal')) / all, 0)
+    }
     const after = await stack.stats()
 
     const sorted = latencies.subarray(0, count).sort()
@@ -367,6 +436,9 @@ async function benchTokenEndpoint() {
       serverTokensIssued: after.tokensIssued - before.tokensIssued,
       serverCpuPercent,
       clientCpuPercent,
+      machineBusyPercent,
+      machineStealPercent,
+      cpuNote: 'percent of one core over the measured window; machineBusyPercent - server - client = other processes',
     }
   } finally {
     await stack.stop()
@@ -378,7 +450,7 @@ async function benchTokenEndpoint() {
 
 async function benchMcpMemory() {
   const opts = {sessions: CFG.sessions, sessionIdleMs: CFG.sessionIdleMs, concurrency: 8, warmup: 50}
-  const child = track(spawn(process.execPath, ['--expose-gc', join(BENCH, 'mcp-sessions.mjs'), JSON.stringify(opts)], {cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe']}))
+  const child = track(spawn(process.execPath, ['--expose-gc', join(BENCH, 'mcp-sessions.mjs'), JSON.stringify(opts)], {cwd: ROOT, env: childEnv(), stdio: ['pipe', 'pipe', 'pipe']}))
   const stderr = collectStderr(child)
   const lines = jsonLines(child.stdout)
   try {
@@ -518,8 +590,9 @@ function render(res) {
   out.push('')
   const rows = [
     ['#', 'measurement', 'value', 'details'],
-    ['1', 'ES256 signing, 1 core (signBenchmarkToken)', `${int(s.tokensPerSecond)} tok/s`, `${int(s.tokens)} tokens in ${s.seconds} s`],
-    ['2', `POST /oauth/token, c=${t.concurrency}, ${t.seconds} s`, `${int(t.tokensPerSecond)} tok/s`, `p50 ${ms(t.p50Ms)}  p99 ${ms(t.p99Ms)}  errors ${t.errors}  (${int(t.requests)} requests; CPU server ${t.serverCpuPercent ?? '?'}%, load generator ${t.clientCpuPercent ?? '?'}%)`],
+    ['1', 'ES256 signing, 1 core (signBenchmarkToken)', `${int(s.tokensPerSecond)} tok/s`, `${int(s.tokens)} tokens in ${s.seconds} s; other processes ${s.otherCpuPercent ?? '?'}% of a core meanwhile`],
+    ['2', `POST /oauth/token, c=${t.concurrency}, ${t.seconds} s`, `${int(t.tokensPerSecond)} tok/s`, `p50 ${ms(t.p50Ms)}  p99 ${ms(t.p99Ms)}  errors ${t.errors}  (${int(t.requests)} requests)`],
+    ['', '  CPU during the window (100% = 1 core)', '', `server ${t.serverCpuPercent ?? '?'}%, load generator ${t.clientCpuPercent ?? '?'}%, whole machine ${t.machineBusyPercent ?? '?'}% of ${meta.cores * 100}%, steal ${t.machineStealPercent ?? '?'}%`],
     ['3', 'MCP server RSS at start', mb(m.start.rss), `heap ${mb(m.start.heapUsed)}, ${m.start.sessions} sessions`],
     ['', `MCP server RSS, ${int(m.sessions)} abandoned sessions`, mb(m.loaded.rss), `heap ${mb(m.loaded.heapUsed)}, sessionCount ${m.loaded.sessions} (opened in ${(m.openMs / 1000).toFixed(1)} s)`],
     ['', `MCP server RSS after the idle sweep`, mb(m.swept.rss), `heap ${mb(m.swept.heapUsed)}, sessionCount ${m.swept.sessions} (sessionIdleMs ${m.sessionIdleMs}, swept ${(m.sweepMs / 1000).toFixed(1)} s later)`],
@@ -563,7 +636,16 @@ async function main() {
   }, CFG.budgetMs)
   watchdog.unref()
 
-  await waitForBuild()
+  const tmp = mkdtempSync(join(os.tmpdir(), 'ap-demo-bench-'))
+  let snapshot
+  try {
+    snapshot = await snapshotBuild(tmp)
+    APP = snapshot.app
+  } catch (error) {
+    rmSync(tmp, {recursive: true, force: true})
+    throw error
+  }
+  CLI = join(APP, 'bin', 'run.js')
   const cpus = os.cpus()
   const meta = {
     date: new Date().toISOString(),
@@ -574,9 +656,9 @@ async function main() {
     totalMemory: os.totalmem(),
     strippedFromCliEnv: STRIPPED_ENV.filter((k) => process.env[k] !== undefined),
     nodeOptions: process.env.NODE_OPTIONS ?? null,
+    build: {snapshotOf: ROOT, builtAt: new Date(snapshot.stamp).toISOString()},
     config: CFG,
   }
-  const tmp = mkdtempSync(join(os.tmpdir(), 'ap-demo-bench-'))
   try {
     progress(`1/5 ES256 signing, ${CFG.signMs / 1000} s in the main thread`)
     const signing = await benchSigning()
@@ -599,6 +681,9 @@ async function main() {
     }
     const warnings = []
     if (!ratios.tokenEndpointTargetMet) warnings.push(`token endpoint throughput is ${ratios.tokenEndpointVsSigning} x the single-core signing rate, below the target of ${CFG.targetRatio}`)
+    const others = tokenEndpoint.machineBusyPercent === null ? null : tokenEndpoint.machineBusyPercent - tokenEndpoint.serverCpuPercent - tokenEndpoint.clientCpuPercent
+    if (others !== null && others > 25) warnings.push(`other processes used ~${others}% of a core during the token load (the machine is shared): throughput and latency are pessimistic`)
+    if (signing.otherCpuPercent > 25) warnings.push(`other processes used ~${signing.otherCpuPercent}% of a core during the signing loop`)
     if (tokenEndpoint.errors > 0) warnings.push(`${tokenEndpoint.errors} token requests failed, e.g. ${tokenEndpoint.errorSamples[0]}`)
     if (mcpMemory.loaded.sessions !== mcpMemory.sessions) warnings.push(`sessionCount was ${mcpMemory.loaded.sessions} after opening ${mcpMemory.sessions} sessions (sessions swept or evicted during the opening?)`)
     if (mcpMemory.swept.sessions !== 0) warnings.push(`the idle sweep left ${mcpMemory.swept.sessions} sessions`)

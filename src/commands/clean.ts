@@ -18,7 +18,7 @@ Asks for confirmation on a terminal; elsewhere pass --yes.`
   ]
 
   static override flags = {
-    yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation.'}),
+    yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation.', description: 'Required when there is no terminal to ask on (scripts, CI).'}),
   }
 
   async run(): Promise<unknown> {

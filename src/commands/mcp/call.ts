@@ -25,7 +25,7 @@ Tool arguments are flags named after the tool's input schema (--text hi for echo
   static override flags = {
     args: Flags.string({summary: 'Tool arguments as a JSON object.', description: 'Flags named after the schema\'s properties win over the same keys here.'}),
     scope: Flags.string({summary: 'Scope to request (repeatable).', description: 'Default: the client\'s scope.', multiple: true}),
-    'no-cache': Flags.boolean({summary: 'Mint a new token instead of using the cached one.'}),
+    'no-cache': Flags.boolean({summary: 'Mint a new token instead of using the cached one.', description: 'The new token is not cached either.'}),
   }
 
   async run(): Promise<unknown> {

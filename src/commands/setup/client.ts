@@ -19,11 +19,11 @@ A second run reuses the saved client while it still exists on the server and mat
   ]
 
   static override flags = {
-    name: Flags.string({summary: 'Client name.', default: VERIFY_DEFAULTS.clientName}),
+    name: Flags.string({summary: 'Client name.', description: 'Free text, up to 255 characters; shown in the admin API.', default: VERIFY_DEFAULTS.clientName}),
     scope: Flags.string({summary: 'Scope ceiling (space-separated).', description: 'Default mcp:echo for a new client; a saved client with another scope is replaced only when this flag is given.'}),
-    'auth-method': Flags.string({summary: 'How the client authenticates at the token endpoint.', options: ['client_secret_basic', 'client_secret_post'], default: 'client_secret_basic'}),
-    new: Flags.boolean({summary: 'Always create a new client.', exclusive: ['rotate']}),
-    rotate: Flags.boolean({summary: 'Rotate the saved client\'s secret.', exclusive: ['new']}),
+    'auth-method': Flags.string({summary: 'How the client authenticates at the token endpoint.', description: 'client_secret_basic sends the id and secret in an HTTP Basic header (the SDK\'s way); client_secret_post sends them in the form body. Never "none": a public client has no secret and cannot use client_credentials.', options: ['client_secret_basic', 'client_secret_post'], default: 'client_secret_basic'}),
+    new: Flags.boolean({summary: 'Always create a new client.', description: 'The server never deduplicates clients: every create is a new client with a new secret.', exclusive: ['rotate']}),
+    rotate: Flags.boolean({summary: 'Rotate the saved client\'s secret.', description: 'POST /admin/clients/{id}/rotate-secret; the new secret replaces the old one in the store at once, the old one stops working.', exclusive: ['new']}),
     'show-secret': Flags.boolean({summary: 'Print the client secret.', description: 'Only on a terminal or when asked: the secret is already in the store.'}),
   }
 

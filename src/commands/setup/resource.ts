@@ -20,7 +20,7 @@ If the slug is already taken (HTTP 409, e.g. on a re-run), the existing resource
   static override flags = {
     slug: Flags.string({summary: 'Resource slug.', description: 'Lower-cased, then 1-64 characters of a-z, 0-9 and "-".', default: VERIFY_DEFAULTS.slug}),
     uri: Flags.string({summary: 'Resource URI (the token audience).', description: 'An absolute http(s) URL. Default: the resource setting (--resource, AUTHPLANE_RESOURCE, the profile, else the MCP URL).'}),
-    'display-name': Flags.string({summary: 'Display name.', default: VERIFY_DEFAULTS.displayName}),
+    'display-name': Flags.string({summary: 'Display name.', description: 'Free text shown by the admin API.', default: VERIFY_DEFAULTS.displayName}),
     scope: Flags.string({
       summary: 'Scope of the resource (repeatable).',
       description: 'name, name||description, or name|upstream|description (Mint resources leave upstream empty). Default "mcp:echo||echo tool".',

@@ -19,11 +19,11 @@ Tokens must carry exactly --issuer as iss, contain --resource in aud, and grant 
   ]
 
   static override flags = {
-    issuer: Flags.string({summary: 'Issuer the tokens must carry (exact string).', env: 'AUTHPLANE_ISSUER', default: 'http://localhost:9000'}),
+    issuer: Flags.string({summary: 'Issuer the tokens must carry (exact string).', description: 'Its RFC 8414 metadata and JWKS are fetched from it (or from --issuer-fetch-url).', env: 'AUTHPLANE_ISSUER', default: 'http://localhost:9000'}),
     'issuer-fetch-url': Flags.string({summary: 'Where to fetch the issuer metadata when the issuer host is not reachable from here.', description: 'Default: the issuer itself.'}),
     resource: Flags.string({summary: 'Audience the server expects.', description: 'Default http://localhost:<port>/mcp.', env: 'AUTHPLANE_RESOURCE'}),
-    scope: Flags.string({summary: 'Scope the echo tool requires.', default: 'mcp:echo'}),
-    host: Flags.string({summary: 'Interface to listen on.', default: '127.0.0.1'}),
+    scope: Flags.string({summary: 'Scope the echo tool requires.', description: 'Tokens without it get 403 insufficient_scope.', default: 'mcp:echo'}),
+    host: Flags.string({summary: 'Interface to listen on.', description: 'Use 0.0.0.0 to accept connections from other hosts or containers.', default: '127.0.0.1'}),
     port: Flags.integer({summary: 'Port to listen on.', description: '0 picks a free port.', default: 8080, min: 0, max: 65535, env: 'PORT'}),
   }
 

@@ -39,7 +39,7 @@ Stop it with Ctrl-C (SIGINT) or SIGTERM: sessions and the database are closed cl
     'data-dir': Flags.string({summary: 'Directory for the database and keys.', description: 'Default: the stack folder in ap-demo\'s data directory.'}),
     memory: Flags.boolean({summary: 'Keep everything in memory.', description: 'Nothing is written to disk; all state is lost on exit.', exclusive: ['data-dir']}),
     profile: Flags.string({summary: 'Profile to save the endpoints and admin key in.', description: 'Default: the active profile. Then `ap-demo setup ...`, `token mint` and `mcp call` need no flags.'}),
-    'no-save': Flags.boolean({summary: 'Do not write the endpoints and admin key into the profile.'}),
+    'no-save': Flags.boolean({summary: 'Do not write the endpoints and admin key into the profile.', description: 'Other commands then need flags or environment variables to find this stack.'}),
     'token-ttl': Flags.integer({summary: 'Access-token lifetime in seconds.', description: 'The real server\'s default is 3600.', default: 3600, min: 1}),
   }
 

@@ -22,9 +22,9 @@ Prints the bare token, so it pipes: curl -H "Authorization: Bearer $(ap-demo tok
 
   static override flags = {
     scope: Flags.string({summary: 'Scope to request (repeatable).', description: 'Default: the client\'s scope.', multiple: true}),
-    'no-resource': Flags.boolean({summary: 'Request no resource (aud becomes the issuer; resource servers refuse such tokens).', exclusive: ['resource']}),
-    decode: Flags.boolean({summary: 'Print the header and claims instead of the bare token.'}),
-    'no-cache': Flags.boolean({summary: 'Skip the token cache: always request a new token.'}),
+    'no-resource': Flags.boolean({summary: 'Request no resource parameter.', description: 'The token\'s aud is then the issuer, and resource servers refuse it: useful to see audience binding at work.', exclusive: ['resource']}),
+    decode: Flags.boolean({summary: 'Print the header and claims instead of the bare token.', description: 'Decoded without verification, for reading; the MCP server verifies the signature.'}),
+    'no-cache': Flags.boolean({summary: 'Skip the token cache: always request a new token.', description: 'The new token is not cached either.'}),
   }
 
   async run(): Promise<unknown> {
