@@ -18,7 +18,11 @@ const nodes = new Map(profile.nodes.map((n) => [n.id, n]))
 const parent = new Map()
 for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
 
-const shortUrl = (url) => url.replace(/^file:\/\//, '').replace(/.*node_modules\//, 'nm:').replace(/^.*?\/(dist|bench)\//, '$1/')
+const shortUrl = (url) => {
+  const path = url.replace(/^file:\/\//, '')
+  if (path.includes('/node_modules/')) return path.replace(/.*\/node_modules\//, 'nm:')
+  return path.replace(/^.*?\/(dist|bench)\//, '$1/')
+}
 const where = (cf) => shortUrl(cf.url) || `(${cf.functionName || 'native'})`
 const fnKey = (cf) => `${cf.functionName || '(anonymous)'} ${where(cf)}${cf.url ? `:${cf.lineNumber + 1}` : ''}`
 

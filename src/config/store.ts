@@ -71,6 +71,14 @@ export function validateProfileName(name: string): string {
   return name
 }
 
+function unreadable(path: string, error: unknown): ApDemoError {
+  return new ApDemoError('store_unreadable', `the ap-demo store ${path} cannot be read: ${(error as Error).message.split('\n')[0]}`, {
+    exitCode: ExitCode.CONFIG,
+    hint: `Nothing was changed. Fix the file by hand, or move it away to start fresh (mv ${path} ${path}.bak).`,
+    cause: error,
+  })
+}
+
 /** Sleeps synchronously: the store is synchronous (conf is), and waits here are a few ms. */
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
@@ -91,15 +99,22 @@ export class ConfigStore {
   private readonly lockPath: string
 
   constructor(options: {cwd?: string} = {}) {
-    this.conf = new Conf<StoreShape>({
+    const settings = {
       projectName: 'ap-demo',
       projectSuffix: '',
       configName: 'config',
       cwd: options.cwd,
       configFileMode: 0o600,
+      // Never replace a file we cannot read: it may hold the only copy of a client secret.
       clearInvalidConfig: false,
       accessPropertiesByDotNotation: false,
-    })
+    }
+    try {
+      this.conf = new Conf<StoreShape>(settings)
+    } catch (error) {
+      const path = `${options.cwd ?? '<config dir>'}/config.json`
+      throw unreadable(path, error)
+    }
     this.path = this.conf.path
     this.lockPath = `${this.path}.lock`
     this.secureDirectory()
@@ -119,11 +134,7 @@ export class ConfigStore {
     try {
       return this.conf.store
     } catch (error) {
-      throw new ApDemoError('store_unreadable', `the ap-demo store ${this.path} cannot be read: ${(error as Error).message.split('\n')[0]}`, {
-        exitCode: ExitCode.CONFIG,
-        hint: `Nothing was changed. Fix the file by hand, or move it away to start fresh (mv ${this.path} ${this.path}.bak).`,
-        cause: error,
-      })
+      throw unreadable(this.path, error)
     }
   }
 

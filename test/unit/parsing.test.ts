@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict'
+import {describe, it} from 'node:test'
+
+import type {Tool} from '@modelcontextprotocol/sdk/types.js'
+
+import {toCurl} from '../../src/http/curl.js'
+import {buildToolArguments, parseToolFlags, splitToolArgv} from '../../src/mcp/arguments.js'
+import {parseWwwAuthenticate} from '../../src/mcp/diagnose.js'
+import {normaliseSlug, parseScopeArgument} from '../../src/walkthrough/resource.js'
+import {tamper} from '../../src/walkthrough/verify.js'
+
+describe('scope and slug syntax (the real server CLI\'s)', () => {
+  it('parses name, name||description and rejects an upstream for Mint', () => {
+    assert.deepEqual(parseScopeArgument('mcp:echo'), {name: 'mcp:echo'})
+    assert.deepEqual(parseScopeArgument('mcp:echo||echo tool'), {name: 'mcp:echo', description: 'echo tool'})
+    assert.deepEqual(parseScopeArgument('a||b|c'), {name: 'a', description: 'b|c'}, 'split into at most three parts')
+    assert.throws(() => parseScopeArgument('mcp:echo|github|x'), /upstream/)
+    assert.throws(() => parseScopeArgument('||x'), /invalid scope/)
+    assert.throws(() => parseScopeArgument('two words'), /invalid scope/)
+  })
+  it('lower-cases slugs, then applies the pattern', () => {
+    assert.equal(normaliseSlug('Demo-MCP'), 'demo-mcp')
+    assert.throws(() => normaliseSlug('-x'), /invalid slug/)
+    assert.throws(() => normaliseSlug('a'.repeat(65)), /invalid slug/)
+  })
+})
+
+describe('tool arguments from the input schema', () => {
+  const tool = {
+    name: 't',
+    inputSchema: {
+      type: 'object',
+      properties: {text: {type: 'string'}, n: {type: 'integer'}, x: {type: 'number'}, on: {type: 'boolean'}, tags: {type: 'array'}},
+      required: ['text'],
+    },
+  } as unknown as Tool
+  it('coerces by type and names the schema on errors', () => {
+    assert.deepEqual(buildToolArguments(tool, [['text', 'hi'], ['n', '3'], ['x', '1.5'], ['on', 'yes'], ['tags', '["a"]']]), {text: 'hi', n: 3, x: 1.5, on: true, tags: ['a']})
+    assert.throws(() => buildToolArguments(tool, [['text', 'a'], ['n', '1.2']]), /--n must be an integer/)
+    assert.throws(() => buildToolArguments(tool, [['nope', 'a']]), /no argument --nope \(it takes: --text <string> \(required\)/)
+    assert.throws(() => buildToolArguments(tool, []), /needs --text/)
+    assert.deepEqual(buildToolArguments(tool, [['n', '2']], '{"text":"j","n":1}'), {text: 'j', n: 2}, 'flags win over --args')
+    assert.throws(() => buildToolArguments(tool, [], '[1]'), /JSON object/)
+  })
+  it('splits the command\'s own flags from the tool\'s', () => {
+    const defs = {json: {type: 'boolean'}, scope: {type: 'option'}, 'no-cache': {type: 'boolean'}}
+    assert.deepEqual(splitToolArgv(['echo', '--text', 'hi', '--json', '--scope', 's', '--n=3'], defs), {own: ['echo', '--json', '--scope', 's'], tool: ['--text', 'hi', '--n=3']})
+    assert.deepEqual(parseToolFlags('t', ['--text', 'hi', '--n=3']), [['text', 'hi'], ['n', '3']])
+    assert.throws(() => parseToolFlags('t', ['stray']), /unexpected argument/)
+  })
+})
+
+describe('WWW-Authenticate (RFC 6750 §3)', () => {
+  it('reads quoted parameters with escapes', () => {
+    const parsed = parseWwwAuthenticate('Bearer error="invalid_token", error_description="bad \\"aud\\"", scope="mcp:echo", resource_metadata="http://h/.well-known/oauth-protected-resource/mcp"')
+    assert.equal(parsed?.scheme, 'Bearer')
+    assert.deepEqual(parsed?.params, {error: 'invalid_token', error_description: 'bad "aud"', scope: 'mcp:echo', resource_metadata: 'http://h/.well-known/oauth-protected-resource/mcp'})
+    assert.equal(parseWwwAuthenticate(null), undefined)
+  })
+})
+
+describe('curl rendering', () => {
+  it('never prints a secret: each becomes the variable that holds it', () => {
+    const key = 'admin-key-0123456789abcdef'
+    const line = toCurl({method: 'POST', url: 'http://localhost:9001/admin/clients', headers: {Authorization: `Bearer ${key}`, 'Content-Type': 'application/json'}, body: '{"a":"it\'s $HOME"}'}, {[key]: 'AUTHPLANE_ADMIN_API_KEY'})
+    assert.ok(!line.includes(key))
+    assert.match(line, /-H "Authorization: Bearer \$\{AUTHPLANE_ADMIN_API_KEY\}"/)
+    assert.match(line, /--data-raw '\{"a":"it'\\''s \$HOME"\}'/, 'single-quoted data keeps $ literal')
+    const secret = 'S3cr3t-value-that-is-long-enough-to-mask-xx'
+    const basic = toCurl({method: 'POST', url: 'http://localhost:9000/oauth/token', headers: {authorization: `Basic ${Buffer.from(`client:${secret}`).toString('base64')}`}, body: 'grant_type=client_credentials'}, {[secret]: 'AUTHPLANE_CLIENT_SECRET'})
+    assert.match(basic, /-u "client:\$\{AUTHPLANE_CLIENT_SECRET\}"/)
+    const bearer = toCurl({method: 'GET', url: 'http://x/mcp', headers: {authorization: 'Bearer eyJ.x.y', 'mcp-session-id': 'abc'}}, {})
+    assert.match(bearer, /"authorization: Bearer \$\{ACCESS_TOKEN\}" -H "mcp-session-id: \$\{MCP_SESSION_ID\}"/)
+  })
+  it('tampers a JWT by changing its payload, not its signature', () => {
+    const t = tamper('aaa.bbbbbb.ccc')
+    assert.notEqual(t, 'aaa.bbbbbb.ccc')
+    assert.equal(t.split('.')[2], 'ccc')
+  })
+})
