@@ -47,6 +47,11 @@ const STACK_NODE_ARGS = (process.env.BENCH_STACK_NODE_ARGS ?? '').split(' ').fil
 // Child processes
 
 const children = new Set()
+/** The run's temp dir (build snapshot, XDG dirs), removed on every way out. */
+let TMP
+const removeTmp = () => {
+  if (TMP) rmSync(TMP, {recursive: true, force: true})
+}
 
 function track(child) {
   children.add(child)
@@ -82,9 +87,13 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     killAll('SIGTERM')
     setTimeout(() => {
       killAll('SIGKILL')
+      removeTmp()
       process.exit(130)
     }, 1500).unref()
-    Promise.all([...children].map((c) => new Promise((r) => c.once('exit', r)))).then(() => process.exit(130))
+    Promise.all([...children].map((c) => new Promise((r) => c.once('exit', r)))).then(() => {
+      removeTmp()
+      process.exit(130)
+    })
   })
 }
 // Last resort (e.g. an uncaught error): nothing may outlive us.
@@ -632,11 +641,13 @@ async function main() {
   const watchdog = setTimeout(() => {
     process.stderr.write(`[bench] over the ${CFG.budgetMs / 1000} s budget: aborting\n`)
     killAll('SIGKILL')
+    removeTmp()
     process.exit(3)
   }, CFG.budgetMs)
   watchdog.unref()
 
   const tmp = mkdtempSync(join(os.tmpdir(), 'ap-demo-bench-'))
+  TMP = tmp
   let snapshot
   try {
     snapshot = await snapshotBuild(tmp)

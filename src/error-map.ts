@@ -6,10 +6,10 @@ import {
   AuthplaneError,
   AuthplaneIssuerMismatchError,
   AuthplaneOAuthError,
-} from './authplane/index.js'
+} from './authplane/errors.js'
 import {ApDemoError, ExitCode} from './errors.js'
 import {HttpUnreachableError} from './http/request.js'
-import {McpAuthRejectedError, McpProtocolError, McpToolArgumentError, McpUnreachableError} from './mcp/client.js'
+import {McpAuthRejectedError, McpProtocolError, McpToolArgumentError, McpUnreachableError} from './mcp/errors.js'
 
 const START_HINT = 'Is the server running? Start the embedded one with `ap-demo stack up`, or check --issuer / --admin-url / --mcp-url (and the profile: ap-demo config show).'
 

@@ -1,6 +1,6 @@
 import type {Tool} from '@modelcontextprotocol/sdk/types.js'
 
-import {McpToolArgumentError} from './client.js'
+import {McpToolArgumentError} from './errors.js'
 
 interface PropertySchema {
   type?: string | string[]

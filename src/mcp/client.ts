@@ -3,40 +3,9 @@ import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/st
 import type {CallToolResult, Tool} from '@modelcontextprotocol/sdk/types.js'
 
 import {DryRunStop, type RequestObserver} from '../http/request.js'
+import {McpAuthRejectedError, McpProtocolError, McpToolArgumentError, McpUnreachableError, type McpRejection} from './errors.js'
 
 export const CLIENT_INFO = {name: 'ap-demo', version: '0.1.0'}
-
-/** What the MCP server answered when it refused the token (401/403), kept for the diagnosis. */
-export interface McpRejection {
-  status: number
-  wwwAuthenticate: string | null
-  body: unknown
-}
-
-export class McpAuthRejectedError extends Error {
-  constructor(
-    readonly url: string,
-    readonly rejection: McpRejection,
-  ) {
-    const desc = (rejection.body as {error_description?: string} | undefined)?.error_description
-    super(`the MCP server refused the token (HTTP ${rejection.status}${desc ? `: ${desc}` : ''})`)
-    this.name = 'McpAuthRejectedError'
-  }
-}
-
-export class McpUnreachableError extends Error {
-  constructor(readonly url: string, message: string, options?: {cause?: unknown}) {
-    super(message, options)
-    this.name = 'McpUnreachableError'
-  }
-}
-
-export class McpProtocolError extends Error {
-  constructor(readonly url: string, readonly status: number | undefined, message: string, options?: {cause?: unknown}) {
-    super(message, options)
-    this.name = 'McpProtocolError'
-  }
-}
 
 export interface McpSessionOptions {
   url: string
@@ -128,12 +97,6 @@ function findDryRun(error: unknown): DryRunStop | undefined {
   return undefined
 }
 
-export class McpToolArgumentError extends Error {
-  constructor(readonly tool: string, message: string, readonly schema: unknown) {
-    super(message)
-    this.name = 'McpToolArgumentError'
-  }
-}
 
 export async function listTools(session: McpSession, timeoutMs = 10_000): Promise<Tool[]> {
   const result = await session.client.listTools(undefined, {timeout: timeoutMs})

@@ -1,7 +1,7 @@
 import {decodeJwt} from 'jose'
 
 import {readJson, send} from '../http/request.js'
-import type {McpRejection} from './client.js'
+import type {McpRejection} from './errors.js'
 
 /** RFC 6750 §3 / RFC 9110 §11.6.1: `Bearer k="v", k2="v2"`; quoted values may hold escaped quotes. */
 export function parseWwwAuthenticate(header: string | null): {scheme: string; params: Record<string, string>} | undefined {

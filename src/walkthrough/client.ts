@@ -2,6 +2,7 @@ import {AdminApiError, type ClientInfo} from '../admin/client.js'
 import type {AuthMethod, ClientRecord} from '../config/store.js'
 import {ApDemoError, ExitCode} from '../errors.js'
 import type {WalkthroughContext} from './context.js'
+import {DEFAULT_CLIENT_SCOPE} from './defaults.js'
 import {adminClient} from './resource.js'
 
 export interface ClientSpec {
@@ -18,7 +19,7 @@ export interface EnsureClientResult {
   client: ClientRecord
 }
 
-export const DEFAULT_CLIENT_SCOPE = 'mcp:echo'
+export {DEFAULT_CLIENT_SCOPE}
 
 /**
  * Step 4 (contract §6): a confidential client_credentials client. The secret is shown once

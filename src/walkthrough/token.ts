@@ -1,4 +1,6 @@
-import {AuthplaneClient, describeToken, tokenCacheKey, type CachedToken, type TokenCache, type TokenResult} from '../authplane/index.js'
+import {tokenCacheKey, type CachedToken, type TokenCache} from '../authplane/cache.js'
+import {describeToken} from '../authplane/token.js'
+import type {TokenResult} from '../authplane/types.js'
 import type {AuthMethod, ConfigStore} from '../config/store.js'
 import {ENV, type Environment} from '../config/settings.js'
 import {ApDemoError, ExitCode} from '../errors.js'
@@ -86,6 +88,8 @@ export async function mintToken(ctx: WalkthroughContext, credentials: ClientCred
     if (hit) token = {...hit.result, fromCache: true}
   }
   if (!token) {
+    // Loaded only on a cache miss: a cached mint needs neither oauth4webapi nor the network.
+    const {AuthplaneClient} = await import('../authplane/client.js')
     const client = await AuthplaneClient.create({
       issuer: ctx.issuer,
       auth: {clientId: credentials.clientId, clientSecret: credentials.clientSecret, method: credentials.authMethod},

@@ -2,7 +2,8 @@ import type {CallToolResult, Tool} from '@modelcontextprotocol/sdk/types.js'
 
 import {ApDemoError, ExitCode} from '../errors.js'
 import {buildToolArguments} from '../mcp/arguments.js'
-import {callTool, listTools, McpAuthRejectedError, resultText, withMcpSession} from '../mcp/client.js'
+import {callTool, listTools, resultText, withMcpSession} from '../mcp/client.js'
+import {McpAuthRejectedError} from '../mcp/errors.js'
 import {diagnoseRejection} from '../mcp/diagnose.js'
 import type {WalkthroughContext} from './context.js'
 

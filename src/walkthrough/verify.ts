@@ -2,7 +2,7 @@ import type {Environment} from '../config/settings.js'
 import {ApDemoError, ExitCode} from '../errors.js'
 import {toApDemoError} from '../error-map.js'
 import {callTool, resultText, withMcpSession} from '../mcp/client.js'
-import {DEFAULT_CLIENT_SCOPE, ensureClient} from './client.js'
+import {ensureClient} from './client.js'
 import type {WalkthroughContext} from './context.js'
 import {waitForDiscovery} from './discovery.js'
 import {probeInitialize, waitForMcpServer} from './mcp-probe.js'
@@ -198,4 +198,4 @@ export class VerifyFailed extends Error {
   }
 }
 
-export const VERIFY_DEFAULTS = {slug: 'demo-mcp', displayName: 'Demo MCP', clientName: 'demo-agent-ts', scope: DEFAULT_CLIENT_SCOPE} as const
+export {VERIFY_DEFAULTS} from './defaults.js'

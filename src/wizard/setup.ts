@@ -1,12 +1,11 @@
 import {AdminApiError, AdminClient} from '../admin/client.js'
 import type {ScopeSpec} from '../config/store.js'
 import {ApDemoError, ExitCode} from '../errors.js'
-import {DEFAULT_CLIENT_SCOPE} from '../walkthrough/client.js'
 import type {WalkthroughContext} from '../walkthrough/context.js'
 import {waitForDiscovery} from '../walkthrough/discovery.js'
 import {waitForMcpServer} from '../walkthrough/mcp-probe.js'
 import {absoluteUrlProblem, normaliseSlug, parseScopeArgument, validateScopes} from '../walkthrough/resource.js'
-import {VERIFY_DEFAULTS} from '../walkthrough/verify.js'
+import {DEFAULT_CLIENT_SCOPE, VERIFY_DEFAULTS} from '../walkthrough/defaults.js'
 
 /** The answers the wizard collects before it changes anything. */
 export interface WizardPlan {

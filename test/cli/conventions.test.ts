@@ -5,8 +5,8 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {promisify} from 'node:util'
 
-import {startStack, type StackHandle} from '../../src/stack/index.js'
-import {ROOT, Sandbox} from './helpers.js'
+import type {StackHandle} from '../../src/stack/index.js'
+import {ROOT, Sandbox, startTestStack} from './helpers.js'
 
 const bash = (script: string, env: NodeJS.ProcessEnv, cwd: string) => promisify(execFile)('bash', ['-c', script], {env, cwd, encoding: 'utf8'})
 
@@ -54,8 +54,7 @@ describe('CLI conventions', () => {
     let stack: StackHandle
     let env: NodeJS.ProcessEnv
     before(async () => {
-      stack = await startStack({port: 0, adminPort: 0, mcpPort: 0})
-      env = {AUTHPLANE_ISSUER: stack.issuer, ADMIN_URL: stack.adminUrl, AUTHPLANE_ADMIN_API_KEY: stack.adminKey, MCP_URL: stack.mcpUrl}
+      ;({stack, env} = await startTestStack())
     })
     after(async () => {
       await stack.stop()

@@ -4,6 +4,8 @@ import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {startStack, type StackHandle} from '../../src/stack/index.js'
+
 /** The package root, whether the tests run from test/ (tsx) or dist/test/ (compiled). */
 export const ROOT = (() => {
   let dir = dirname(fileURLToPath(import.meta.url))
@@ -98,5 +100,14 @@ export function assertCleanFailure(result: CliResult, exitCode: number, pattern?
     (pattern === undefined || pattern.test(result.stderr))
   if (!ok) {
     throw new Error(`expected a clean failure with exit ${exitCode}${pattern ? ` matching ${pattern}` : ''}, got exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`)
+  }
+}
+
+/** An embedded stack on free loopback ports, and the environment that points the CLI at it. */
+export async function startTestStack(): Promise<{stack: StackHandle; env: NodeJS.ProcessEnv}> {
+  const stack = await startStack({port: 0, adminPort: 0, mcpPort: 0})
+  return {
+    stack,
+    env: {AUTHPLANE_ISSUER: stack.issuer, ADMIN_URL: stack.adminUrl, AUTHPLANE_ADMIN_API_KEY: stack.adminKey, MCP_URL: stack.mcpUrl},
   }
 }

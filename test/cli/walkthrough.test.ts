@@ -4,8 +4,8 @@ import {createServer} from 'node:net'
 import {dirname} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import {startStack, type StackHandle} from '../../src/stack/index.js'
-import {assertCleanFailure, Sandbox} from './helpers.js'
+import type {StackHandle} from '../../src/stack/index.js'
+import {Sandbox, assertCleanFailure, startTestStack} from './helpers.js'
 
 /** A port that nothing listens on: bound once, then released. */
 async function closedPort(): Promise<number> {
@@ -21,8 +21,7 @@ describe('the walkthrough commands against a running stack', () => {
   let env: NodeJS.ProcessEnv
 
   before(async () => {
-    stack = await startStack({port: 0, adminPort: 0, mcpPort: 0})
-    env = {AUTHPLANE_ISSUER: stack.issuer, ADMIN_URL: stack.adminUrl, AUTHPLANE_ADMIN_API_KEY: stack.adminKey, MCP_URL: stack.mcpUrl}
+    ;({stack, env} = await startTestStack())
   })
   after(async () => {
     await stack.stop()
@@ -168,8 +167,8 @@ describe('the walkthrough commands against a running stack', () => {
 
     it('token without the tool scope -> 3, explained as a missing scope', async () => {
       // Its own stack: the resource must be the MCP server's audience and declare a second scope.
-      const own = await startStack({port: 0, adminPort: 0, mcpPort: 0})
-      const other = new Sandbox({AUTHPLANE_ISSUER: own.issuer, ADMIN_URL: own.adminUrl, AUTHPLANE_ADMIN_API_KEY: own.adminKey, MCP_URL: own.mcpUrl})
+      const {stack: own, env: ownEnv} = await startTestStack()
+      const other = new Sandbox(ownEnv)
       try {
         assert.equal((await other.run(['setup', 'resource', '--scope', 'mcp:echo', '--scope', 'mcp:read'])).code, 0)
         assert.equal((await other.run(['setup', 'client', '--scope', 'mcp:read'])).code, 0)

@@ -3,7 +3,7 @@ import chalk from 'chalk'
 
 import {ConnectedCommand} from '../../connected-command.js'
 import {ensureClient} from '../../walkthrough/client.js'
-import {VERIFY_DEFAULTS} from '../../walkthrough/verify.js'
+import {VERIFY_DEFAULTS} from '../../walkthrough/defaults.js'
 
 export default class SetupClient extends ConnectedCommand {
   static override summary = 'Register the agent\'s client_credentials client and keep its secret.'

@@ -3,7 +3,7 @@ import chalk from 'chalk'
 
 import {ConnectedCommand} from '../../connected-command.js'
 import {ensureResource, parseScopeArgument} from '../../walkthrough/resource.js'
-import {VERIFY_DEFAULTS} from '../../walkthrough/verify.js'
+import {VERIFY_DEFAULTS} from '../../walkthrough/defaults.js'
 
 export default class SetupResource extends ConnectedCommand {
   static override summary = 'Register the Mint resource (the MCP server) with Authplane.'

@@ -1,0 +1,41 @@
+// The MCP layer's typed errors, in a module of their own so that mapping them to exit codes
+// does not load the MCP SDK (src/error-map.ts is imported by every command).
+
+/** What the MCP server answered when it refused the token (401/403), kept for the diagnosis. */
+export interface McpRejection {
+  status: number
+  wwwAuthenticate: string | null
+  body: unknown
+}
+
+export class McpAuthRejectedError extends Error {
+  constructor(
+    readonly url: string,
+    readonly rejection: McpRejection,
+  ) {
+    const desc = (rejection.body as {error_description?: string} | undefined)?.error_description
+    super(`the MCP server refused the token (HTTP ${rejection.status}${desc ? `: ${desc}` : ''})`)
+    this.name = 'McpAuthRejectedError'
+  }
+}
+
+export class McpUnreachableError extends Error {
+  constructor(readonly url: string, message: string, options?: {cause?: unknown}) {
+    super(message, options)
+    this.name = 'McpUnreachableError'
+  }
+}
+
+export class McpProtocolError extends Error {
+  constructor(readonly url: string, readonly status: number | undefined, message: string, options?: {cause?: unknown}) {
+    super(message, options)
+    this.name = 'McpProtocolError'
+  }
+}
+
+export class McpToolArgumentError extends Error {
+  constructor(readonly tool: string, message: string, readonly schema: unknown) {
+    super(message)
+    this.name = 'McpToolArgumentError'
+  }
+}
