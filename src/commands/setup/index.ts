@@ -4,25 +4,13 @@ import {join} from 'node:path'
 
 import {ConnectedCommand} from '../../connected-command.js'
 import {DEFAULTS} from '../../config/settings.js'
-import {ApDemoError, ExitCode} from '../../errors.js'
+import {ApDemoError} from '../../errors.js'
 import {formatStepLine} from '../../ui/steps.js'
 import {ensureClient} from '../../walkthrough/client.js'
 import type {WalkthroughContext} from '../../walkthrough/context.js'
-import {ensureResource, parseScopeArgument} from '../../walkthrough/resource.js'
+import {ensureResource} from '../../walkthrough/resource.js'
 import {DEFAULT_ECHO_TEXT, runVerify, VERIFY_STEPS, VerifyFailed, type VerifyReport} from '../../walkthrough/verify.js'
-import {startBackgroundStack} from '../../wizard/background-stack.js'
-import {
-  checkAdminKey,
-  missingForNonInteractive,
-  noTerminalError,
-  probeServers,
-  replayCommands,
-  splitScopes,
-  validate,
-  wizardDefaults,
-  type Prompter,
-  type WizardPlan,
-} from '../../wizard/setup.js'
+import {collectPlan, missingForNonInteractive, noTerminalError, replayCommands, type Prompter} from '../../wizard/setup.js'
 
 export default class Setup extends ConnectedCommand {
   static override summary = 'Interactive wizard: find the servers, register the resource and the client, verify.'
@@ -59,7 +47,7 @@ Without a terminal (or with --no-input, or CI set) it never prompts: with --yes 
     const timeoutMs = flags['request-timeout'] * 1000
 
     // Phase 1: questions only. Nothing is written before every answer is in.
-    const plan = await this.ask(flags, settings, prompts, timeoutMs).catch((error: unknown) => {
+    const plan = await collectPlan(flags, settings, prompts, {note: (m) => this.note(m), binPath: join(this.config.root, 'bin', 'run.js'), dataDir: this.config.dataDir, timeoutMs}).catch((error: unknown) => {
       const started = (error as {startedStack?: {pid: number}}).startedStack
       if (started) this.stopBackground(started.pid)
       throw error
@@ -140,108 +128,5 @@ Without a terminal (or with --no-input, or CI set) it never prompts: with --yes 
     try {
       process.kill(pid, 'SIGTERM')
     } catch {}
-  }
-
-  private async ask(flags: Record<string, any>, settings: ReturnType<ConnectedCommand['connection']>, prompts: Prompter | undefined, timeoutMs: number): Promise<WizardPlan> {
-    let issuer = settings.issuer.value!
-    let adminUrl = settings.adminUrl.value!
-    let mcpUrl = settings.mcpUrl.value!
-    let resource = settings.resource.value!
-    const resourceFollowsMcp = settings.resource.source === 'default'
-    let adminKey = settings.adminKey.value
-    let saveAdminKey = false
-    let startedStack: WizardPlan['startedStack']
-    try {
-      for (;;) {
-        this.note(chalk.dim(`Looking for Authplane at ${issuer} and the MCP server at ${mcpUrl} ...`))
-        const probe = await probeServers(issuer, mcpUrl, timeoutMs)
-        if (probe.issuerOk && probe.mcpOk) {
-          this.note(`${chalk.green('✔')} found the authorization server and the MCP server`)
-          break
-        }
-        if (!probe.issuerOk) this.note(`${chalk.yellow('!')} ${probe.issuerProblem}`)
-        if (!probe.mcpOk) this.note(`${chalk.yellow('!')} ${probe.mcpProblem}`)
-        if (!prompts) {
-          throw new ApDemoError('unreachable', 'the servers do not answer', {exitCode: ExitCode.UNREACHABLE, hint: 'Start them (ap-demo stack up) or pass --issuer / --admin-url / --mcp-url.'})
-        }
-        const choice = await prompts.select<'embedded' | 'urls' | 'quit'>({
-          message: 'What now?',
-          choices: [
-            {name: 'Start the embedded stack in the background', value: 'embedded', description: 'ap-demo stack up, detached; it keeps running after the wizard'},
-            {name: 'Enter other URLs', value: 'urls'},
-            {name: 'Quit', value: 'quit'},
-          ],
-        })
-        if (choice === 'quit') throw new ApDemoError('cancelled', 'setup cancelled; nothing was changed', {exitCode: ExitCode.USAGE})
-        if (choice === 'embedded') {
-          const stack = await startBackgroundStack(join(this.config.root, 'bin', 'run.js'), this.config.dataDir)
-          startedStack = {pid: stack.pid, logFile: stack.logFile, args: stack.args}
-          ;({issuer, adminUrl, mcpUrl} = stack)
-          resource = stack.resource
-          adminKey = stack.adminKey
-          this.note(`${chalk.green('✔')} embedded stack started (pid ${stack.pid})`)
-          continue
-        }
-        issuer = (await prompts.input({message: 'Issuer (exactly as the server announces it)', default: issuer, validate: validate.url})).trim()
-        adminUrl = (await prompts.input({message: 'Admin API URL', default: adminUrl, validate: validate.url})).trim()
-        mcpUrl = (await prompts.input({message: 'MCP server URL', default: mcpUrl, validate: validate.url})).trim()
-        if (resourceFollowsMcp) resource = mcpUrl
-      }
-
-      const keyCheck = adminKey ? await checkAdminKey(adminUrl, adminKey, timeoutMs) : 'missing'
-      if (keyCheck !== true) {
-        if (!prompts) throw new ApDemoError('admin_key_rejected', `the admin key is not accepted: ${keyCheck}`, {exitCode: ExitCode.AUTH, hint: 'Set AUTHPLANE_ADMIN_API_KEY to the key the server was started with.'})
-        if (adminKey) this.note(`${chalk.yellow('!')} the configured admin key does not work: ${keyCheck}`)
-        let check: true | string = 'missing'
-        while (check !== true) {
-          adminKey = (await prompts.password({message: 'Admin API key', validate: (v) => (v.trim() ? true : 'The key cannot be empty')})).trim()
-          check = await checkAdminKey(adminUrl, adminKey, timeoutMs)
-          if (check !== true) this.note(`${chalk.red('✖')} ${check}`)
-        }
-        saveAdminKey = await prompts.confirm({message: `Save the admin key in profile "${settings.profile}" (file mode 0600)?`, default: true})
-      } else if (startedStack) {
-        saveAdminKey = true
-      }
-
-      const d = wizardDefaults(resource)
-      const ask = async (flag: string | undefined, question: Parameters<Prompter['input']>[0]) =>
-        flag ?? (prompts ? (await prompts.input(question)).trim() : (question.default ?? ''))
-      const slug = (await ask(flags.slug, {message: 'Resource slug', default: d.slug, validate: validate.slug})).toLowerCase()
-      const uri = await ask(flags.uri, {message: 'Resource URI (the token audience)', default: d.resource, validate: validate.url})
-      const scopeArgs: string[] = (flags.scope as string[] | undefined) ?? splitScopes(await ask(undefined, {message: 'Resource scopes (comma-separated; name||description)', default: d.scopes, validate: validate.scopes}))
-      const scopes = scopeArgs.map(parseScopeArgument)
-      const names = scopes.map((s) => s.name)
-      const clientName = await ask(flags.name, {message: 'Client name', default: d.clientName})
-      const clientScope = await ask(flags['client-scope'], {
-        message: 'Client scope ceiling (space-separated)',
-        default: names.includes(d.clientScope) ? d.clientScope : names[0],
-        validate: (v) => {
-          const wanted = v.trim().split(/\s+/).filter(Boolean)
-          if (wanted.length === 0) return 'Give at least one scope'
-          const unknown = wanted.filter((s) => !names.includes(s))
-          return unknown.length > 0 ? `Not a scope of the resource: ${unknown.join(' ')} (it has ${names.join(' ')}); tokens could never carry it` : true
-        },
-      })
-      const runVerify = flags.verify ?? (prompts ? await prompts.confirm({message: 'Run ap-demo verify when done?', default: true}) : false)
-      return {
-        issuer,
-        adminUrl,
-        mcpUrl,
-        resourceUri: uri,
-        adminKey: adminKey!,
-        saveAdminKey,
-        slug,
-        displayName: flags['display-name'] ?? d.displayName,
-        scopes,
-        scopeArgs,
-        clientName,
-        clientScope,
-        runVerify,
-        startedStack,
-      }
-    } catch (error) {
-      if (startedStack && error && typeof error === 'object') Object.assign(error, {startedStack})
-      throw error
-    }
   }
 }
