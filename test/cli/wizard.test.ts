@@ -91,6 +91,33 @@ describe('ap-demo setup (the wizard) in a real terminal', () => {
     }
   })
 
+  it('offers to start the embedded stack in the background when nothing answers', async () => {
+    const box = new Sandbox({AUTHPLANE_ISSUER: 'http://127.0.0.1:9', ADMIN_URL: 'http://127.0.0.1:9', MCP_URL: 'http://127.0.0.1:9/mcp'})
+    const pty = new Pty([process.execPath, BIN, 'setup'], {cwd: box.root, env: box.env})
+    let pid: number | undefined
+    try {
+      await pty.answer(/What now\?[\s\S]*Start the embedded stack/)
+      await pty.waitFor(/embedded stack started \(pid (\d+)\)/)
+      pid = Number(/embedded stack started \(pid (\d+)\)/.exec(pty.text)![1])
+      for (const prompt of [/Resource slug/, /Resource URI/, /Resource scopes/, /Client name/, /Client scope ceiling/]) await pty.answer(prompt)
+      await pty.answer(/Run ap-demo verify when done/, 'n')
+      assert.equal(await pty.exited, 0, pty.text)
+      assert.match(pty.text, /keeps running in the background/)
+      assert.match(pty.text, /ap-demo stack up --no-save --data-dir /, 'the replay starts the stack too')
+      // The profile now points at the background stack, so the chain works with no flags.
+      const call = await box.run(['mcp', 'call', 'echo', '--text', 'hi'], {env: {AUTHPLANE_ISSUER: '', ADMIN_URL: '', MCP_URL: ''}})
+      assert.equal(call.stdout, 'hi\n', call.stderr)
+    } finally {
+      pty.kill()
+      if (pid) {
+        try {
+          process.kill(pid, 'SIGTERM')
+        } catch {}
+      }
+      box.cleanup()
+    }
+  })
+
   it('never prompts without a terminal: fails at once with the missing flags (exit 2)', async () => {
     const box = new Sandbox(conn)
     try {
