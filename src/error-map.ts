@@ -8,7 +8,7 @@ import {
   AuthplaneOAuthError,
 } from './authplane/errors.js'
 import {ApDemoError, ExitCode} from './errors.js'
-import {HttpUnreachableError} from './http/request.js'
+import {HttpUnreachableError, InvalidRequestError} from './http/request.js'
 import {McpAuthRejectedError, McpProtocolError, McpToolArgumentError, McpUnreachableError} from './mcp/errors.js'
 
 const START_HINT = 'Is the server running? Start the embedded one with `ap-demo stack up`, or check --issuer / --admin-url / --mcp-url (and the profile: ap-demo config show).'
@@ -32,6 +32,9 @@ function fromLayerError(err: unknown): ApDemoError | undefined {
   if (err instanceof HttpUnreachableError) {
     return new ApDemoError(err.reason === 'timeout' ? 'timeout' : 'unreachable', err.message, {exitCode: ExitCode.UNREACHABLE, hint: START_HINT, details: {url: err.url}, cause: err})
   }
+  if (err instanceof InvalidRequestError) {
+    return new ApDemoError('invalid_request_value', err.message, {exitCode: ExitCode.USAGE, hint: 'Check the admin key and other values for newlines or non-ASCII characters.', cause: err})
+  }
   if (err instanceof AdminApiError) {
     const details = {httpStatus: err.status, url: err.request.url, detail: err.detail}
     switch (err.kind) {
@@ -44,8 +47,16 @@ function fromLayerError(err: unknown): ApDemoError | undefined {
         })
       case 'forbidden':
         return new ApDemoError('admin_forbidden', `the admin API denied the request: ${err.detail}`, {exitCode: ExitCode.AUTH, details, cause: err})
-      case 'not_found':
-        return new ApDemoError('not_found', `not found on the admin API: ${err.detail}`, {exitCode: ExitCode.REJECTED, hint: 'It may have been deleted; run the setup command again to recreate it.', details, cause: err})
+      case 'not_found': {
+        // A 404 on a collection itself means this is not an Authplane admin API at all.
+        const collection = /\/admin\/(resources|clients)$/.test(new URL(err.request.url).pathname)
+        return new ApDemoError(collection ? 'not_an_admin_api' : 'not_found', collection ? `${new URL(err.request.url).origin} does not serve the Authplane admin API (404 on ${new URL(err.request.url).pathname})` : `not found on the admin API: ${err.detail}`, {
+          exitCode: collection ? ExitCode.CONFIG : ExitCode.REJECTED,
+          hint: collection ? 'Check --admin-url (ADMIN_URL): the admin port, 9001 by default, not the issuer or MCP port.' : 'It may have been deleted; run the setup command again to recreate it.',
+          details,
+          cause: err,
+        })
+      }
       case 'conflict':
         return new ApDemoError('conflict', `the admin API reported a conflict: ${err.detail}`, {exitCode: ExitCode.CONFLICT, details, cause: err})
       case 'server':

@@ -1,8 +1,5 @@
 import {Flags} from '@oclif/core'
 import chalk from 'chalk'
-import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
 
 import {ConnectedCommand} from '../connected-command.js'
 import {ENV} from '../config/settings.js'
@@ -42,10 +39,10 @@ With --embedded it first starts an embedded Authplane-compatible stack on free p
     if (flags.embedded) {
       const {startStack} = await import('../stack/index.js')
       const stack = await startStack({port: 0, adminPort: 0, mcpPort: 0})
-      const storeDir = mkdtempSync(join(tmpdir(), 'ap-demo-verify-'))
+      const temporary = ConfigStore.temporary()
       cleanup = async () => {
         await stack.stop()
-        rmSync(storeDir, {recursive: true, force: true})
+        temporary.dispose()
       }
       this.note(chalk.dim(`embedded stack: issuer ${stack.issuer}, admin ${stack.adminUrl}, MCP ${stack.mcpUrl}`))
       ctx = {
@@ -54,7 +51,7 @@ With --embedded it first starts an embedded Authplane-compatible stack on free p
         adminKey: stack.adminKey,
         mcpUrl: stack.mcpUrl,
         resource: stack.resource,
-        store: new ConfigStore({cwd: storeDir}),
+        store: temporary.store,
         profile: 'verify',
         requestTimeoutMs: flags['request-timeout'] * 1000,
       }
@@ -68,7 +65,7 @@ With --embedded it first starts an embedded Authplane-compatible stack on free p
       if (!this.jsonEnabled()) process.stdout.write(`${formatStepLine(s, total)}\n`)
     }
     try {
-      const report = await runVerify(ctx, this.env, {
+      const report = await runVerify(ctx, {
         waitMs: flags.timeout * 1000,
         echoText,
         slug: VERIFY_DEFAULTS.slug,

@@ -1,6 +1,7 @@
 import Conf from 'conf'
-import {chmodSync, closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync} from 'node:fs'
-import {dirname} from 'node:path'
+import {chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
 
 import {ApDemoError, ExitCode} from '../errors.js'
 
@@ -128,6 +129,12 @@ export class ConfigStore {
     } catch {
       // A directory we cannot chmod (not ours) still works; the file itself is 0600.
     }
+    try {
+      // A store written by something else (or restored from a backup) may be world-readable.
+      if ((statSync(this.path).mode & 0o077) !== 0) chmodSync(this.path, 0o600)
+    } catch {
+      // No file yet: conf creates it with mode 0600.
+    }
   }
 
   private read(): StoreShape {
@@ -236,6 +243,12 @@ export class ConfigStore {
   setActiveProfile(name: string): void {
     validateProfileName(name)
     this.withLock(() => this.conf.set('activeProfile', name))
+  }
+
+  /** A store in a fresh temporary directory, for a run that must leave no trace (verify --embedded). */
+  static temporary(): {store: ConfigStore; dispose: () => void} {
+    const dir = mkdtempSync(join(tmpdir(), 'ap-demo-'))
+    return {store: new ConfigStore({cwd: dir}), dispose: () => rmSync(dir, {recursive: true, force: true})}
   }
 
   /** The raw file text, or undefined when there is none (for an all-or-nothing wizard). */

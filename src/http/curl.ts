@@ -57,7 +57,12 @@ export function toCurl(request: ObservedRequest, secrets: CurlSecrets): string {
       continue
     }
     const bearer = /^Bearer\s+(.+)$/i.exec(value)
-    if (lower === 'authorization' && bearer && !(bearer[1]! in secrets)) {
+    if (lower === 'authorization' && bearer && bearer[1]! in secrets) {
+      // Matched whole, so that even a secret too short for substring replacement is never shown.
+      parts.push('-H', dquote(`${name}: Bearer \${${secrets[bearer[1]!]}}`))
+      continue
+    }
+    if (lower === 'authorization' && bearer) {
       // An access token ap-demo minted: printed as the variable the user would keep it in.
       parts.push('-H', dquote(`${name}: Bearer \${ACCESS_TOKEN}`))
       continue

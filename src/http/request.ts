@@ -53,14 +53,37 @@ export async function send(url: string, options: SendOptions = {}): Promise<Resp
     if (e.name === 'TimeoutError' || e.name === 'AbortError') {
       throw new HttpUnreachableError(url, 'timeout', `no answer from ${new URL(url).origin} within ${timeoutMs / 1000} s`, {cause: error})
     }
+    if (e.name === 'TypeError' && !e.cause) {
+      // fetch refuses the request before any network activity: a header value it cannot send.
+      throw new InvalidRequestError(`cannot send the request to ${new URL(url).origin}: ${e.message}`, {cause: error})
+    }
     const code = e.cause?.code ? ` (${e.cause.code})` : ''
     throw new HttpUnreachableError(url, 'network', `cannot reach ${new URL(url).origin}${code}`, {cause: error})
   }
 }
 
+/** A request that cannot be sent as given (e.g. a key with a newline or non-Latin-1 characters). */
+export class InvalidRequestError extends Error {
+  constructor(message: string, options?: {cause?: unknown}) {
+    super(message, options)
+    this.name = 'InvalidRequestError'
+  }
+}
+
+/** The body, read under the same timeout: a server that sends headers and then stalls is a timeout, not a crash. */
+export async function readText(response: Response, url = response.url): Promise<string> {
+  try {
+    return await response.text()
+  } catch (error) {
+    const e = error as Error
+    const timeout = e.name === 'TimeoutError' || e.name === 'AbortError'
+    throw new HttpUnreachableError(url, timeout ? 'timeout' : 'network', `${timeout ? 'the answer from' : 'lost the connection to'} ${new URL(url).origin} ${timeout ? 'did not finish in time' : 'while reading the answer'}`, {cause: error})
+  }
+}
+
 /** Reads a JSON body if there is one; undefined for an empty or non-JSON body. */
 export async function readJson(response: Response): Promise<unknown> {
-  const text = await response.text()
+  const text = await readText(response)
   if (text.trim() === '') return undefined
   try {
     return JSON.parse(text)

@@ -1,7 +1,8 @@
 import {Client} from '@modelcontextprotocol/sdk/client/index.js'
 import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import type {CallToolResult, Tool} from '@modelcontextprotocol/sdk/types.js'
+import {ErrorCode, type CallToolResult, type Tool} from '@modelcontextprotocol/sdk/types.js'
 
+import {ApDemoError} from '../errors.js'
 import {DryRunStop, type RequestObserver} from '../http/request.js'
 import {McpAuthRejectedError, McpProtocolError, McpToolArgumentError, McpUnreachableError, type McpRejection} from './errors.js'
 
@@ -64,6 +65,10 @@ export async function withMcpSession<T>(options: McpSessionOptions, fn: (session
       const why = e.name === 'TimeoutError' || e.name === 'AbortError' ? `no answer within ${timeoutMs / 1000} s` : `cannot connect${e.cause?.code ? ` (${e.cause.code})` : ''}`
       return new McpUnreachableError(options.url, `MCP server ${new URL(options.url).origin}: ${why}`, {cause: error})
     }
+    // The SDK's own request timeout (JSON-RPC error -32001): the server took too long to answer.
+    if (e?.code === ErrorCode.RequestTimeout) {
+      return new McpUnreachableError(options.url, `MCP server ${new URL(options.url).origin}: no answer within ${timeoutMs / 1000} s`, {cause: error})
+    }
     const status = typeof e?.code === 'number' && e.code >= 100 ? e.code : undefined
     return new McpProtocolError(options.url, status, e?.message ?? String(error), {cause: error})
   }
@@ -81,7 +86,8 @@ export async function withMcpSession<T>(options: McpSessionOptions, fn: (session
       protocolVersion: transport.protocolVersion,
     })
   } catch (error) {
-    throw error instanceof McpToolArgumentError ? error : translate(error)
+    // Errors of the caller's own making (a bad argument, an unknown tool) pass through as they are.
+    throw error instanceof McpToolArgumentError || error instanceof ApDemoError ? error : translate(error)
   } finally {
     // DELETE ends the session on the server (streamable HTTP §session management).
     await transport.terminateSession().catch(() => {})

@@ -110,8 +110,13 @@ export async function diagnoseRejection(rejection: McpRejection, accessToken: st
       hint: `The scope name must match everywhere: the resource's scopes, the client's scope ceiling and the token request. Try: ap-demo token mint --scope ${need[0] ?? 'mcp:echo'}; if that is refused, add it to the client (ap-demo setup client --new --scope ${need[0] ?? 'mcp:echo'}).`,
     }
   }
-  if (oauthErrorDescription && /signature/i.test(oauthErrorDescription)) {
-    return {...withToken, cause: 'signature', message: `the token's signature does not verify${said}`, hint: 'The token was altered or signed by another server; mint a fresh one from the issuer the MCP server trusts.'}
+  if (oauthErrorDescription && /signature|kid|jwks|key/i.test(oauthErrorDescription)) {
+    return {
+      ...withToken,
+      cause: 'signature',
+      message: `the token's signature does not verify against the issuer's current keys${said}`,
+      hint: 'It was altered, or signed by an earlier run of the server (a restarted in-memory stack has new keys): mint a fresh one with --no-cache.',
+    }
   }
   return {
     ...withToken,

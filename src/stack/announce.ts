@@ -1,6 +1,7 @@
 // How a listening address is written in URLs that other programs will use.
 
-const LOOPBACK_OR_WILDCARD = new Set(['127.0.0.1', 'localhost', '0.0.0.0', '::', '::1', '[::]', '[::1]'])
+// IPv6 loopback is not here: `localhost` may resolve to 127.0.0.1 only, so ::1 is announced as [::1].
+const LOOPBACK_OR_WILDCARD = new Set(['127.0.0.1', 'localhost', '0.0.0.0', '::', '[::]'])
 
 /**
  * The host to announce for a bind address: `localhost` for loopback and wildcard binds (the host

@@ -1,5 +1,6 @@
 import {AdminApiError} from '../admin/client.js'
-import type {WalkthroughContext} from './context.js'
+import {ApDemoError, ExitCode} from '../errors.js'
+import {sameBaseUrl, type WalkthroughContext} from './context.js'
 import {adminClient} from './resource.js'
 
 export interface Removed {
@@ -34,6 +35,15 @@ async function deleteTolerating404(run: () => Promise<void>): Promise<'deleted' 
 export async function cleanWalkthrough(ctx: WalkthroughContext): Promise<Removed[]> {
   const admin = adminClient(ctx)
   const profile = ctx.store.getProfile(ctx.profile)
+  // A 404 from another server proves nothing about ours: never forget a secret on that basis.
+  for (const record of [profile.client, profile.resource]) {
+    if (record && !sameBaseUrl(record.adminUrl, ctx.adminUrl)) {
+      throw new ApDemoError('other_admin_api', `the saved ${record === profile.client ? 'client' : 'resource'} ${record.id} lives on ${record.adminUrl}, not on ${ctx.adminUrl}`, {
+        exitCode: ExitCode.CONFIG,
+        hint: `Run clean against that server: --admin-url ${record.adminUrl} (with its admin key). Nothing was changed.`,
+      })
+    }
+  }
   const removed: Removed[] = []
   if (profile.client) {
     const id = profile.client.id

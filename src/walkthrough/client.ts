@@ -1,7 +1,7 @@
 import {AdminApiError, type ClientInfo} from '../admin/client.js'
 import type {AuthMethod, ClientRecord} from '../config/store.js'
 import {ApDemoError, ExitCode} from '../errors.js'
-import type {WalkthroughContext} from './context.js'
+import {sameBaseUrl, type WalkthroughContext} from './context.js'
 import {DEFAULT_CLIENT_SCOPE} from './defaults.js'
 import {adminClient} from './resource.js'
 
@@ -32,7 +32,7 @@ export async function ensureClient(ctx: WalkthroughContext, spec: ClientSpec, op
   const saved = ctx.store.getProfile(ctx.profile).client
   let reason: string | undefined
   if (saved && !options.forceNew) {
-    if (saved.adminUrl !== ctx.adminUrl) {
+    if (!sameBaseUrl(saved.adminUrl, ctx.adminUrl)) {
       reason = `the saved client belongs to ${saved.adminUrl}`
     } else {
       let info: ClientInfo | undefined

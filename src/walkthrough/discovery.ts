@@ -1,6 +1,6 @@
 import {discoveryUrl} from '../authplane/index.js'
 import {ApDemoError, ExitCode} from '../errors.js'
-import {HttpUnreachableError, readJson, send, type RequestObserver} from '../http/request.js'
+import {DryRunStop, HttpUnreachableError, readJson, send, type RequestObserver} from '../http/request.js'
 import {sleep} from './context.js'
 
 export interface DiscoveryResult {
@@ -52,6 +52,7 @@ export async function waitForDiscovery(issuer: string, options: {waitMs: number;
       })
     } catch (error) {
       observed = true
+      if (error instanceof DryRunStop) throw error
       if (error instanceof ApDemoError && error.code !== 'discovery_failed') throw error
       last = error
     }

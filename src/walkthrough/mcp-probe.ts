@@ -1,7 +1,7 @@
 import {LATEST_PROTOCOL_VERSION} from '@modelcontextprotocol/sdk/types.js'
 
 import {ApDemoError, ExitCode} from '../errors.js'
-import {HttpUnreachableError, readJson, send, type RequestObserver} from '../http/request.js'
+import {DryRunStop, HttpUnreachableError, readJson, readText, send, type RequestObserver} from '../http/request.js'
 import {CLIENT_INFO} from '../mcp/client.js'
 import {parseWwwAuthenticate} from '../mcp/diagnose.js'
 import {sleep} from './context.js'
@@ -24,7 +24,7 @@ export async function probeInitialize(mcpUrl: string, accessToken: string | unde
   })
   const response = await send(mcpUrl, {method: 'POST', headers, body, timeoutMs: options.timeoutMs, observer: options.observer})
   const contentType = response.headers.get('content-type') ?? ''
-  const parsed = contentType.includes('json') ? await readJson(response) : await response.text()
+  const parsed = contentType.includes('json') ? await readJson(response) : await readText(response, mcpUrl)
   const sessionId = response.headers.get('mcp-session-id')
   if (sessionId) {
     // A probe that got in opened a session; end it rather than leave it to the idle sweep.
@@ -81,6 +81,7 @@ export async function waitForMcpServer(mcpUrl: string, options: {waitMs: number;
       })
     } catch (error) {
       observer = undefined
+      if (error instanceof DryRunStop) throw error
       if (error instanceof ApDemoError && error.code !== 'mcp_not_ready') throw error
       last = error
     }

@@ -118,6 +118,11 @@ export async function mintToken(ctx: WalkthroughContext, credentials: ClientCred
   return {token, header, claims, clientId: credentials.clientId, audienceWarning}
 }
 
+/** Forgets the cached token for this request, e.g. after a server refused it. */
+export function forgetCachedToken(ctx: WalkthroughContext, credentials: ClientCredentials, request: MintRequest): void {
+  new StoreTokenCache(ctx.store, ctx.profile).delete(tokenCacheKey(ctx.issuer, credentials.clientId, request.scopes, request.resources))
+}
+
 export function scopesOf(scope: string | undefined): string[] {
   return (scope ?? '').split(' ').filter(Boolean)
 }

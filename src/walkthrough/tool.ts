@@ -6,6 +6,7 @@ import {callTool, listTools, resultText, withMcpSession} from '../mcp/client.js'
 import {McpAuthRejectedError} from '../mcp/errors.js'
 import {diagnoseRejection} from '../mcp/diagnose.js'
 import type {WalkthroughContext} from './context.js'
+import {forgetCachedToken, mintToken, type ClientCredentials, type MintRequest, type MintResult} from './token.js'
 
 export interface ToolCallOutcome {
   tool: Tool
@@ -32,6 +33,29 @@ async function explained<T>(ctx: WalkthroughContext, accessToken: string, run: (
     return await run()
   } catch (error) {
     throw await explainMcpError(ctx, accessToken, error)
+  }
+}
+
+/**
+ * Mints (or reuses) the token, then runs `use` with it. A cached token the MCP server refuses
+ * (the stack was restarted with a new key, the client was deleted, ...) is forgotten and the run
+ * retried once with a freshly minted one; a fresh token that is refused is reported as it is.
+ */
+export async function withResourceToken<T>(
+  ctx: WalkthroughContext,
+  credentials: ClientCredentials,
+  request: MintRequest,
+  use: (minted: MintResult) => Promise<T>,
+): Promise<{minted: MintResult; value: T}> {
+  const minted = await mintToken(ctx, credentials, request)
+  try {
+    return {minted, value: await use(minted)}
+  } catch (error) {
+    const refused = error instanceof ApDemoError && error.code.startsWith('token_rejected_')
+    if (!refused || !minted.token.fromCache) throw error
+    forgetCachedToken(ctx, credentials, request)
+    const fresh = await mintToken(ctx, credentials, request)
+    return {minted: fresh, value: await use(fresh)}
   }
 }
 

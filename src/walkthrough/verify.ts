@@ -1,4 +1,3 @@
-import type {Environment} from '../config/settings.js'
 import {ApDemoError, ExitCode} from '../errors.js'
 import {toApDemoError} from '../error-map.js'
 import {callTool, resultText, withMcpSession} from '../mcp/client.js'
@@ -7,7 +6,7 @@ import type {WalkthroughContext} from './context.js'
 import {waitForDiscovery} from './discovery.js'
 import {probeInitialize, waitForMcpServer} from './mcp-probe.js'
 import {ensureResource} from './resource.js'
-import {mintToken, resolveClientCredentials} from './token.js'
+import {mintToken, type ClientCredentials} from './token.js'
 import {explainMcpError} from './tool.js'
 
 export const DEFAULT_ECHO_TEXT = 'hello from tier 02'
@@ -71,7 +70,7 @@ export function tamper(token: string): string {
  * the same step functions as `setup resource`, `setup client`, `token mint` and `mcp call`.
  * Stops at the first failing step; the report says which and why.
  */
-export async function runVerify(ctx: WalkthroughContext, env: Environment, options: VerifyOptions): Promise<VerifyReport> {
+export async function runVerify(ctx: WalkthroughContext, options: VerifyOptions): Promise<VerifyReport> {
   const report: VerifyReport = {passed: false, issuer: ctx.issuer, adminUrl: ctx.adminUrl, mcpUrl: ctx.mcpUrl, resource: ctx.resource, steps: []}
   let index = 0
   const step = async <T>(name: string, run: () => Promise<{value: T; detail?: string}>): Promise<T> => {
@@ -132,11 +131,12 @@ export async function runVerify(ctx: WalkthroughContext, env: Environment, optio
     const r = await ensureResource(ctx, {slug: options.slug, uri: ctx.resource, displayName: options.displayName, scopes: [{name: options.scope, description: 'echo tool'}]})
     return {value: r, detail: `${r.action === 'created' ? 'created' : 'already there (409), reused'} ${r.resource.slug} -> ${r.resource.uri}`}
   })
-  await step(VERIFY_STEPS[3], async () => {
+  const registered = await step(VERIFY_STEPS[3], async () => {
     const r = await ensureClient(ctx, {name: options.clientName, scope: options.scope})
     return {value: r, detail: `${r.action} ${r.client.id}`}
   })
-  const credentials = resolveClientCredentials(ctx, env)
+  // The client of step 4, never AUTHPLANE_CLIENT_ID/SECRET: verify checks what it registered.
+  const credentials: ClientCredentials = {clientId: registered.client.id, clientSecret: registered.client.secret, authMethod: registered.client.authMethod, source: 'profile'}
   const minted = await step(VERIFY_STEPS[4], async () => {
     const m = await mintToken(ctx, credentials, {scopes: [options.scope], resources: [ctx.resource], noCache: true})
     const aud = m.claims.aud

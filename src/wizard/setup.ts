@@ -4,10 +4,14 @@ import {AdminApiError, AdminClient} from '../admin/client.js'
 import type {ConnectionSettings} from '../config/settings.js'
 import type {ScopeSpec} from '../config/store.js'
 import {ApDemoError, ExitCode} from '../errors.js'
+import {formatStepLine} from '../ui/steps.js'
+import {ensureClient} from '../walkthrough/client.js'
+import type {WalkthroughContext} from '../walkthrough/context.js'
+import {DEFAULT_CLIENT_SCOPE, VERIFY_DEFAULTS} from '../walkthrough/defaults.js'
 import {waitForDiscovery} from '../walkthrough/discovery.js'
 import {waitForMcpServer} from '../walkthrough/mcp-probe.js'
-import {absoluteUrlProblem, normaliseSlug, parseScopeArgument, validateScopes} from '../walkthrough/resource.js'
-import {DEFAULT_CLIENT_SCOPE, VERIFY_DEFAULTS} from '../walkthrough/defaults.js'
+import {absoluteUrlProblem, ensureResource, normaliseSlug, parseScopeArgument, validateScopes} from '../walkthrough/resource.js'
+import {runVerify, VERIFY_STEPS, VerifyFailed, type VerifyReport} from '../walkthrough/verify.js'
 import {startBackgroundStack} from './background-stack.js'
 
 /** The answers the wizard collects before it changes anything. */
@@ -199,7 +203,7 @@ const timeoutMs = wiz.timeoutMs
           {name: 'Quit', value: 'quit'},
         ],
       })
-      if (choice === 'quit') throw new ApDemoError('cancelled', 'setup cancelled; nothing was changed', {exitCode: ExitCode.USAGE})
+      if (choice === 'quit') throw new ApDemoError('cancelled', 'setup cancelled; nothing was changed', {exitCode: ExitCode.CANCELLED})
       if (choice === 'embedded') {
         const stack = await startBackgroundStack(wiz.binPath, wiz.dataDir)
         startedStack = {pid: stack.pid, logFile: stack.logFile, args: stack.args}
@@ -270,4 +274,43 @@ const timeoutMs = wiz.timeoutMs
     if (startedStack && error && typeof error === 'object') Object.assign(error, {startedStack})
     throw error
   }
+}
+
+/**
+ * Phase 2 of the wizard: save the endpoints, then the same steps as `setup resource` and
+ * `setup client` (one code path), then verify when asked.
+ */
+export async function applyPlan(plan: WizardPlan, ctx: WalkthroughContext, ui: {note: (message: string) => void; echoText: string}) {
+  ctx.store.updateProfile(ctx.profile, (p) => {
+    p.issuer = plan.issuer
+    p.adminUrl = plan.adminUrl
+    p.mcpUrl = plan.mcpUrl
+    p.resourceUri = plan.resourceUri
+    if (plan.saveAdminKey) p.adminKey = plan.adminKey
+  })
+  ui.note(chalk.bold('\nSetting up'))
+  const resource = await ensureResource(ctx, {slug: plan.slug, uri: plan.resourceUri, displayName: plan.displayName, scopes: plan.scopes})
+  ui.note(`${chalk.green('✔')} resource ${resource.resource.slug} ${resource.action === 'created' ? 'created' : 'already registered (409), reused'} -> ${resource.resource.uri}`)
+  const client = await ensureClient(ctx, {name: plan.clientName, scope: plan.clientScope})
+  ui.note(`${chalk.green('✔')} client ${client.client.name} ${client.action} (${client.client.id}); secret saved in ${ctx.store.path}`)
+  let report: VerifyReport | undefined
+  if (plan.runVerify) {
+    ui.note(chalk.bold('\nVerifying'))
+    try {
+      report = await runVerify(ctx, {
+        waitMs: 30_000,
+        echoText: ui.echoText,
+        slug: plan.slug,
+        displayName: plan.displayName,
+        clientName: plan.clientName,
+        scope: plan.clientScope.split(' ')[0] ?? plan.clientScope,
+        onStep: (s) => ui.note(formatStepLine(s, VERIFY_STEPS.length)),
+      })
+      ui.note(chalk.green.bold('ALL CHECKS PASSED'))
+    } catch (error) {
+      if (!(error instanceof VerifyFailed)) throw error
+      throw new ApDemoError(error.failure.code, `verify step "${error.report.failedStep}" failed: ${error.failure.message}`, {exitCode: error.failure.exitCode, hint: error.failure.hint, details: {report: error.report}})
+    }
+  }
+  return {resource, client, report}
 }

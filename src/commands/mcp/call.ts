@@ -3,8 +3,8 @@ import {Args, Flags} from '@oclif/core'
 import {ConnectedCommand} from '../../connected-command.js'
 import {ApDemoError, ExitCode} from '../../errors.js'
 import {parseToolFlags, splitToolArgv} from '../../mcp/arguments.js'
-import {defaultScopes, mintToken, resolveClientCredentials} from '../../walkthrough/token.js'
-import {runTool} from '../../walkthrough/tool.js'
+import {defaultScopes, resolveClientCredentials} from '../../walkthrough/token.js'
+import {runTool, withResourceToken} from '../../walkthrough/tool.js'
 
 export default class McpCall extends ConnectedCommand {
   static override summary = 'Call a tool of the protected MCP server with a resource-bound token.'
@@ -36,9 +36,10 @@ Tool arguments are flags named after the tool's input schema (--text hi for echo
     const ctx = await this.context(flags)
     const credentials = resolveClientCredentials(ctx, this.env)
     const scopes = flags.scope ?? defaultScopes(ctx, credentials)
-    const minted = await mintToken(ctx, credentials, {scopes, resources: [ctx.resource], noCache: flags['no-cache']})
-    if (minted.audienceWarning) this.warnUser(minted.audienceWarning)
-    const outcome = await runTool(ctx, minted.token.accessToken, args.tool, {pairs, json: flags.args})
+    const {minted, value: outcome} = await withResourceToken(ctx, credentials, {scopes, resources: [ctx.resource], noCache: flags['no-cache']}, (m) => {
+      if (m.audienceWarning) this.warnUser(m.audienceWarning)
+      return runTool(ctx, m.token.accessToken, args.tool, {pairs, json: flags.args})
+    })
     if (outcome.result.isError) {
       throw new ApDemoError('tool_error', `tool "${args.tool}" reported an error: ${outcome.text || '(no text)'}`, {exitCode: ExitCode.CHECK_FAILED, details: {result: outcome.result}})
     }

@@ -3,8 +3,8 @@ import chalk from 'chalk'
 
 import {ConnectedCommand} from '../../connected-command.js'
 import {describeArguments} from '../../mcp/arguments.js'
-import {defaultScopes, mintToken, resolveClientCredentials} from '../../walkthrough/token.js'
-import {fetchTools} from '../../walkthrough/tool.js'
+import {defaultScopes, resolveClientCredentials} from '../../walkthrough/token.js'
+import {fetchTools, withResourceToken} from '../../walkthrough/tool.js'
 
 export default class McpTools extends ConnectedCommand {
   static override summary = 'List the tools of the protected MCP server with their arguments.'
@@ -22,8 +22,7 @@ export default class McpTools extends ConnectedCommand {
     const ctx = await this.context(flags)
     const credentials = resolveClientCredentials(ctx, this.env)
     const scopes = flags.scope ?? defaultScopes(ctx, credentials)
-    const minted = await mintToken(ctx, credentials, {scopes, resources: [ctx.resource]})
-    const tools = await fetchTools(ctx, minted.token.accessToken)
+    const {value: tools} = await withResourceToken(ctx, credentials, {scopes, resources: [ctx.resource]}, (m) => fetchTools(ctx, m.token.accessToken))
     for (const tool of tools) {
       this.log(`${chalk.bold(tool.name)}${tool.description ? `  ${tool.description}` : ''}`)
       for (const line of describeArguments(tool)) this.log(`  ${line}`)

@@ -3,14 +3,10 @@ import chalk from 'chalk'
 import {join} from 'node:path'
 
 import {ConnectedCommand} from '../../connected-command.js'
-import {DEFAULTS} from '../../config/settings.js'
-import {ApDemoError} from '../../errors.js'
-import {formatStepLine} from '../../ui/steps.js'
-import {ensureClient} from '../../walkthrough/client.js'
+import {DEFAULTS, ENV} from '../../config/settings.js'
 import type {WalkthroughContext} from '../../walkthrough/context.js'
-import {ensureResource} from '../../walkthrough/resource.js'
-import {DEFAULT_ECHO_TEXT, runVerify, VERIFY_STEPS, VerifyFailed, type VerifyReport} from '../../walkthrough/verify.js'
-import {collectPlan, missingForNonInteractive, noTerminalError, replayCommands, type Prompter} from '../../wizard/setup.js'
+import {DEFAULT_ECHO_TEXT} from '../../walkthrough/verify.js'
+import {applyPlan, collectPlan, missingForNonInteractive, noTerminalError, replayCommands, type Prompter} from '../../wizard/setup.js'
 
 export default class Setup extends ConnectedCommand {
   static override summary = 'Interactive wizard: find the servers, register the resource and the client, verify.'
@@ -41,8 +37,11 @@ Without a terminal (or with --no-input, or CI set) it never prompts: with --yes 
     const {flags} = await this.parse(Setup)
     const interactive = this.canPrompt(flags) && !flags.yes
     const settings = this.connection(flags)
-    if (!interactive && !flags.yes) throw noTerminalError(missingForNonInteractive(flags, Boolean(settings.adminKey.value)))
-    if (!interactive && !settings.adminKey.value) throw noTerminalError(['AUTHPLANE_ADMIN_API_KEY (or --admin-key)'])
+    if (!interactive) {
+      // Without prompts every answer must come from a flag, or --yes takes the defaults.
+      const missing = missingForNonInteractive(flags, Boolean(settings.adminKey.value)).filter((m) => !flags.yes || m.startsWith('AUTHPLANE'))
+      if (missing.length > 0) throw noTerminalError(missing)
+    }
     const prompts = interactive ? await this.prompter() : undefined
     const timeoutMs = flags['request-timeout'] * 1000
 
@@ -53,7 +52,7 @@ Without a terminal (or with --no-input, or CI set) it never prompts: with --yes 
       throw error
     })
 
-    // Phase 2: the same steps as `setup resource` and `setup client`.
+    // Phase 2: the same steps as `setup resource` and `setup client`, then verify if asked.
     const ctx: WalkthroughContext = {
       issuer: plan.issuer,
       adminUrl: plan.adminUrl,
@@ -65,38 +64,7 @@ Without a terminal (or with --no-input, or CI set) it never prompts: with --yes 
       requestTimeoutMs: timeoutMs,
     }
     ctx.observer = this.requestObserver(flags, plan.adminKey, ctx.profile)
-    this.store.updateProfile(ctx.profile, (p) => {
-      p.issuer = plan.issuer
-      p.adminUrl = plan.adminUrl
-      p.mcpUrl = plan.mcpUrl
-      p.resourceUri = plan.resourceUri
-      if (plan.saveAdminKey) p.adminKey = plan.adminKey
-    })
-    this.note(chalk.bold('\nSetting up'))
-    const resource = await ensureResource(ctx, {slug: plan.slug, uri: plan.resourceUri, displayName: plan.displayName, scopes: plan.scopes})
-    this.note(`${chalk.green('✔')} resource ${resource.resource.slug} ${resource.action === 'created' ? 'created' : 'already registered (409), reused'} -> ${resource.resource.uri}`)
-    const client = await ensureClient(ctx, {name: plan.clientName, scope: plan.clientScope})
-    this.note(`${chalk.green('✔')} client ${client.client.name} ${client.action} (${client.client.id}); secret saved in ${this.store.path}`)
-
-    let report: VerifyReport | undefined
-    if (plan.runVerify) {
-      this.note(chalk.bold('\nVerifying'))
-      try {
-        report = await runVerify(ctx, this.env, {
-          waitMs: 30_000,
-          echoText: this.env.get('ECHO_TEXT') ?? DEFAULT_ECHO_TEXT,
-          slug: plan.slug,
-          displayName: plan.displayName,
-          clientName: plan.clientName,
-          scope: plan.clientScope.split(' ')[0] ?? plan.clientScope,
-          onStep: (s) => this.note(formatStepLine(s, VERIFY_STEPS.length)),
-        })
-        this.note(chalk.green.bold('ALL CHECKS PASSED'))
-      } catch (error) {
-        if (!(error instanceof VerifyFailed)) throw error
-        throw new ApDemoError(error.failure.code, `verify step "${error.report.failedStep}" failed: ${error.failure.message}`, {exitCode: error.failure.exitCode, hint: error.failure.hint, details: {report: error.report}})
-      }
-    }
+    const {resource, client, report} = await applyPlan(plan, ctx, {note: (m) => this.note(m), echoText: this.env.get(ENV.echoText) ?? DEFAULT_ECHO_TEXT})
 
     const replay = replayCommands(plan, {issuer: DEFAULTS.issuer, adminUrl: DEFAULTS.adminUrl, mcpUrl: DEFAULTS.mcpUrl, profile: flags.profile})
     if (plan.startedStack) this.note(`\nThe embedded stack keeps running in the background (pid ${plan.startedStack.pid}, log ${plan.startedStack.logFile}); stop it with: kill ${plan.startedStack.pid}`)
