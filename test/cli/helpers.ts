@@ -28,7 +28,8 @@ export class Sandbox {
   constructor(extra: NodeJS.ProcessEnv = {}) {
     const base: NodeJS.ProcessEnv = {}
     for (const [k, v] of Object.entries(process.env)) {
-      if (/^(AUTHPLANE_|ADMIN_URL|MCP_URL|ECHO_TEXT|AP_DEMO_|XDG_|NODE_TEST|NODE_OPTIONS)/.test(k)) continue
+      // CI=true (set by the CI runner) would make every prompt-capable command refuse to prompt.
+      if (/^(AUTHPLANE_|ADMIN_URL|MCP_URL|ECHO_TEXT|AP_DEMO_|XDG_|NODE_TEST|NODE_OPTIONS|CI$)/.test(k)) continue
       base[k] = v
     }
     this.env = {
