@@ -4,6 +4,7 @@ import {BaseCommand} from './base-command.js'
 import {ENV, resolveConnection, type ConnectionFlags, type ConnectionSettings} from './config/settings.js'
 import {ApDemoError, ExitCode} from './errors.js'
 import {toCurl} from './http/curl.js'
+import {requireAbsoluteUrl} from './http/url.js'
 import {DryRunStop, type RequestObserver} from './http/request.js'
 import type {WalkthroughContext} from './walkthrough/context.js'
 
@@ -79,10 +80,7 @@ export abstract class ConnectedCommand extends BaseCommand {
     let adminKey = settings.adminKey.value
     if (!adminKey && options.needAdminKey) adminKey = await this.askAdminKey(flags)
     for (const [name, setting] of [['--issuer', settings.issuer], ['--admin-url', settings.adminUrl], ['--mcp-url', settings.mcpUrl], ['--resource', settings.resource]] as const) {
-      const value = setting.value ?? ''
-      if (!/^https?:\/\/[^/?#]+/i.test(value)) {
-        throw new ApDemoError('usage', `${name} "${value}" is not an absolute http(s) URL (from ${setting.from ?? setting.source})`, {exitCode: ExitCode.USAGE, hint: `Example: ${name} http://localhost:9000`})
-      }
+      requireAbsoluteUrl(setting.value ?? '', name, setting.from ?? setting.source)
     }
     const observer = this.requestObserver(flags, adminKey, settings.profile)
     return {

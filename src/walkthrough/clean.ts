@@ -1,6 +1,7 @@
 import {AdminApiError} from '../admin/client.js'
 import {ApDemoError, ExitCode} from '../errors.js'
-import {sameBaseUrl, type WalkthroughContext} from './context.js'
+import {sameBaseUrl} from '../http/url.js'
+import type {WalkthroughContext} from './context.js'
 import {adminClient} from './resource.js'
 
 export interface Removed {

@@ -1,7 +1,8 @@
 import {AdminApiError, type ClientInfo} from '../admin/client.js'
 import type {AuthMethod, ClientRecord} from '../config/store.js'
 import {ApDemoError, ExitCode} from '../errors.js'
-import {sameBaseUrl, type WalkthroughContext} from './context.js'
+import {sameBaseUrl} from '../http/url.js'
+import type {WalkthroughContext} from './context.js'
 import {DEFAULT_CLIENT_SCOPE} from './defaults.js'
 import {adminClient} from './resource.js'
 

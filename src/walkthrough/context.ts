@@ -24,14 +24,3 @@ export function sleep(ms: number): Promise<void> {
   })
 }
 
-/** URLs as the servers see them: `http://h:1/` and `http://h:1` name the same admin API. */
-export function sameBaseUrl(a: string, b: string): boolean {
-  const norm = (u: string) => {
-    try {
-      return new URL(u).href.replace(/\/+$/, '')
-    } catch {
-      return u.replace(/\/+$/, '')
-    }
-  }
-  return norm(a) === norm(b)
-}

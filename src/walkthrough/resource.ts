@@ -1,6 +1,7 @@
 import {AdminApiError, AdminClient, type ResourceView} from '../admin/client.js'
 import type {ResourceRecord, ScopeSpec} from '../config/store.js'
 import {ApDemoError, ExitCode, usageError} from '../errors.js'
+import {requireAbsoluteUrl} from '../http/url.js'
 import type {WalkthroughContext} from './context.js'
 
 /** Contract §2: slugs are lower-cased, then must match this. */
@@ -12,25 +13,6 @@ export function normaliseSlug(slug: string): string {
     throw usageError(`invalid slug "${slug}"`, 'A slug is 1-64 characters of a-z, 0-9 and "-", starting with a letter or digit (e.g. demo-mcp).')
   }
   return lower
-}
-
-/** Contract §2: an absolute http(s) URL with a host. Returns a reason when it is not. */
-export function absoluteUrlProblem(value: string): string | undefined {
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    return 'it is not an absolute URL'
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `its scheme is ${url.protocol.replace(':', '')}, not http or https`
-  if (!url.hostname) return 'it has no host'
-  return undefined
-}
-
-export function requireAbsoluteUrl(value: string, flag: string): string {
-  const problem = absoluteUrlProblem(value)
-  if (problem) throw usageError(`${flag} "${value}" is not usable: ${problem}`, `Example: ${flag} http://localhost:8080/mcp`)
-  return value
 }
 
 /**

@@ -2,7 +2,8 @@ import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
 import {BaseCommand} from '../../base-command.js'
-import {ApDemoError, ExitCode, listenError} from '../../errors.js'
+import {listenError} from '../../errors.js'
+import {requireAbsoluteUrl} from '../../http/url.js'
 import {announcedOrigin} from '../../stack/announce.js'
 import {waitForShutdownSignal} from '../../stack/signals.js'
 
@@ -30,9 +31,7 @@ Tokens must carry exactly --issuer as iss, contain --resource in aud, and grant 
   async run(): Promise<unknown> {
     const {flags} = await this.parse(StackMcp)
     for (const [name, value] of [['--issuer', flags.issuer], ['--resource', flags.resource], ['--issuer-fetch-url', flags['issuer-fetch-url']]] as const) {
-      if (value !== undefined && !/^https?:\/\/[^/]+/.test(value)) {
-        throw new ApDemoError('usage', `${name} must be an absolute http(s) URL, got "${value}"`, {exitCode: ExitCode.USAGE, hint: `Example: ${name} http://localhost:9000`})
-      }
+      if (value !== undefined) requireAbsoluteUrl(value, name)
     }
     const resource = flags.resource ?? (flags.port === 0 ? undefined : `${announcedOrigin(flags.host, flags.port)}/mcp`)
     const {startMcpServer} = await import('../../stack/mcp-server/index.js')

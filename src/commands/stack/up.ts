@@ -4,6 +4,7 @@ import {join} from 'node:path'
 
 import {BaseCommand} from '../../base-command.js'
 import {ApDemoError, ExitCode, listenError} from '../../errors.js'
+import {requireAbsoluteUrl} from '../../http/url.js'
 import {announcedOrigin, weakAdminKeyReason} from '../../stack/announce.js'
 import {waitForShutdownSignal} from '../../stack/signals.js'
 
@@ -49,9 +50,7 @@ Stop it with Ctrl-C (SIGINT) or SIGTERM: sessions and the database are closed cl
     const issuer = flags.issuer ?? announcedOrigin(flags.host, flags.port)
     const resource = flags.resource ?? (flags['mcp-port'] === 0 ? undefined : `${announcedOrigin(flags.host, flags['mcp-port'])}/mcp`)
     for (const [name, value] of [['--issuer', issuer], ['--resource', resource]] as const) {
-      if (value !== undefined && !/^https?:\/\/[^/]+/.test(value)) {
-        throw new ApDemoError('usage', `${name} must be an absolute http(s) URL, got "${value}"`, {exitCode: ExitCode.USAGE, hint: `Example: ${name} http://localhost:9000`})
-      }
+      if (value !== undefined) requireAbsoluteUrl(value, name)
     }
     const envKey = process.env.AUTHPLANE_ADMIN_API_KEY?.trim() || undefined
     if (envKey && issuer) {
