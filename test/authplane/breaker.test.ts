@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {after, before, beforeEach, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 import {
   AuthplaneCircuitOpenError,
   AuthplaneClient,
@@ -8,9 +8,8 @@ import {
   AuthplaneServerError,
   CircuitBreaker,
 } from '../../src/authplane/index.js'
-import {FixtureServer, manualClock, metadata, problem, tokenOk, type Reply} from './fixture.js'
+import {FixtureServer, manualClock, problem, type Reply, tokenOk, useFixtureServer} from './fixture.js'
 
-const WK = '/.well-known/oauth-authorization-server'
 const TOKEN = '/oauth/token'
 const RESOURCE = 'http://localhost:8080/mcp'
 
@@ -57,17 +56,8 @@ describe('circuit breaker unit (contract §4)', () => {
 })
 
 describe('circuit breaker through the client (contract §4)', () => {
-  let server: FixtureServer
-  before(async () => {
-    server = await FixtureServer.start()
-  })
-  after(async () => {
-    await server.close()
-  })
-  beforeEach(() => {
-    server.reset()
-    server.on('GET', WK, metadata(server.origin, server.origin))
-  })
+  let server!: FixtureServer
+  useFixtureServer((s) => (server = s), {withMetadata: true})
 
   async function setup(replies: Reply[] | ((i: number) => Reply)) {
     const clock = manualClock()

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict'
-import {after, before, beforeEach, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 import {AuthplaneClient, MemoryTokenCache, tokenCacheKey, type TokenCache} from '../../src/authplane/index.js'
-import {FixtureServer, manualClock, metadata, tokenOk} from './fixture.js'
+import {FixtureServer, manualClock, tokenOk, useFixtureServer} from './fixture.js'
 
-const WK = '/.well-known/oauth-authorization-server'
 const TOKEN = '/oauth/token'
 const RESOURCE = 'http://localhost:8080/mcp'
 
@@ -27,17 +26,8 @@ describe('tokenCacheKey (contract §4)', () => {
 })
 
 describe('token cache through the client (contract §4)', () => {
-  let server: FixtureServer
-  before(async () => {
-    server = await FixtureServer.start()
-  })
-  after(async () => {
-    await server.close()
-  })
-  beforeEach(() => {
-    server.reset()
-    server.on('GET', WK, metadata(server.origin, server.origin))
-  })
+  let server!: FixtureServer
+  useFixtureServer((s) => (server = s), {withMetadata: true})
 
   async function setup(expiresIn: number | undefined, extra: {cache?: TokenCache; clientId?: string} = {}) {
     const clock = manualClock()

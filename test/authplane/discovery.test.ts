@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {after, before, beforeEach, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 import {
   AuthplaneClient,
   AuthplaneConfigError,
@@ -9,20 +9,14 @@ import {
   AuthplaneTimeoutError,
   discoveryUrl,
 } from '../../src/authplane/index.js'
-import {FixtureServer, metadata} from './fixture.js'
+import {FixtureServer, metadata, useFixtureServer, WELL_KNOWN} from './fixture.js'
 
-const WK = '/.well-known/oauth-authorization-server'
+const WK = WELL_KNOWN
 const auth = {clientId: 'client-1', clientSecret: 'secret-1'}
 
 describe('authplane discovery (contract §4, RFC 8414 §3)', () => {
-  let server: FixtureServer
-  before(async () => {
-    server = await FixtureServer.start()
-  })
-  after(async () => {
-    await server.close()
-  })
-  beforeEach(() => server.reset())
+  let server!: FixtureServer
+  useFixtureServer((s) => (server = s))
 
   it('GETs exactly <origin>/.well-known/oauth-authorization-server for an issuer without a path', async () => {
     const issuer = server.origin

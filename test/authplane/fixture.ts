@@ -1,3 +1,4 @@
+import {after, before, beforeEach} from 'node:test'
 /**
  * A scriptable loopback HTTP server for the authplane client tests. Each test scripts the answers per
  * `METHOD /path`; every request is recorded with its method, path, headers and body.
@@ -182,4 +183,25 @@ export function manualClock(start = 1_700_000_000_000): {now: () => number; adva
       t = v
     },
   }
+}
+
+export const WELL_KNOWN = '/.well-known/oauth-authorization-server'
+
+/**
+ * One fixture server per suite, reset before each test; with `withMetadata` it also serves RFC 8414
+ * metadata naming itself as issuer. `assign` receives the server once it listens.
+ */
+export function useFixtureServer(assign: (server: FixtureServer) => void, options: {withMetadata?: boolean} = {}): void {
+  let server: FixtureServer
+  before(async () => {
+    server = await FixtureServer.start()
+    assign(server)
+  })
+  after(async () => {
+    await server.close()
+  })
+  beforeEach(() => {
+    server.reset()
+    if (options.withMetadata) server.on('GET', WELL_KNOWN, metadata(server.origin, server.origin))
+  })
 }

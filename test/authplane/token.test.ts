@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {createServer} from 'node:net'
-import {after, before, beforeEach, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 import {
   AuthplaneClient,
   AuthplaneConsentRequiredError,
@@ -15,24 +15,15 @@ import {
   type AuthplaneClientOptions,
   type ObservedRequest,
 } from '../../src/authplane/index.js'
-import {FixtureServer, jsonError, metadata, problem, tokenOk, type Reply} from './fixture.js'
+import {FixtureServer, jsonError, metadata, problem, type Reply, tokenOk, useFixtureServer, WELL_KNOWN} from './fixture.js'
 
-const WK = '/.well-known/oauth-authorization-server'
+const WK = WELL_KNOWN
 const TOKEN = '/oauth/token'
 const RESOURCE = 'http://localhost:8080/mcp'
 
 describe('authplane client_credentials (contract §4)', () => {
-  let server: FixtureServer
-  before(async () => {
-    server = await FixtureServer.start()
-  })
-  after(async () => {
-    await server.close()
-  })
-  beforeEach(() => {
-    server.reset()
-    server.on('GET', WK, metadata(server.origin, server.origin))
-  })
+  let server!: FixtureServer
+  useFixtureServer((s) => (server = s), {withMetadata: true})
 
   async function client(extra: Partial<AuthplaneClientOptions> = {}): Promise<AuthplaneClient> {
     const c = await AuthplaneClient.create({

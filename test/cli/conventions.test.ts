@@ -2,11 +2,11 @@ import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, before, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 import {promisify} from 'node:util'
 
 import type {StackHandle} from '../../src/stack/index.js'
-import {ROOT, Sandbox, startTestStack} from './helpers.js'
+import {ROOT, Sandbox, useTestStack} from './helpers.js'
 
 const bash = (script: string, env: NodeJS.ProcessEnv, cwd: string) => promisify(execFile)('bash', ['-c', script], {env, cwd, encoding: 'utf8'})
 
@@ -51,14 +51,9 @@ describe('CLI conventions', () => {
   })
 
   describe('against a stack', () => {
-    let stack: StackHandle
-    let env: NodeJS.ProcessEnv
-    before(async () => {
-      ;({stack, env} = await startTestStack())
-    })
-    after(async () => {
-      await stack.stop()
-    })
+    let stack!: StackHandle
+    let env!: NodeJS.ProcessEnv
+    useTestStack((s) => ({stack, env} = s))
 
     it('--json: exactly one JSON document on stdout, in success and in failure, for every command', async () => {
       const box = new Sandbox(env)

@@ -1,21 +1,16 @@
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
 import {join} from 'node:path'
-import {after, before, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 import {promisify} from 'node:util'
 
 import type {StackHandle} from '../../src/stack/index.js'
-import {ROOT, Sandbox, startTestStack} from './helpers.js'
+import {ROOT, Sandbox, useTestStack} from './helpers.js'
 
 describe('the tier-02 walkthrough with curl and jq against the embedded stack', () => {
-  let stack: StackHandle
-  let env: NodeJS.ProcessEnv
-  before(async () => {
-    ;({stack, env} = await startTestStack())
-  })
-  after(async () => {
-    await stack.stop()
-  })
+  let stack!: StackHandle
+  let env!: NodeJS.ProcessEnv
+  useTestStack((s) => ({stack, env} = s))
 
   it('works unchanged, twice (the second run gets the 409 for the resource)', async () => {
     const box = new Sandbox({...env, AUTHPLANE_RESOURCE: stack.resource})

@@ -7,7 +7,7 @@ import {after, before, describe, it} from 'node:test'
 
 import {startStack, type StackHandle} from '../../src/stack/index.js'
 import {announcedHost} from '../../src/stack/announce.js'
-import {assertCleanFailure, Sandbox, startTestStack} from './helpers.js'
+import {assertCleanFailure, Sandbox, startTestStack, useTestStack} from './helpers.js'
 
 /** A server that answers with headers and one byte, then never finishes. */
 async function stallingServer(): Promise<{url: string; server: Server}> {
@@ -20,17 +20,16 @@ async function stallingServer(): Promise<{url: string; server: Server}> {
 }
 
 describe('edge cases', () => {
-  let stack: StackHandle
-  let env: NodeJS.ProcessEnv
+  let stack!: StackHandle
+  let env!: NodeJS.ProcessEnv
   let stall: {url: string; server: Server}
+  useTestStack((s) => ({stack, env} = s))
   before(async () => {
-    ;({stack, env} = await startTestStack())
     stall = await stallingServer()
   })
-  after(async () => {
+  after(() => {
     stall.server.closeAllConnections()
     stall.server.close()
-    await stack.stop()
   })
 
   it('a server that stalls mid-answer is a timeout (4), for the admin API and the MCP server', async () => {

@@ -2,6 +2,7 @@ import {spawn, type ChildProcess} from 'node:child_process'
 import {existsSync, mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
+import {after, before} from 'node:test'
 import {fileURLToPath} from 'node:url'
 
 import {startStack, type StackHandle} from '../../src/stack/index.js'
@@ -111,4 +112,17 @@ export async function startTestStack(): Promise<{stack: StackHandle; env: NodeJS
     stack,
     env: {AUTHPLANE_ISSUER: stack.issuer, ADMIN_URL: stack.adminUrl, AUTHPLANE_ADMIN_API_KEY: stack.adminKey, MCP_URL: stack.mcpUrl},
   }
+}
+
+/** A test stack for the enclosing suite: started before its tests, stopped after them. */
+export function useTestStack(assign: (started: {stack: StackHandle; env: NodeJS.ProcessEnv}) => void): void {
+  let stack: StackHandle | undefined
+  before(async () => {
+    const started = await startTestStack()
+    stack = started.stack
+    assign(started)
+  })
+  after(async () => {
+    await stack?.stop()
+  })
 }

@@ -5,7 +5,7 @@ import {dirname} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import type {StackHandle} from '../../src/stack/index.js'
-import {Sandbox, assertCleanFailure, startTestStack} from './helpers.js'
+import {assertCleanFailure, Sandbox, startTestStack, useTestStack} from './helpers.js'
 
 /** A port that nothing listens on: bound once, then released. */
 async function closedPort(): Promise<number> {
@@ -17,15 +17,9 @@ async function closedPort(): Promise<number> {
 }
 
 describe('the walkthrough commands against a running stack', () => {
-  let stack: StackHandle
-  let env: NodeJS.ProcessEnv
-
-  before(async () => {
-    ;({stack, env} = await startTestStack())
-  })
-  after(async () => {
-    await stack.stop()
-  })
+  let stack!: StackHandle
+  let env!: NodeJS.ProcessEnv
+  useTestStack((s) => ({stack, env} = s))
 
   it('chains setup resource, setup client, token mint, mcp call echo --text hi', async () => {
     const box = new Sandbox(env)
