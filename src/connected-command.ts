@@ -73,7 +73,7 @@ export abstract class ConnectedCommand extends BaseCommand {
 
   /** The walkthrough context; asks for the admin key when `needAdminKey` and none is configured. */
   protected async context(
-    flags: ConnectionFlags & {profile?: string; 'request-timeout'?: number; 'no-input'?: boolean; 'print-curl'?: boolean; 'dry-run'?: boolean},
+    flags: ConnectionFlags & {profile?: string; 'request-timeout'?: number; 'no-input'?: boolean; 'print-curl'?: boolean; 'dry-run'?: boolean; 'client-secret'?: string},
     options: {needAdminKey?: boolean} = {},
   ): Promise<WalkthroughContext> {
     const settings = this.connection(flags)
@@ -97,7 +97,7 @@ export abstract class ConnectedCommand extends BaseCommand {
   }
 
   /** The --print-curl / --dry-run observer, or undefined when neither is asked for. */
-  protected requestObserver(flags: {'print-curl'?: boolean; 'dry-run'?: boolean}, adminKey: string | undefined, profile: string, store = this.store): RequestObserver | undefined {
+  protected requestObserver(flags: {'print-curl'?: boolean; 'dry-run'?: boolean; 'client-secret'?: string}, adminKey: string | undefined, profile: string, store = this.store): RequestObserver | undefined {
     const printCurl = Boolean(flags['print-curl'])
     const dryRun = Boolean(flags['dry-run'])
     if (!printCurl && !dryRun) return undefined
@@ -109,6 +109,7 @@ export abstract class ConnectedCommand extends BaseCommand {
       if (client) map[client.secret] = ENV.clientSecret
       const envSecret = this.env.get(ENV.clientSecret)
       if (envSecret) map[envSecret] = ENV.clientSecret
+      if (flags['client-secret']) map[flags['client-secret']] = ENV.clientSecret
       return map
     }
     return (request) => {

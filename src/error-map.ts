@@ -9,7 +9,7 @@ import {
 } from './authplane/errors.js'
 import {ApDemoError, ExitCode} from './errors.js'
 import {HttpUnreachableError, InvalidRequestError} from './http/request.js'
-import {McpAuthRejectedError, McpProtocolError, McpToolArgumentError, McpUnreachableError} from './mcp/errors.js'
+import {McpAuthRejectedError, McpDiscoveryError, McpProtocolError, McpToolArgumentError, McpUnreachableError} from './mcp/errors.js'
 
 const START_HINT = 'Is the server running? Start the embedded one with `ap-demo stack up`, or check --issuer / --admin-url / --mcp-url (and the profile: ap-demo config show).'
 
@@ -103,6 +103,13 @@ function fromLayerError(err: unknown): ApDemoError | undefined {
   }
   if (err instanceof McpProtocolError) {
     return new ApDemoError('mcp_error', `MCP request failed: ${err.message}`, {exitCode: err.status && err.status >= 500 ? ExitCode.UNREACHABLE : ExitCode.REJECTED, hint: 'Check --mcp-url points at the MCP endpoint (it ends in /mcp for tier 01).', details: {url: err.url, httpStatus: err.status ?? null}, cause: err})
+  }
+  if (err instanceof McpDiscoveryError) {
+    const hint =
+      err.problem === 'resource_mismatch'
+        ? 'A token for that resource could be replayed elsewhere (RFC 9728 §7.3). Check --mcp-url, or use the configured issuer and --resource instead of --discover.'
+        : 'The MCP server must publish RFC 9728 metadata (resource, authorization_servers). Without it, pass --issuer and --resource instead of --discover.'
+    return new ApDemoError(err.problem, err.message, {exitCode: ExitCode.UNREACHABLE, hint, details: {url: err.url}, cause: err})
   }
   if (err instanceof McpToolArgumentError) {
     return new ApDemoError('invalid_tool_arguments', err.message, {exitCode: ExitCode.USAGE, hint: `See the arguments with: ap-demo mcp tools (schema of "${err.tool}")`, details: {tool: err.tool, schema: err.schema}, cause: err})

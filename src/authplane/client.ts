@@ -181,6 +181,7 @@ interface ResolvedSettings {
   breaker: CircuitBreaker
   now: () => number
   onRequest: ((req: ObservedRequest) => void) | undefined
+  requireJwksUri: boolean
 }
 
 function resolveSettings(options: AuthplaneClientOptions): ResolvedSettings {
@@ -234,6 +235,7 @@ function resolveSettings(options: AuthplaneClientOptions): ResolvedSettings {
     breaker: options.breaker ?? new CircuitBreaker({now}),
     now,
     onRequest: options.onRequest,
+    requireJwksUri: options.requireJwksUri ?? true,
   }
 }
 
@@ -284,7 +286,9 @@ async function discover(settings: ResolvedSettings): Promise<AuthorizationServer
     }
     // RFC 8414 §2: token_endpoint (required for this grant) and jwks_uri are absolute URLs.
     checkEndpoint(document, 'token_endpoint', settings.allowInsecureHttp, metadataUrl)
-    checkEndpoint(document, 'jwks_uri', settings.allowInsecureHttp, metadataUrl)
+    if (settings.requireJwksUri || document['jwks_uri'] !== undefined) {
+      checkEndpoint(document, 'jwks_uri', settings.allowInsecureHttp, metadataUrl)
+    }
     return document as AuthorizationServerMetadata
   })
 }

@@ -28,12 +28,19 @@ export interface AuthplaneClientOptions {
   onRequest?: (req: ObservedRequest) => void
   /** ms clock, for tests. */
   now?: () => number
+  /**
+   * Contract §4 requires `jwks_uri` in the metadata (the SDK verifies tokens with it). A client that
+   * only mints tokens for someone else does not need it: false accepts metadata without it, as
+   * RFC 8414 §2 allows for servers that do not sign anything.
+   */
+  requireJwksUri?: boolean
 }
 
 /** RFC 8414 §2 metadata; only the fields this client relies on are typed precisely. */
 export interface AuthorizationServerMetadata {
   issuer: string
   token_endpoint: string
+  /** Always present unless the client was created with `requireJwksUri: false`. */
   jwks_uri: string
   [key: string]: unknown
 }

@@ -39,3 +39,17 @@ export class McpToolArgumentError extends Error {
     this.name = 'McpToolArgumentError'
   }
 }
+
+export type McpDiscoveryProblem = 'resource_metadata_missing' | 'resource_metadata_unavailable' | 'resource_metadata_invalid' | 'resource_mismatch'
+
+/** The MCP server's RFC 9728 metadata cannot be used to find its authorization server. */
+export class McpDiscoveryError extends Error {
+  constructor(
+    readonly url: string,
+    readonly problem: McpDiscoveryProblem,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'McpDiscoveryError'
+  }
+}

@@ -38,17 +38,39 @@ export interface ClientCredentials {
   clientId: string
   clientSecret: string
   authMethod: AuthMethod
-  source: 'env' | '.env' | 'profile'
+  source: 'flag' | 'env' | '.env' | 'profile'
 }
 
 /**
- * The client to mint with: AUTHPLANE_CLIENT_ID / AUTHPLANE_CLIENT_SECRET (the original example's
- * variables) when both are set, else the client saved by `ap-demo setup client`.
+ * Credentials given for this call: --client-id/--client-secret (the secret may come from
+ * AUTHPLANE_CLIENT_SECRET instead, to keep it out of the process list), else the environment pair.
  */
-export function resolveClientCredentials(ctx: WalkthroughContext, env: Environment): ClientCredentials {
+export function explicitClientCredentials(flags: {clientId?: string; clientSecret?: string}, env: Environment): ClientCredentials | undefined {
+  if (flags.clientId !== undefined) {
+    const secret = flags.clientSecret ?? env.lookup(ENV.clientSecret)?.value
+    if (!flags.clientId.trim()) throw new ApDemoError('usage', '--client-id is empty', {exitCode: ExitCode.USAGE, hint: 'Pass the client_id of a client_credentials client.'})
+    if (!secret) {
+      throw new ApDemoError('usage', '--client-id needs a secret', {exitCode: ExitCode.USAGE, hint: `Pass --client-secret, or set ${ENV.clientSecret} (keeps it out of the process list).`})
+    }
+    return {clientId: flags.clientId, clientSecret: secret, authMethod: 'client_secret_basic', source: 'flag'}
+  }
+  if (flags.clientSecret !== undefined) {
+    throw new ApDemoError('usage', '--client-secret needs --client-id', {exitCode: ExitCode.USAGE, hint: 'Pass both, or neither to use the saved client.'})
+  }
   const id = env.lookup(ENV.clientId)
   const secret = env.lookup(ENV.clientSecret)
   if (id && secret) return {clientId: id.value, clientSecret: secret.value, authMethod: 'client_secret_basic', source: id.source}
+  return undefined
+}
+
+/**
+ * The client to mint with: --client-id/--client-secret, else AUTHPLANE_CLIENT_ID /
+ * AUTHPLANE_CLIENT_SECRET (the original example's variables) when both are set, else the client
+ * saved by `ap-demo setup client`.
+ */
+export function resolveClientCredentials(ctx: WalkthroughContext, env: Environment, flags: {clientId?: string; clientSecret?: string} = {}): ClientCredentials {
+  const explicit = explicitClientCredentials(flags, env)
+  if (explicit) return explicit
   const saved = ctx.store.getProfile(ctx.profile).client
   if (!saved) {
     throw new ApDemoError('no_client', `profile "${ctx.profile}" has no client`, {
@@ -64,6 +86,12 @@ export interface MintRequest {
   /** RFC 8707 resources; empty = mint without a resource (aud = the issuer). */
   resources: string[]
   noCache?: boolean
+  /**
+   * The authorization server was found through an MCP server's resource metadata and need not be
+   * Authplane: its metadata may lack jwks_uri and its tokens may be opaque (RFC 6749 §1.4: a client
+   * does not read its access tokens).
+   */
+  discovered?: boolean
 }
 
 export interface MintResult {
@@ -71,6 +99,8 @@ export interface MintResult {
   header: Record<string, unknown>
   claims: Record<string, unknown>
   clientId: string
+  /** The token is not a JWT (only accepted for a discovered server): header and claims are empty. */
+  opaque?: boolean
   /** Set when the token's aud does not contain the requested resource (contract §7 pitfall 2). */
   audienceWarning?: string
 }
@@ -96,6 +126,7 @@ export async function mintToken(ctx: WalkthroughContext, credentials: ClientCred
       timeoutMs: ctx.requestTimeoutMs,
       cache,
       onRequest: ctx.observer,
+      requireJwksUri: !request.discovered,
     })
     token = await client.clientCredentials(request.scopes, request.resources, {noCache: request.noCache})
   }
@@ -103,6 +134,7 @@ export async function mintToken(ctx: WalkthroughContext, credentials: ClientCred
   try {
     described = describeToken(token.accessToken)
   } catch {
+    if (request.discovered) return {token, header: {}, claims: {}, clientId: credentials.clientId, opaque: true}
     throw new ApDemoError('opaque_token', 'the access token is not a JWT', {exitCode: ExitCode.CHECK_FAILED, hint: 'Authplane issues RFC 9068 JWT access tokens; is --issuer an Authplane server?'})
   }
   const header = described.header as Record<string, unknown>

@@ -19,6 +19,8 @@ export interface ToolCallOutcome {
 /** A 401/403 from the MCP server, explained: which of issuer, audience, scope or expiry is wrong. */
 export async function explainMcpError(ctx: WalkthroughContext, accessToken: string | undefined, error: unknown): Promise<unknown> {
   if (!(error instanceof McpAuthRejectedError)) return error
+  // A 401 to a call made without a token is a challenge, not a verdict: discovery reads it as it is.
+  if (accessToken === undefined && error.rejection.status === 401) return error
   const d = await diagnoseRejection(error.rejection, accessToken, {timeoutMs: ctx.requestTimeoutMs})
   return new ApDemoError(`token_rejected_${d.cause}`, d.message, {
     exitCode: ExitCode.AUTH,
@@ -28,12 +30,18 @@ export async function explainMcpError(ctx: WalkthroughContext, accessToken: stri
   })
 }
 
-async function explained<T>(ctx: WalkthroughContext, accessToken: string, run: () => Promise<T>): Promise<T> {
+async function explained<T>(ctx: WalkthroughContext, accessToken: string | undefined, run: () => Promise<T>): Promise<T> {
   try {
     return await run()
   } catch (error) {
     throw await explainMcpError(ctx, accessToken, error)
   }
+}
+
+/** The 401 challenge behind a failed call made without a token: where discovery starts. */
+export function tokenDemanded(error: unknown): McpAuthRejectedError | undefined {
+  const rejected = error instanceof McpAuthRejectedError ? error : error instanceof ApDemoError && error.cause instanceof McpAuthRejectedError ? error.cause : undefined
+  return rejected?.rejection.status === 401 ? rejected : undefined
 }
 
 /**
@@ -59,8 +67,8 @@ export async function withResourceToken<T>(
   }
 }
 
-/** The tools the server offers, in one authenticated session. */
-export async function fetchTools(ctx: WalkthroughContext, accessToken: string): Promise<Tool[]> {
+/** The tools the server offers, in one session (authenticated when a token is given). */
+export async function fetchTools(ctx: WalkthroughContext, accessToken: string | undefined): Promise<Tool[]> {
   return explained(ctx, accessToken, () =>
     withMcpSession({url: ctx.mcpUrl, accessToken, timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer}, (session) => listTools(session, ctx.requestTimeoutMs)),
   )
@@ -72,7 +80,7 @@ export async function fetchTools(ctx: WalkthroughContext, accessToken: string): 
  */
 export async function runTool(
   ctx: WalkthroughContext,
-  accessToken: string,
+  accessToken: string | undefined,
   name: string,
   input: {pairs: Array<[string, string]>; json?: string},
 ): Promise<ToolCallOutcome> {

@@ -1,0 +1,134 @@
+import {ApDemoError, ExitCode} from '../errors.js'
+import {findResourceMetadata} from '../mcp/resource-metadata.js'
+import type {WalkthroughContext} from './context.js'
+import {scopesOf, type ClientCredentials, type MintResult} from './token.js'
+import {tokenDemanded, withResourceToken} from './tool.js'
+
+export interface DiscoveryOptions {
+  /** Credentials given for this call (flags, environment); the profile's client is a fallback. */
+  credentials?: ClientCredentials
+  /** With --issuer: the authorization server the credentials belong to; the metadata must list it. */
+  expectedIssuer?: string
+  /** --scope; otherwise the challenge's scope, else the metadata's scopes_supported. */
+  scopes?: string[]
+  noCache?: boolean
+  /** Told each discovery step, for the human output. */
+  onStep?: (line: string) => void
+}
+
+export interface DiscoveredAuth {
+  resourceMetadataUrl: string
+  /** How the metadata URL was found: the 401's resource_metadata, or the RFC 9728 well-known URL. */
+  via: 'challenge' | 'well-known'
+  /** The metadata's `resource`, byte for byte: the token's RFC 8707 resource. */
+  resource: string
+  issuer: string
+  authorizationServers: string[]
+  scopes: string[]
+  scopeSource: 'flag' | 'challenge' | 'metadata' | 'none'
+  clientId: string
+  credentialsSource: ClientCredentials['source']
+  tokenFromCache: boolean
+  opaqueToken: boolean
+}
+
+export interface DiscoveryOutcome<T> {
+  value: T
+  /** null: the MCP server answered without asking for a token. */
+  auth: DiscoveredAuth | null
+  minted?: MintResult
+}
+
+/**
+ * Calls the MCP server knowing only its URL, the way the MCP authorization spec has a client do it:
+ * first without a token; on 401, the protected resource metadata (RFC 9728) named by the challenge
+ * gives the resource identifier and the authorization server; that server's RFC 8414 metadata is
+ * discovered (issuer compared byte for byte), a client_credentials token is minted with
+ * `resource` = the metadata's `resource` string exactly, and the call is made again with it. No
+ * issuer needs to be configured. A server that never asks for a token is simply called.
+ */
+export async function withDiscoveredAuth<T>(
+  ctx: WalkthroughContext,
+  options: DiscoveryOptions,
+  use: (accessToken: string | undefined, ctx: WalkthroughContext) => Promise<T>,
+): Promise<DiscoveryOutcome<T>> {
+  let challenge
+  try {
+    return {value: await use(undefined, ctx), auth: null}
+  } catch (error) {
+    challenge = tokenDemanded(error)
+    if (!challenge) throw error
+  }
+  const step = options.onStep ?? (() => {})
+  const found = await findResourceMetadata(ctx.mcpUrl, challenge.rejection, {timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer})
+  const {metadata} = found
+  step(`401 from ${ctx.mcpUrl}; resource metadata ${found.url} (${found.via === 'challenge' ? 'named by the challenge' : 'well-known location'})`)
+
+  const servers = metadata.authorization_servers
+  let issuer = servers[0]!
+  if (options.expectedIssuer !== undefined) {
+    if (!servers.includes(options.expectedIssuer)) {
+      throw new ApDemoError('issuer_not_listed', `the MCP server trusts ${servers.map((s) => `"${s}"`).join(', ')}, not "${options.expectedIssuer}"`, {
+        exitCode: ExitCode.CONFIG,
+        hint: `Tokens from "${options.expectedIssuer}" would be refused. Drop --issuer to use the server's choice, or point --mcp-url at a server that trusts this issuer (the strings must match byte for byte).`,
+        details: {authorizationServers: servers, expectedIssuer: options.expectedIssuer},
+      })
+    }
+    issuer = options.expectedIssuer
+  }
+
+  const credentials = options.credentials ?? profileClientFor(ctx, issuer)
+  if (!credentials) {
+    throw new ApDemoError('client_credentials_missing', `the MCP server needs a token from ${issuer}, and no client credentials were given`, {
+      exitCode: ExitCode.AUTH,
+      hint: 'Pass --client-id and --client-secret (or set AUTHPLANE_CLIENT_ID and AUTHPLANE_CLIENT_SECRET) of a client_credentials client registered there.',
+      details: {issuer, resource: metadata.resource, resourceMetadataUrl: found.url},
+    })
+  }
+
+  const challengeScopes = scopesOf(found.challengeScope)
+  const [scopes, scopeSource]: [string[], DiscoveredAuth['scopeSource']] =
+    options.scopes && options.scopes.length > 0
+      ? [options.scopes, 'flag']
+      : challengeScopes.length > 0
+        ? [challengeScopes, 'challenge']
+        : metadata.scopes_supported && metadata.scopes_supported.length > 0
+          ? [metadata.scopes_supported, 'metadata']
+          : [[], 'none']
+  step(`authorization server ${issuer}; token for resource ${metadata.resource}${scopes.length > 0 ? `, scope ${scopes.join(' ')}` : ''}`)
+
+  const discovered: WalkthroughContext = {...ctx, issuer, resource: metadata.resource}
+  const {minted, value} = await withResourceToken(
+    discovered,
+    credentials,
+    {scopes, resources: [metadata.resource], noCache: options.noCache, discovered: true},
+    (m) => use(m.token.accessToken, discovered),
+  )
+  return {
+    value,
+    minted,
+    auth: {
+      resourceMetadataUrl: found.url,
+      via: found.via,
+      resource: metadata.resource,
+      issuer,
+      authorizationServers: servers,
+      scopes,
+      scopeSource,
+      clientId: credentials.clientId,
+      credentialsSource: credentials.source,
+      tokenFromCache: minted.token.fromCache,
+      opaqueToken: Boolean(minted.opaque),
+    },
+  }
+}
+
+/**
+ * The profile's saved client, but only for the issuer it belongs to: its secret must never be sent
+ * to an authorization server that an MCP server merely pointed at.
+ */
+function profileClientFor(ctx: WalkthroughContext, issuer: string): ClientCredentials | undefined {
+  if (issuer !== ctx.issuer) return undefined
+  const saved = ctx.store.getProfile(ctx.profile).client
+  return saved ? {clientId: saved.id, clientSecret: saved.secret, authMethod: saved.authMethod, source: 'profile'} : undefined
+}

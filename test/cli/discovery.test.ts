@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict'
+import {readFileSync} from 'node:fs'
+import {createServer, type Server} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import {after, before, describe, it} from 'node:test'
+
+import type {StackHandle} from '../../src/stack/index.js'
+import {assertCleanFailure, Sandbox, useTestStack} from './helpers.js'
+
+/** Registers the tier-02 resource and a client on the stack; returns the client's id and secret. */
+async function registerClient(env: NodeJS.ProcessEnv): Promise<{id: string; secret: string}> {
+  const admin = new Sandbox(env)
+  try {
+    assert.equal((await admin.run(['setup', 'resource'])).code, 0)
+    const created = await admin.run(['setup', 'client'])
+    assert.equal(created.code, 0, created.stderr)
+    const saved = JSON.parse(readFileSync(admin.storePath, 'utf8')).profiles.default.client
+    return {id: saved.id, secret: saved.secret}
+  } finally {
+    admin.cleanup()
+  }
+}
+
+/**
+ * A server that only ever answers one way: for the cases the real MCP server cannot be made to
+ * produce (metadata naming another resource, no metadata at all).
+ */
+async function scriptedServer(handler: (path: string, base: string) => {status: number; headers?: Record<string, string>; body?: unknown}): Promise<{server: Server; base: string; hits: string[]}> {
+  const hits: string[] = []
+  let base = ''
+  const server = createServer((req, res) => {
+    hits.push(`${req.method} ${req.url}`)
+    const answer = handler(req.url ?? '/', base)
+    res.writeHead(answer.status, {'content-type': 'application/json', ...answer.headers})
+    res.end(answer.body === undefined ? '' : JSON.stringify(answer.body))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return {server, base, hits}
+}
+
+describe('mcp call with only the MCP URL and client credentials (discovery)', () => {
+  let stack!: StackHandle
+  let env!: NodeJS.ProcessEnv
+  let client!: {id: string; secret: string}
+  useTestStack((s) => ({stack, env} = s))
+  before(async () => {
+    client = await registerClient(env)
+  })
+
+  it('follows 401 -> resource metadata -> authorization server metadata -> token, with no issuer configured', async () => {
+    // A fresh machine: no AUTHPLANE_ISSUER, no profile; only the URL and the client.
+    const box = new Sandbox({AUTHPLANE_CLIENT_SECRET: client.secret})
+    try {
+      const tokensBefore = stack.authServer.stats().tokenRequests
+      const result = await box.run(['mcp', 'call', 'echo', '--text', 'found it', '--mcp-url', stack.mcpUrl, '--client-id', client.id, '--json'])
+      assert.equal(result.code, 0, result.stderr)
+      const {result: out} = JSON.parse(result.stdout)
+      assert.equal(out.result.content[0].text, 'found it')
+      assert.equal(out.auth.mode, 'discovered')
+      assert.equal(out.auth.via, 'challenge')
+      assert.equal(out.auth.issuer, stack.issuer)
+      assert.equal(out.auth.resource, stack.resource, 'the token is bound to the metadata\'s resource')
+      assert.equal(out.auth.resourceMetadataUrl, `${new URL(stack.mcpUrl).origin}/.well-known/oauth-protected-resource/mcp`)
+      assert.deepEqual(out.auth.scopes, ['mcp:echo'])
+      assert.equal(out.auth.scopeSource, 'challenge')
+      assert.equal(out.auth.credentialsSource, 'flag')
+      assert.equal(out.tokenFromCache, false)
+      assert.equal(stack.authServer.stats().tokenRequests, tokensBefore + 1)
+
+      // The second call reuses the cached token: no token request, same answer.
+      const again = await box.run(['mcp', 'call', 'echo', '--text', 'again', '--mcp-url', stack.mcpUrl, '--client-id', client.id, '--json'])
+      assert.equal(again.code, 0, again.stderr)
+      assert.equal(JSON.parse(again.stdout).result.tokenFromCache, true)
+      assert.equal(stack.authServer.stats().tokenRequests, tokensBefore + 1)
+    } finally {
+      box.cleanup()
+    }
+  })
+
+  it('says each discovery step on stderr, and --print-curl shows the secret only as its variable', async () => {
+    const box = new Sandbox()
+    try {
+      const result = await box.run(['mcp', 'tools', '--mcp-url', stack.mcpUrl, '--client-id', client.id, '--client-secret', client.secret, '--print-curl', '--no-cache'])
+      assert.equal(result.code, 0, result.stderr)
+      assert.match(result.stdout, /^echo/m)
+      assert.match(result.stderr, /401 from .*; resource metadata .*oauth-protected-resource\/mcp \(named by the challenge\)/)
+      assert.match(result.stderr, new RegExp(`authorization server ${stack.issuer}; token for resource ${stack.resource}, scope mcp:echo`))
+      assert.match(result.stderr, /curl .*oauth-authorization-server/)
+      assert.match(result.stderr, /-u "[^:"]+:\$\{AUTHPLANE_CLIENT_SECRET\}"/)
+      assert.ok(!result.stderr.includes(client.secret), 'the secret never reaches the terminal')
+    } finally {
+      box.cleanup()
+    }
+  })
+
+  it('refuses an --issuer the MCP server does not trust, before sending the secret anywhere', async () => {
+    const box = new Sandbox({AUTHPLANE_CLIENT_SECRET: client.secret})
+    try {
+      const tokensBefore = stack.authServer.stats().tokenRequests
+      const result = await box.run(['mcp', 'call', 'echo', '--text', 'x', '--discover', '--issuer', 'http://localhost:1/', '--mcp-url', stack.mcpUrl, '--client-id', client.id])
+      assertCleanFailure(result, 7, /trusts "http:\/\/127\.0\.0\.1:\d+", not "http:\/\/localhost:1\/"/)
+      assert.equal(stack.authServer.stats().tokenRequests, tokensBefore)
+    } finally {
+      box.cleanup()
+    }
+  })
+
+  it('does not send a saved client of another issuer to the discovered one', async () => {
+    // The saved client is registered at the stack, but the configured issuer is another one: the
+    // client belongs to that configuration, so a server found by discovery does not get its secret.
+    const box = new Sandbox(env)
+    try {
+      assert.equal((await box.run(['setup', 'resource'])).code, 0)
+      assert.equal((await box.run(['setup', 'client'])).code, 0)
+      const result = await box.run(['mcp', 'call', 'echo', '--text', 'x', '--discover'], {env: {AUTHPLANE_ISSUER: 'http://localhost:9'}})
+      assertCleanFailure(result, 3, /needs a token from http:\/\/127\.0\.0\.1:\d+, and no client credentials were given/)
+    } finally {
+      box.cleanup()
+    }
+  })
+
+  it('uses the saved client when the discovered issuer is the configured one', async () => {
+    const box = new Sandbox(env)
+    try {
+      assert.equal((await box.run(['setup', 'resource'])).code, 0)
+      assert.equal((await box.run(['setup', 'client'])).code, 0)
+      const result = await box.run(['mcp', 'call', 'echo', '--text', 'saved', '--discover', '--json'])
+      assert.equal(result.code, 0, result.stderr)
+      const out = JSON.parse(result.stdout).result
+      assert.equal(out.auth.credentialsSource, 'profile')
+      assert.equal(out.result.content[0].text, 'saved')
+    } finally {
+      box.cleanup()
+    }
+  })
+
+  it('--client-id without a secret is a usage error', async () => {
+    const box = new Sandbox()
+    try {
+      assertCleanFailure(await box.run(['mcp', 'call', 'echo', '--text', 'x', '--mcp-url', stack.mcpUrl, '--client-id', client.id]), 2, /--client-id needs a secret/)
+    } finally {
+      box.cleanup()
+    }
+  })
+})
+
+describe('discovery against servers whose metadata cannot be used', () => {
+  const servers: Server[] = []
+  after(() => {
+    for (const s of servers) s.close()
+  })
+
+  it('refuses metadata that names another resource, and asks no authorization server', async () => {
+    const as = await scriptedServer(() => ({status: 500}))
+    const mcp = await scriptedServer((path, base) =>
+      path.startsWith('/.well-known/oauth-protected-resource')
+        ? {status: 200, body: {resource: 'https://evil.example/mcp', authorization_servers: [as.base]}}
+        : {status: 401, headers: {'www-authenticate': `Bearer resource_metadata="${base}/.well-known/oauth-protected-resource/mcp"`}, body: {error: 'invalid_token'}},
+    )
+    servers.push(as.server, mcp.server)
+    const box = new Sandbox({AUTHPLANE_CLIENT_SECRET: 's3cret'})
+    try {
+      const result = await box.run(['mcp', 'call', 'echo', '--text', 'x', '--mcp-url', `${mcp.base}/mcp`, '--client-id', 'c1'])
+      assertCleanFailure(result, 4, /names resource "https:\/\/evil\.example\/mcp", which is not the MCP server/)
+      assert.deepEqual(as.hits, [], 'the authorization server was never contacted')
+    } finally {
+      box.cleanup()
+    }
+  })
+
+  it('falls back to the RFC 9728 well-known URLs when the challenge names no metadata', async () => {
+    const mcp = await scriptedServer((path) =>
+      path.startsWith('/.well-known/') ? {status: 404} : {status: 401, headers: {'www-authenticate': 'Bearer'}, body: {error: 'invalid_token'}},
+    )
+    servers.push(mcp.server)
+    const box = new Sandbox({AUTHPLANE_CLIENT_SECRET: 's3cret'})
+    try {
+      const result = await box.run(['mcp', 'call', 'echo', '--text', 'x', '--mcp-url', `${mcp.base}/tenant/mcp`, '--client-id', 'c1', '--json'])
+      assert.equal(result.code, 4, result.stderr)
+      const error = JSON.parse(result.stdout).error
+      assert.equal(error.code, 'resource_metadata_missing')
+      assert.ok(mcp.hits.includes('GET /.well-known/oauth-protected-resource/tenant/mcp'), mcp.hits.join(', '))
+      assert.ok(mcp.hits.includes('GET /.well-known/oauth-protected-resource'), mcp.hits.join(', '))
+    } finally {
+      box.cleanup()
+    }
+  })
+})
