@@ -12,7 +12,7 @@ export const ExitCode = {
   USAGE: 2,
   /** Credentials refused: admin key, client secret, or the access token at the MCP server (401/403). */
   AUTH: 3,
-  /** A server could not be reached, timed out, or failed (5xx, circuit breaker open). */
+  /** A server could not be reached, timed out, or failed (5xx, circuit breaker open, unusable RFC 9728 metadata). */
   UNREACHABLE: 4,
   /** The server refused the request's content: invalid_scope, invalid_target, validation errors, not found. */
   REJECTED: 5,
@@ -33,7 +33,7 @@ export const exitCodeDescriptions: Record<ExitCodeValue, string> = {
   1: 'a check failed (verify step, tool error)',
   2: 'usage error (bad flag or input, prompt needed without a terminal)',
   3: 'credentials refused (admin key, client secret, access token)',
-  4: 'server unreachable, timed out or failing (5xx, circuit open)',
+  4: 'server unreachable, timed out or failing (5xx, circuit open, unusable resource metadata)',
   5: 'request rejected by the server (invalid_scope, invalid_target, validation, not found)',
   6: 'conflict with existing state (resource differs, port in use)',
   7: 'local configuration problem (issuer mismatch, store, missing client)',

@@ -68,7 +68,14 @@ export async function diagnoseRejection(rejection: McpRejection, accessToken: st
   try {
     claims = decodeJwt(accessToken) as Record<string, unknown>
   } catch {
-    return {...base, cause: 'other', message: `the token is not a JWT the MCP server can read${said}`, hint: 'Mint a fresh token with: ap-demo token mint --no-cache', expected}
+    // Opaque tokens are legitimate (a discovered server need not issue JWTs); only the server knows why.
+    return {
+      ...base,
+      cause: 'other',
+      message: `the MCP server refused the token with HTTP ${rejection.status}${said}`,
+      hint: 'The token is not a JWT, so ap-demo cannot compare its claims; mint a fresh one with --no-cache, and check that the authorization server and the resource are the ones the MCP server trusts.',
+      expected,
+    }
   }
   const token = {iss: claims.iss, aud: claims.aud, scope: claims.scope, exp: claims.exp}
   const audiences = Array.isArray(claims.aud) ? claims.aud.map(String) : typeof claims.aud === 'string' ? [claims.aud] : []
