@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// Every outside check, one after the other: software nobody here wrote judging ap-demo and its
+// embedded stack. Exits non-zero when any of them fails. Needs `npm run build` and
+// `bash interop/install-tools.sh` first (CI does both). README "Compatibility" lists what each proves.
+//   npm run interop
+import {spawn} from 'node:child_process'
+import {join} from 'node:path'
+
+import {REPO} from './lib.mjs'
+
+const CHECKS = [
+  {name: 'MCP conformance client scenarios (ap-demo as the client)', script: 'client-scenarios.mjs'},
+  {name: 'MCP SDK simpleClientCredentials example against ap-demo stack up', script: 'sdk-client-credentials.mjs'},
+  {name: 'MCP conformance server scenarios against the tier-01 server', script: 'server-scenarios.mjs'},
+]
+
+function run(script) {
+  return new Promise((resolve) => {
+    const started = Date.now()
+    const child = spawn(process.execPath, [join(REPO, 'interop', script)], {cwd: REPO, stdio: 'inherit'})
+    // Each script bounds its own waits; this is the backstop for a hang nobody foresaw.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5 * 60_000)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({code: code ?? (signal ? 128 : 1), ms: Date.now() - started})
+    })
+  })
+}
+
+const results = []
+for (const check of CHECKS) {
+  console.log(`\n== ${check.name} (interop/${check.script})`)
+  results.push({...check, ...(await run(check.script))})
+}
+console.log('\nOutside checks:')
+for (const r of results) console.log(`  ${r.code === 0 ? 'PASS' : 'FAIL'}  ${r.name}  (${(r.ms / 1000).toFixed(1)} s)`)
+const failed = results.filter((r) => r.code !== 0)
+console.log(failed.length === 0 ? 'ALL OUTSIDE CHECKS PASSED' : `${failed.length} OUTSIDE CHECK(S) FAILED`)
+process.exit(failed.length === 0 ? 0 : 1)
