@@ -137,7 +137,8 @@ export function toApDemoError(err: unknown): ApDemoError {
   if (mapped) return mapped
   const e = err as Error & {oclif?: {exit?: number}; code?: string; parse?: unknown}
   if (e && (OCLIF_USAGE_ERRORS.has(e.constructor?.name) || e.oclif?.exit === 2 || e.parse !== undefined)) {
-    const first = String(e.message ?? e).split('\n').find((l) => l.trim() !== '') ?? 'invalid usage'
+    // Flag-relationship errors (exclusive, dependsOn) start with a header line that says nothing.
+    const first = String(e.message ?? e).split('\n').find((l) => l.trim() !== '' && !/^The following errors? occurred:?$/.test(l.trim())) ?? 'invalid usage'
     return new ApDemoError('usage', first.trim(), {
       exitCode: ExitCode.USAGE,
       hint: 'See the command\'s --help for its flags and examples.',

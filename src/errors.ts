@@ -18,7 +18,7 @@ export const ExitCode = {
   REJECTED: 5,
   /** Existing state disagrees: a resource with the same slug but another URI or scopes, a port already in use. */
   CONFLICT: 6,
-  /** Local configuration is wrong: issuer mismatch, unreadable store, missing saved client. */
+  /** Local configuration is wrong: issuer mismatch, unreadable store, missing saved client, Docker (or its compose plugin) missing. */
   CONFIG: 7,
   /** Cancelled by the user at a prompt (Ctrl-C), as shells report SIGINT. Nothing was changed. */
   CANCELLED: 130,
@@ -36,7 +36,7 @@ export const exitCodeDescriptions: Record<ExitCodeValue, string> = {
   4: 'server unreachable, timed out or failing (5xx, circuit open, unusable resource metadata)',
   5: 'request rejected by the server (invalid_scope, invalid_target, validation, not found)',
   6: 'conflict with existing state (resource differs, port in use)',
-  7: 'local configuration problem (issuer mismatch, store, missing client)',
+  7: 'local configuration problem (issuer mismatch, store, missing client, no docker/compose)',
   70: 'internal error in ap-demo',
   130: 'cancelled at a prompt (Ctrl-C); nothing was changed',
 }

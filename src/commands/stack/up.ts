@@ -9,19 +9,22 @@ import {announcedOrigin, weakAdminKeyReason} from '../../stack/announce.js'
 import {waitForShutdownSignal} from '../../stack/signals.js'
 
 export default class StackUp extends BaseCommand {
-  static override summary = 'Run the embedded Authplane-compatible server and the tier-01 MCP server.'
+  static override summary = 'Run the embedded Authplane-compatible server and the tier-01 MCP server (or, with --docker, the real authserver in Docker).'
 
   static override description = `Starts, in the foreground and in one process, an authorization server that behaves like Authplane's authserver (public port: metadata, JWKS, token, introspection, revocation, health; admin port: the /admin API) and the tier-01 MCP echo server protected by it. The tier-02 curl walkthrough works against it unchanged.
 
 Data (SQLite database, signing key, admin key) is kept in --data-dir, so resources, clients and tokens survive a restart. The admin key comes from AUTHPLANE_ADMIN_API_KEY, or is generated once and kept (mode 0600) in the data directory.
 
-Stop it with Ctrl-C (SIGINT) or SIGTERM: sessions and the database are closed cleanly.`
+Stop it with Ctrl-C (SIGINT) or SIGTERM: sessions and the database are closed cleanly.
+
+With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml of ap-demo's checkout (the real authplane/authserver image and this tier-01 MCP server in a container), with --env-file ./.env when that file exists (else the .env next to the compose file). It then waits up to --timeout seconds for the issuer's metadata (announcing exactly AUTHPLANE_ISSUER) and for the MCP server to refuse a request without a token (401), checks that the MCP server expects AUTHPLANE_RESOURCE and trusts that issuer, saves the endpoints and the admin key into the profile, and returns: the containers keep running. The URLs come from the environment, then that env file (AUTHPLANE_ISSUER, ADMIN_URL, MCP_URL, AUTHPLANE_RESOURCE, AUTHPLANE_ADMIN_API_KEY), else the compose file's defaults. Stop it with \`ap-demo stack down --docker\`.`
 
   static override examples = [
     {description: 'Start on the default ports 9000 (issuer), 9001 (admin) and 8080 (MCP):', command: '<%= config.bin %> <%= command.id %>'},
     {description: 'Use the admin key of the Authplane examples:', command: 'AUTHPLANE_ADMIN_API_KEY=dev-admin-key-change-me <%= config.bin %> <%= command.id %>'},
     {description: 'Announce the issuer a Docker network would use, listening on every interface:', command: '<%= config.bin %> <%= command.id %> --host 0.0.0.0 --issuer http://authserver:9000'},
     {description: 'Throwaway stack on free ports, nothing written to disk:', command: '<%= config.bin %> <%= command.id %> --port 0 --admin-port 0 --mcp-port 0 --memory'},
+    {description: 'The real authplane/authserver and the MCP server in Docker, configured by ./.env:', command: 'cp .env.example .env && <%= config.bin %> <%= command.id %> --docker'},
   ]
 
   static override flags = {
@@ -42,10 +45,17 @@ Stop it with Ctrl-C (SIGINT) or SIGTERM: sessions and the database are closed cl
     profile: Flags.string({summary: 'Profile to save the endpoints and admin key in.', description: 'Default: the active profile. Then `ap-demo setup ...`, `token mint` and `mcp call` need no flags.'}),
     'no-save': Flags.boolean({summary: 'Do not write the endpoints and admin key into the profile.', description: 'Other commands then need flags or environment variables to find this stack.'}),
     'token-ttl': Flags.integer({summary: 'Access-token lifetime in seconds.', description: 'The real server\'s default is 3600.', default: 3600, min: 1}),
+    docker: Flags.boolean({
+      summary: 'Start the Docker topology (docker compose up -d) instead of the embedded stack.',
+      description: 'Needs Docker with the Compose v2 plugin and a running engine; without them it fails with one line (exit 7: docker or its compose plugin missing; exit 4: no engine answers).',
+      exclusive: ['host', 'port', 'admin-port', 'mcp-port', 'issuer', 'resource', 'data-dir', 'memory', 'token-ttl'],
+    }),
+    timeout: Flags.integer({summary: 'Seconds to wait for the Docker stack to answer (with --docker).', description: 'Default 120. Counted from the end of `docker compose up -d` (image pulls and builds are not included).', min: 1, dependsOn: ['docker']}),
   }
 
   async run(): Promise<unknown> {
     const {flags} = await this.parse(StackUp)
+    if (flags.docker) return this.upDocker(flags)
     const dataDir = flags.memory ? undefined : (flags['data-dir'] ?? join(this.config.dataDir, 'stack'))
     const issuer = flags.issuer ?? announcedOrigin(flags.host, flags.port)
     const resource = flags.resource ?? (flags['mcp-port'] === 0 ? undefined : `${announcedOrigin(flags.host, flags['mcp-port'])}/mcp`)
@@ -124,6 +134,58 @@ Stop it with Ctrl-C (SIGINT) or SIGTERM: sessions and the database are closed cl
     this.note(chalk.dim(`${signal}: stopping...`))
     await stack.stop()
     this.note(chalk.dim('stopped'))
+    return undefined
+  }
+
+  private async upDocker(flags: {profile?: string; 'no-save': boolean; timeout?: number}): Promise<undefined> {
+    const {composeProject, dockerStackSettings, upDockerStack} = await import('../../docker/stack.js')
+    const project = composeProject(this.config.root)
+    const up = await upDockerStack(project, dockerStackSettings(project), {
+      timeoutMs: (flags.timeout ?? 120) * 1000,
+      showProgress: !this.jsonEnabled(),
+      onProgress: (message) => this.note(chalk.dim(message)),
+    })
+    const s = up.settings
+    let savedTo: string | null = null
+    if (!flags['no-save']) {
+      savedTo = this.profileName(flags.profile)
+      this.store.updateProfile(savedTo, (p) => {
+        p.issuer = s.issuer.value
+        p.adminUrl = s.adminUrl.value
+        p.mcpUrl = s.mcpUrl.value
+        p.resourceUri = s.resource.value
+        p.adminKey = s.adminKey.value
+      })
+    }
+    const info = {
+      docker: true,
+      issuer: s.issuer.value,
+      adminUrl: s.adminUrl.value,
+      mcpUrl: s.mcpUrl.value,
+      resource: s.resource.value,
+      resourceMetadataUrl: up.resourceMetadataUrl,
+      adminKeySource: s.adminKey.from,
+      sources: {issuer: s.issuer.from, adminUrl: s.adminUrl.from, mcpUrl: s.mcpUrl.from, resource: s.resource.from},
+      composeFile: project.file,
+      envFile: project.envFile ?? null,
+      engineVersion: up.docker.engineVersion,
+      composeVersion: up.docker.composeVersion,
+      waitedMs: up.waitedMs,
+      profile: savedTo,
+      store: savedTo ? this.store.path : null,
+    }
+    if (this.jsonEnabled()) {
+      this.logJson(this.toSuccessJson(info))
+      return undefined
+    }
+    this.log(`${chalk.bold('Authplane stack running in Docker')} (compose project ap-demo, ready after ${(up.waitedMs / 1000).toFixed(1)} s)
+  issuer     ${s.issuer.value}
+  admin API  ${s.adminUrl.value}/admin
+  MCP server ${s.mcpUrl.value}  (audience ${s.resource.value})
+  admin key  from ${s.adminKey.from}
+  compose    ${project.file}${project.envFile ? `, env file ${project.envFile}` : ', no env file'}
+  profile    ${savedTo ? `"${savedTo}" now points here (${this.store.path})` : 'not saved (--no-save)'}`)
+    this.note(chalk.dim('Next: ap-demo verify. Stop it with: ap-demo stack down --docker (--volumes also deletes its data).'))
     return undefined
   }
 }

@@ -1,0 +1,143 @@
+import {dirname} from 'node:path'
+
+import {ENV, Environment} from '../config/settings.js'
+import {ApDemoError, ExitCode} from '../errors.js'
+import {absoluteUrlProblem} from '../http/url.js'
+import {waitForDiscovery} from '../walkthrough/discovery.js'
+import {waitForMcpServer} from '../walkthrough/mcp-probe.js'
+import {checkDocker, composeDown, composeUp, type ComposeProject, type DockerInfo} from './compose.js'
+
+export {composeProject, type ComposeProject} from './compose.js'
+
+/**
+ * What docker-compose.yml uses when the environment and the env file leave a variable unset. They
+ * must stay equal to the `${VAR:-default}` values there (test/unit/compose-file.test.ts checks it).
+ */
+export const DOCKER_DEFAULTS = {
+  issuer: 'http://localhost:9000',
+  adminUrl: 'http://localhost:9001',
+  mcpUrl: 'http://localhost:8080/mcp',
+  resource: 'http://localhost:8080/mcp',
+} as const
+
+export interface DockerSetting {
+  value: string
+  /** `env AUTHPLANE_ISSUER`, `.env /path/.env`, or `default`. */
+  from: string
+}
+
+export interface DockerStackSettings {
+  issuer: DockerSetting
+  adminUrl: DockerSetting
+  mcpUrl: DockerSetting
+  resource: DockerSetting
+  adminKey?: DockerSetting
+}
+
+/**
+ * The endpoints of the Docker topology as the compose file will configure them: read from the same
+ * place compose reads them (the environment, then the project's env file), with the compose file's
+ * defaults. ADMIN_URL and MCP_URL are only ap-demo's (where the host reaches the published ports).
+ */
+export function dockerStackSettings(project: ComposeProject, env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): DockerStackSettings {
+  const environment = new Environment(env, project.envFile ? dirname(project.envFile) : cwd)
+  const read = (name: string, fallback: string): DockerSetting => {
+    const found = environment.lookup(name)
+    if (!found) return {value: fallback, from: 'default'}
+    const setting = {value: found.value, from: found.source === 'env' ? `env ${name}` : `${name} in ${project.envFile}`}
+    const problem = absoluteUrlProblem(found.value)
+    if (problem) {
+      throw new ApDemoError('usage', `${name} "${found.value}" is not usable: ${problem} (from ${setting.from})`, {
+        exitCode: ExitCode.USAGE,
+        hint: `Example: ${name}=${fallback}`,
+      })
+    }
+    return setting
+  }
+  const key = environment.lookup(ENV.adminKey)
+  return {
+    issuer: read(ENV.issuer, DOCKER_DEFAULTS.issuer),
+    adminUrl: read(ENV.adminUrl, DOCKER_DEFAULTS.adminUrl),
+    mcpUrl: read(ENV.mcpUrl, DOCKER_DEFAULTS.mcpUrl),
+    resource: read(ENV.resource, DOCKER_DEFAULTS.resource),
+    adminKey: key ? {value: key.value, from: key.source === 'env' ? `env ${ENV.adminKey}` : `${ENV.adminKey} in ${project.envFile}`} : undefined,
+  }
+}
+
+export interface DockerStackUp {
+  docker: DockerInfo
+  settings: DockerStackSettings & {adminKey: DockerSetting}
+  resourceMetadataUrl: string
+  waitedMs: number
+}
+
+/**
+ * `ap-demo stack up --docker`: checks Docker, runs `docker compose up -d`, then waits for the two
+ * readiness signals of the tier-02 walkthrough (contract §6 steps 1-2) and checks that the
+ * servers agree with ap-demo's settings (contract §7.1, §7.2) before anyone relies on them.
+ */
+export async function upDockerStack(
+  project: ComposeProject,
+  settings: DockerStackSettings,
+  options: {timeoutMs: number; showProgress?: boolean; onProgress?: (message: string) => void},
+): Promise<DockerStackUp> {
+  const docker = await checkDocker()
+  const adminKey = settings.adminKey
+  if (!adminKey) {
+    throw new ApDemoError('admin_key_missing', `AUTHPLANE_ADMIN_API_KEY is not set (the environment and ${project.envFile ?? './.env'} do not name it)`, {
+      exitCode: ExitCode.CONFIG,
+      hint: 'Create the env file the compose file reads: cp .env.example .env (it holds the examples\' key), or export AUTHPLANE_ADMIN_API_KEY.',
+    })
+  }
+  options.onProgress?.(`docker compose up -d (${project.file}${project.envFile ? `, env file ${project.envFile}` : ''})`)
+  await composeUp(project, {showProgress: options.showProgress})
+
+  const started = Date.now()
+  const deadline = started + options.timeoutMs
+  const remaining = () => Math.max(1, deadline - Date.now())
+  const logsHint = (service: string) => `See why with: docker compose -f ${project.file} logs ${service}; --timeout sets how long to wait.`
+  options.onProgress?.(`waiting for ${settings.issuer.value}/.well-known/oauth-authorization-server`)
+  try {
+    await waitForDiscovery(settings.issuer.value, {waitMs: remaining(), requestTimeoutMs: 5000})
+  } catch (error) {
+    throw withHint(error, logsHint('authserver'))
+  }
+  options.onProgress?.(`waiting for ${settings.mcpUrl.value} to refuse a request without a token (401)`)
+  let readiness
+  try {
+    readiness = await waitForMcpServer(settings.mcpUrl.value, {waitMs: remaining(), requestTimeoutMs: 5000})
+  } catch (error) {
+    throw withHint(error, logsHint('mcp-server'))
+  }
+  const metadata = readiness.resourceMetadata
+  if (metadata.resource !== settings.resource.value) {
+    throw new ApDemoError('resource_mismatch', `the MCP server expects the audience ${JSON.stringify(metadata.resource)} but ap-demo would bind tokens to ${JSON.stringify(settings.resource.value)} (${settings.resource.from})`, {
+      exitCode: ExitCode.CONFIG,
+      hint: 'Set AUTHPLANE_RESOURCE to one value for both (in .env), then run `ap-demo stack up --docker` again so the container is recreated.',
+      details: {expected: settings.resource.value, actual: metadata.resource ?? null},
+    })
+  }
+  if (Array.isArray(metadata.authorization_servers) && !metadata.authorization_servers.includes(settings.issuer.value)) {
+    throw new ApDemoError('issuer_mismatch', `the MCP server trusts ${JSON.stringify(metadata.authorization_servers)} but the authserver announces ${JSON.stringify(settings.issuer.value)}`, {
+      exitCode: ExitCode.CONFIG,
+      hint: 'Both take AUTHPLANE_ISSUER from the same env file; run `ap-demo stack up --docker` again so the containers are recreated with it.',
+      details: {expected: settings.issuer.value, actual: metadata.authorization_servers},
+    })
+  }
+  return {docker, settings: {...settings, adminKey}, resourceMetadataUrl: readiness.resourceMetadataUrl, waitedMs: Date.now() - started}
+}
+
+/** `ap-demo stack down --docker`. */
+export async function downDockerStack(project: ComposeProject, options: {volumes: boolean; showProgress?: boolean}): Promise<DockerInfo> {
+  const docker = await checkDocker()
+  await composeDown(project, options)
+  return docker
+}
+
+/** Waiting failed: keep the message and exit code, point at the container logs instead. */
+function withHint(error: unknown, hint: string): unknown {
+  if (error instanceof ApDemoError && (error.code === 'timeout' || error.code === 'unreachable' || error.code === 'discovery_failed' || error.code === 'mcp_not_ready')) {
+    return new ApDemoError(error.code, error.message, {exitCode: error.exitCode, hint, details: error.details, cause: error})
+  }
+  return error
+}
