@@ -67,6 +67,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
       resource: options.resource,
       sessionIdleMs: options.sessionIdleMs,
       maxSessions: options.maxSessions,
+      allowedHosts: options.mcpAllowedHosts,
     })
   } catch (error) {
     await authServer.stop()

@@ -52,6 +52,13 @@ export interface McpServerOptions {
   sessionIdleMs?: number
   /** At most this many live sessions; the least recently used is closed to admit a new one. Default 1000. */
   maxSessions?: number
+  /**
+   * DNS-rebinding protection: `host[:port]` authorities accepted in the Host header (and as
+   * Origin) besides the defaults, which are localhost, 127.0.0.1 and [::1] with the bound port,
+   * the bind address with that port, and the authority of `resource`. Add the names a wildcard
+   * (0.0.0.0) bind is reached by: a container name, a remapped port, a reverse proxy's host.
+   */
+  allowedHosts?: string[]
 }
 
 export interface McpServerHandle {
@@ -77,6 +84,8 @@ export interface StackOptions {
   tokenTtlSeconds?: number
   sessionIdleMs?: number
   maxSessions?: number
+  /** Extra Host authorities the MCP server accepts (McpServerOptions.allowedHosts). */
+  mcpAllowedHosts?: string[]
 }
 
 export interface StackHandle {

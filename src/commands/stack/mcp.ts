@@ -2,9 +2,10 @@ import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
 import {BaseCommand} from '../../base-command.js'
-import {listenError} from '../../errors.js'
+import {listenError, usageError} from '../../errors.js'
 import {requireAbsoluteUrl} from '../../http/url.js'
 import {announcedOrigin} from '../../stack/announce.js'
+import {normalizeAuthority} from '../../stack/mcp-server/host-guard.js'
 import {waitForShutdownSignal} from '../../stack/signals.js'
 
 export default class StackMcp extends BaseCommand {
@@ -17,6 +18,7 @@ Tokens must carry exactly --issuer as iss, contain --resource in aud, and grant 
   static override examples = [
     {description: 'Protect the echo server with a real Authplane on localhost:9000:', command: '<%= config.bin %> <%= command.id %> --issuer http://localhost:9000 --resource http://localhost:8080/mcp'},
     {description: 'Issuer announced as http://authserver:9000 but reachable at localhost:9000:', command: '<%= config.bin %> <%= command.id %> --issuer http://authserver:9000 --issuer-fetch-url http://localhost:9000'},
+    {description: 'In a container, also reachable from other containers as mcp-server:8080:', command: '<%= config.bin %> <%= command.id %> --host 0.0.0.0 --resource http://localhost:8080/mcp --allowed-host mcp-server:8080'},
   ]
 
   static override flags = {
@@ -26,12 +28,20 @@ Tokens must carry exactly --issuer as iss, contain --resource in aud, and grant 
     scope: Flags.string({summary: 'Scope the echo tool requires.', description: 'Tokens without it get 403 insufficient_scope.', default: 'mcp:echo'}),
     host: Flags.string({summary: 'Interface to listen on.', description: 'Use 0.0.0.0 to accept connections from other hosts or containers.', default: '127.0.0.1'}),
     port: Flags.integer({summary: 'Port to listen on.', description: '0 picks a free port.', default: 8080, min: 0, max: 65535, env: 'PORT'}),
+    'allowed-host': Flags.string({
+      summary: 'Another host[:port] clients may name in the Host header (repeatable).',
+      description: 'DNS-rebinding protection: requests whose Host (or browser Origin) names this server otherwise are refused with 403. Always accepted: localhost, 127.0.0.1 and [::1] with the listening port, the --host address with that port, and the host of --resource. Add the names a 0.0.0.0 server is reached by, e.g. a container name (mcp-server:8080) or a remapped port.',
+      multiple: true,
+    }),
   }
 
   async run(): Promise<unknown> {
     const {flags} = await this.parse(StackMcp)
     for (const [name, value] of [['--issuer', flags.issuer], ['--resource', flags.resource], ['--issuer-fetch-url', flags['issuer-fetch-url']]] as const) {
       if (value !== undefined) requireAbsoluteUrl(value, name)
+    }
+    for (const entry of flags['allowed-host'] ?? []) {
+      if (normalizeAuthority(entry.trim()) === undefined) throw usageError(`--allowed-host "${entry}" is not a host[:port]`, 'Example: --allowed-host mcp-server:8080')
     }
     const resource = flags.resource ?? (flags.port === 0 ? undefined : `${announcedOrigin(flags.host, flags.port)}/mcp`)
     const {startMcpServer} = await import('../../stack/mcp-server/index.js')
@@ -44,6 +54,7 @@ Tokens must carry exactly --issuer as iss, contain --resource in aud, and grant 
         issuerFetchUrl: flags['issuer-fetch-url'],
         resource,
         requiredScope: flags.scope,
+        allowedHosts: flags['allowed-host'],
       })
     } catch (error) {
       throw listenError(error, 'cannot start the MCP server')

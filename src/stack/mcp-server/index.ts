@@ -12,6 +12,7 @@ import {isInitializeRequest} from '@modelcontextprotocol/sdk/types.js'
 import type {McpServerHandle, McpServerOptions} from '../types.js'
 import {AuthFailure, BearerVerifier, wwwAuthenticate, type Principal} from './auth.js'
 import {createEchoServer} from './echo-server.js'
+import {createHostGuard, requireAuthority} from './host-guard.js'
 import {SessionStore, type Session} from './sessions.js'
 
 export {SERVER_INFO} from './echo-server.js'
@@ -31,6 +32,7 @@ export async function startMcpServer(opts: McpServerOptions): Promise<McpServerH
   new URL(opts.issuer)
   if (opts.issuerFetchUrl !== undefined) new URL(opts.issuerFetchUrl)
   if (opts.resource !== undefined) protectedResourceMetadataUrl(opts.resource)
+  for (const entry of opts.allowedHosts ?? []) requireAuthority(entry)
 
   const http = createServer()
   await listen(http, opts.port ?? DEFAULT_PORT, host)
@@ -39,6 +41,7 @@ export async function startMcpServer(opts: McpServerOptions): Promise<McpServerH
   const resource = opts.resource ?? url
   const resourceMetadataUrl = protectedResourceMetadataUrl(resource)
   const metadataPath = new URL(resourceMetadataUrl).pathname
+  const checkHost = createHostGuard({bindHost: host, port, resource, allowedHosts: opts.allowedHosts})
 
   const shutdown = new AbortController()
   const verifier = new BearerVerifier({
@@ -170,6 +173,13 @@ export async function startMcpServer(opts: McpServerOptions): Promise<McpServerH
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/'
+    // DNS rebinding (host-guard.ts) is decided before authentication: a rebound browser request
+    // learns nothing, not even whether a token would have been accepted.
+    const refusal = checkHost(headerValue(req, 'host'), headerValue(req, 'origin'))
+    if (refusal) {
+      if (path === MCP_PATH) return sendJsonRpcError(res, 403, -32000, `Forbidden: ${refusal.message}`)
+      return sendJson(res, 403, {error: 'forbidden', error_description: refusal.message})
+    }
     if (path === metadataPath) return handleResourceMetadata(req, res)
     if (path === MCP_PATH) return handleMcp(req, res)
     sendJson(res, 404, {error: 'not_found', error_description: `no route for ${req.method ?? 'GET'} ${path}`})
