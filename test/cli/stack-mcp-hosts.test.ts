@@ -50,3 +50,34 @@ describe('stack mcp --allowed-host (DNS-rebinding allow-list)', () => {
     }
   })
 })
+
+describe('stack up --mcp-allowed-host', () => {
+  it('passes the allow-list to the embedded stack\'s MCP server', async () => {
+    const box = new Sandbox()
+    try {
+      const {child, doc} = await box.startJson(['stack', 'up', '--port', '0', '--admin-port', '0', '--mcp-port', '0', '--memory', '--no-save', '--mcp-allowed-host', 'agents.internal:8443', '--json'])
+      try {
+        const mcpUrl = doc.result.mcpUrl as string
+        assert.equal(await statusFor(mcpUrl, 'agents.internal:8443'), 401)
+        assert.equal(await statusFor(mcpUrl, 'agents.internal:8444'), 403)
+      } finally {
+        await new Promise((resolve) => {
+          child.once('close', resolve)
+          child.kill('SIGTERM')
+        })
+      }
+    } finally {
+      box.cleanup()
+    }
+  })
+
+  it('is refused with --docker, and a malformed value is a usage error', async () => {
+    const box = new Sandbox()
+    try {
+      assertCleanFailure(await box.run(['stack', 'up', '--mcp-allowed-host', 'a b']), 2, /--mcp-allowed-host "a b" is not a host\[:port\]/)
+      assertCleanFailure(await box.run(['stack', 'up', '--docker', '--mcp-allowed-host', 'x:1']), 2, /--mcp-allowed-host/)
+    } finally {
+      box.cleanup()
+    }
+  })
+})

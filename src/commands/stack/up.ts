@@ -3,9 +3,10 @@ import chalk from 'chalk'
 import {join} from 'node:path'
 
 import {BaseCommand} from '../../base-command.js'
-import {ApDemoError, ExitCode, listenError} from '../../errors.js'
+import {ApDemoError, ExitCode, listenError, usageError} from '../../errors.js'
 import {requireAbsoluteUrl} from '../../http/url.js'
 import {announcedOrigin, weakAdminKeyReason} from '../../stack/announce.js'
+import {normalizeAuthority} from '../../stack/mcp-server/host-guard.js'
 import {waitForShutdownSignal} from '../../stack/signals.js'
 
 export default class StackUp extends BaseCommand {
@@ -45,10 +46,15 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
     profile: Flags.string({summary: 'Profile to save the endpoints and admin key in.', description: 'Default: the active profile. Then `ap-demo setup ...`, `token mint` and `mcp call` need no flags.'}),
     'no-save': Flags.boolean({summary: 'Do not write the endpoints and admin key into the profile.', description: 'Other commands then need flags or environment variables to find this stack.'}),
     'token-ttl': Flags.integer({summary: 'Access-token lifetime in seconds.', description: 'The real server\'s default is 3600.', default: 3600, min: 1}),
+    'mcp-allowed-host': Flags.string({
+      summary: 'Another host[:port] clients may name in the MCP server\'s Host header (repeatable).',
+      description: 'The MCP server refuses (403) requests whose Host or browser Origin names it otherwise (DNS-rebinding protection). Always accepted: localhost, 127.0.0.1 and [::1] with the MCP port, the --host address, and the host of --resource. See `ap-demo stack mcp --allowed-host`.',
+      multiple: true,
+    }),
     docker: Flags.boolean({
       summary: 'Start the Docker topology (docker compose up -d) instead of the embedded stack.',
       description: 'Needs Docker with the Compose v2 plugin and a running engine; without them it fails with one line (exit 7: docker or its compose plugin missing; exit 4: no engine answers).',
-      exclusive: ['host', 'port', 'admin-port', 'mcp-port', 'issuer', 'resource', 'data-dir', 'memory', 'token-ttl'],
+      exclusive: ['host', 'port', 'admin-port', 'mcp-port', 'issuer', 'resource', 'data-dir', 'memory', 'token-ttl', 'mcp-allowed-host'],
     }),
     timeout: Flags.integer({summary: 'Seconds to wait for the Docker stack to answer (with --docker).', description: 'Default 120. Counted from the end of `docker compose up -d` (image pulls and builds are not included).', min: 1, dependsOn: ['docker']}),
   }
@@ -61,6 +67,9 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
     const resource = flags.resource ?? (flags['mcp-port'] === 0 ? undefined : `${announcedOrigin(flags.host, flags['mcp-port'])}/mcp`)
     for (const [name, value] of [['--issuer', issuer], ['--resource', resource]] as const) {
       if (value !== undefined) requireAbsoluteUrl(value, name)
+    }
+    for (const entry of flags['mcp-allowed-host'] ?? []) {
+      if (normalizeAuthority(entry.trim()) === undefined) throw usageError(`--mcp-allowed-host "${entry}" is not a host[:port]`, 'Example: --mcp-allowed-host mcp.example:8080')
     }
     const envKey = process.env.AUTHPLANE_ADMIN_API_KEY?.trim() || undefined
     if (envKey && issuer) {
@@ -81,6 +90,7 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
         adminKey: envKey,
         dataDir,
         tokenTtlSeconds: flags['token-ttl'],
+        mcpAllowedHosts: flags['mcp-allowed-host'],
       })
     } catch (error) {
       throw listenError(error, 'cannot start the stack')
