@@ -6,7 +6,7 @@ import {describe, it} from 'node:test'
 import {promisify} from 'node:util'
 
 import type {StackHandle} from '../../src/stack/index.js'
-import {ROOT, Sandbox, useTestStack} from './helpers.js'
+import {ROOT, Sandbox, terminate, useTestStack} from './helpers.js'
 
 const bash = (script: string, env: NodeJS.ProcessEnv, cwd: string) => promisify(execFile)('bash', ['-c', script], {env, cwd, encoding: 'utf8'})
 
@@ -109,11 +109,7 @@ describe('CLI conventions', () => {
         for (const args of [['stack', 'up', '--port', '0', '--admin-port', '0', '--mcp-port', '0', '--memory'], ['stack', 'mcp', '--port', '0', '--issuer', stack.issuer]]) {
           const {child, doc} = await box.startJson([...args, '--json'])
           assert.equal(doc.status, 'ok')
-          const code = await new Promise((resolve) => {
-            child.once('close', resolve)
-            child.kill('SIGTERM')
-          })
-          assert.equal(code, 0)
+          assert.equal(await terminate(child), 0)
         }
       } finally {
         box.cleanup()

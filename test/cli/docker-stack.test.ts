@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict'
 import {chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
-import {createServer} from 'node:net'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
 import type {StackHandle} from '../../src/stack/index.js'
-import {assertCleanFailure, ROOT, Sandbox, useTestStack, type CliResult} from './helpers.js'
+import {assertCleanFailure, closedPort, ROOT, Sandbox, useTestStack, type CliResult} from './helpers.js'
 
 // `stack up|down --docker` without a Docker engine: the machines that run these tests have none.
 // A fake `docker` (a /bin/sh script first on PATH) stands in for the client: it records its argv
@@ -52,14 +51,6 @@ function oneErrorLine(result: CliResult): void {
 
 function envelope(result: CliResult): {status: string; error: {code: string; message: string; hint: string; exitCode: number}} {
   return JSON.parse(result.stdout)
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const {port} = server.address() as {port: number}
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 describe('stack up/down --docker without a Docker engine', () => {

@@ -1,5 +1,6 @@
 import {spawn, type ChildProcess} from 'node:child_process'
 import {existsSync, mkdtempSync, rmSync} from 'node:fs'
+import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {after, before} from 'node:test'
@@ -124,5 +125,26 @@ export function useTestStack(assign: (started: {stack: StackHandle; env: NodeJS.
   })
   after(async () => {
     await stack?.stop()
+  })
+}
+
+/** A port that nothing listens on: bound once, then released. */
+export async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const {port} = server.address() as {port: number}
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/** Sends SIGTERM to a long-running command and resolves with its exit code once it has closed. */
+export function terminate(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve(child.exitCode)
+      return
+    }
+    child.once('close', (code) => resolve(code))
+    child.kill('SIGTERM')
   })
 }

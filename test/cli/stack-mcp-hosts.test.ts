@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {request} from 'node:http'
 import {describe, it} from 'node:test'
 
-import {assertCleanFailure, Sandbox} from './helpers.js'
+import {assertCleanFailure, Sandbox, terminate} from './helpers.js'
 
 /** Status of an unauthenticated POST to the MCP endpoint carrying exactly this Host header. */
 function statusFor(mcpUrl: string, host: string): Promise<number> {
@@ -40,10 +40,7 @@ describe('stack mcp --allowed-host (DNS-rebinding allow-list)', () => {
         assert.equal(await statusFor(mcpUrl, `localhost:${new URL(mcpUrl).port}`), 401)
         assert.equal(await statusFor(mcpUrl, 'other-container:8080'), 403)
       } finally {
-        await new Promise((resolve) => {
-          child.once('close', resolve)
-          child.kill('SIGTERM')
-        })
+        await terminate(child)
       }
     } finally {
       box.cleanup()
@@ -61,10 +58,7 @@ describe('stack up --mcp-allowed-host', () => {
         assert.equal(await statusFor(mcpUrl, 'agents.internal:8443'), 401)
         assert.equal(await statusFor(mcpUrl, 'agents.internal:8444'), 403)
       } finally {
-        await new Promise((resolve) => {
-          child.once('close', resolve)
-          child.kill('SIGTERM')
-        })
+        await terminate(child)
       }
     } finally {
       box.cleanup()

@@ -1,20 +1,10 @@
 import assert from 'node:assert/strict'
 import {readFileSync, statSync} from 'node:fs'
-import {createServer} from 'node:net'
 import {dirname} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import type {StackHandle} from '../../src/stack/index.js'
-import {assertCleanFailure, Sandbox, startTestStack, useTestStack} from './helpers.js'
-
-/** A port that nothing listens on: bound once, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const {port} = server.address() as {port: number}
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
+import {assertCleanFailure, closedPort, Sandbox, startTestStack, terminate, useTestStack} from './helpers.js'
 
 describe('the walkthrough commands against a running stack', () => {
   let stack!: StackHandle
@@ -235,8 +225,7 @@ describe('ap-demo stack up, then the commands with no flags', () => {
       const call = await box.run(['mcp', 'call', 'echo', '--text', 'hi'])
       assert.equal(call.stdout, 'hi\n', call.stderr)
     } finally {
-      child.kill('SIGTERM')
-      await new Promise((resolve) => child.once('close', resolve))
+      await terminate(child)
       box.cleanup()
     }
   })
