@@ -3,7 +3,8 @@
 //   1. single-core ES256 signing rate (signBenchmarkToken, main thread)
 //   2. token endpoint throughput and latency (stack in a child process, node:http load, c=32)
 //   3. MCP server memory with 1,000 abandoned sessions, and after the idle sweep (child process)
-//   4. CLI start-up: node -e 0, ap-demo --version, ap-demo token mint served from the cache
+//   4. CLI start-up: node -e 0, ap-demo --version, ap-demo token mint served from the cache, and
+//      mcp call echo with the configured issuer vs with discovery from the MCP server (--discover)
 //   5. ap-demo verify vs bench/walkthrough-curl.sh against the same running stack
 // Prints a table and the ratios, and writes the same as JSON to bench/results/latest.json.
 // Every child process is tied to this one: killed in a finally and on SIGINT/SIGTERM, and the
@@ -522,6 +523,10 @@ async function benchCli(tmp) {
       {key: 'nodeBare', label: 'node -e 0', args: ['-e', '0']},
       {key: 'version', label: 'ap-demo --version', args: [CLI, '--version']},
       {key: 'tokenMintCached', label: 'ap-demo token mint (cached)', args: [CLI, 'token', 'mint']},
+      // The same tool call, with the configured issuer and with discovery from the MCP server's 401
+      // (an unauthenticated round trip and the resource metadata first); both reuse the cached token.
+      {key: 'mcpCallConfigured', label: 'ap-demo mcp call echo (cached token)', args: [CLI, 'mcp', 'call', 'echo', '--text', 'bench']},
+      {key: 'mcpCallDiscovered', label: 'ap-demo mcp call echo --discover (cached token)', args: [CLI, 'mcp', 'call', 'echo', '--text', 'bench', '--discover']},
     ]
     const times = Object.fromEntries(cases.map((c) => [c.key, []]))
     let cachedMints = 0
@@ -608,6 +613,8 @@ function render(res) {
     ['4', `node -e 0 (median of ${st.runs})`, ms(st.medianMs.nodeBare), ''],
     ['', 'ap-demo --version', ms(st.medianMs.version), ''],
     ['', 'ap-demo token mint (cached)', ms(st.medianMs.tokenMintCached), `${st.tokenRequestsDuringCachedMints} token requests during ${st.cachedMints} cached mints${st.cachedMintsReturningAnotherToken ? `, ${st.cachedMintsReturningAnotherToken} returned ANOTHER token` : ''}`],
+    ['', 'ap-demo mcp call echo (cached token)', ms(st.medianMs.mcpCallConfigured), 'configured issuer and resource'],
+    ['', 'ap-demo mcp call echo --discover', ms(st.medianMs.mcpCallDiscovered), '401 -> resource metadata first, then the cached token'],
     ['5', `ap-demo verify (median of ${w.runs})`, ms(w.medianMs.verify), 'ALL CHECKS PASSED every run'],
     ['', 'bench/walkthrough-curl.sh (curl+jq)', ms(w.medianMs.curl), 'ALL CHECKS PASSED every run'],
   ]
@@ -621,6 +628,7 @@ function render(res) {
     ['MCP RSS after the sweep / at start', r.mcpRssSweptVsStart.toFixed(2), `sessionCount ${m.swept.sessions}${m.swept.sessions === 0 ? '' : ' (EXPECTED 0)'}; heap ${r.mcpHeapSweptVsStart.toFixed(2)}x start`],
     ['ap-demo --version / node -e 0', r.versionVsNode.toFixed(2), ''],
     ['ap-demo token mint (cached) / node -e 0', r.tokenMintCachedVsNode.toFixed(2), st.tokenRequestsDuringCachedMints === 0 ? 'no token request (cache hit)' : `${st.tokenRequestsDuringCachedMints} TOKEN REQUESTS (cache miss)`],
+    ['mcp call --discover / mcp call (configured)', r.discoveredVsConfiguredCall.toFixed(2), 'the price of knowing only the MCP URL'],
     ['ap-demo verify / curl+jq walkthrough', r.verifyVsCurl.toFixed(2), ''],
   ]
   out.push(table(ratioRows.map((row) => ['', ...row])))
@@ -689,6 +697,7 @@ async function main() {
       versionVsNode: round(startup.medianMs.version / startup.medianMs.nodeBare, 2),
       tokenMintCachedVsNode: round(startup.medianMs.tokenMintCached / startup.medianMs.nodeBare, 2),
       verifyVsCurl: round(walkthrough.medianMs.verify / walkthrough.medianMs.curl, 2),
+      discoveredVsConfiguredCall: round(startup.medianMs.mcpCallDiscovered / startup.medianMs.mcpCallConfigured, 2),
     }
     const warnings = []
     if (!ratios.tokenEndpointTargetMet) warnings.push(`token endpoint throughput is ${ratios.tokenEndpointVsSigning} x the single-core signing rate, below the target of ${CFG.targetRatio}`)
