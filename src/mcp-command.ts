@@ -4,7 +4,7 @@ import chalk from 'chalk'
 import {ConnectedCommand} from './connected-command.js'
 import type {WalkthroughContext} from './walkthrough/context.js'
 import type {DiscoveredAuth} from './walkthrough/discover.js'
-import {defaultScopes, explicitClientCredentials, resolveClientCredentials} from './walkthrough/token.js'
+import {configuredClientCredentials, defaultScopes, flagClientCredentials, resolveClientCredentials} from './walkthrough/token.js'
 import {withResourceToken} from './walkthrough/tool.js'
 
 type McpFlags = {
@@ -71,7 +71,8 @@ export abstract class McpCommand extends ConnectedCommand {
       const outcome = await withDiscoveredAuth(
         ctx,
         {
-          credentials: explicitClientCredentials(given, this.env),
+          credentials: flagClientCredentials(given, this.env),
+          configuredCredentials: configuredClientCredentials(ctx, this.env),
           expectedIssuer: flags.issuer,
           scopes: flags.scope,
           noCache: flags['no-cache'],

@@ -1,4 +1,5 @@
-import {existsSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
+import {parseEnv} from 'node:util'
 import {join} from 'node:path'
 
 import {ApDemoError, ExitCode} from '../errors.js'
@@ -20,8 +21,11 @@ export interface ComposeProject {
 
 export function composeProject(packageRoot: string, cwd: string = process.cwd()): ComposeProject {
   const file = join(packageRoot, 'docker-compose.yml')
-  if (!existsSync(file)) {
-    throw new ApDemoError('compose_file_missing', `no docker-compose.yml at ${packageRoot}`, {
+  // The MCP server's image is built from the checkout (Dockerfile, sources, lock file): an
+  // installed package has neither, so say so before compose fails halfway through a build.
+  const missing = ['docker-compose.yml', 'Dockerfile'].filter((name) => !existsSync(join(packageRoot, name)))
+  if (missing.length > 0) {
+    throw new ApDemoError('compose_file_missing', `no ${missing.join(' or ')} at ${packageRoot}`, {
       exitCode: ExitCode.CONFIG,
       hint: 'The Docker topology ships with a checkout of ap-demo; run the command from a clone of the repository.',
     })
@@ -35,6 +39,15 @@ export function composeArgs(project: ComposeProject): string[] {
   return ['compose', '-f', project.file, ...(project.envFile ? ['--env-file', project.envFile] : [])]
 }
 
+function envFileHasAdminKey(project: ComposeProject): boolean {
+  if (!project.envFile) return false
+  try {
+    return Boolean(parseEnv(readFileSync(project.envFile, 'utf8')).AUTHPLANE_ADMIN_API_KEY)
+  } catch {
+    return false
+  }
+}
+
 interface RunResult {
   exitCode: number | undefined
   stdout: string
@@ -44,10 +57,11 @@ interface RunResult {
   timedOut: boolean
 }
 
-async function docker(args: string[], options: {timeoutMs?: number; showProgress?: boolean} = {}): Promise<RunResult> {
+async function docker(args: string[], options: {timeoutMs?: number; showProgress?: boolean; env?: Record<string, string>} = {}): Promise<RunResult> {
   const {execa} = await import('execa')
   const result = await execa('docker', args, {
     reject: false,
+    env: options.env,
     timeout: options.timeoutMs,
     stdin: 'ignore',
     // Compose reports its progress on stderr: shown to a human as it happens, kept for the error otherwise.
@@ -153,6 +167,10 @@ export async function composeUp(project: ComposeProject, options: {showProgress?
 
 /** `docker compose down`, with `--volumes` also the named data volume (the authserver's database and keys). */
 export async function composeDown(project: ComposeProject, options: {volumes?: boolean; showProgress?: boolean} = {}): Promise<void> {
-  const result = await docker([...composeArgs(project), 'down', ...(options.volumes ? ['--volumes'] : [])], {showProgress: options.showProgress})
+  // Compose interpolates the whole file for `down` too, and the file requires the admin key
+  // (\${AUTHPLANE_ADMIN_API_KEY:?}); a key exported only in the shell that ran `up` is gone by now.
+  // `down` does not use the value, so a placeholder stands in when neither env nor env file has it.
+  const env = process.env.AUTHPLANE_ADMIN_API_KEY || envFileHasAdminKey(project) ? undefined : {AUTHPLANE_ADMIN_API_KEY: 'unused-by-compose-down'}
+  const result = await docker([...composeArgs(project), 'down', ...(options.volumes ? ['--volumes'] : [])], {showProgress: options.showProgress, env})
   if (result.exitCode !== 0) throw composeFailed('down', result)
 }

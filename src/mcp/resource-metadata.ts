@@ -1,7 +1,7 @@
 // RFC 9728 protected resource metadata, as an MCP client finds it: from the `resource_metadata`
 // parameter of the server's 401 challenge, else at the well-known URLs derived from the MCP URL
 // (MCP authorization spec, "Protected Resource Metadata Discovery").
-import {readText, send, type RequestObserver} from '../http/request.js'
+import {HttpUnreachableError, readText, send, type RequestObserver} from '../http/request.js'
 import {parseWwwAuthenticate} from './diagnose.js'
 import {McpDiscoveryError, type McpRejection} from './errors.js'
 
@@ -68,21 +68,23 @@ export async function findResourceMetadata(
   const pointed = challenge?.params.resource_metadata
   const tries: Array<{url: string; via: 'challenge' | 'well-known'}> = []
   if (pointed) {
-    let absolute: URL
-    try {
-      absolute = new URL(pointed)
-    } catch {
-      throw new McpDiscoveryError(mcpUrl, 'resource_metadata_invalid', `the 401 challenge names resource_metadata "${pointed}", which is not an absolute URL`)
-    }
-    tries.push({url: absolute.href, via: 'challenge'})
+    tries.push({url: checkPointedUrl(pointed, mcpUrl), via: 'challenge'})
   } else {
     for (const url of wellKnownCandidates(mcpUrl)) tries.push({url, via: 'well-known'})
   }
 
   const misses: string[] = []
   for (const attempt of tries) {
-    const response = await send(attempt.url, {headers: {Accept: 'application/json'}, timeoutMs: options.timeoutMs, observer: options.observer})
-    const text = await readText(response, attempt.url)
+    let response: Response
+    let text: string
+    try {
+      response = await send(attempt.url, {headers: {Accept: 'application/json'}, timeoutMs: options.timeoutMs, observer: options.observer})
+      text = await readText(response, attempt.url)
+    } catch (error) {
+      if (!(error instanceof HttpUnreachableError)) throw error
+      const named = attempt.via === 'challenge' ? ', which the MCP server\'s 401 named as its resource metadata' : ''
+      throw new McpDiscoveryError(mcpUrl, 'resource_metadata_unavailable', `${error.message}: GET ${attempt.url}${named} failed`)
+    }
     if (response.status === 404 && attempt.via === 'well-known') {
       misses.push(`${attempt.url} (404)`)
       continue
@@ -98,6 +100,26 @@ export async function findResourceMetadata(
     'resource_metadata_missing',
     `the MCP server asks for a token but publishes no resource metadata: its 401 has no resource_metadata and ${misses.join(', ')} had nothing`,
   )
+}
+
+/**
+ * The challenge comes from a server not yet trusted: only an http(s) URL is followed, and from an
+ * https MCP server only an https one (no downgrade that would expose the exchange on the path).
+ */
+function checkPointedUrl(pointed: string, mcpUrl: string): string {
+  let url: URL
+  try {
+    url = new URL(pointed)
+  } catch {
+    throw new McpDiscoveryError(mcpUrl, 'resource_metadata_invalid', `the 401 challenge names resource_metadata "${pointed}", which is not an absolute URL`)
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new McpDiscoveryError(mcpUrl, 'resource_metadata_invalid', `the 401 challenge names resource_metadata "${pointed}", which is not an http(s) URL`)
+  }
+  if (url.protocol === 'http:' && new URL(mcpUrl).protocol === 'https:') {
+    throw new McpDiscoveryError(mcpUrl, 'resource_metadata_invalid', `the https MCP server names plain-http resource metadata "${pointed}"; refusing the downgrade`)
+  }
+  return url.href
 }
 
 function checkMetadata(text: string, url: string, mcpUrl: string): ProtectedResourceMetadata {

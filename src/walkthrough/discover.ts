@@ -1,3 +1,6 @@
+import {ENV} from '../config/settings.js'
+import {AuthplaneOAuthError} from '../authplane/errors.js'
+import {toApDemoError} from '../error-map.js'
 import {ApDemoError, ExitCode} from '../errors.js'
 import {findResourceMetadata} from '../mcp/resource-metadata.js'
 import type {WalkthroughContext} from './context.js'
@@ -5,8 +8,10 @@ import {scopesOf, type ClientCredentials, type MintResult} from './token.js'
 import {tokenDemanded, withResourceToken} from './tool.js'
 
 export interface DiscoveryOptions {
-  /** Credentials given for this call (flags, environment); the profile's client is a fallback. */
+  /** The client named on the command line: used with whatever authorization server is found. */
   credentials?: ClientCredentials
+  /** The configured client (environment, ./.env, profile): only for the configured issuer. */
+  configuredCredentials?: ClientCredentials
   /** With --issuer: the authorization server the credentials belong to; the metadata must list it. */
   expectedIssuer?: string
   /** --scope; otherwise the challenge's scope, else the metadata's scopes_supported. */
@@ -77,12 +82,17 @@ export async function withDiscoveredAuth<T>(
     issuer = options.expectedIssuer
   }
 
-  const credentials = options.credentials ?? profileClientFor(ctx, issuer)
+  // A configured client belongs to the configured issuer: its secret is never sent to an
+  // authorization server that an MCP server merely pointed at. Only a client named on the command
+  // line goes wherever the metadata says.
+  const configured = options.configuredCredentials
+  const credentials = options.credentials ?? (configured && issuer === ctx.issuer ? configured : undefined)
   if (!credentials) {
-    throw new ApDemoError('client_credentials_missing', `the MCP server needs a token from ${issuer}, and no client credentials were given`, {
+    const why = configured ? `; the configured client (${configured.source}) belongs to ${ctx.issuer}` : ', and no client credentials were given'
+    throw new ApDemoError('client_credentials_missing', `the MCP server needs a token from ${issuer}${why}`, {
       exitCode: ExitCode.AUTH,
-      hint: 'Pass --client-id and --client-secret (or set AUTHPLANE_CLIENT_ID and AUTHPLANE_CLIENT_SECRET) of a client_credentials client registered there.',
-      details: {issuer, resource: metadata.resource, resourceMetadataUrl: found.url},
+      hint: `Name a client_credentials client registered at ${issuer}: --client-id <id>, with --client-secret or ${ENV.clientSecret}.`,
+      details: {issuer, configuredIssuer: ctx.issuer, resource: metadata.resource, resourceMetadataUrl: found.url},
     })
   }
 
@@ -98,12 +108,18 @@ export async function withDiscoveredAuth<T>(
   step(`authorization server ${issuer}; token for resource ${metadata.resource}${scopes.length > 0 ? `, scope ${scopes.join(' ')}` : ''}`)
 
   const discovered: WalkthroughContext = {...ctx, issuer, resource: metadata.resource}
-  const {minted, value} = await withResourceToken(
-    discovered,
-    credentials,
-    {scopes, resources: [metadata.resource], noCache: options.noCache, discovered: true},
-    (m) => use(m.token.accessToken, discovered),
-  )
+  let outcome
+  try {
+    outcome = await withResourceToken(
+      discovered,
+      credentials,
+      {scopes, resources: [metadata.resource], noCache: options.noCache, discovered: true},
+      (m) => use(m.token.accessToken, discovered),
+    )
+  } catch (error) {
+    throw refusedByDiscoveredServer(error, issuer, credentials)
+  }
+  const {minted, value} = outcome
   return {
     value,
     minted,
@@ -124,11 +140,15 @@ export async function withDiscoveredAuth<T>(
 }
 
 /**
- * The profile's saved client, but only for the issuer it belongs to: its secret must never be sent
- * to an authorization server that an MCP server merely pointed at.
+ * A token refusal from a discovered authorization server: the hints for Authplane's own admin flow
+ * (rotate the saved client, fix the registered resource) do not apply to someone else's server.
  */
-function profileClientFor(ctx: WalkthroughContext, issuer: string): ClientCredentials | undefined {
-  if (issuer !== ctx.issuer) return undefined
-  const saved = ctx.store.getProfile(ctx.profile).client
-  return saved ? {clientId: saved.id, clientSecret: saved.secret, authMethod: saved.authMethod, source: 'profile'} : undefined
+function refusedByDiscoveredServer(error: unknown, issuer: string, credentials: ClientCredentials): unknown {
+  if (!(error instanceof AuthplaneOAuthError)) return error
+  const mapped = toApDemoError(error)
+  const hint =
+    error.code === 'invalid_client' || error.code === 'unauthorized_client'
+      ? `${issuer} refused client "${credentials.clientId}" (from ${credentials.source}): it must be a client_credentials client registered at that server, with its current secret.`
+      : `${issuer} (named by the MCP server's resource metadata) refused the request; --print-curl shows it, and --scope overrides the scope it asked for.`
+  return new ApDemoError(mapped.code, `${mapped.message} at ${issuer}`, {exitCode: mapped.exitCode, hint, details: {...mapped.details, issuer}, cause: error})
 }

@@ -42,10 +42,10 @@ export interface ClientCredentials {
 }
 
 /**
- * Credentials given for this call: --client-id/--client-secret (the secret may come from
- * AUTHPLANE_CLIENT_SECRET instead, to keep it out of the process list), else the environment pair.
+ * The client named on the command line: --client-id with --client-secret (the secret may come from
+ * AUTHPLANE_CLIENT_SECRET instead, to keep it out of the process list).
  */
-export function explicitClientCredentials(flags: {clientId?: string; clientSecret?: string}, env: Environment): ClientCredentials | undefined {
+export function flagClientCredentials(flags: {clientId?: string; clientSecret?: string}, env: Environment): ClientCredentials | undefined {
   if (flags.clientId !== undefined) {
     const secret = flags.clientSecret ?? env.lookup(ENV.clientSecret)?.value
     if (!flags.clientId.trim()) throw new ApDemoError('usage', '--client-id is empty', {exitCode: ExitCode.USAGE, hint: 'Pass the client_id of a client_credentials client.'})
@@ -57,28 +57,32 @@ export function explicitClientCredentials(flags: {clientId?: string; clientSecre
   if (flags.clientSecret !== undefined) {
     throw new ApDemoError('usage', '--client-secret needs --client-id', {exitCode: ExitCode.USAGE, hint: 'Pass both, or neither to use the saved client.'})
   }
-  const id = env.lookup(ENV.clientId)
-  const secret = env.lookup(ENV.clientSecret)
-  if (id && secret) return {clientId: id.value, clientSecret: secret.value, authMethod: 'client_secret_basic', source: id.source}
   return undefined
 }
 
 /**
- * The client to mint with: --client-id/--client-secret, else AUTHPLANE_CLIENT_ID /
- * AUTHPLANE_CLIENT_SECRET (the original example's variables) when both are set, else the client
- * saved by `ap-demo setup client`.
+ * The client of the configuration: AUTHPLANE_CLIENT_ID / AUTHPLANE_CLIENT_SECRET (the original
+ * example's variables, also from ./.env) when both are set, else the client saved by
+ * `ap-demo setup client`. It belongs to the configured issuer.
  */
-export function resolveClientCredentials(ctx: WalkthroughContext, env: Environment, flags: {clientId?: string; clientSecret?: string} = {}): ClientCredentials {
-  const explicit = explicitClientCredentials(flags, env)
-  if (explicit) return explicit
+export function configuredClientCredentials(ctx: WalkthroughContext, env: Environment): ClientCredentials | undefined {
+  const id = env.lookup(ENV.clientId)
+  const secret = env.lookup(ENV.clientSecret)
+  if (id && secret) return {clientId: id.value, clientSecret: secret.value, authMethod: 'client_secret_basic', source: id.source}
   const saved = ctx.store.getProfile(ctx.profile).client
-  if (!saved) {
+  return saved ? {clientId: saved.id, clientSecret: saved.secret, authMethod: saved.authMethod, source: 'profile'} : undefined
+}
+
+/** The client to mint with: the one on the command line, else the configured one. */
+export function resolveClientCredentials(ctx: WalkthroughContext, env: Environment, flags: {clientId?: string; clientSecret?: string} = {}): ClientCredentials {
+  const credentials = flagClientCredentials(flags, env) ?? configuredClientCredentials(ctx, env)
+  if (!credentials) {
     throw new ApDemoError('no_client', `profile "${ctx.profile}" has no client`, {
       exitCode: ExitCode.CONFIG,
       hint: 'Register one with `ap-demo setup client` (or set AUTHPLANE_CLIENT_ID and AUTHPLANE_CLIENT_SECRET).',
     })
   }
-  return {clientId: saved.id, clientSecret: saved.secret, authMethod: saved.authMethod, source: 'profile'}
+  return credentials
 }
 
 export interface MintRequest {

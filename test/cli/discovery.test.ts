@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
-import {readFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
+import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import type {StackHandle} from '../../src/stack/index.js'
-import {assertCleanFailure, Sandbox, useTestStack} from './helpers.js'
+import {assertCleanFailure, closedPort, Sandbox, useTestStack} from './helpers.js'
 
 /** Registers the tier-02 resource and a client on the stack; returns the client's id and secret. */
 async function registerClient(env: NodeJS.ProcessEnv): Promise<{id: string; secret: string}> {
@@ -120,7 +121,38 @@ describe('mcp call with only the MCP URL and client credentials (discovery)', ()
       // With another issuer configured, the saved client belongs to that configuration: a server
       // found by discovery does not get its secret.
       const elsewhere = await box.run(['mcp', 'call', 'echo', '--text', 'x', '--discover', '--no-cache'], {env: {AUTHPLANE_ISSUER: 'http://localhost:9'}})
-      assertCleanFailure(elsewhere, 3, /needs a token from http:\/\/127\.0\.0\.1:\d+, and no client credentials were given/)
+      assertCleanFailure(elsewhere, 3, /needs a token from http:\/\/127\.0\.0\.1:\d+; the configured client \(profile\) belongs to http:\/\/localhost:9/)
+    } finally {
+      box.cleanup()
+    }
+  })
+
+  it('sends the client of the environment or ./.env only to the configured issuer', async () => {
+    // A working client of the stack, configured through ./.env together with another issuer: the
+    // stack, found through the MCP server, must not receive that client's secret.
+    const box = new Sandbox()
+    try {
+      writeFileSync(join(box.root, '.env'), `AUTHPLANE_ISSUER=http://localhost:9\nAUTHPLANE_CLIENT_ID=${client.id}\nAUTHPLANE_CLIENT_SECRET=${client.secret}\n`)
+      const tokensBefore = stack.authServer.stats().tokenRequests
+      const result = await box.run(['mcp', 'tools', '--discover', '--mcp-url', stack.mcpUrl])
+      assertCleanFailure(result, 3, /the configured client \(\.env\) belongs to http:\/\/localhost:9/)
+      assert.equal(stack.authServer.stats().tokenRequests, tokensBefore, 'no token request reached the discovered server')
+
+      // Named on the command line, the same client is the user's choice for whatever server is found.
+      const named = await box.run(['mcp', 'tools', '--mcp-url', stack.mcpUrl, '--client-id', client.id])
+      assert.equal(named.code, 0, named.stderr)
+    } finally {
+      box.cleanup()
+    }
+  })
+
+  it('says which server refused a client named on the command line, without Authplane admin advice', async () => {
+    const box = new Sandbox({AUTHPLANE_CLIENT_SECRET: 'not-the-secret'})
+    try {
+      const result = await box.run(['mcp', 'call', 'echo', '--text', 'x', '--mcp-url', stack.mcpUrl, '--client-id', client.id])
+      assertCleanFailure(result, 3, /token request refused: invalid_client.* at http:\/\/127\.0\.0\.1:\d+/)
+      assert.match(result.stderr, /must be a client_credentials client registered at that server/)
+      assert.doesNotMatch(result.stderr, /setup client --rotate/)
     } finally {
       box.cleanup()
     }
@@ -138,6 +170,10 @@ describe('mcp call with only the MCP URL and client credentials (discovery)', ()
 
 describe('discovery against servers whose metadata cannot be used', () => {
   const servers: Server[] = []
+  let closed = 0
+  before(async () => {
+    closed = await closedPort()
+  })
   after(() => {
     for (const s of servers) s.close()
   })
@@ -155,6 +191,21 @@ describe('discovery against servers whose metadata cannot be used', () => {
       const result = await box.run(['mcp', 'call', 'echo', '--text', 'x', '--mcp-url', `${mcp.base}/mcp`, '--client-id', 'c1'])
       assertCleanFailure(result, 4, /names resource "https:\/\/evil\.example\/mcp", which is not the MCP server/)
       assert.deepEqual(as.hits, [], 'the authorization server was never contacted')
+    } finally {
+      box.cleanup()
+    }
+  })
+
+  it('names the 401 challenge when its resource_metadata cannot be reached, and follows only http(s)', async () => {
+    const unreachable = await scriptedServer(() => ({status: 401, headers: {'www-authenticate': `Bearer resource_metadata="http://127.0.0.1:${closed}/prm"`}}))
+    const fileScheme = await scriptedServer(() => ({status: 401, headers: {'www-authenticate': 'Bearer resource_metadata="file:///etc/passwd"'}}))
+    servers.push(unreachable.server, fileScheme.server)
+    const box = new Sandbox({AUTHPLANE_CLIENT_SECRET: 's3cret'})
+    try {
+      const first = await box.run(['mcp', 'tools', '--mcp-url', `${unreachable.base}/mcp`, '--client-id', 'c1'])
+      assertCleanFailure(first, 4, /which the MCP server's 401 named as its resource metadata/)
+      const second = await box.run(['mcp', 'tools', '--mcp-url', `${fileScheme.base}/mcp`, '--client-id', 'c1'])
+      assertCleanFailure(second, 4, /names resource_metadata "file:\/\/\/etc\/passwd", which is not an http\(s\) URL/)
     } finally {
       box.cleanup()
     }

@@ -23,7 +23,7 @@ function fakeDocker(box: Sandbox, kind: 'working' | 'no-engine'): {path: string;
     kind === 'working'
       ? `case "$1" in
   info) echo "27.0.0-fake"; exit 0;;
-  compose) exit 0;;
+  compose) need_admin_key "$@"; exit 0;;
 esac`
       : `echo "${NO_ENGINE}" >&2
 exit 1`
@@ -34,6 +34,18 @@ exit 1`
 for a in "$@"; do printf '%s\\t' "$a" >> '${log}'; done
 printf '\\n' >> '${log}'
 if [ "$1 $2" = "compose version" ]; then echo "Docker Compose version v2.29.1"; exit 0; fi
+# Like compose: every subcommand interpolates the whole file, and the file marks the admin key as
+# required (\${AUTHPLANE_ADMIN_API_KEY:?...}): from the environment, else from the --env-file.
+need_admin_key() {
+  [ -n "$AUTHPLANE_ADMIN_API_KEY" ] && return 0
+  file=""; prev=""
+  for a in "$@"; do [ "$prev" = "--env-file" ] && file="$a"; prev="$a"; done
+  if [ -n "$file" ]; then
+    while IFS= read -r line; do case "$line" in AUTHPLANE_ADMIN_API_KEY=?*) return 0;; esac; done < "$file"
+  fi
+  echo 'error while interpolating services.authserver.environment.AUTHPLANE_ADMIN_API_KEY: required variable AUTHPLANE_ADMIN_API_KEY is missing a value' >&2
+  exit 1
+}
 ${engine}
 `,
   )
@@ -192,6 +204,12 @@ describe('stack up --docker against real servers (fake docker client, embedded s
       assert.match(result.stdout, /not saved \(--no-save\)/)
       assert.ok(!existsSync(box.storePath) || !JSON.parse(readFileSync(box.storePath, 'utf8')).profiles?.default?.issuer)
       assert.deepEqual(docker.calls().at(-1), ['compose', '-f', join(ROOT, 'docker-compose.yml'), 'up', '-d'])
+
+      // Later, in a shell without the exported key: `down` must still work (compose interpolates
+      // the whole file, and the file requires the key).
+      const down = await box.run(['stack', 'down', '--docker'], {env: {PATH: docker.path, AUTHPLANE_ADMIN_API_KEY: ''}})
+      assert.equal(down.code, 0, down.stderr)
+      assert.deepEqual(docker.calls().at(-1), ['compose', '-f', join(ROOT, 'docker-compose.yml'), 'down'])
     } finally {
       box.cleanup()
     }
