@@ -3,7 +3,7 @@ import chalk from 'chalk'
 
 import {ConnectedCommand} from './connected-command.js'
 import type {WalkthroughContext} from './walkthrough/context.js'
-import type {DiscoveredAuth} from './walkthrough/discover.js'
+import type {DiscoveredAuth} from './walkthrough/discovered-auth.js'
 import {configuredClientCredentials, defaultScopes, flagClientCredentials, resolveClientCredentials} from './walkthrough/token.js'
 import {withResourceToken} from './walkthrough/tool.js'
 
@@ -67,7 +67,7 @@ export abstract class McpCommand extends ConnectedCommand {
   protected async withMcpToken<T>(flags: McpFlags, ctx: WalkthroughContext, use: (accessToken: string | undefined, ctx: WalkthroughContext) => Promise<T>): Promise<AuthenticatedCall<T>> {
     const given = {clientId: flags['client-id'], clientSecret: flags['client-secret']}
     if (this.discovering(flags)) {
-      const {withDiscoveredAuth} = await import('./walkthrough/discover.js')
+      const {withDiscoveredAuth} = await import('./walkthrough/discovered-auth.js')
       const outcome = await withDiscoveredAuth(
         ctx,
         {

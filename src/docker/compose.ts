@@ -1,7 +1,7 @@
-import {existsSync, readFileSync} from 'node:fs'
-import {parseEnv} from 'node:util'
-import {join} from 'node:path'
+import {existsSync} from 'node:fs'
+import {dirname, join} from 'node:path'
 
+import {ENV, Environment} from '../config/settings.js'
 import {ApDemoError, ExitCode} from '../errors.js'
 
 // The Docker side of `ap-demo stack up|down --docker`: finds the compose project, checks that a
@@ -40,12 +40,8 @@ export function composeArgs(project: ComposeProject): string[] {
 }
 
 function envFileHasAdminKey(project: ComposeProject): boolean {
-  if (!project.envFile) return false
-  try {
-    return Boolean(parseEnv(readFileSync(project.envFile, 'utf8')).AUTHPLANE_ADMIN_API_KEY)
-  } catch {
-    return false
-  }
+  // The env file is always a `.env` (of the cwd or of the checkout): read it the way settings do.
+  return project.envFile !== undefined && new Environment({}, dirname(project.envFile)).lookup(ENV.adminKey) !== undefined
 }
 
 interface RunResult {

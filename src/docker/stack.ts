@@ -1,6 +1,6 @@
 import {dirname} from 'node:path'
 
-import {ENV, Environment} from '../config/settings.js'
+import {DEFAULTS, ENV, Environment} from '../config/settings.js'
 import {ApDemoError, ExitCode} from '../errors.js'
 import {absoluteUrlProblem} from '../http/url.js'
 import {waitForDiscovery} from '../walkthrough/discovery.js'
@@ -14,10 +14,11 @@ export {composeProject, type ComposeProject} from './compose.js'
  * must stay equal to the `${VAR:-default}` values there (test/unit/compose-file.test.ts checks it).
  */
 export const DOCKER_DEFAULTS = {
-  issuer: 'http://localhost:9000',
-  adminUrl: 'http://localhost:9001',
-  mcpUrl: 'http://localhost:8080/mcp',
-  resource: 'http://localhost:8080/mcp',
+  issuer: DEFAULTS.issuer,
+  adminUrl: DEFAULTS.adminUrl,
+  mcpUrl: DEFAULTS.mcpUrl,
+  // Tier 01: the audience is the MCP URL as the host names it.
+  resource: DEFAULTS.mcpUrl,
 } as const
 
 export interface DockerSetting {
