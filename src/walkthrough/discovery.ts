@@ -1,7 +1,7 @@
 import {discoveryUrl} from '../authplane/index.js'
 import {ApDemoError, ExitCode} from '../errors.js'
-import {DryRunStop, HttpUnreachableError, readJson, send, type RequestObserver} from '../http/request.js'
-import {sleep} from './context.js'
+import {readJson, send, type RequestObserver} from '../http/request.js'
+import {pollUntilReady} from './wait.js'
 
 export interface DiscoveryResult {
   url: string
@@ -20,52 +20,27 @@ export async function waitForDiscovery(issuer: string, options: {waitMs: number;
   } catch {
     throw new ApDemoError('usage', `the issuer "${issuer}" is not an absolute URL`, {exitCode: ExitCode.USAGE, hint: 'Example: --issuer http://localhost:9000'})
   }
-  const deadline = Date.now() + options.waitMs
-  let last: unknown
-  let observed = false
-  for (;;) {
-    try {
-      const response = await send(url, {
-        headers: {Accept: 'application/json'},
-        timeoutMs: Math.max(1, Math.min(options.requestTimeoutMs, deadline - Date.now())),
-        observer: observed ? undefined : options.observer,
-      })
-      observed = true
-      const body = (await readJson(response)) as DiscoveryResult['metadata'] | undefined
-      if (response.status === 200 && body && typeof body === 'object') {
-        if (body.issuer !== issuer) {
-          throw new ApDemoError('issuer_mismatch', `issuer mismatch: ${url} announces ${JSON.stringify(body.issuer)} but ap-demo is configured with ${JSON.stringify(issuer)}`, {
-            exitCode: ExitCode.CONFIG,
-            hint: `Use exactly the announced string: --issuer ${body.issuer} (or AUTHPLANE_ISSUER). localhost, 127.0.0.1 and a Docker host name are different issuers; so is a trailing slash.`,
-            details: {expected: issuer, actual: body.issuer},
-          })
-        }
-        if (typeof body.token_endpoint !== 'string' || typeof body.jwks_uri !== 'string') {
-          throw new ApDemoError('bad_metadata', `the metadata at ${url} lacks token_endpoint or jwks_uri`, {exitCode: ExitCode.CHECK_FAILED, hint: 'Is --issuer an Authplane authorization server?'})
-        }
-        return {url, metadata: body}
-      }
-      last = new ApDemoError('discovery_failed', `${url} answered HTTP ${response.status}`, {
+  const unreachable = {what: 'the authorization server', url, hint: 'Start it (ap-demo stack up, or docker compose up) or fix --issuer; --timeout sets how long to wait.'}
+  return pollUntilReady({...options, notReadyCode: 'discovery_failed', unreachable}, async (timeoutMs, first) => {
+    const response = await send(url, {headers: {Accept: 'application/json'}, timeoutMs, observer: first ? options.observer : undefined})
+    const body = (await readJson(response)) as DiscoveryResult['metadata'] | undefined
+    if (response.status !== 200 || !body || typeof body !== 'object') {
+      throw new ApDemoError('discovery_failed', `${url} answered HTTP ${response.status}`, {
         exitCode: response.status >= 500 ? ExitCode.UNREACHABLE : ExitCode.CHECK_FAILED,
         hint: response.status === 404 ? 'Nothing serves RFC 8414 metadata there: check --issuer (scheme, host, port, path).' : 'Check the authorization server\'s logs.',
         details: {httpStatus: response.status, body},
       })
-    } catch (error) {
-      observed = true
-      if (error instanceof DryRunStop) throw error
-      if (error instanceof ApDemoError && error.code !== 'discovery_failed') throw error
-      last = error
     }
-    if (Date.now() + 250 >= deadline) break
-    await sleep(250)
-  }
-  if (last instanceof HttpUnreachableError) {
-    throw new ApDemoError(last.reason === 'timeout' ? 'timeout' : 'unreachable', `the authorization server did not answer at ${url} within ${Math.round(options.waitMs / 1000)} s (${last.message})`, {
-      exitCode: ExitCode.UNREACHABLE,
-      hint: 'Start it (ap-demo stack up, or docker compose up) or fix --issuer; --timeout sets how long to wait.',
-      details: {url},
-      cause: last,
-    })
-  }
-  throw last
+    if (body.issuer !== issuer) {
+      throw new ApDemoError('issuer_mismatch', `issuer mismatch: ${url} announces ${JSON.stringify(body.issuer)} but ap-demo is configured with ${JSON.stringify(issuer)}`, {
+        exitCode: ExitCode.CONFIG,
+        hint: `Use exactly the announced string: --issuer ${body.issuer} (or AUTHPLANE_ISSUER). localhost, 127.0.0.1 and a Docker host name are different issuers; so is a trailing slash.`,
+        details: {expected: issuer, actual: body.issuer},
+      })
+    }
+    if (typeof body.token_endpoint !== 'string' || typeof body.jwks_uri !== 'string') {
+      throw new ApDemoError('bad_metadata', `the metadata at ${url} lacks token_endpoint or jwks_uri`, {exitCode: ExitCode.CHECK_FAILED, hint: 'Is --issuer an Authplane authorization server?'})
+    }
+    return {url, metadata: body}
+  })
 }

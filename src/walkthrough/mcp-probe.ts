@@ -1,10 +1,10 @@
 import {LATEST_PROTOCOL_VERSION} from '@modelcontextprotocol/sdk/types.js'
 
 import {ApDemoError, ExitCode} from '../errors.js'
-import {DryRunStop, HttpUnreachableError, readJson, readText, send, type RequestObserver} from '../http/request.js'
+import {readJson, readText, send, type RequestObserver} from '../http/request.js'
 import {CLIENT_INFO} from '../mcp/client.js'
 import {parseWwwAuthenticate} from '../mcp/diagnose.js'
-import {sleep} from './context.js'
+import {pollUntilReady} from './wait.js'
 
 export interface ProbeResult {
   status: number
@@ -44,57 +44,36 @@ export interface McpReadiness {
  * 401 (or 405), and whose WWW-Authenticate must name its RFC 9728 resource metadata.
  */
 export async function waitForMcpServer(mcpUrl: string, options: {waitMs: number; requestTimeoutMs: number; observer?: RequestObserver}): Promise<McpReadiness> {
-  const deadline = Date.now() + options.waitMs
-  let last: unknown
-  let observer = options.observer
-  for (;;) {
-    try {
-      const probe = await probeInitialize(mcpUrl, undefined, {timeoutMs: Math.max(1, Math.min(options.requestTimeoutMs, deadline - Date.now())), observer})
-      observer = undefined
-      if (probe.status === 401 || probe.status === 405) {
-        const metadataUrl = parseWwwAuthenticate(probe.wwwAuthenticate)?.params.resource_metadata
-        if (!metadataUrl) {
-          throw new ApDemoError('no_resource_metadata', `the MCP server answered ${probe.status} but its WWW-Authenticate names no resource_metadata`, {
-            exitCode: ExitCode.CHECK_FAILED,
-            hint: 'A tier-01 server announces its RFC 9728 metadata URL in WWW-Authenticate; is --mcp-url the right server?',
-            details: {httpStatus: probe.status, wwwAuthenticate: probe.wwwAuthenticate},
-          })
-        }
-        const response = await send(metadataUrl, {headers: {Accept: 'application/json'}, timeoutMs: options.requestTimeoutMs})
-        const resourceMetadata = ((await readJson(response)) ?? {}) as McpReadiness['resourceMetadata']
-        if (response.status !== 200) {
-          throw new ApDemoError('no_resource_metadata', `the resource metadata ${metadataUrl} answered HTTP ${response.status}`, {exitCode: ExitCode.CHECK_FAILED, details: {httpStatus: response.status}})
-        }
-        return {status: probe.status, resourceMetadataUrl: metadataUrl, resourceMetadata}
-      }
-      if (probe.status >= 200 && probe.status < 300) {
-        throw new ApDemoError('mcp_unprotected', 'the MCP server accepted a request without a token', {
+  const unreachable = {what: 'the MCP server', url: mcpUrl, hint: 'Start it (ap-demo stack up, or ap-demo stack mcp) or fix --mcp-url; --timeout sets how long to wait.'}
+  return pollUntilReady({...options, notReadyCode: 'mcp_not_ready', unreachable}, async (timeoutMs, first) => {
+    const probe = await probeInitialize(mcpUrl, undefined, {timeoutMs, observer: first ? options.observer : undefined})
+    if (probe.status === 401 || probe.status === 405) {
+      const metadataUrl = parseWwwAuthenticate(probe.wwwAuthenticate)?.params.resource_metadata
+      if (!metadataUrl) {
+        throw new ApDemoError('no_resource_metadata', `the MCP server answered ${probe.status} but its WWW-Authenticate names no resource_metadata`, {
           exitCode: ExitCode.CHECK_FAILED,
-          hint: 'This server is not protected by Authplane; point --mcp-url at the tier-01 server.',
-          details: {httpStatus: probe.status},
+          hint: 'A tier-01 server announces its RFC 9728 metadata URL in WWW-Authenticate; is --mcp-url the right server?',
+          details: {httpStatus: probe.status, wwwAuthenticate: probe.wwwAuthenticate},
         })
       }
-      last = new ApDemoError('mcp_not_ready', `the MCP server answered HTTP ${probe.status} to an unauthenticated request (expected 401)`, {
-        exitCode: probe.status >= 500 ? ExitCode.UNREACHABLE : ExitCode.CHECK_FAILED,
-        hint: probe.status === 404 ? 'Nothing serves MCP there: check --mcp-url (tier 01 uses http://localhost:8080/mcp).' : 'Check the MCP server\'s logs (503 means it cannot reach the issuer\'s metadata or JWKS).',
-        details: {httpStatus: probe.status, body: probe.body},
-      })
-    } catch (error) {
-      observer = undefined
-      if (error instanceof DryRunStop) throw error
-      if (error instanceof ApDemoError && error.code !== 'mcp_not_ready') throw error
-      last = error
+      const response = await send(metadataUrl, {headers: {Accept: 'application/json'}, timeoutMs: options.requestTimeoutMs})
+      const resourceMetadata = ((await readJson(response)) ?? {}) as McpReadiness['resourceMetadata']
+      if (response.status !== 200) {
+        throw new ApDemoError('no_resource_metadata', `the resource metadata ${metadataUrl} answered HTTP ${response.status}`, {exitCode: ExitCode.CHECK_FAILED, details: {httpStatus: response.status}})
+      }
+      return {status: probe.status, resourceMetadataUrl: metadataUrl, resourceMetadata}
     }
-    if (Date.now() + 250 >= deadline) break
-    await sleep(250)
-  }
-  if (last instanceof HttpUnreachableError) {
-    throw new ApDemoError(last.reason === 'timeout' ? 'timeout' : 'unreachable', `the MCP server did not answer at ${mcpUrl} within ${Math.round(options.waitMs / 1000)} s (${last.message})`, {
-      exitCode: ExitCode.UNREACHABLE,
-      hint: 'Start it (ap-demo stack up, or ap-demo stack mcp) or fix --mcp-url; --timeout sets how long to wait.',
-      details: {url: mcpUrl},
-      cause: last,
+    if (probe.status >= 200 && probe.status < 300) {
+      throw new ApDemoError('mcp_unprotected', 'the MCP server accepted a request without a token', {
+        exitCode: ExitCode.CHECK_FAILED,
+        hint: 'This server is not protected by Authplane; point --mcp-url at the tier-01 server.',
+        details: {httpStatus: probe.status},
+      })
+    }
+    throw new ApDemoError('mcp_not_ready', `the MCP server answered HTTP ${probe.status} to an unauthenticated request (expected 401)`, {
+      exitCode: probe.status >= 500 ? ExitCode.UNREACHABLE : ExitCode.CHECK_FAILED,
+      hint: probe.status === 404 ? 'Nothing serves MCP there: check --mcp-url (tier 01 uses http://localhost:8080/mcp).' : 'Check the MCP server\'s logs (503 means it cannot reach the issuer\'s metadata or JWKS).',
+      details: {httpStatus: probe.status, body: probe.body},
     })
-  }
-  throw last
+  })
 }
