@@ -36,6 +36,9 @@ const BUILD_ROOT = process.env.BENCH_BUILD_ROOT ? fileURLToPath(pathToFileURL(pr
 /** Start-up figures recorded before issue 12's work, on this machine: the Node 22 targets' reference. */
 const BEFORE_FILE = join(BENCH, 'startup-before.json')
 const BEFORE_WRITE = process.env.BENCH_RECORD_BEFORE === '1'
+/** Another build (e.g. main before issue 12, built in a folder of its own) to time in the same rounds. */
+const BEFORE_ROOT = process.env.BENCH_BEFORE_ROOT || undefined
+const BEFORE_CLI = BEFORE_ROOT && join(BEFORE_ROOT, 'bin', 'run.js')
 /** Node 22 from the interop tools (interop/install-tools.sh), or why it is missing. */
 const NODE22 = toolsNode22()
 const nodeKey = (version) => `node${version.slice(1).split('.')[0]}`
@@ -542,14 +545,19 @@ async function benchCli(tmp) {
     // tools when it is installed (the stack child stays on this Node).
     const nodes = [{key: nodeKey(process.version), version: process.version, bin: node}]
     if (NODE22.node && nodeKey(NODE22.version) !== nodes[0].key) nodes.push({key: nodeKey(NODE22.version), version: NODE22.version, bin: NODE22.node})
+    // With BENCH_BEFORE_ROOT, the same commands of that other build run in the same rounds, under
+    // the key "before.<case>": before and after compared in one run.
+    const builds = [{prefix: '', cli: CLI}, ...(BEFORE_CLI ? [{prefix: 'before.', cli: BEFORE_CLI}] : [])]
     const cases = []
     for (const n of nodes) {
-      cases.push(
-        {node: n, key: 'nodeBare', label: 'node -e 0', args: ['-e', '0']},
-        {node: n, key: 'version', label: 'ap-demo --version', args: [CLI, '--version']},
-        {node: n, key: 'tokenMintCached', label: 'ap-demo token mint (cached)', args: [CLI, 'token', 'mint']},
-        {node: n, key: 'mcpCallConfigured', label: 'ap-demo mcp call echo (cached token)', args: [CLI, 'mcp', 'call', 'echo', '--text', 'bench']},
-      )
+      cases.push({node: n, key: 'nodeBare', label: 'node -e 0', args: ['-e', '0']})
+      for (const b of builds) {
+        cases.push(
+          {node: n, key: `${b.prefix}version`, label: `ap-demo --version ${b.prefix}`, args: [b.cli, '--version']},
+          {node: n, key: `${b.prefix}tokenMintCached`, label: `ap-demo token mint (cached) ${b.prefix}`, args: [b.cli, 'token', 'mint']},
+          {node: n, key: `${b.prefix}mcpCallConfigured`, label: `ap-demo mcp call echo (cached token) ${b.prefix}`, args: [b.cli, 'mcp', 'call', 'echo', '--text', 'bench']},
+        )
+      }
     }
     // The same tool call with discovery from the MCP server's 401 (an unauthenticated round trip and
     // the resource metadata first), on this Node only; it reuses the cached token too.
@@ -561,7 +569,7 @@ async function benchCli(tmp) {
     for (let round = -1; round < CFG.startupRuns; round++) {
       for (const c of cases) {
         const r = mustSucceed(await run(c.node.bin, c.args, opts), `${c.label} on Node ${c.node.version}`)
-        if (c.key === 'tokenMintCached') {
+        if (c.key.endsWith('tokenMintCached')) {
           cachedMints++
           if (r.stdout.trim() !== token) cachedMismatch++
         }
@@ -574,6 +582,7 @@ async function benchCli(tmp) {
       runs: CFG.startupRuns,
       nodes: Object.fromEntries(nodes.map((n) => [n.key, n.version])),
       node22Missing: NODE22.missing ?? null,
+      beforeBuild: BEFORE_ROOT ?? null,
       medianMs: perNode((xs) => round(median(xs), 1)),
       allMs: perNode((xs) => xs.map((x) => round(x, 1))),
       cachedMints,
@@ -584,7 +593,7 @@ async function benchCli(tmp) {
     // --- 5. verify vs curl+jq
     progress(`5/5 ap-demo verify (${nodes.map((n) => `Node ${n.version}`).join(', ')}) vs walkthrough-curl.sh (${CFG.verifyRuns} runs each)`)
     const walk = [
-      ...nodes.map((n) => ({key: n.key, label: `ap-demo verify on Node ${n.version}`, cmd: n.bin, args: [CLI, 'verify']})),
+      ...nodes.flatMap((n) => builds.map((b) => ({key: `${b.prefix}${n.key}`, label: `ap-demo verify ${b.prefix}on Node ${n.version}`, cmd: n.bin, args: [b.cli, 'verify']}))),
       {key: 'curl', label: 'bench/walkthrough-curl.sh', cmd: 'bash', args: [join(BENCH, 'walkthrough-curl.sh')]},
     ]
     const wtimes = Object.fromEntries(walk.map((w) => [w.key, []]))
@@ -640,7 +649,18 @@ const STARTUP_FIGURES = [
  * the same run's baseline (node -e 0, or curl+jq for verify); the ratio is the one to trust.
  */
 function judgeStartup(startup, walkthrough, ratios) {
-  const before = existsSync(BEFORE_FILE) ? JSON.parse(readFileSync(BEFORE_FILE, 'utf8')) : undefined
+  const recorded = existsSync(BEFORE_FILE) ? JSON.parse(readFileSync(BEFORE_FILE, 'utf8')) : undefined
+  // The before build timed in this run (BENCH_BEFORE_ROOT) when there is one, else the record.
+  const beforeFigures = (key) => {
+    const m = startup.medianMs[key]
+    if (m['before.version'] !== undefined) {
+      const medianMs = {nodeBare: m.nodeBare, version: m['before.version'], tokenMintCached: m['before.tokenMintCached'], mcpCallConfigured: m['before.mcpCallConfigured']}
+      const walkMs = walkthrough.medianMs[`before.${key}`]
+      return {from: 'this run', medianMs, walkMs, ratios: startupRatios({nodes: {[key]: ''}, medianMs: {[key]: medianMs}}, {medianMs: {[key]: walkMs, curl: walkthrough.medianMs.curl}})[key]}
+    }
+    if (!recorded?.ratios?.[key]) return undefined
+    return {from: `${BEFORE_FILE.slice(ROOT.length)} (${recorded.date})`, medianMs: recorded.startup.medianMs[key], walkMs: recorded.walkthrough.medianMs[key], ratios: recorded.ratios[key]}
+  }
   const out = []
   for (const [key, version] of Object.entries(startup.nodes)) {
     for (const f of STARTUP_FIGURES) {
@@ -650,16 +670,14 @@ function judgeStartup(startup, walkthrough, ratios) {
       if (key === 'node20') Object.assign(row, {target: `<= ${f.node20Max}x`, met: ratio <= f.node20Max})
       if (key === 'node22') {
         row.target = '>= 40% faster than before'
-        const b = before?.ratios?.[key]
-        if (b) {
-          const msBefore = f.ms(before.startup.medianMs[key], before.walkthrough.medianMs[key])
-          Object.assign(row, {beforeMs: msBefore, beforeRatio: b[f.ratio], fasterByMs: round(1 - msNow / msBefore, 2), fasterByRatio: round(1 - ratio / b[f.ratio], 2)})
-          row.met = row.fasterByRatio >= 0.4
-        } else {
-          row.met = null
-        }
+        row.met = null
       }
-      if (before?.ratios?.[key] && key !== 'node22') Object.assign(row, {beforeRatio: before.ratios[key][f.ratio]})
+      const b = beforeFigures(key)
+      if (b) {
+        const msBefore = f.ms(b.medianMs, b.walkMs)
+        Object.assign(row, {beforeFrom: b.from, beforeMs: msBefore, beforeRatio: b.ratios[f.ratio], fasterByMs: round(1 - msNow / msBefore, 2), fasterByRatio: round(1 - ratio / b.ratios[f.ratio], 2)})
+        if (key === 'node22') row.met = row.fasterByRatio >= 0.4
+      }
       out.push(row)
     }
   }
@@ -706,8 +724,18 @@ function render(res) {
       ['', '  ap-demo token mint (cached)', ms(st.medianMs[key].tokenMintCached), i === 0 ? `${st.tokenRequestsDuringCachedMints} token requests during ${st.cachedMints} cached mints${st.cachedMintsReturningAnotherToken ? `, ${st.cachedMintsReturningAnotherToken} returned ANOTHER token` : ''}` : ''],
       ['', '  ap-demo mcp call echo (cached token)', ms(st.medianMs[key].mcpCallConfigured), 'configured issuer and resource'],
       ...(st.medianMs[key].mcpCallDiscovered === undefined ? [] : [['', '  ap-demo mcp call echo --discover', ms(st.medianMs[key].mcpCallDiscovered), '401 -> resource metadata first, then the cached token']]),
+      ...(st.medianMs[key]['before.version'] === undefined
+        ? []
+        : [
+            ['', '  before: ap-demo --version', ms(st.medianMs[key]['before.version']), `the build in ${st.beforeBuild}`],
+            ['', '  before: ap-demo token mint (cached)', ms(st.medianMs[key]['before.tokenMintCached']), ''],
+            ['', '  before: ap-demo mcp call echo (cached token)', ms(st.medianMs[key]['before.mcpCallConfigured']), ''],
+          ]),
     ]),
-    ...Object.entries(st.nodes).map(([key, version], i) => [i === 0 ? '5' : '', `ap-demo verify on Node ${version} (median of ${w.runs})`, ms(w.medianMs[key]), 'ALL CHECKS PASSED every run']),
+    ...Object.entries(st.nodes).flatMap(([key, version], i) => [
+      [i === 0 ? '5' : '', `ap-demo verify on Node ${version} (median of ${w.runs})`, ms(w.medianMs[key]), 'ALL CHECKS PASSED every run'],
+      ...(w.medianMs[`before.${key}`] === undefined ? [] : [['', `  before: ap-demo verify on Node ${version}`, ms(w.medianMs[`before.${key}`]), 'ALL CHECKS PASSED every run']]),
+    ]),
     ['', 'bench/walkthrough-curl.sh (curl+jq)', ms(w.medianMs.curl), 'ALL CHECKS PASSED every run'],
   ]
   out.push(table(rows))
@@ -730,11 +758,13 @@ function render(res) {
         '',
         `Node ${t.version}  ${t.figure}`,
         `${t.ratio.toFixed(2)}x`,
-        t.node === 'node22'
-          ? t.beforeRatio === undefined
-            ? `${ms(t.ms)}; target ${t.target}: ${verdict(t)}`
-            : `${ms(t.ms)} (before ${ms(t.beforeMs)}, ${Math.round(100 * t.fasterByMs)}% faster), ratio before ${t.beforeRatio.toFixed(2)}x (${Math.round(100 * t.fasterByRatio)}% lower); target ${t.target}: ${verdict(t)}`
-          : `${ms(t.ms)}${t.beforeRatio === undefined ? '' : `, before ${t.beforeRatio.toFixed(2)}x`}${t.target ? `; target ${t.target}: ${verdict(t)}` : ''}`,
+        [
+          ms(t.ms),
+          t.beforeRatio === undefined ? '' : `before ${t.beforeRatio.toFixed(2)}x, ${ms(t.beforeMs)} (${t.beforeFrom}): ratio ${Math.round(100 * t.fasterByRatio)}% lower, time ${Math.round(100 * t.fasterByMs)}% lower`,
+          t.target ? `target ${t.target}: ${verdict(t)}` : '',
+        ]
+          .filter(Boolean)
+          .join('; '),
       ]),
     ),
   )

@@ -109,6 +109,27 @@ function report(label, {wallMs, profile}, baseMs) {
   if (rest > 0) console.log(`  ${fmt(rest)}        ${rows.length - ROWS} more`)
 }
 
+/**
+ * What oclif's plugins (help, autocomplete, not-found) add to every start: oclif's Config.load of
+ * ap-demo with its plugins and with none, each in a fresh process, alternately, 7 times each.
+ */
+function pluginCost() {
+  const load = (plugins) => `const {Config} = await import('@oclif/core'); const pjson = JSON.parse((await import('node:fs')).readFileSync('package.json', 'utf8')); ${plugins ? '' : 'pjson.oclif.plugins = [];'} const t = performance.now(); const c = await Config.load({root: process.cwd(), pjson}); process.stdout.write(String(performance.now() - t) + ' ' + c.plugins.size)`
+  const times = {with: [], without: []}
+  let plugins
+  for (let i = 0; i < 7; i++) {
+    for (const k of ['with', 'without']) {
+      const r = spawnSync(NODE, ['--input-type=module', '-e', load(k === 'with')], {cwd: ROOT, encoding: 'utf8'})
+      if (r.status !== 0) throw new Error(`Config.load ${k} plugins failed:\n${r.stderr}`)
+      const [ms, size] = r.stdout.split(' ').map(Number)
+      times[k].push(ms)
+      if (k === 'with') plugins = size - 1
+    }
+  }
+  const med = (xs) => xs.sort((a, b) => a - b)[3]
+  console.log(`\noclif Config.load: ${med(times.with).toFixed(1)} ms with its ${plugins} plugins, ${med(times.without).toFixed(1)} ms with none (median of 7 each): the plugins cost ${(med(times.with) - med(times.without)).toFixed(1)} ms per start, before any of their code loads (their hooks and commands load only when used)`)
+}
+
 const version = spawnSync(NODE, ['--version'], {encoding: 'utf8'}).stdout.trim()
 console.log(`ap-demo start-up profile, Node ${version}, ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)}`)
 const stack = await startStack()
@@ -130,6 +151,7 @@ try {
   report('ap-demo mcp call echo (cached token)', profiled('mcp-call', ['mcp', 'call', 'echo', '--text', 'profile'], env), baseMs)
   report('ap-demo verify', profiled('verify', ['verify'], env), baseMs)
   report('ap-demo stack up, until the first request is served', await profiledStackUp(env), baseMs)
+  pluginCost()
   if (opt.keep) console.log(`\nprofiles kept in ${profDir}`)
 } finally {
   stack.child.kill('SIGTERM')
