@@ -1,6 +1,7 @@
 // The packed package, installed the way a user installs it, still works: `npm pack`, then
 // `npm install --global` of that tarball into an empty prefix, then `ap-demo verify --embedded` (and
-// `--version`, `help`) from that prefix's bin, with an empty home and an empty working directory.
+// `--version`, `help`) from that prefix's bin, with an empty home and an empty working directory,
+// and with the package's dist/src moved away: the commands must run from dist/bundle alone.
 // Bundling is where a package breaks (a chunk left out of `files`, a dependency resolved from the
 // checkout's node_modules instead of the package's own), and the tests of `npm test` run from the
 // checkout, so they cannot see it.
@@ -13,7 +14,7 @@
 // Node, its addon is copied in, otherwise it is rebuilt in the prefix. AP_DEMO_PACKED_SCRIPTS=1 runs
 // the install scripts instead (the full user install, compile included).
 import {spawnSync} from 'node:child_process'
-import {cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -63,6 +64,9 @@ try {
   for (const d of Object.values(box)) mkdirSync(d, {recursive: true})
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AUTHPLANE_|AP_DEMO_|XDG_)/.test(k)))
   Object.assign(env, {HOME: box.home, NO_COLOR: '1', CI: '1'})
+  // The CLI must run from the bundle alone (package.json `oclif.commands` -> dist/bundle): tsc's
+  // dist/src, which the package ships for its library entry points, is moved away meanwhile.
+  renameSync(join(app, 'dist', 'src'), join(app, 'dist', 'src-moved-away'))
   const bin = join(prefix, 'bin', pkg.name)
   const run = (...args) => sh(bin, args, {cwd: box.cwd, env})
 
