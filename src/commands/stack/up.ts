@@ -11,6 +11,30 @@ import {normalizeAuthority} from '../../stack/mcp-server/host-guard.js'
 import {waitForShutdownSignal} from '../../stack/signals.js'
 import {saveEndpoints, type Endpoints} from '../../walkthrough/context.js'
 
+/** The flags of the embedded stack; --docker takes none of them. Add an embedded-only flag here. */
+const embeddedFlags = {
+  host: Flags.string({summary: 'Interface to listen on.', description: 'Use 0.0.0.0 to accept connections from other hosts or containers.', default: '127.0.0.1'}),
+  port: Flags.integer({summary: 'Public (issuer) port.', description: '0 picks a free port.', default: 9000, min: 0, max: 65535}),
+  'admin-port': Flags.integer({summary: 'Admin API port.', description: '0 picks a free port.', default: 9001, min: 0, max: 65535}),
+  'mcp-port': Flags.integer({summary: 'MCP server port.', description: '0 picks a free port.', default: 8080, min: 0, max: 65535}),
+  issuer: Flags.string({
+    summary: 'Issuer string to announce.',
+    description: 'Copied byte for byte into the metadata and every token `iss`. Default http://localhost:<port>. Clients must use exactly this string.',
+  }),
+  resource: Flags.string({
+    summary: 'Audience the MCP server expects.',
+    description: 'Default http://localhost:<mcp-port>/mcp, as in the tier-01 example.',
+  }),
+  'data-dir': Flags.string({summary: 'Directory for the database and keys.', description: 'Default: the stack folder in ap-demo\'s data directory.'}),
+  memory: Flags.boolean({summary: 'Keep everything in memory.', description: 'Nothing is written to disk; all state is lost on exit.', exclusive: ['data-dir']}),
+  'token-ttl': Flags.integer({summary: 'Access-token lifetime in seconds.', description: 'The real server\'s default is 3600.', default: 3600, min: 1}),
+  'mcp-allowed-host': Flags.string({
+    summary: 'Another host[:port] clients may name in the MCP server\'s Host header (repeatable).',
+    description: 'The MCP server refuses (403) requests whose Host or browser Origin names it otherwise (DNS-rebinding protection). Always accepted: localhost, 127.0.0.1 and [::1] with the MCP port, the --host address, and the host of --resource. See `ap-demo stack mcp --allowed-host`.',
+    multiple: true,
+  }),
+}
+
 export default class StackUp extends BaseCommand {
   static override summary = 'Run the embedded Authplane-compatible server and the tier-01 MCP server (or, with --docker, the real authserver in Docker).'
 
@@ -31,32 +55,13 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
   ]
 
   static override flags = {
-    host: Flags.string({summary: 'Interface to listen on.', description: 'Use 0.0.0.0 to accept connections from other hosts or containers.', default: '127.0.0.1'}),
-    port: Flags.integer({summary: 'Public (issuer) port.', description: '0 picks a free port.', default: 9000, min: 0, max: 65535}),
-    'admin-port': Flags.integer({summary: 'Admin API port.', description: '0 picks a free port.', default: 9001, min: 0, max: 65535}),
-    'mcp-port': Flags.integer({summary: 'MCP server port.', description: '0 picks a free port.', default: 8080, min: 0, max: 65535}),
-    issuer: Flags.string({
-      summary: 'Issuer string to announce.',
-      description: 'Copied byte for byte into the metadata and every token `iss`. Default http://localhost:<port>. Clients must use exactly this string.',
-    }),
-    resource: Flags.string({
-      summary: 'Audience the MCP server expects.',
-      description: 'Default http://localhost:<mcp-port>/mcp, as in the tier-01 example.',
-    }),
-    'data-dir': Flags.string({summary: 'Directory for the database and keys.', description: 'Default: the stack folder in ap-demo\'s data directory.'}),
-    memory: Flags.boolean({summary: 'Keep everything in memory.', description: 'Nothing is written to disk; all state is lost on exit.', exclusive: ['data-dir']}),
+    ...embeddedFlags,
     profile: Flags.string({summary: 'Profile to save the endpoints and admin key in.', description: 'Default: the active profile. Then `ap-demo setup ...`, `token mint` and `mcp call` need no flags.'}),
     'no-save': Flags.boolean({summary: 'Do not write the endpoints and admin key into the profile.', description: 'Other commands then need flags or environment variables to find this stack.'}),
-    'token-ttl': Flags.integer({summary: 'Access-token lifetime in seconds.', description: 'The real server\'s default is 3600.', default: 3600, min: 1}),
-    'mcp-allowed-host': Flags.string({
-      summary: 'Another host[:port] clients may name in the MCP server\'s Host header (repeatable).',
-      description: 'The MCP server refuses (403) requests whose Host or browser Origin names it otherwise (DNS-rebinding protection). Always accepted: localhost, 127.0.0.1 and [::1] with the MCP port, the --host address, and the host of --resource. See `ap-demo stack mcp --allowed-host`.',
-      multiple: true,
-    }),
     docker: Flags.boolean({
       summary: 'Start the Docker topology (docker compose up -d) instead of the embedded stack.',
       description: 'Needs Docker with the Compose v2 plugin and a running engine; without them it fails with one line (exit 7: docker or its compose plugin missing; exit 4: no engine answers).',
-      exclusive: ['host', 'port', 'admin-port', 'mcp-port', 'issuer', 'resource', 'data-dir', 'memory', 'token-ttl', 'mcp-allowed-host'],
+      exclusive: Object.keys(embeddedFlags),
     }),
     timeout: Flags.integer({summary: 'Seconds to wait for the Docker stack to answer (with --docker).', description: 'Default 120. Counted from the end of `docker compose up -d` (image pulls and builds are not included).', min: 1, dependsOn: ['docker']}),
   }
