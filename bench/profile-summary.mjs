@@ -5,8 +5,10 @@
 //   node bench/profile-summary.mjs /tmp/ap-prof/CPU.<first>.cpuprofile [rows]
 //
 // (the first profile is the token-endpoint stack of step 2, the second the stack of steps 4-5).
-import {readFileSync} from 'node:fs'
-import {pathToFileURL} from 'node:url'
+import {existsSync, readFileSync} from 'node:fs'
+import {SourceMap} from 'node:module'
+import {dirname, resolve} from 'node:path'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 
 /** Self time (µs) of each profile node: the time delta that follows each of its samples. */
 function selfTimes(profile) {
@@ -32,6 +34,19 @@ export function location(url, functionName) {
   return 'ap-demo'
 }
 
+const maps = new Map()
+/**
+ * The file a profiled function came from before bundling: scripts/bundle.mjs writes a source map
+ * next to each output file (not linked, not shipped); for other files, the file itself.
+ */
+function originalUrl({url, lineNumber, columnNumber}) {
+  if (!url.startsWith('file://') || !url.includes('/dist/bundle/')) return url
+  const file = fileURLToPath(url)
+  if (!maps.has(file)) maps.set(file, existsSync(`${file}.map`) ? new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8'))) : null)
+  const entry = maps.get(file)?.findEntry(lineNumber, columnNumber)
+  return entry?.originalSource ? pathToFileURL(resolve(dirname(file), entry.originalSource)).href : url
+}
+
 /**
  * A profile's time grouped by location(): {totalMs, rows: [{where, ms, files}]}, largest first.
  * A sample in Node's or V8's code counts for the nearest package (or ap-demo) up its stack, when
@@ -48,10 +63,10 @@ export function selfTimeByLocation(profile) {
   let total = 0
   for (const [id, t] of selfTimes(profile)) {
     total += t
-    const {url, functionName} = nodes.get(id).callFrame
-    let where = location(url, functionName)
+    const url = originalUrl(nodes.get(id).callFrame)
+    let where = location(url, nodes.get(id).callFrame.functionName)
     for (let cur = parent.get(id); !isCode(where) && where !== '(idle)' && cur !== undefined; cur = parent.get(cur)) {
-      const up = location(nodes.get(cur).callFrame.url, nodes.get(cur).callFrame.functionName)
+      const up = location(originalUrl(nodes.get(cur).callFrame), nodes.get(cur).callFrame.functionName)
       if (isCode(up)) where = up
     }
     const g = groups.get(where) ?? {where, us: 0, files: new Set()}

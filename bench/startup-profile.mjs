@@ -5,7 +5,9 @@
 // each under V8's sampling profiler (--cpu-prof), and prints for each: the wall time, the CPU time
 // the profile saw, and that CPU time split by where the code lives: each package in node_modules,
 // ap-demo's own code, Node's module loader (resolving, reading, linking), the rest of Node, and
-// V8's own work ("(program)": mostly parsing and compiling, "(garbage collector)").
+// V8's own work ("(program)": mostly parsing and compiling, "(garbage collector)"). Bundled code is
+// traced back to its package through the source maps scripts/bundle.mjs writes. Last, what oclif's
+// Config.load (the first step of every command) spends, and how much of it the plugins take.
 //
 //   npm run build && node bench/startup-profile.mjs [--node <path>] [--rows 12] [--keep <dir>]
 //
@@ -110,24 +112,28 @@ function report(label, {wallMs, profile}, baseMs) {
 }
 
 /**
- * What oclif's plugins (help, autocomplete, not-found) add to every start: oclif's Config.load of
- * ap-demo with its plugins and with none, each in a fresh process, alternately, 7 times each.
+ * What oclif's Config.load (every command's first step) spends, and how much of it goes to the
+ * plugins (help, autocomplete, not-found), from oclif's own performance markers
+ * (globalThis.oclif.performanceEnabled), median of 7 fresh processes.
  */
-function pluginCost() {
-  const load = (plugins) => `const {Config} = await import('@oclif/core'); const pjson = JSON.parse((await import('node:fs')).readFileSync('package.json', 'utf8')); ${plugins ? '' : 'pjson.oclif.plugins = [];'} const t = performance.now(); const c = await Config.load({root: process.cwd(), pjson}); process.stdout.write(String(performance.now() - t) + ' ' + c.plugins.size)`
-  const times = {with: [], without: []}
-  let plugins
-  for (let i = 0; i < 7; i++) {
-    for (const k of ['with', 'without']) {
-      const r = spawnSync(NODE, ['--input-type=module', '-e', load(k === 'with')], {cwd: ROOT, encoding: 'utf8'})
-      if (r.status !== 0) throw new Error(`Config.load ${k} plugins failed:\n${r.stderr}`)
-      const [ms, size] = r.stdout.split(' ').map(Number)
-      times[k].push(ms)
-      if (k === 'with') plugins = size - 1
-    }
-  }
-  const med = (xs) => xs.sort((a, b) => a - b)[3]
-  console.log(`\noclif Config.load: ${med(times.with).toFixed(1)} ms with its ${plugins} plugins, ${med(times.without).toFixed(1)} ms with none (median of 7 each): the plugins cost ${(med(times.with) - med(times.without)).toFixed(1)} ms per start, before any of their code loads (their hooks and commands load only when used)`)
+function configLoadCost() {
+  const script = `globalThis.oclif = {performanceEnabled: true}
+    const {Config, Performance} = await import('@oclif/core')
+    await Config.load({root: process.cwd()})
+    await Performance.collect()
+    const out = {}
+    for (const results of Performance._results.values()) for (const r of results) out[r.name] = r.duration
+    process.stdout.write(JSON.stringify(out))`
+  const runs = Array.from({length: 7}, () => {
+    const r = spawnSync(NODE, ['--input-type=module', '-e', script], {cwd: ROOT, encoding: 'utf8'})
+    if (r.status !== 0) throw new Error(`oclif Config.load failed:\n${r.stderr}`)
+    return JSON.parse(r.stdout)
+  })
+  const med = (name) => runs.map((r) => r[name] ?? 0).sort((a, b) => a - b)[3]
+  const plugins = Object.keys(runs[0]).filter((n) => /^plugin\.load#@oclif\//.test(n))
+  console.log(`\noclif Config.load (oclif's performance markers, median of 7): ${med('config.load').toFixed(1)} ms, of which`)
+  console.log(`  ${med('plugin.load#root').toFixed(1).padStart(6)} ms  ap-demo's package.json and oclif.manifest.json`)
+  console.log(`  ${med('config.loadAllPlugins').toFixed(1).padStart(6)} ms  the ${plugins.length} plugins, loaded side by side (${plugins.map((n) => `${n.slice('plugin.load#@oclif/'.length)} ${med(n).toFixed(1)}`).join(', ')} ms): package.json and manifest each; their code loads only when one of their commands or hooks runs`)
 }
 
 const version = spawnSync(NODE, ['--version'], {encoding: 'utf8'}).stdout.trim()
@@ -150,8 +156,12 @@ try {
   report('ap-demo token mint (cached token)', profiled('token-mint', ['token', 'mint'], env), baseMs)
   report('ap-demo mcp call echo (cached token)', profiled('mcp-call', ['mcp', 'call', 'echo', '--text', 'profile'], env), baseMs)
   report('ap-demo verify', profiled('verify', ['verify'], env), baseMs)
-  report('ap-demo stack up, until the first request is served', await profiledStackUp(env), baseMs)
-  pluginCost()
+  // The embedded stack needs better-sqlite3's addon built for this Node (scripts/test-node22.sh
+  // builds one for Node 22 only while it runs).
+  const sqlite = spawnSync(NODE, ['-e', "new (require('better-sqlite3'))(':memory:').close()"], {cwd: ROOT, encoding: 'utf8'})
+  if (sqlite.status === 0) report('ap-demo stack up, until the first request is served', await profiledStackUp(env), baseMs)
+  else console.log(`\nap-demo stack up: not profiled, node_modules/better-sqlite3 is not built for Node ${version}`)
+  configLoadCost()
   if (opt.keep) console.log(`\nprofiles kept in ${profDir}`)
 } finally {
   stack.child.kill('SIGTERM')
