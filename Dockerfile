@@ -17,8 +17,12 @@ RUN npm ci --ignore-scripts --no-audit --no-fund \
 COPY tsconfig.json oclif.manifest.json ./
 COPY bin/ bin/
 COPY src/ src/
-# Only the sources are compiled; the committed oclif.manifest.json is used as it is.
+COPY scripts/bundle.mjs scripts/
+COPY scripts/bundle-shims/ scripts/bundle-shims/
+# The sources are compiled, then bundled as the CLI runs them (package.json oclif.commands points
+# at dist/bundle); the committed oclif.manifest.json is used as it is.
 RUN npx tsc -p tsconfig.json \
+  && node scripts/bundle.mjs \
   && npm prune --omit=dev --no-audit --no-fund
 
 # --- runtime ------------------------------------------------------------------------------------
@@ -28,6 +32,7 @@ WORKDIR /app
 COPY --from=build /app/package.json /app/oclif.manifest.json ./
 COPY --from=build /app/bin/ bin/
 COPY --from=build /app/dist/src/ dist/src/
+COPY --from=build /app/dist/bundle/ dist/bundle/
 COPY --from=build /app/node_modules/ node_modules/
 # The image's `node` user; the MCP server keeps nothing on disk.
 USER node
