@@ -1,4 +1,5 @@
 import type {JwtSigner} from './keys.js'
+import type {DcrMode} from './register.js'
 import type {SecretHasher} from './secrets.js'
 import type {Store} from './store.js'
 import type {AccessTokenMinter} from './tokens.js'
@@ -15,5 +16,7 @@ export interface ServerContext {
   /** Base URL the public port is reachable at; DPoP `htu` may name it instead of the issuer. */
   publicUrl: string
   tokenTtlSeconds: number
+  /** Dynamic client registration policy; the mode can change at runtime (PATCH /admin/settings/dcr). */
+  dcr: {mode: DcrMode; approvedRedirects: string[]}
   stats: {tokenRequests: number; tokensIssued: number}
 }

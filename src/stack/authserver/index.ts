@@ -8,6 +8,7 @@ import {ensurePrivateDir} from './files.js'
 import {urlHost} from './http.js'
 import {JwtSigner, loadOrCreateSigningKey} from './keys.js'
 import {publicHandler} from './oauth.js'
+import {DCR_MODES} from './register.js'
 import {loadOrCreatePepper, SecretHasher} from './secrets.js'
 import {Store} from './store.js'
 import {AccessTokenMinter} from './tokens.js'
@@ -57,6 +58,17 @@ function makeServer(handler: (req: IncomingMessage, res: ServerResponse) => void
   return server
 }
 
+function dcrSettings(opts: AuthServerOptions): ServerContext['dcr'] {
+  const mode = opts.dcrMode ?? 'open'
+  if (!DCR_MODES.includes(mode)) throw new RangeError(`dcrMode must be one of ${DCR_MODES.join(', ')} (got ${String(mode)})`)
+  const approvedRedirects = [...(opts.dcrApprovedRedirects ?? [])]
+  // The real server refuses to boot with this combination (internal/config/validate.go).
+  if (mode === 'approved_redirects' && approvedRedirects.length === 0) {
+    throw new RangeError('dcr.approved_redirects must not be empty when dcr.mode is approved_redirects')
+  }
+  return {mode, approvedRedirects}
+}
+
 /**
  * Starts the embedded Authplane-compatible authorization server: the public (issuer) port and
  * the admin port. Rejects with the original listen error (it carries `.code` and `.port`).
@@ -84,6 +96,7 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
       issuer: opts.issuer ?? '',
       publicUrl: '',
       tokenTtlSeconds: ttl,
+      dcr: dcrSettings(opts),
       stats: {tokenRequests: 0, tokensIssued: 0},
     }
     ctx.minter = new AccessTokenMinter(signer, () => ctx.issuer, ttl)
