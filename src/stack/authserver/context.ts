@@ -1,3 +1,4 @@
+import type {DpopState} from './dpop.js'
 import type {JwtSigner} from './keys.js'
 import type {DcrMode} from './register.js'
 import type {SecretHasher} from './secrets.js'
@@ -18,5 +19,7 @@ export interface ServerContext {
   tokenTtlSeconds: number
   /** Dynamic client registration policy; the mode can change at runtime (PATCH /admin/settings/dcr). */
   dcr: {mode: DcrMode; approvedRedirects: string[]}
+  /** DPoP settings, server nonces and the proof replay cache. */
+  dpop: DpopState
   stats: {tokenRequests: number; tokensIssued: number}
 }

@@ -4,6 +4,7 @@ import type {AuthServerHandle, AuthServerOptions} from '../types.js'
 import {adminHandler} from './admin.js'
 import type {ServerContext} from './context.js'
 import {openDatabase} from './db.js'
+import {DpopState, dpopSettings} from './dpop.js'
 import {ensurePrivateDir} from './files.js'
 import {urlHost} from './http.js'
 import {JwtSigner, loadOrCreateSigningKey} from './keys.js'
@@ -97,6 +98,7 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
       publicUrl: '',
       tokenTtlSeconds: ttl,
       dcr: dcrSettings(opts),
+      dpop: new DpopState(dpopSettings(opts.dpop)),
       stats: {tokenRequests: 0, tokensIssued: 0},
     }
     ctx.minter = new AccessTokenMinter(signer, () => ctx.issuer, ttl)

@@ -132,6 +132,8 @@ function grantScopes(client: Client, requestedRaw: string | undefined, catalog: 
 
 async function token(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   ctx.stats.tokenRequests++
+  // RFC 9449 §8: every token-endpoint answer, success or error, offers a fresh nonce.
+  res.setHeader('DPoP-Nonce', ctx.dpop.issueNonce())
   const form = await readForm(req)
   const grantType = first(form, 'grant_type')
   if (grantType === undefined || grantType === '') throw invalidRequest('grant_type is required')
@@ -160,14 +162,15 @@ async function token(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
   const scopes = grantScopes(client, first(form, 'scope'), catalog)
 
   let jkt: string | undefined
-  const proof = req.headers.dpop
-  if (proof !== undefined) {
-    // Node joins repeated headers with ", "; RFC 9449 §4.3 allows exactly one proof.
-    if (typeof proof !== 'string' || proof.includes(',')) throw new OAuthError(400, 'invalid_dpop_proof', 'exactly one DPoP header is allowed')
+  // Like Go's Header.Get: the first DPoP header counts.
+  const proof = req.headersDistinct.dpop?.[0]
+  if (proof !== undefined && proof !== '') {
     try {
-      jkt = await verifyDpopProof(proof, [`${ctx.issuer}/oauth/token`, `${ctx.publicUrl}/oauth/token`])
+      const verified = await verifyDpopProof(proof, [`${ctx.issuer}/oauth/token`, `${ctx.publicUrl}/oauth/token`], ctx.dpop.settings.proofLifetimeSeconds)
+      ctx.dpop.accept(verified)
+      jkt = verified.jkt
     } catch (err) {
-      if (err instanceof DpopError) throw new OAuthError(400, 'invalid_dpop_proof', err.message)
+      if (err instanceof DpopError) throw new OAuthError(400, err.error, err.message)
       throw err
     }
   }
