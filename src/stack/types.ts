@@ -33,6 +33,15 @@ export interface AuthServerOptions {
    * a proof's age, `nonceTtlSeconds` (default 60) how long an issued `DPoP-Nonce` stays valid.
    */
   dpop?: {requireNonce?: boolean; proofLifetimeSeconds?: number; nonceTtlSeconds?: number}
+  /**
+   * Rate limiting and login lockout (`AUTHPLANE_RATE_LIMIT_*`), on by default like the real
+   * server: 100 requests/s with a burst of 200 per client address on the public port (429
+   * `slow_down`, `Retry-After: 1`); 10 failed logins in 600 s lock that login for 900 s.
+   * `{enabled: false}` turns throughput limiting off (load tests); `authFailMax: 0` the lockout.
+   */
+  rateLimit?: {enabled?: boolean; requestsPerSecond?: number; burst?: number; authFailMax?: number; authFailWindowSeconds?: number; authLockoutSeconds?: number}
+  /** Per-address limit on the admin port (`admin.requests_per_second`/`admin.burst`); off when omitted, as in the real server. */
+  adminRateLimit?: {requestsPerSecond: number; burst: number}
 }
 
 export interface AuthServerHandle {

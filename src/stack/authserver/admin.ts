@@ -4,6 +4,7 @@ import {applyDefaults, ClientValidationError, decodeStruct, GRANT_AUTHORIZATION_
   validateClientParams, type ClientParams, type FieldKind} from './client-rules.js'
 import type {ServerContext} from './context.js'
 import {decodeFirstJson, methodMatches, ProblemError, readBody, sendGoMethodNotAllowed, sendGoNotFound, sendJson, sendNoContent, sendProblem} from './http.js'
+import {clientIp} from './ratelimit.js'
 import {DCR_MODES, type DcrMode} from './register.js'
 import {newClientSecret, randomId} from './secrets.js'
 import type {AuthMethod, BackendKind, Client, ClientStatus, Policy, Resource, ScopeDef} from './store.js'
@@ -469,6 +470,11 @@ async function dcrSettings(ctx: ServerContext, req: IncomingMessage, res: Server
 
 export function adminHandler(ctx: ServerContext): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
+    if (ctx.limits.admin !== undefined && !ctx.limits.admin.allow(clientIp(req))) {
+      // The admin limiter's own body: plain JSON, not problem+json.
+      req.resume()
+      return sendJson(res, 429, {error: 'slow_down', error_description: 'rate limit exceeded'}, {'Retry-After': '1'})
+    }
     route(ctx, req, res).catch((err: unknown) => {
       if (err instanceof ProblemError) return sendProblem(res, err.status, err.detail, err.headers)
       if (err instanceof URIError) return sendGoNotFound(res)

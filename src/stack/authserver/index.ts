@@ -2,6 +2,7 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import type {AddressInfo} from 'node:net'
 import type {AuthServerHandle, AuthServerOptions} from '../types.js'
 import {adminHandler} from './admin.js'
+import {adminKeyProblem} from './boot-rules.js'
 import type {ServerContext} from './context.js'
 import {openDatabase} from './db.js'
 import {DpopState, dpopSettings} from './dpop.js'
@@ -9,6 +10,7 @@ import {ensurePrivateDir} from './files.js'
 import {urlHost} from './http.js'
 import {JwtSigner, loadOrCreateSigningKey} from './keys.js'
 import {publicHandler} from './oauth.js'
+import {AuthLockout, RateLimiter, rateLimitSettings} from './ratelimit.js'
 import {DCR_MODES} from './register.js'
 import {loadOrCreatePepper, SecretHasher} from './secrets.js'
 import {Store} from './store.js'
@@ -59,6 +61,11 @@ function makeServer(handler: (req: IncomingMessage, res: ServerResponse) => void
   return server
 }
 
+/** A setting the real server would refuse to start with. */
+export class AuthServerConfigError extends Error {
+  readonly code = 'AUTHSERVER_CONFIG'
+}
+
 function dcrSettings(opts: AuthServerOptions): ServerContext['dcr'] {
   const mode = opts.dcrMode ?? 'open'
   if (!DCR_MODES.includes(mode)) throw new RangeError(`dcrMode must be one of ${DCR_MODES.join(', ')} (got ${String(mode)})`)
@@ -78,6 +85,17 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
   const host = opts.host ?? '127.0.0.1'
   const ttl = opts.tokenTtlSeconds ?? 3600
   if (!Number.isInteger(ttl) || ttl <= 0) throw new RangeError(`tokenTtlSeconds must be a positive integer (got ${ttl})`)
+  // The real server's boot checks, before anything is opened or bound. The default issuer's
+  // host decides "localhost" the same way whatever port is bound later.
+  const keyProblem = adminKeyProblem(opts.adminKey, opts.issuer ?? `http://${WILDCARD_HOSTS.has(host) ? 'localhost' : urlHost(host)}:0`)
+  if (keyProblem !== undefined) throw new AuthServerConfigError(keyProblem)
+  const limits = rateLimitSettings(opts.rateLimit)
+  const dpop = new DpopState(dpopSettings(opts.dpop))
+  const dcr = dcrSettings(opts)
+  const adminLimit = opts.adminRateLimit
+  if (adminLimit !== undefined && !(adminLimit.requestsPerSecond > 0 && adminLimit.burst > 0)) {
+    throw new RangeError('adminRateLimit needs requestsPerSecond > 0 and burst > 0 (omit it to leave the admin port unlimited)')
+  }
   if (opts.dataDir !== undefined) ensurePrivateDir(opts.dataDir)
 
   const db = openDatabase(opts.dataDir)
@@ -97,8 +115,13 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
       issuer: opts.issuer ?? '',
       publicUrl: '',
       tokenTtlSeconds: ttl,
-      dcr: dcrSettings(opts),
-      dpop: new DpopState(dpopSettings(opts.dpop)),
+      dcr,
+      dpop,
+      limits: {
+        public: limits.enabled ? new RateLimiter(limits.requestsPerSecond, limits.burst) : undefined,
+        admin: adminLimit === undefined ? undefined : new RateLimiter(adminLimit.requestsPerSecond, adminLimit.burst),
+        lockout: new AuthLockout(limits),
+      },
       stats: {tokenRequests: 0, tokensIssued: 0},
     }
     ctx.minter = new AccessTokenMinter(signer, () => ctx.issuer, ttl)

@@ -2,6 +2,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {ServerContext} from './context.js'
 import {DpopError, verifyDpopProof} from './dpop.js'
 import {BodyTooLargeError, formDecode, mediaType, methodMatches, parseForm, pathOf, readBody, send, sendGoMethodNotAllowed, sendGoNotFound, sendJson, sendProblem, statusText, type Headers} from './http.js'
+import {clientIp} from './ratelimit.js'
 import {register, RegistrationError} from './register.js'
 import type {Client} from './store.js'
 
@@ -31,7 +32,8 @@ function sendOAuthError(res: ServerResponse, e: OAuthError): void {
     detail: e.description,
     status: e.status,
   }
-  send(res, e.status, 'application/problem+json', JSON.stringify(body), {...NO_STORE, ...e.headers})
+  // Like the real server's WriteOAuthError: no Cache-Control on errors (only successes are no-store).
+  send(res, e.status, 'application/problem+json', JSON.stringify(body), e.headers)
 }
 
 function invalidRequest(description: string): OAuthError {
@@ -311,8 +313,22 @@ const POST_ROUTES: Record<string, (ctx: ServerContext, req: IncomingMessage, res
   '/oauth/register': register,
 }
 
+// Set on every public response by the real server's SecurityHeaders middleware.
+const SECURITY_HEADERS: Headers = {
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+}
+
 export function publicHandler(ctx: ServerContext): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v)
+    // Throughput limit per client address, ahead of every route (discovery and health included).
+    if (ctx.limits.public !== undefined && !ctx.limits.public.allow(clientIp(req))) {
+      req.resume()
+      return sendOAuthError(res, new OAuthError(429, 'slow_down', 'rate limit exceeded', {'Retry-After': '1'}))
+    }
     route(ctx, req, res).catch((err: unknown) => {
       if (err instanceof OAuthError) return sendOAuthError(res, err)
       if (err instanceof RegistrationError) return sendOAuthError(res, new OAuthError(err.status, err.error, err.description))
