@@ -109,6 +109,15 @@ export interface StackOptions {
   maxSessions?: number
   /** Extra Host authorities the MCP server accepts (McpServerOptions.allowedHosts). */
   mcpAllowedHosts?: string[]
+  /** Rate limiting of the authorization server (AuthServerOptions.rateLimit); on by default. */
+  rateLimit?: AuthServerOptions['rateLimit']
+  /** Admin-port rate limit (AuthServerOptions.adminRateLimit); off by default. */
+  adminRateLimit?: AuthServerOptions['adminRateLimit']
+  /** DPoP settings of the token endpoint (AuthServerOptions.dpop). */
+  dpop?: AuthServerOptions['dpop']
+  /** Dynamic client registration policy (AuthServerOptions.dcrMode / dcrApprovedRedirects). */
+  dcrMode?: AuthServerOptions['dcrMode']
+  dcrApprovedRedirects?: AuthServerOptions['dcrApprovedRedirects']
 }
 
 export interface StackHandle {
