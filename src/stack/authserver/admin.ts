@@ -3,7 +3,8 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {applyDefaults, ClientValidationError, decodeStruct, GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, goQuote, INVALID_CLIENT_TEXT, JsonShapeError,
   validateClientParams, type ClientParams, type FieldKind} from './client-rules.js'
 import type {ServerContext} from './context.js'
-import {decodeFirstJson, methodMatches, ProblemError, readBody, sendGoMethodNotAllowed, sendGoNotFound, sendJson, sendNoContent, sendProblem} from './http.js'
+import {methodMatches, ProblemError, readGoJson, sendGoMethodNotAllowed, sendGoNotFound, sendJson, sendNoContent, sendProblem} from './http.js'
+import {policyRoute} from './admin-policy.js'
 import {clientIp} from './ratelimit.js'
 import {DCR_MODES, type DcrMode} from './register.js'
 import {newClientSecret, randomId} from './secrets.js'
@@ -57,21 +58,8 @@ function checkAdminKey(ctx: ServerContext, req: IncomingMessage, res: ServerResp
 
 // --- request helpers --------------------------------------------------------------------------
 
-/**
- * The body as Go's `json.NewDecoder(http.MaxBytesReader(1 MiB)).Decode(&req)` sees it: the first
- * JSON value (trailing bytes unread), `null` for a JSON null, and "invalid JSON body" (400) for
- * anything else, including a body over the limit and a value that is not an object.
- */
-async function readJsonObject(req: IncomingMessage): Promise<Json | null> {
-  let parsed: unknown
-  try {
-    parsed = decodeFirstJson((await readBody(req, ADMIN_BODY_LIMIT)).toString('utf8'))
-  } catch {
-    throw bad('invalid JSON body')
-  }
-  if (parsed === null) return null
-  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw bad('invalid JSON body')
-  return parsed as Json
+function readJsonObject(req: IncomingMessage): Promise<Json | null> {
+  return readGoJson(req, ADMIN_BODY_LIMIT)
 }
 
 /** A strict integer query parameter (Go's strconv.Atoi: optional sign, digits), else `message`. */
@@ -163,7 +151,10 @@ function parsePolicy(ctx: ServerContext, v: unknown): Policy {
   for (const k of Object.keys(rt)) if (k !== 'client_ids') throw bad(`policy.runtime: unknown field "${k}"`)
   const ids = (x: unknown, field: string): string[] => {
     const list = x === undefined || x === null ? [] : stringArray(x, field)
-    for (const id of list) if (!ctx.store.clientExists(id)) throw bad(`${field}: unknown client id "${id}"`)
+    for (const id of list) {
+      if (id === '') throw bad(`${field} must not contain empty entries`)
+      if (!ctx.store.clientExists(id)) throw bad(`client_id ${goQuote(id)} in ${field} does not exist`)
+    }
     return [...new Set(list)]
   }
   return {
@@ -202,7 +193,7 @@ function applyResourceFields(ctx: ServerContext, base: Resource, body: Json, cre
   if (r.backend_kind === 'broker') {
     // A broker resource forwards to an upstream provider registered on the real server. This
     // embedded server has no provider registry, so no provider id can ever be valid.
-    throw bad(`broker_provider_id ${goQuote(r.broker_provider_id)} does not name an existing provider (the embedded server has no providers; use backend_kind "mint")`)
+    throw bad(`broker_provider_id ${goQuote(r.broker_provider_id)} does not exist`)
   }
   for (const s of r.scopes) if (s.upstream !== '') throw bad(`scope ${goQuote(s.name)}: upstream must be empty for a mint resource`)
   return r
@@ -450,6 +441,10 @@ type Route = {methods: string[]; handle: (ctx: ServerContext, req: IncomingMessa
 
 function routeFor(segs: string[]): Route | undefined {
   const [root, collection, rawId, action, ...rest] = segs
+  if (root === 'admin' && collection === 'resources' && rawId !== undefined && rawId !== '' && action === 'policy') {
+    const p = policyRoute(decodeURIComponent(rawId), rest)
+    return p === undefined ? undefined : {methods: p.methods, handle: (c, req, res) => p.handle(c, req, res)}
+  }
   if (root !== 'admin' || rest.length > 0 || rawId === '' || action === '') return undefined
   if (collection === 'resources' && action === undefined) {
     return {methods: rawId === undefined ? ['GET', 'POST'] : ['DELETE', 'GET', 'PATCH'], handle: (c, req, res, id, q) => resources(c, req, res, id, q)}
@@ -478,7 +473,7 @@ async function route(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
   if (segs[2] !== undefined) {
     id = decodeURIComponent(segs[2])
     // The real handlers bound path parameters (defence in depth) before any lookup.
-    if (id.length > MAX_PATH_PARAM) throw bad('id too long')
+    if (id.length > MAX_PATH_PARAM) throw bad(`${segs[3] === 'policy' ? 'slug' : 'id'} too long`)
   }
   return r.handle(ctx, req, res, id, url.searchParams)
 }

@@ -205,3 +205,21 @@ export function sendGoMethodNotAllowed(res: ServerResponse, methods: readonly st
 export function methodMatches(method: string, methods: readonly string[]): boolean {
   return methods.includes(method) || (method === 'HEAD' && methods.includes('GET'))
 }
+
+/**
+ * A JSON request body as Go's `json.NewDecoder(http.MaxBytesReader(limit)).Decode(&req)` sees it
+ * in the admin handlers: the first JSON value (trailing bytes unread), `null` for a JSON null, and
+ * a 400 "invalid JSON body" problem for anything else, including a body over the limit and a
+ * value that is not an object.
+ */
+export async function readGoJson(req: IncomingMessage, limit: number): Promise<Record<string, unknown> | null> {
+  let parsed: unknown
+  try {
+    parsed = decodeFirstJson((await readBody(req, limit)).toString('utf8'))
+  } catch {
+    throw new ProblemError(400, 'invalid JSON body')
+  }
+  if (parsed === null) return null
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ProblemError(400, 'invalid JSON body')
+  return parsed as Record<string, unknown>
+}
