@@ -204,6 +204,10 @@ describe('authserver admin API', () => {
       assert.deepEqual(p.body.policy, {exchange: {allowed_client_ids: []}, runtime: {client_ids: [c.client_id]}})
       assertProblem(await admin(h, 'PATCH', `/admin/resources/${r.id}`, {slug: 'demo-mcp'}), 409, 'slug "demo-mcp" is already in use')
       assertProblem(await admin(h, 'PATCH', `/admin/resources/${r.id}`, {bogus: 1}), 400, 'invalid JSON body: json: unknown field "bogus"')
+      // An empty patch is a read: same resource, updated_at not bumped.
+      const empty = await admin(h, 'PATCH', `/admin/resources/${r.id}`, {})
+      assert.equal(empty.status, 200)
+      assert.deepEqual(empty.body, p.body)
       const d = await admin(h, 'DELETE', `/admin/resources/${r.id}`)
       assert.equal(d.status, 204)
       assert.equal(d.text, '')
