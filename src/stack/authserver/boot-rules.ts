@@ -3,6 +3,11 @@
 // AUTHPLANE_SESSION_SECRET and AUTHPLANE_SESSION_SECURE=true) are exported for the browser flow
 // and for the Docker configuration checks; the embedded server keeps no sessions of its own.
 
+/** A setting the real server would refuse to start with; the message is the real server's where it has one. */
+export class AuthServerConfigError extends Error {
+  readonly code = 'AUTHSERVER_CONFIG'
+}
+
 const WEAK_SECRETS = ['dev-secret-change-me', 'dev-admin-key', 'changeme', 'secret', 'password', 'admin', 'test']
 
 /** Compared trimmed and lower-cased, like the real server. `dev-admin-key-change-me` is not on the list. */

@@ -2,7 +2,7 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import type {AddressInfo} from 'node:net'
 import type {AuthServerHandle, AuthServerOptions} from '../types.js'
 import {adminHandler} from './admin.js'
-import {adminKeyProblem} from './boot-rules.js'
+import {adminKeyProblem, AuthServerConfigError} from './boot-rules.js'
 import type {ServerContext} from './context.js'
 import {openDatabase} from './db.js'
 import {DpopState, dpopSettings} from './dpop.js'
@@ -16,6 +16,7 @@ import {loadOrCreatePepper, SecretHasher} from './secrets.js'
 import {Store} from './store.js'
 import {AccessTokenMinter} from './tokens.js'
 
+export {AuthServerConfigError} from './boot-rules.js'
 export {signBenchmarkToken} from './tokens.js'
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]', ''])
@@ -61,18 +62,13 @@ function makeServer(handler: (req: IncomingMessage, res: ServerResponse) => void
   return server
 }
 
-/** A setting the real server would refuse to start with. */
-export class AuthServerConfigError extends Error {
-  readonly code = 'AUTHSERVER_CONFIG'
-}
-
 function dcrSettings(opts: AuthServerOptions): ServerContext['dcr'] {
   const mode = opts.dcrMode ?? 'open'
-  if (!DCR_MODES.includes(mode)) throw new RangeError(`dcrMode must be one of ${DCR_MODES.join(', ')} (got ${String(mode)})`)
+  if (!DCR_MODES.includes(mode)) throw new AuthServerConfigError(`dcrMode must be one of ${DCR_MODES.join(', ')} (got ${String(mode)})`)
   const approvedRedirects = [...(opts.dcrApprovedRedirects ?? [])]
   // The real server refuses to boot with this combination (internal/config/validate.go).
   if (mode === 'approved_redirects' && approvedRedirects.length === 0) {
-    throw new RangeError('dcr.approved_redirects must not be empty when dcr.mode is approved_redirects')
+    throw new AuthServerConfigError('dcr.approved_redirects must not be empty when dcr.mode is approved_redirects')
   }
   return {mode, approvedRedirects}
 }
@@ -94,7 +90,7 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
   const dcr = dcrSettings(opts)
   const adminLimit = opts.adminRateLimit
   if (adminLimit !== undefined && !(adminLimit.requestsPerSecond > 0 && adminLimit.burst > 0)) {
-    throw new RangeError('adminRateLimit needs requestsPerSecond > 0 and burst > 0 (omit it to leave the admin port unlimited)')
+    throw new AuthServerConfigError('adminRateLimit needs requestsPerSecond > 0 and burst > 0 (omit it to leave the admin port unlimited)')
   }
   if (opts.dataDir !== undefined) ensurePrivateDir(opts.dataDir)
 

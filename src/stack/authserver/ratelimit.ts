@@ -7,6 +7,7 @@
 //   that pair for 15 minutes. The real server applies it to `POST /login` only (the browser flow);
 //   client authentication at the token endpoint is throttled by the rate limiter alone.
 import type {IncomingMessage} from 'node:http'
+import {AuthServerConfigError} from './boot-rules.js'
 
 /** The real server's `rate_limit` settings (`AUTHPLANE_RATE_LIMIT_*`). */
 export interface RateLimitSettings {
@@ -40,7 +41,7 @@ export function rateLimitSettings(partial: Partial<RateLimitSettings> | undefine
     if (!(s.authLockoutSeconds > 0)) problems.push('rate_limit.auth_lockout must be greater than zero (set rate_limit.auth_fail_max: 0 to disable the account lockout)')
     if (!(s.authFailWindowSeconds > 0)) problems.push('rate_limit.auth_fail_window must be greater than zero (set rate_limit.auth_fail_max: 0 to disable the account lockout)')
   }
-  if (problems.length > 0) throw new RangeError(problems.join('; '))
+  if (problems.length > 0) throw new AuthServerConfigError(problems.join('; '))
   return s
 }
 
