@@ -77,8 +77,19 @@ export function send(res: ServerResponse, status: number, contentType: string | 
   res.end(body)
 }
 
+const GO_ESCAPES: Record<string, string> = {'<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029'}
+
+/**
+ * JSON as Go's `json.NewEncoder(w).Encode(v)` writes it, which is how every JSON body of the real
+ * server is produced: `<`, `>`, `&`, U+2028 and U+2029 escaped (they can only occur inside
+ * strings), and a trailing newline.
+ */
+export function goJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => GO_ESCAPES[c]!) + '\n'
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Headers = {}): void {
-  send(res, status, 'application/json', JSON.stringify(body), headers)
+  send(res, status, 'application/json', goJson(body), headers)
 }
 
 export function sendNoContent(res: ServerResponse, status = 204, headers: Headers = {}): void {
@@ -91,7 +102,7 @@ export function sendNoContent(res: ServerResponse, status = 204, headers: Header
 }
 
 export function sendProblem(res: ServerResponse, status: number, detail: string, headers: Headers = {}): void {
-  send(res, status, 'application/problem+json', JSON.stringify({type: 'about:blank', title: statusText(status), status, detail}), headers)
+  send(res, status, 'application/problem+json', goJson({type: 'about:blank', title: statusText(status), status, detail}), headers)
 }
 
 /** The media type of a Content-Type header, lower-cased, without parameters. */

@@ -2,7 +2,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {GRANT_JWT_BEARER, GRANT_TOKEN_EXCHANGE, goQuote} from './client-rules.js'
 import type {ServerContext} from './context.js'
 import {DpopError, verifyDpopProof} from './dpop.js'
-import {BodyTooLargeError, formDecode, mediaType, methodMatches, parseForm, pathOf, readBody, send, sendGoMethodNotAllowed, sendGoNotFound, sendJson, sendProblem, statusText, type Headers} from './http.js'
+import {BodyTooLargeError, formDecode, goJson, mediaType, methodMatches, parseForm, pathOf, readBody, send, sendGoMethodNotAllowed, sendGoNotFound, sendJson, sendProblem, statusText, type Headers} from './http.js'
 import {clientIp} from './ratelimit.js'
 import {register, RegistrationError} from './register.js'
 import type {Client} from './store.js'
@@ -39,7 +39,7 @@ function sendOAuthError(res: ServerResponse, e: OAuthError): void {
     status: e.status,
   }
   // Like the real server's WriteOAuthError: no Cache-Control on errors (only successes are no-store).
-  send(res, e.status, 'application/problem+json', JSON.stringify(body), e.headers)
+  send(res, e.status, 'application/problem+json', goJson(body), e.headers)
 }
 
 function invalidRequest(description: string): OAuthError {
@@ -203,7 +203,7 @@ async function token(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
   const minted = ctx.minter.mint({clientId: client.id, audience, scopes, jkt})
   ctx.store.recordToken({jti: minted.jti, client_id: client.id, aud: audience, scope: scopes.join(' '), iat: minted.iat, exp: minted.exp, cnf_jkt: jkt ?? null, revoked: 0})
   ctx.stats.tokensIssued++
-  const body = JSON.stringify({access_token: minted.jwt, token_type: jkt === undefined ? 'Bearer' : 'DPoP', expires_in: ctx.tokenTtlSeconds, scope: scopes.join(' ')})
+  const body = goJson({access_token: minted.jwt, token_type: jkt === undefined ? 'Bearer' : 'DPoP', expires_in: ctx.tokenTtlSeconds, scope: scopes.join(' ')})
   send(res, 200, 'application/json', body, NO_STORE)
 }
 
