@@ -59,3 +59,25 @@ describe('stack up: rate limits and boot rules as flags', () => {
     }
   })
 })
+
+describe('clean against the real server\'s answer for a client that is already gone', () => {
+  it('a 400 "client authentication failed" on DELETE (the real server\'s unknown-client answer) counts as already gone', async () => {
+    const {startTestStack} = await import('./helpers.js')
+    const {stack, env} = await startTestStack()
+    const box = new Sandbox(env)
+    try {
+      for (const args of [['setup', 'resource'], ['setup', 'client']]) assert.equal((await box.run(args)).code, 0, args.join(' '))
+      const profile = JSON.parse((await box.run(['config', 'show', '--json'])).stdout).result
+      const clientId: string = profile.client?.id ?? profile.profile?.client?.id
+      assert.ok(clientId, JSON.stringify(profile))
+      const del = await fetch(`${stack.adminUrl}/admin/clients/${clientId}?force=true`, {method: 'DELETE', headers: {authorization: `Bearer ${stack.adminKey}`}})
+      assert.equal(del.status, 204)
+      const clean = await box.run(['clean', '--yes', '--json'])
+      assert.equal(clean.code, 0, clean.stderr)
+      assert.match(clean.stdout, /already gone/)
+    } finally {
+      box.cleanup()
+      await stack.stop()
+    }
+  })
+})
