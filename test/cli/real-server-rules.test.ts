@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {assertCleanFailure, Sandbox, terminate} from './helpers.js'
 
-// `stack up` exposes the real server's rate limits, lockout, DPoP nonce and DCR settings as flags,
+// The real server's rules seen through the CLI. `stack up` exposes the real server's rate limits, lockout, DPoP nonce and DCR settings as flags,
 // and refuses what the real server refuses at boot with one clean line.
 
 const FREE_PORTS = ['--port', '0', '--admin-port', '0', '--mcp-port', '0', '--memory']
