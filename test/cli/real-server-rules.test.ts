@@ -2,8 +2,9 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {assertCleanFailure, Sandbox, terminate} from './helpers.js'
 
-// The real server's rules seen through the CLI. `stack up` exposes the real server's rate limits, lockout, DPoP nonce and DCR settings as flags,
-// and refuses what the real server refuses at boot with one clean line.
+// The real server's rules as the CLI meets them: `stack up` exposes its rate limits, lockout,
+// DPoP nonce and DCR settings as flags and refuses what it refuses at boot with one clean line;
+// `clean` understands its answer for a client that is already gone.
 
 const FREE_PORTS = ['--port', '0', '--admin-port', '0', '--mcp-port', '0', '--memory']
 
