@@ -54,6 +54,11 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
     adminKey,
     dataDir: options.dataDir,
     tokenTtlSeconds: options.tokenTtlSeconds,
+    rateLimit: options.rateLimit,
+    adminRateLimit: options.adminRateLimit,
+    dpop: options.dpop,
+    dcrMode: options.dcrMode,
+    dcrApprovedRedirects: options.dcrApprovedRedirects,
   })
   let mcpServer
   try {
