@@ -751,6 +751,7 @@ function render(res) {
   out.push(table(ratioRows.map((row) => ['', ...row])))
   out.push('')
   out.push('Start-up (issue 12 targets)')
+  const change = (less) => `${Math.abs(Math.round(100 * less))}% ${less >= 0 ? 'lower' : 'HIGHER'}`
   const verdict = (t) => (t.met === true ? 'MET' : t.met === false ? 'MISSED' : 'no before figure')
   out.push(
     table(
@@ -760,7 +761,7 @@ function render(res) {
         `${t.ratio.toFixed(2)}x`,
         [
           ms(t.ms),
-          t.beforeRatio === undefined ? '' : `before ${t.beforeRatio.toFixed(2)}x, ${ms(t.beforeMs)} (${t.beforeFrom}): ratio ${Math.round(100 * t.fasterByRatio)}% lower, time ${Math.round(100 * t.fasterByMs)}% lower`,
+          t.beforeRatio === undefined ? '' : `before ${t.beforeRatio.toFixed(2)}x, ${ms(t.beforeMs)} (${t.beforeFrom}): ratio ${change(t.fasterByRatio)}, time ${change(t.fasterByMs)}`,
           t.target ? `target ${t.target}: ${verdict(t)}` : '',
         ]
           .filter(Boolean)
