@@ -8,7 +8,9 @@
 //   5. ap-demo verify vs bench/walkthrough-curl.sh against the same running stack
 // 4 and 5 run on this Node and on Node 22 from the interop tools (interop/install-tools.sh,
 // AP_DEMO_INTEROP_TOOLS), interleaved, and are judged against issue 12's start-up targets; without
-// Node 22 the bench says so and measures this Node only.
+// Node 22 the bench says so and measures this Node only. BENCH_BEFORE_ROOT=<dir> (another build,
+// e.g. main before issue 12, built in a folder of its own) times that build's commands in the same
+// rounds: the "before" of the targets, kept in bench/startup-before.json for runs without it.
 // Prints a table and the ratios, and writes the same as JSON to bench/results/latest.json.
 // Every child process is tied to this one: killed in a finally and on SIGINT/SIGTERM, and the
 // stack children also exit by themselves when their stdin (held by this process) closes.
@@ -29,13 +31,10 @@ let APP = ROOT
 let CLI = join(ROOT, 'bin', 'run.js')
 const RESULTS = join(BENCH, 'results', 'latest.json')
 /**
- * The checkout whose build is measured: this one, or BENCH_BUILD_ROOT (e.g. an older commit built
- * elsewhere, to record its figures; its node_modules is used when it has one, else this one's).
+ * The start-up figures of the build before issue 12, as last timed with BENCH_BEFORE_ROOT: the
+ * reference of the "40% faster on Node 22" targets when that build is not timed in the run.
  */
-const BUILD_ROOT = process.env.BENCH_BUILD_ROOT ? fileURLToPath(pathToFileURL(process.env.BENCH_BUILD_ROOT)) : ROOT
-/** Start-up figures recorded before issue 12's work, on this machine: the Node 22 targets' reference. */
 const BEFORE_FILE = join(BENCH, 'startup-before.json')
-const BEFORE_WRITE = process.env.BENCH_RECORD_BEFORE === '1'
 /** Another build (e.g. main before issue 12, built in a folder of its own) to time in the same rounds. */
 const BEFORE_ROOT = process.env.BENCH_BEFORE_ROOT || undefined
 const BEFORE_CLI = BEFORE_ROOT && join(BEFORE_ROOT, 'bin', 'run.js')
@@ -281,10 +280,10 @@ const childEnv = () => ({...process.env, BENCH_APP_ROOT: APP})
 
 /** Newest mtime under the build outputs, or undefined while one of them is missing. */
 function buildStamp() {
-  const needed = ['dist/src/stack/index.js', 'dist/src/stack/authserver/index.js', 'oclif.manifest.json'].map((f) => join(BUILD_ROOT, f))
+  const needed = ['dist/src/stack/index.js', 'dist/src/stack/authserver/index.js', 'oclif.manifest.json'].map((f) => join(ROOT, f))
   if (!needed.every(existsSync)) return undefined
-  let newest = statSync(join(BUILD_ROOT, 'oclif.manifest.json')).mtimeMs
-  for (const entry of readdirSync(join(BUILD_ROOT, 'dist'), {recursive: true, withFileTypes: true})) {
+  let newest = statSync(join(ROOT, 'oclif.manifest.json')).mtimeMs
+  for (const entry of readdirSync(join(ROOT, 'dist'), {recursive: true, withFileTypes: true})) {
     if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath ?? entry.path, entry.name)).mtimeMs)
   }
   return newest
@@ -315,9 +314,8 @@ async function snapshotBuild(tmp) {
     rmSync(app, {recursive: true, force: true})
     mkdirSync(app, {recursive: true})
     try {
-      for (const f of ['package.json', 'oclif.manifest.json', 'bin', 'dist']) cpSync(join(BUILD_ROOT, f), join(app, f), {recursive: true})
-      const modules = existsSync(join(BUILD_ROOT, 'node_modules')) ? join(BUILD_ROOT, 'node_modules') : join(ROOT, 'node_modules')
-      symlinkSync(modules, join(app, 'node_modules'), 'dir')
+      for (const f of ['package.json', 'oclif.manifest.json', 'bin', 'dist']) cpSync(join(ROOT, f), join(app, f), {recursive: true})
+      symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'), 'dir')
       if (buildStamp() === stamp) return {app, stamp}
     } catch {}
     await sleep(1000)
@@ -635,6 +633,20 @@ function startupRatios(startup, walkthrough) {
   )
 }
 
+/** Keeps the before build's figures of this run in BEFORE_FILE, in the shape judgeStartup reads. */
+function recordBefore(meta, startup, walkthrough) {
+  const medianMs = {}
+  const walk = {curl: walkthrough.medianMs.curl}
+  for (const key of Object.keys(startup.nodes)) {
+    const m = startup.medianMs[key]
+    medianMs[key] = {nodeBare: m.nodeBare, version: m['before.version'], tokenMintCached: m['before.tokenMintCached'], mcpCallConfigured: m['before.mcpCallConfigured']}
+    walk[key] = walkthrough.medianMs[`before.${key}`]
+  }
+  const ratios = startupRatios({nodes: startup.nodes, medianMs}, {medianMs: walk})
+  const record = {note: `start-up figures of the build in ${BEFORE_ROOT}, timed by bench/run.mjs (BENCH_BEFORE_ROOT) in the same rounds as the current build`, date: meta.date, machine: `${meta.cpu} x ${meta.cores}`, startup: {nodes: startup.nodes, medianMs}, walkthrough: {medianMs: walk}, ratios}
+  writeFileSync(BEFORE_FILE, `${JSON.stringify(record, null, 2)}\n`)
+}
+
 const STARTUP_FIGURES = [
   {ratio: 'versionVsNode', ms: (st) => st.version, label: '--version / node -e 0', node20Max: 1.8},
   {ratio: 'tokenMintCachedVsNode', ms: (st) => st.tokenMintCached, label: 'token mint (cached) / node -e 0', node20Max: 2.5},
@@ -813,7 +825,7 @@ async function main() {
     totalMemory: os.totalmem(),
     strippedFromCliEnv: STRIPPED_ENV.filter((k) => process.env[k] !== undefined),
     nodeOptions: process.env.NODE_OPTIONS ?? null,
-    build: {snapshotOf: BUILD_ROOT, builtAt: new Date(snapshot.stamp).toISOString()},
+    build: {snapshotOf: ROOT, builtAt: new Date(snapshot.stamp).toISOString()},
     config: CFG,
   }
   try {
@@ -836,7 +848,7 @@ async function main() {
       startup: startupRatios(startup, walkthrough),
     }
     const startupTargets = judgeStartup(startup, walkthrough, ratios.startup)
-    if (BEFORE_WRITE) writeFileSync(BEFORE_FILE, `${JSON.stringify({note: 'start-up figures before issue 12 (bench/run.mjs with BENCH_RECORD_BEFORE=1)', date: meta.date, machine: `${meta.cpu} x ${meta.cores}`, startup: {nodes: startup.nodes, medianMs: startup.medianMs}, walkthrough: {medianMs: walkthrough.medianMs}, ratios: ratios.startup}, null, 2)}\n`)
+    if (BEFORE_ROOT) recordBefore(meta, startup, walkthrough)
     const warnings = []
     if (!ratios.tokenEndpointTargetMet) warnings.push(`token endpoint throughput is ${ratios.tokenEndpointVsSigning} x the single-core signing rate, below the target of ${CFG.targetRatio}`)
     const others = tokenEndpoint.machineBusyPercent === null ? null : tokenEndpoint.machineBusyPercent - tokenEndpoint.serverCpuPercent - tokenEndpoint.clientCpuPercent
