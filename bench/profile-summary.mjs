@@ -78,7 +78,7 @@ export function selfTimeByLocation(profile) {
   return {totalMs: total / 1000, rows}
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) summarize()
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) summarize()
 
 function summarize() {
   const file = process.argv[2]
