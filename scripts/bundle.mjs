@@ -19,13 +19,13 @@ import {fileURLToPath} from 'node:url'
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const SRC = join(ROOT, 'dist', 'src')
 const OUT = join(ROOT, 'dist', 'bundle')
-export const EXTERNAL = ['@oclif/core', 'better-sqlite3']
+const EXTERNAL = ['@oclif/core', 'better-sqlite3']
 
 /**
  * Command ids of the compiled command files, by the rule oclif's pattern strategy uses: the path
  * under commands/ with `/` read as `:`, and `index` naming its topic.
  */
-export function commandFiles(dir = join(SRC, 'commands')) {
+function commandFiles(dir = join(SRC, 'commands')) {
   return readdirSync(dir, {recursive: true, encoding: 'utf8'})
     .filter((f) => f.endsWith('.js') && !/\.(test|spec|d)\.js$/.test(f))
     .map((f) => {
@@ -88,11 +88,11 @@ async function main() {
   if (process.argv.includes('--report')) report(result.metafile, commands)
 }
 
-/** For each command: the bytes of code loaded before its run() starts (its static import graph). */
+/** For each command: the code loaded before its run() starts (its static import graph), by package. */
 function report(metafile, commands) {
   const outputs = metafile.outputs
   const key = (abs) => relative(ROOT, abs).split(sep).join('/')
-  const closure = (start) => {
+  const staticOutputs = (start) => {
     const seen = new Set()
     const stack = [start]
     while (stack.length) {
@@ -101,31 +101,23 @@ function report(metafile, commands) {
       seen.add(f)
       for (const i of outputs[f].imports) if (i.kind === 'import-statement' && !i.external) stack.push(i.path)
     }
-    return [...seen].reduce((t, f) => t + outputs[f].bytes, 0)
-  }
-  const packages = (start) => {
-    const seen = new Set()
-    const stack = [start]
-    const by = new Map()
-    while (stack.length) {
-      const f = stack.pop()
-      if (seen.has(f) || !outputs[f]) continue
-      seen.add(f)
-      for (const [input, {bytesInOutput}] of Object.entries(outputs[f].inputs)) {
-        const m = input.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/)
-        const k = m ? m[1] : 'ap-demo'
-        by.set(k, (by.get(k) ?? 0) + bytesInOutput)
-      }
-      for (const i of outputs[f].imports) if (i.kind === 'import-statement' && !i.external) stack.push(i.path)
-    }
-    return [...by].sort((a, b) => b[1] - a[1]).map(([k, b]) => `${k} ${(b / 1024).toFixed(0)}`).join(', ')
+    return [...seen]
   }
   const kb = (b) => `${(b / 1024).toFixed(0)} KB`
-  console.log(`entry (COMMANDS): ${kb(closure(key(join(OUT, 'commands.js'))))}`)
-  for (const c of commands) {
-    const out = `${key(join(OUT, 'commands', ...c.id.split(':')))}.js`
-    console.log(`${c.id.padEnd(16)} ${kb(closure(out)).padStart(8)}  ${packages(out)}`)
+  const line = (label, start) => {
+    const files = staticOutputs(start)
+    const by = new Map()
+    for (const f of files) {
+      for (const [input, {bytesInOutput}] of Object.entries(outputs[f].inputs)) {
+        const k = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? 'ap-demo'
+        by.set(k, (by.get(k) ?? 0) + bytesInOutput)
+      }
+    }
+    const parts = [...by].sort((a, b) => b[1] - a[1]).map(([k, b]) => `${k} ${kb(b)}`)
+    console.log(`${label.padEnd(18)} ${kb(files.reduce((t, f) => t + outputs[f].bytes, 0)).padStart(8)}  ${parts.join(', ')}`)
   }
+  line('COMMANDS entry', key(join(OUT, 'commands.js')))
+  for (const c of commands) line(c.id, `${key(join(OUT, 'commands', ...c.id.split(':')))}.js`)
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main()
