@@ -172,3 +172,25 @@ export function dpopFetch(options: DpopFetchOptions): FetchLike {
     }
   }
 }
+
+/**
+ * The `Authorization` and `DPoP` headers oauth4webapi would send with a request to a resource,
+ * without sending it: for `--print-curl`, and for requests that must be sent elsewhere than the
+ * proof says (the refusal checks of `verify --dpop`). Every call makes a new proof (new `jti`).
+ */
+export async function dpopRequestHeaders(handle: oauth.DPoPHandle, accessToken: string, method: string, url: string): Promise<{authorization: string; dpop: string}> {
+  let captured: Record<string, string> | undefined
+  const target = new URL(url)
+  await oauth.protectedResourceRequest(accessToken, method, target, new Headers(), null, {
+    DPoP: handle,
+    [oauth.allowInsecureRequests]: target.protocol === 'http:',
+    [oauth.customFetch]: async (_href: string, init: oauth.CustomFetchOptions<string, oauth.ProtectedResourceRequestBody>) => {
+      captured = init.headers
+      return new Response(null, {status: 204})
+    },
+  })
+  const authorization = captured?.['authorization']
+  const dpop = captured?.['dpop']
+  if (authorization === undefined || dpop === undefined) throw new Error('oauth4webapi made no DPoP proof')
+  return {authorization, dpop}
+}

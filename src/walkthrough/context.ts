@@ -1,5 +1,6 @@
 import type {ConfigStore} from '../config/store.js'
 import type {RequestObserver} from '../http/request.js'
+import type {ClientDpop} from './dpop.js'
 
 /** What every walkthrough step needs: where the servers are, the store, and request options. */
 export interface WalkthroughContext {
@@ -16,6 +17,8 @@ export interface WalkthroughContext {
   requestTimeoutMs: number
   /** Sees every request before it is sent (--print-curl); may throw DryRunStop to hold it back. */
   observer?: RequestObserver
+  /** RFC 9449: tokens are minted bound to this key and sent with its proofs (--dpop). */
+  dpop?: ClientDpop
 }
 
 export function sleep(ms: number): Promise<void> {

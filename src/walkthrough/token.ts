@@ -107,6 +107,8 @@ export interface MintResult {
   opaque?: boolean
   /** Set when the token's aud does not contain the requested resource (contract §7 pitfall 2). */
   audienceWarning?: string
+  /** RFC 9449: the thumbprint of the key the token was requested for (compare with claims.cnf.jkt). */
+  dpopThumbprint?: string
 }
 
 /**
@@ -116,9 +118,10 @@ export interface MintResult {
  */
 export async function mintToken(ctx: WalkthroughContext, credentials: ClientCredentials, request: MintRequest): Promise<MintResult> {
   const cache = new StoreTokenCache(ctx.store, ctx.profile)
+  const dpop = ctx.dpop
   let token: TokenResult | undefined
   if (!request.noCache) {
-    const hit = cache.get(tokenCacheKey(ctx.issuer, credentials.clientId, request.scopes, request.resources))
+    const hit = cache.get(tokenCacheKey(ctx.issuer, credentials.clientId, request.scopes, request.resources, dpop?.key.thumbprint))
     if (hit) token = {...hit.result, fromCache: true}
   }
   if (!token) {
@@ -131,6 +134,7 @@ export async function mintToken(ctx: WalkthroughContext, credentials: ClientCred
       cache,
       onRequest: ctx.observer,
       requireJwksUri: !request.discovered,
+      ...(dpop ? {dpop: {key: dpop.key, handle: dpop.handle}} : {}),
     })
     token = await client.clientCredentials(request.scopes, request.resources, {noCache: request.noCache})
   }
@@ -138,7 +142,7 @@ export async function mintToken(ctx: WalkthroughContext, credentials: ClientCred
   try {
     described = describeToken(token.accessToken)
   } catch {
-    if (request.discovered) return {token, header: {}, claims: {}, clientId: credentials.clientId, opaque: true}
+    if (request.discovered) return {token, header: {}, claims: {}, clientId: credentials.clientId, opaque: true, ...(dpop ? {dpopThumbprint: dpop.key.thumbprint} : {})}
     throw new ApDemoError('opaque_token', 'the access token is not a JWT', {exitCode: ExitCode.CHECK_FAILED, hint: 'Authplane issues RFC 9068 JWT access tokens; is --issuer an Authplane server?'})
   }
   const header = described.header as Record<string, unknown>
@@ -151,12 +155,14 @@ export async function mintToken(ctx: WalkthroughContext, credentials: ClientCred
   } else if (wanted === undefined) {
     audienceWarning = `no resource was requested, so aud is ${JSON.stringify(aud)}; resource servers refuse such tokens`
   }
-  return {token, header, claims, clientId: credentials.clientId, audienceWarning}
+  const result: MintResult = {token, header, claims, clientId: credentials.clientId, audienceWarning}
+  if (dpop) result.dpopThumbprint = dpop.key.thumbprint
+  return result
 }
 
 /** Forgets the cached token for this request, e.g. after a server refused it. */
 export function forgetCachedToken(ctx: WalkthroughContext, credentials: ClientCredentials, request: MintRequest): void {
-  new StoreTokenCache(ctx.store, ctx.profile).delete(tokenCacheKey(ctx.issuer, credentials.clientId, request.scopes, request.resources))
+  new StoreTokenCache(ctx.store, ctx.profile).delete(tokenCacheKey(ctx.issuer, credentials.clientId, request.scopes, request.resources, ctx.dpop?.key.thumbprint))
 }
 
 export function scopesOf(scope: string | undefined): string[] {

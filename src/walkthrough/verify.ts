@@ -4,7 +4,8 @@ import {callTool, resultText, withMcpSession} from '../mcp/client.js'
 import {ensureClient} from './client.js'
 import type {WalkthroughContext} from './context.js'
 import {waitForDiscovery} from './discovery.js'
-import {probeInitialize, waitForMcpServer} from './mcp-probe.js'
+import type {ClientDpop} from './dpop.js'
+import {probeInitialize, waitForMcpServer, type ProbeOptions} from './mcp-probe.js'
 import {ensureResource} from './resource.js'
 import {mintToken, type ClientCredentials} from './token.js'
 import {explainMcpError} from './tool.js'
@@ -23,6 +24,25 @@ export const VERIFY_STEPS = [
   'refused: token without resource',
   'refused: tampered token',
 ] as const
+
+/** `verify --dpop`: the walkthrough with a DPoP-bound token, then the proofs that the binding holds. */
+export const DPOP_VERIFY_STEPS = [
+  ...VERIFY_STEPS.slice(0, 4),
+  'DPoP token minted (aud = resource, cnf.jkt = key)',
+  'MCP initialize (DPoP proof)',
+  'echo tool',
+  ...VERIFY_STEPS.slice(7),
+  'refused: bound token as plain Bearer',
+  'refused: proof from another key',
+  'refused: replayed proof',
+  'refused: proof for another URL',
+  'refused: proof for another method',
+] as const
+
+/** The steps `runVerify` will run with these options. */
+export function verifySteps(options: {dpop?: boolean}): readonly string[] {
+  return options.dpop ? DPOP_VERIFY_STEPS : VERIFY_STEPS
+}
 
 export interface StepReport {
   step: number
@@ -72,6 +92,7 @@ export function tamper(token: string): string {
  */
 export async function runVerify(ctx: WalkthroughContext, options: VerifyOptions): Promise<VerifyReport> {
   const report: VerifyReport = {passed: false, issuer: ctx.issuer, adminUrl: ctx.adminUrl, mcpUrl: ctx.mcpUrl, resource: ctx.resource, steps: []}
+  const names = verifySteps({dpop: ctx.dpop !== undefined})
   let index = 0
   const step = async <T>(name: string, run: () => Promise<{value: T; detail?: string}>): Promise<T> => {
     index++
@@ -99,8 +120,15 @@ export async function runVerify(ctx: WalkthroughContext, options: VerifyOptions)
       throw new VerifyFailed(report, e)
     }
   }
-  const expect401 = async (token: string | undefined, what: string) => {
-    const probe = await probeInitialize(ctx.mcpUrl, token, {timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer})
+  // With DPoP, a token is presented the way the client presents it: `DPoP <token>` and a fresh proof.
+  const present = async (token: string | undefined): Promise<Partial<ProbeOptions>> => {
+    const dpop = ctx.dpop
+    if (!dpop || token === undefined) return {}
+    const {dpopRequestHeaders} = await import('../authplane/dpop.js')
+    return {authHeaders: await dpopRequestHeaders(dpop.handle, token, 'POST', ctx.mcpUrl), closeHeaders: () => dpopRequestHeaders(dpop.handle, token, 'DELETE', ctx.mcpUrl)}
+  }
+  const expect401 = async (token: string | undefined, what: string, presented?: Partial<ProbeOptions>) => {
+    const probe = await probeInitialize(ctx.mcpUrl, token, {timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer, ...(presented ?? (await present(token)))})
     if (probe.status !== 401) {
       throw new ApDemoError('not_refused', `${what}: expected 401, the MCP server answered ${probe.status}`, {
         exitCode: ExitCode.CHECK_FAILED,
@@ -112,11 +140,11 @@ export async function runVerify(ctx: WalkthroughContext, options: VerifyOptions)
   }
 
   const wait = {waitMs: options.waitMs, requestTimeoutMs: ctx.requestTimeoutMs, observer: ctx.observer}
-  await step(VERIFY_STEPS[0], async () => {
+  await step(names[0]!, async () => {
     const d = await waitForDiscovery(ctx.issuer, wait)
     return {value: d, detail: `issuer ${d.metadata.issuer}`}
   })
-  await step(VERIFY_STEPS[1], async () => {
+  await step(names[1]!, async () => {
     const r = await waitForMcpServer(ctx.mcpUrl, wait)
     if (r.resourceMetadata.resource && r.resourceMetadata.resource !== ctx.resource) {
       throw new ApDemoError('audience_mismatch', `the MCP server expects the audience "${r.resourceMetadata.resource}" but ap-demo would bind tokens to "${ctx.resource}"`, {
@@ -127,37 +155,44 @@ export async function runVerify(ctx: WalkthroughContext, options: VerifyOptions)
     }
     return {value: r, detail: `${r.status}, metadata ${r.resourceMetadataUrl}`}
   })
-  await step(VERIFY_STEPS[2], async () => {
+  await step(names[2]!, async () => {
     const r = await ensureResource(ctx, {slug: options.slug, uri: ctx.resource, displayName: options.displayName, scopes: [{name: options.scope, description: 'echo tool'}]})
     return {value: r, detail: `${r.action === 'created' ? 'created' : 'already there (409), reused'} ${r.resource.slug} -> ${r.resource.uri}`}
   })
-  const registered = await step(VERIFY_STEPS[3], async () => {
+  const registered = await step(names[3]!, async () => {
     const r = await ensureClient(ctx, {name: options.clientName, scope: options.scope})
     return {value: r, detail: `${r.action} ${r.client.id}`}
   })
   // The client of step 4, never AUTHPLANE_CLIENT_ID/SECRET: verify checks what it registered.
   const credentials: ClientCredentials = {clientId: registered.client.id, clientSecret: registered.client.secret, authMethod: registered.client.authMethod, source: 'profile'}
-  const minted = await step(VERIFY_STEPS[4], async () => {
+  const minted = await step(names[4]!, async () => {
     const m = await mintToken(ctx, credentials, {scopes: [options.scope], resources: [ctx.resource], noCache: true})
     const aud = m.claims.aud
     if (!Array.isArray(aud) || aud.length !== 1 || aud[0] !== ctx.resource) {
       throw new ApDemoError('wrong_audience', `the token's aud is ${JSON.stringify(aud)}, expected ["${ctx.resource}"]`, {exitCode: ExitCode.CHECK_FAILED, hint: 'The authorization server did not bind the token to the resource (RFC 8707).'})
     }
-    return {value: m, detail: `aud ${JSON.stringify(aud)}, scope "${m.claims.scope ?? ''}", expires in ${m.token.expiresIn ?? '?'} s`}
+    const detail = `aud ${JSON.stringify(aud)}, scope "${m.claims.scope ?? ''}", expires in ${m.token.expiresIn ?? '?'} s`
+    if (!ctx.dpop) return {value: m, detail}
+    // RFC 9449 §6.1: the token names the key it is bound to by its thumbprint.
+    const jkt = (m.claims.cnf as {jkt?: unknown} | undefined)?.jkt
+    if (m.token.tokenType !== 'DPoP' || jkt !== ctx.dpop.key.thumbprint) {
+      throw new ApDemoError('not_bound', `the token is not bound to the key: token_type ${m.token.tokenType}, cnf.jkt ${JSON.stringify(jkt ?? null)}, key thumbprint ${ctx.dpop.key.thumbprint}`, {exitCode: ExitCode.CHECK_FAILED, hint: 'The authorization server ignored the DPoP proof; it must issue DPoP-bound tokens (RFC 9449 §5).'})
+    }
+    return {value: m, detail: `token_type DPoP, cnf.jkt ${jkt} = key (${ctx.dpop.key.alg}), ${detail}`}
   })
 
   // Steps 6 and 7 share one MCP session, as the agent does.
   index++
-  options.onStart?.(index, VERIFY_STEPS[5])
+  options.onStart?.(index, names[5]!)
   const initStarted = performance.now()
   let initialized = false
   try {
-    await withMcpSession({url: ctx.mcpUrl, accessToken: minted.token.accessToken, timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer}, async (session) => {
+    await withMcpSession({url: ctx.mcpUrl, accessToken: minted.token.accessToken, timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer, dpop: ctx.dpop?.handle}, async (session) => {
       initialized = true
-      const entry: StepReport = {step: index, name: VERIFY_STEPS[5], ok: true, ms: Math.round(performance.now() - initStarted), detail: `${session.serverInfo?.name ?? '?'} ${session.serverInfo?.version ?? ''}, protocol ${session.protocolVersion ?? '?'}, session ${session.sessionId ?? 'none'}`}
+      const entry: StepReport = {step: index, name: names[5]!, ok: true, ms: Math.round(performance.now() - initStarted), detail: `${session.serverInfo?.name ?? '?'} ${session.serverInfo?.version ?? ''}, protocol ${session.protocolVersion ?? '?'}, session ${session.sessionId ?? 'none'}`}
       report.steps.push(entry)
       options.onStep?.(entry)
-      report.echoed = await step(VERIFY_STEPS[6], async () => {
+      report.echoed = await step(names[6]!, async () => {
         const result = await callTool(session, 'echo', {text: options.echoText}, ctx.requestTimeoutMs)
         const text = resultText(result)
         if (result.isError || !text.includes(options.echoText)) {
@@ -171,21 +206,54 @@ export async function runVerify(ctx: WalkthroughContext, options: VerifyOptions)
     if (!initialized) {
       index-- // re-run the bookkeeping through step() so the failure is reported like any other
       const explained = await explainMcpError(ctx, minted.token.accessToken, error)
-      await step(VERIFY_STEPS[5], async () => {
+      await step(names[5]!, async () => {
         throw explained
       })
     }
     throw error
   }
 
-  await step(VERIFY_STEPS[7], () => expect401(undefined, 'a request without a token'))
-  await step(VERIFY_STEPS[8], async () => {
+  await step(names[7]!, () => expect401(undefined, 'a request without a token'))
+  await step(names[8]!, async () => {
     const m = await mintToken(ctx, credentials, {scopes: [options.scope], resources: [], noCache: true})
     return expect401(m.token.accessToken, `a token minted without resource (aud ${JSON.stringify(m.claims.aud)})`)
   })
-  await step(VERIFY_STEPS[9], () => expect401(tamper(minted.token.accessToken), 'a tampered token'))
+  await step(names[9]!, () => expect401(tamper(minted.token.accessToken), 'a tampered token'))
+  if (ctx.dpop) await verifyBinding(ctx, ctx.dpop, minted.token.accessToken, names, step, expect401)
   report.passed = true
   return report
+}
+
+type StepRunner = <T>(name: string, run: () => Promise<{value: T; detail?: string}>) => Promise<T>
+type Expect401 = (token: string | undefined, what: string, presented?: Partial<ProbeOptions>) => Promise<{value: undefined; detail: string}>
+
+/**
+ * RFC 9449 §7: what makes a DPoP-bound token useless to anyone without the key. Each request below
+ * carries the valid bound token; only the proof (or its absence) is wrong, so a 401 can only come
+ * from the binding.
+ */
+async function verifyBinding(ctx: WalkthroughContext, dpop: ClientDpop, token: string, names: readonly string[], step: StepRunner, expect401: Expect401): Promise<void> {
+  const {dpopHandle, dpopRequestHeaders, generateDpopKey} = await import('../authplane/dpop.js')
+  const url = ctx.mcpUrl
+  const close = () => dpopRequestHeaders(dpop.handle, token, 'DELETE', url)
+  const withProof = (headers: {authorization: string; dpop: string}): Partial<ProbeOptions> => ({authHeaders: headers, closeHeaders: close})
+  await step(names[10]!, () => expect401(token, 'the bound token sent as a plain Bearer token', {authHeaders: {Authorization: `Bearer ${token}`}}))
+  await step(names[11]!, async () => {
+    const stranger = dpopHandle(await generateDpopKey())
+    return expect401(token, 'the bound token with a proof from another key', withProof(await dpopRequestHeaders(stranger, token, 'POST', url)))
+  })
+  await step(names[12]!, async () => {
+    const once = await dpopRequestHeaders(dpop.handle, token, 'POST', url)
+    const first = await probeInitialize(url, token, {timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer, ...withProof(once)})
+    if (first.status !== 200) {
+      throw new ApDemoError('proof_refused', `the first use of the proof got ${first.status}, expected 200`, {exitCode: ExitCode.CHECK_FAILED, details: {httpStatus: first.status, body: first.body}})
+    }
+    return expect401(token, 'the same proof sent a second time', withProof(once))
+  })
+  const elsewhere = new URL(url)
+  elsewhere.pathname = `${elsewhere.pathname.replace(/\/$/, '')}/elsewhere`
+  await step(names[13]!, async () => expect401(token, `a proof made for ${elsewhere.href}`, withProof(await dpopRequestHeaders(dpop.handle, token, 'POST', elsewhere.href))))
+  await step(names[14]!, async () => expect401(token, 'a proof made for GET sent with POST', withProof(await dpopRequestHeaders(dpop.handle, token, 'GET', url))))
 }
 
 export class VerifyFailed extends Error {
