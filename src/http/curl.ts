@@ -56,15 +56,16 @@ export function toCurl(request: ObservedRequest, secrets: CurlSecrets): string {
       parts.push('-u', user.masked ? dquote(user.text) : quote(user.text))
       continue
     }
-    const bearer = /^Bearer\s+(.+)$/i.exec(value)
-    if (lower === 'authorization' && bearer && bearer[1]! in secrets) {
+    // RFC 6750 Bearer, or RFC 9449 §7.1 DPoP: the same token variable, the scheme kept.
+    const bearer = /^(Bearer|DPoP)\s+(.+)$/i.exec(value)
+    if (lower === 'authorization' && bearer && bearer[2]! in secrets) {
       // Matched whole, so that even a secret too short for substring replacement is never shown.
-      parts.push('-H', dquote(`${name}: Bearer \${${secrets[bearer[1]!]}}`))
+      parts.push('-H', dquote(`${name}: ${bearer[1]} \${${secrets[bearer[2]!]}}`))
       continue
     }
     if (lower === 'authorization' && bearer) {
       // An access token ap-demo minted: printed as the variable the user would keep it in.
-      parts.push('-H', dquote(`${name}: Bearer \${ACCESS_TOKEN}`))
+      parts.push('-H', dquote(`${name}: ${bearer[1]} \${ACCESS_TOKEN}`))
       continue
     }
     if (lower === 'mcp-session-id') {
@@ -78,5 +79,13 @@ export function toCurl(request: ObservedRequest, secrets: CurlSecrets): string {
     const body = replaceSecrets(request.body, secrets)
     parts.push('--data-raw', body.masked ? dquote(body.text) : quote(body.text))
   }
-  return parts.join(' ')
+  const line = parts.join(' ')
+  // A proof is not a secret (it is signed, and names its public key), but it works only once.
+  if (Object.keys(request.headers).some((h) => h.toLowerCase() === 'dpop')) return `${DPOP_CURL_NOTE}\n${line}`
+  return line
 }
+
+/** Printed above a request that carries a DPoP proof. */
+export const DPOP_CURL_NOTE =
+  '# The DPoP proof below is single-use (RFC 9449 §11.1): it is bound to this method and URL (and to the token, ath), ' +
+  'and the server refuses it as a replay if this line is run again; ap-demo makes a new proof for every request.'
