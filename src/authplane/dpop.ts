@@ -194,3 +194,16 @@ export async function dpopRequestHeaders(handle: oauth.DPoPHandle, accessToken: 
   if (authorization === undefined || dpop === undefined) throw new Error('oauth4webapi made no DPoP proof')
   return {authorization, dpop}
 }
+
+/**
+ * Makes `handle` put `nonce` into its next proofs for `url`'s origin, as if that server had just
+ * sent it in `DPoP-Nonce` (oauth4webapi keeps nonces per origin from the responses it sees).
+ */
+export async function adoptDpopNonce(handle: oauth.DPoPHandle, url: string, nonce: string): Promise<void> {
+  const target = new URL(url)
+  await oauth.protectedResourceRequest('-', 'HEAD', target, new Headers(), null, {
+    DPoP: handle,
+    [oauth.allowInsecureRequests]: target.protocol === 'http:',
+    [oauth.customFetch]: async () => new Response(null, {status: 204, headers: {'dpop-nonce': nonce}}),
+  })
+}

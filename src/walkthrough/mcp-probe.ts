@@ -10,6 +10,8 @@ export interface ProbeResult {
   status: number
   wwwAuthenticate: string | null
   body: unknown
+  /** RFC 9449 §9: the nonce the server wants in the next proof, if it sent one. */
+  dpopNonce: string | null
 }
 
 export interface ProbeOptions {
@@ -41,7 +43,7 @@ export async function probeInitialize(mcpUrl: string, accessToken: string | unde
     const close = options.closeHeaders ? await options.closeHeaders().catch(() => ({})) : {}
     await fetch(mcpUrl, {method: 'DELETE', headers: {...headers, ...close, 'mcp-session-id': sessionId}, signal: AbortSignal.timeout(options.timeoutMs)}).catch(() => {})
   }
-  return {status: response.status, wwwAuthenticate: response.headers.get('www-authenticate'), body: parsed}
+  return {status: response.status, wwwAuthenticate: response.headers.get('www-authenticate'), body: parsed, dpopNonce: response.headers.get('dpop-nonce')}
 }
 
 export interface McpReadiness {

@@ -233,13 +233,17 @@ type Expect401 = (token: string | undefined, what: string, presented?: Partial<P
  * from the binding.
  */
 async function verifyBinding(ctx: WalkthroughContext, dpop: ClientDpop, token: string, names: readonly string[], step: StepRunner, expect401: Expect401): Promise<void> {
-  const {dpopHandle, dpopRequestHeaders, generateDpopKey} = await import('../authplane/dpop.js')
+  const {adoptDpopNonce, dpopHandle, dpopRequestHeaders, generateDpopKey} = await import('../authplane/dpop.js')
   const url = ctx.mcpUrl
   const close = () => dpopRequestHeaders(dpop.handle, token, 'DELETE', url)
   const withProof = (headers: {authorization: string; dpop: string}): Partial<ProbeOptions> => ({authHeaders: headers, closeHeaders: close})
   await step(names[10]!, () => expect401(token, 'the bound token sent as a plain Bearer token', {authHeaders: {Authorization: `Bearer ${token}`}}))
   await step(names[11]!, async () => {
     const stranger = dpopHandle(await generateDpopKey())
+    // A server that demands nonces would refuse the stranger's first proof for lacking one; the
+    // key must be what is refused, so the stranger first learns the nonce, as any client would.
+    const first = await probeInitialize(url, token, {timeoutMs: ctx.requestTimeoutMs, ...withProof(await dpopRequestHeaders(stranger, token, 'POST', url))})
+    if ((first.body as {error?: unknown} | undefined)?.error === 'use_dpop_nonce' && first.dpopNonce) await adoptDpopNonce(stranger, url, first.dpopNonce)
     return expect401(token, 'the bound token with a proof from another key', withProof(await dpopRequestHeaders(stranger, token, 'POST', url)))
   })
   await step(names[12]!, async () => {

@@ -101,6 +101,11 @@ describe('DPoP against a resource that demands nonces', () => {
     const dpop = await clientDpop(c.store, c.profile)
     const report = await runVerify({...c, dpop}, {...verifyOptions})
     assert.equal(report.passed, true)
+    // Each refusal is for its own reason, not for a missing nonce.
+    for (const step of report.steps.filter((s) => s.name.startsWith('refused: ') && s.name !== 'refused: no token')) {
+      assert.doesNotMatch(step.detail ?? '', /nonce/, step.name)
+    }
+    assert.match(report.steps.find((s) => s.name === 'refused: proof from another key')?.detail ?? '', /cnf\.jkt/)
   })
 })
 
