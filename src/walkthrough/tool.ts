@@ -110,13 +110,14 @@ export async function withResourceToken<T>(
   }
 }
 
+/** The diagnosis of the 403 stands; the hint becomes exact: the client may not request the scope. */
 function beyondCeiling(error: ApDemoError, credentials: ClientCredentials, beyond: string[], ceiling: string[]): ApDemoError {
   const all = [...new Set([...ceiling, ...beyond])].join(' ')
-  return new ApDemoError('insufficient_scope', `the MCP server needs the scope ${beyond.join(' ')}, which client ${credentials.clientId} may not request (its scopes: ${ceiling.join(' ') || 'none'})`, {
-    exitCode: ExitCode.AUTH,
-    hint: `Register a client whose scope includes it: ap-demo setup client --new --scope "${all}" (the resource must declare it too: ap-demo setup resource --scope ...).`,
+  return new ApDemoError(error.code, error.message, {
+    exitCode: error.exitCode,
+    hint: `Client ${credentials.clientId} may request only "${ceiling.join(' ')}", so ap-demo cannot step up to ${beyond.join(' ')}. Register a client that may: ap-demo setup client --new --scope "${all}" (the resource must declare the scope too).`,
     details: {...error.details, missingScopes: beyond, clientScopes: ceiling},
-    cause: error,
+    cause: error.cause,
   })
 }
 

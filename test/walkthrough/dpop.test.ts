@@ -137,8 +137,9 @@ describe('per-tool scopes and step-up', () => {
       withResourceToken(c, credentials, {scopes: ['mcp:echo'], resources: [c.resource]}, (m) => runTool(c, m.token.accessToken, 'whoami', {pairs: []})),
       (err: unknown) => {
         const e = err as {code: string; message: string; hint: string}
-        assert.equal(e.code, 'insufficient_scope')
-        assert.match(e.message, /needs the scope mcp:whoami, which client .* may not request \(its scopes: mcp:echo\)/)
+        assert.equal(e.code, 'token_rejected_scope')
+        assert.match(e.message, /missing scope: the server requires "mcp:whoami"/)
+        assert.match(e.hint, /may request only "mcp:echo", so ap-demo cannot step up to mcp:whoami/)
         assert.match(e.hint, /setup client --new --scope "mcp:echo mcp:whoami"/)
         return true
       },
