@@ -42,7 +42,7 @@ describe('verify --dpop against --mcp-dpop required', () => {
     assert.equal(report.passed, true)
     assert.deepEqual(report.steps.map((s) => s.name), [...DPOP_VERIFY_STEPS])
     const detail = (name: string) => report.steps.find((s) => s.name === name)?.detail ?? ''
-    assert.match(detail('DPoP token minted (aud = resource, cnf.jkt = key)'), new RegExp(`cnf.jkt ${dpop.key.thumbprint} = key`))
+    assert.match(detail("DPoP token minted (aud = resource, cnf.jkt = key)"), new RegExp(`cnf.jkt = key \\(ES256 ${dpop.key.thumbprint}\\)`))
     assert.match(detail('refused: bound token as plain Bearer'), /401 .*send it as "Authorization: DPoP/)
     assert.match(detail('refused: proof from another key'), /401 .*cnf\.jkt/)
     assert.match(detail('refused: replayed proof'), /401 .*replay/)
@@ -56,8 +56,9 @@ describe('verify --dpop against --mcp-dpop required', () => {
     await assert.rejects(runVerify({...c, profile: 'plain'}, verifyOptions), (err: unknown) => {
       assert.ok(err instanceof VerifyFailed)
       assert.equal(err.report.failedStep, VERIFY_STEPS[5])
-      assert.equal(err.failure.code, 'token_rejected_dpop')
-      assert.match(err.failure.hint ?? '', /--dpop/)
+      const failure = err.failure as {code: string; hint?: string}
+      assert.equal(failure.code, 'token_rejected_dpop')
+      assert.match(failure.hint ?? '', /--dpop/)
       return true
     })
   })
