@@ -79,13 +79,18 @@ export function toCurl(request: ObservedRequest, secrets: CurlSecrets): string {
     const body = replaceSecrets(request.body, secrets)
     parts.push('--data-raw', body.masked ? dquote(body.text) : quote(body.text))
   }
-  const line = parts.join(' ')
-  // A proof is not a secret (it is signed, and names its public key), but it works only once.
-  if (Object.keys(request.headers).some((h) => h.toLowerCase() === 'dpop')) return `${DPOP_CURL_NOTE}\n${line}`
-  return line
+  return parts.join(' ')
 }
 
-/** Printed above a request that carries a DPoP proof. */
+/** Whether the request carries a DPoP proof (RFC 9449 §4.1). */
+export function carriesDpopProof(request: ObservedRequest): boolean {
+  return Object.keys(request.headers).some((h) => h.toLowerCase() === 'dpop')
+}
+
+/**
+ * Printed above the first request that carries a DPoP proof. A proof is not a secret (it is signed,
+ * and names only the public key), so it is shown as sent; but it works only once.
+ */
 export const DPOP_CURL_NOTE =
   '# The DPoP proof below is single-use (RFC 9449 §11.1): it is bound to this method and URL (and to the token, ath), ' +
   'and the server refuses it as a replay if this line is run again; ap-demo makes a new proof for every request.'

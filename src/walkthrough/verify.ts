@@ -32,7 +32,7 @@ export const VERIFY_STEPS = [
 /** `verify --dpop`: the walkthrough with a DPoP-bound token, then the proofs that the binding holds. */
 export const DPOP_VERIFY_STEPS = [
   ...VERIFY_STEPS.slice(0, 4),
-  'DPoP token minted (aud = resource, cnf.jkt = key)',
+  'token minted (DPoP, cnf.jkt = key)',
   'MCP initialize (DPoP proof)',
   'echo tool',
   ...VERIFY_STEPS.slice(7),
