@@ -47,6 +47,15 @@ describe('ap-demo against stack up --mcp-dpop required --tool-scope whoami=mcp:w
     assert.equal(JSON.parse(readFileSync(box.storePath, 'utf8')).profiles.default.dpopKey.thumbprint, stored.thumbprint)
   })
 
+  it('config show names the key by its thumbprint and never prints it', async () => {
+    const stored = JSON.parse(readFileSync(box.storePath, 'utf8')).profiles.default.dpopKey
+    const human = await box.run(['config', 'show'])
+    assert.match(human.stdout, new RegExp(`dpop key  ES256, thumbprint ${stored.thumbprint}`))
+    const json = await box.run(['config', 'show', '--json'])
+    assert.equal(JSON.parse(json.stdout).result.dpopKey.thumbprint, stored.thumbprint)
+    for (const out of [human.stdout, json.stdout]) assert.ok(!out.includes('PRIVATE KEY') && !out.includes(stored.pem.split('\n')[1]), 'the private key is never shown')
+  })
+
   it('the same call without --dpop is refused with a hint that names --dpop', async () => {
     const result = await box.run(['mcp', 'call', 'echo', '--text', 'hi'])
     assertCleanFailure(result, 3, /accepts only DPoP-bound tokens/)
