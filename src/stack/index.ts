@@ -73,6 +73,9 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
       sessionIdleMs: options.sessionIdleMs,
       maxSessions: options.maxSessions,
       allowedHosts: options.mcpAllowedHosts,
+      dpop: options.mcpDpop,
+      dpopNonce: options.mcpDpopNonce,
+      toolScopes: options.toolScopes,
     })
   } catch (error) {
     await authServer.stop()

@@ -82,6 +82,18 @@ export interface McpServerOptions {
    * (0.0.0.0) bind is reached by: a container name, a remapped port, a reverse proxy's host.
    */
   allowedHosts?: string[]
+  /**
+   * Inbound DPoP (RFC 9449): `off` (default, tier 01: any DPoP signal is refused), `allowed`
+   * (Bearer tokens and DPoP-bound tokens with proofs), `required` (DPoP-bound tokens only).
+   */
+  dpop?: 'off' | 'allowed' | 'required'
+  /** With DPoP on: demand a server-provided nonce (RFC 9449 §9) in every proof, sent in `DPoP-Nonce`. */
+  dpopNonce?: boolean
+  /**
+   * Scope each tool needs on top of `requiredScope`, by tool name (`{whoami: 'mcp:whoami'}`). A
+   * `tools/call` without it gets 403 insufficient_scope naming the scopes in `scope=`.
+   */
+  toolScopes?: Record<string, string>
 }
 
 export interface McpServerHandle {
@@ -118,6 +130,12 @@ export interface StackOptions {
   /** Dynamic client registration policy (AuthServerOptions.dcrMode / dcrApprovedRedirects). */
   dcrMode?: AuthServerOptions['dcrMode']
   dcrApprovedRedirects?: AuthServerOptions['dcrApprovedRedirects']
+  /** McpServerOptions.dpop. */
+  mcpDpop?: 'off' | 'allowed' | 'required'
+  /** McpServerOptions.dpopNonce. */
+  mcpDpopNonce?: boolean
+  /** McpServerOptions.toolScopes. */
+  toolScopes?: Record<string, string>
 }
 
 export interface StackHandle {

@@ -3,6 +3,8 @@ import chalk from 'chalk'
 import {join} from 'node:path'
 
 import {BaseCommand} from '../../cli/base-command.js'
+import {mcpPolicyFlags} from '../../cli/flags.js'
+import {mcpPolicy} from '../../cli/mcp-policy.js'
 import {renderDockerUp, renderStackUp, type DockerStackUpResult, type StackUpResult} from '../../cli/render/stack.js'
 import {InputError, inputError, listenError} from '../../errors.js'
 import {requireAbsoluteUrl} from '../../http/url.js'
@@ -51,6 +53,7 @@ const embeddedFlags = {
     options: ['open', 'admin_only'],
     default: 'open',
   }),
+  ...mcpPolicyFlags,
 }
 
 export default class StackUp extends BaseCommand {
@@ -69,6 +72,7 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
     {description: 'Use the admin key of the Authplane examples:', command: 'AUTHPLANE_ADMIN_API_KEY=dev-admin-key-change-me <%= config.bin %> <%= command.id %>'},
     {description: 'Announce the issuer a Docker network would use, listening on every interface:', command: '<%= config.bin %> <%= command.id %> --host 0.0.0.0 --issuer http://authserver:9000'},
     {description: 'Throwaway stack on free ports, nothing written to disk:', command: '<%= config.bin %> <%= command.id %> --port 0 --admin-port 0 --mcp-port 0 --memory'},
+    {description: 'Tier 03: the MCP server takes DPoP-bound tokens only, and whoami needs its own scope:', command: '<%= config.bin %> <%= command.id %> --mcp-dpop required --tool-scope whoami=mcp:whoami'},
     {description: 'The real authplane/authserver and the MCP server in Docker, configured by ./.env:', command: 'cp .env.example .env && <%= config.bin %> <%= command.id %> --docker'},
   ]
 
@@ -96,6 +100,7 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
     for (const entry of flags['mcp-allowed-host'] ?? []) {
       if (normalizeAuthority(entry.trim()) === undefined) throw inputError(`--mcp-allowed-host "${entry}" is not a host[:port]`, 'Example: --mcp-allowed-host mcp.example:8080')
     }
+    const policy = mcpPolicy(flags)
     const envKey = process.env.AUTHPLANE_ADMIN_API_KEY?.trim() || undefined
     if (envKey && issuer) {
       const reason = weakAdminKeyReason(issuer, envKey)
@@ -126,6 +131,9 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
         },
         dpop: {requireNonce: flags['dpop-require-nonce']},
         dcrMode: flags['dcr-mode'] as 'open' | 'admin_only',
+        mcpDpop: policy.dpop,
+        mcpDpopNonce: policy.dpopNonce,
+        toolScopes: policy.toolScopes,
       })
     } catch (error) {
       throw listenError(error, 'cannot start the stack')
@@ -142,6 +150,9 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
       adminUrl,
       mcpUrl,
       resource: stack.resource,
+      mcpDpop: policy.dpop,
+      mcpDpopNonce: policy.dpopNonce,
+      toolScopes: policy.toolScopes,
       dataDir: dataDir ?? null,
       adminKeySource: envKey ? 'env AUTHPLANE_ADMIN_API_KEY' : (keyFile ?? 'memory'),
       profile: savedTo,
