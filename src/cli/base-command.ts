@@ -94,23 +94,37 @@ export abstract class BaseCommand extends Command {
   }
 
   /**
-   * Runs a wait that may take more than a second and says what it waits for: a spinner on a
-   * terminal (oclif's ux.action), one line on stderr otherwise, nothing under --json.
+   * Runs work that may wait for a server and says what it waits for once it has taken a second:
+   * a spinner on a terminal (oclif's ux.action), one line on stderr otherwise, nothing under --json.
    */
   protected async waitingFor<T>(what: string, work: () => Promise<T>): Promise<T> {
-    if (this.jsonEnabled()) return work()
-    if (!process.stderr.isTTY) {
-      process.stderr.write(`${what} ...\n`)
-      return work()
-    }
-    ux.action.start(what)
+    const waiting = this.startWaiting(what)
     try {
-      const value = await work()
-      ux.action.stop()
-      return value
-    } catch (error) {
-      ux.action.stop(chalk.red('failed'))
-      throw error
+      return await work()
+    } finally {
+      waiting.stop()
+    }
+  }
+
+  /** The same for waits that start and end in callbacks (verify's steps). */
+  protected startWaiting(what: string): {stop: () => void} {
+    if (this.jsonEnabled()) return {stop() {}}
+    let spinning = false
+    const timer = setTimeout(() => {
+      if (process.stderr.isTTY) {
+        spinning = true
+        ux.action.start(what)
+      } else {
+        process.stderr.write(`${what} ...\n`)
+      }
+    }, 1000)
+    timer.unref()
+    return {
+      stop() {
+        clearTimeout(timer)
+        if (spinning) ux.action.stop()
+        spinning = false
+      },
     }
   }
 

@@ -238,10 +238,24 @@ export function toCliError(err: unknown): CliError {
   })
 }
 
-/** The first line of an oclif parse error that says something (flag-relationship errors start with a header). */
-function usageMessage(e: Error): string {
-  const first = String(e.message ?? e).split('\n').find((l) => l.trim() !== '' && !/^The following errors? occurred:?$/.test(l.trim())) ?? 'invalid usage'
-  return first.trim()
+/**
+ * An oclif parse error as one line that says what was expected: "Parsing --port" alone does not,
+ * so its detail line joins it ("--port: expected an integer but received: abc"); a missing
+ * argument is named ("missing argument PROFILE (Profile name.)").
+ */
+export function usageMessage(e: Error): string {
+  const lines = String(e.message ?? e)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^The following errors? occurred:?$/.test(l) && !/^See more help with/.test(l))
+  const [first = 'invalid usage', second] = lines
+  const parsing = /^Parsing (--?[\w-]+)$/.exec(first)
+  if (parsing && second) return `${parsing[1]}: ${second.charAt(0).toLowerCase()}${second.slice(1)}`
+  if (/^Missing \d+ required args?:?$/.test(first) && second) {
+    const [name, ...description] = second.split(/\s{2,}/)
+    return `missing argument ${name!.toUpperCase()}${description.length > 0 ? ` (${description.join(' ')})` : ''}`
+  }
+  return first
 }
 
 /** The verify report's view of a failed step: the same fields as the JSON envelope's error. */

@@ -23,7 +23,7 @@ Asks for confirmation on a terminal; elsewhere pass --yes.`
     const ctx = await this.context(flags, {needAdminKey: true})
     const plan = describeCleanPlan(ctx)
     let removed: CleanResult['removed'] = []
-    if (plan.length > 0 && (flags.yes || (await this.confirmDelete(flags, plan)))) removed = await cleanWalkthrough(ctx)
+    if (plan.length > 0 && (flags.yes || (await this.confirmDelete(flags, plan)))) removed = await this.waitingFor(`deleting at ${ctx.adminUrl}`, () => cleanWalkthrough(ctx))
     else if (plan.length > 0) this.note('nothing deleted')
     const result = {profile: ctx.profile, removed}
     if (plan.length === 0 || removed.length > 0) this.display(renderClean(result))

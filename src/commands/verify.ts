@@ -61,11 +61,13 @@ With --embedded it first starts an embedded Authplane-compatible stack on free p
     } else {
       ctx = await this.context(flags, {needAdminKey: true})
     }
+    const steps = this.stepDisplay()
     try {
-      const report = await runVerify(ctx, {...verifyTargets(ctx), waitMs: flags.timeout * 1000, echoText, describeError, ...this.stepDisplay()})
+      const report = await runVerify(ctx, {...verifyTargets(ctx), waitMs: flags.timeout * 1000, echoText, describeError, onStart: steps.onStart, onStep: steps.onStep})
       this.display(chalk.green.bold('ALL CHECKS PASSED'))
       return report
     } finally {
+      steps.stop()
       await cleanup()
     }
   }
@@ -75,18 +77,17 @@ With --embedded it first starts an embedded Authplane-compatible stack on free p
    * (the servers may take up to --timeout to come up).
    */
   private stepDisplay() {
-    let timer: NodeJS.Timeout | undefined
+    let waiting: {stop: () => void} | undefined
     return {
       onStart: (step: number, name: string) => {
-        clearTimeout(timer)
-        if (this.jsonEnabled()) return
-        timer = setTimeout(() => this.note(chalk.dim(`[${String(step).padStart(2)}/${VERIFY_STEPS.length}] waiting: ${name} ...`)), 1000)
-        timer.unref()
+        waiting?.stop()
+        waiting = this.startWaiting(`[${String(step).padStart(2)}/${VERIFY_STEPS.length}] waiting: ${name}`)
       },
       onStep: (s: Parameters<typeof formatStepLines>[0]) => {
-        clearTimeout(timer)
+        waiting?.stop()
         this.display(formatStepLines(s, VERIFY_STEPS.length))
       },
+      stop: () => waiting?.stop(),
     }
   }
 }

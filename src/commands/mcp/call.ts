@@ -43,7 +43,9 @@ Without any client configured, the server is called without a token first. Given
     const {args, flags} = await this.parse(McpCall, split.own)
     const pairs = parseToolFlags(args.tool, split.tool)
     const ctx = await this.context(flags)
-    const {value: outcome, auth} = await withMcpToken(ctx, mcpAuthRequest(flags, this.env, this.progress), (token, c) => runTool(c, token, args.tool, {pairs, json: flags.args}))
+    const {value: outcome, auth} = await this.waitingFor(`calling ${args.tool} at ${ctx.mcpUrl}`, () =>
+      withMcpToken(ctx, mcpAuthRequest(flags, this.env, this.progress), (token, c) => runTool(c, token, args.tool, {pairs, json: flags.args})),
+    )
     if (outcome.result.isError) {
       throw new CheckFailedError('tool_error', `tool "${args.tool}" reported an error: ${outcome.text || '(no text)'}`, {details: {result: outcome.result}})
     }
