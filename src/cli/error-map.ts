@@ -57,8 +57,11 @@ function fromWalkthroughError(err: ApDemoError): CliError | undefined {
       hint = clientRefused
         ? `${issuer} refused client "${clientId}" (from ${clientSource}): it must be a client_credentials client registered at that server, with its current secret.`
         : `${issuer} (named by the MCP server's resource metadata) refused the request; --print-curl shows it, and --scope overrides the scope it asked for.`
-    } else if (clientRefused && clientSource !== 'profile') {
+    } else if (clientSource !== 'profile' && clientRefused) {
+      // Not a client ap-demo saved: `setup client --rotate` cannot help it.
       hint = `${issuer} refused client "${clientId}" from ${CLIENT_SOURCES[clientSource] ?? clientSource}: check that id and secret against the server that issued them.`
+    } else if (clientSource !== 'profile' && err.code === 'invalid_scope') {
+      hint = `Client "${clientId}" (from ${CLIENT_SOURCES[clientSource] ?? clientSource}) may not have that scope at ${issuer}: ask with --scope for one it was registered with.`
     }
     const message = discovered ? `${mapped.message} at ${issuer}` : mapped.message
     return new CliError(mapped.code, message, {exitCode: mapped.exitCode, hint, details: {...mapped.details, ...err.details}, cause: err})
