@@ -54,11 +54,7 @@ export abstract class BaseCommand extends Command {
   }
 
   override async init(): Promise<void> {
-    // A reader that stops early (`ap-demo --help | head -1`) closes stdout: end quietly, exit 0.
-    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPIPE') process.exit(0)
-      throw error
-    })
+    // A closed stdout (`ap-demo ... | head -1`) is handled for every command and for help in ./main.ts.
     await super.init()
     // https://no-color.org: chalk itself only honours FORCE_COLOR and the terminal.
     if (process.env.NO_COLOR) chalk.level = 0

@@ -52,7 +52,8 @@ export default class ApDemoHelp extends Help {
     // oclif prints the summary above this.
     const out: string[] = []
     const args = Object.values(command.args ?? {}).map((a) => (a.required ? a.name.toUpperCase() : `[${a.name.toUpperCase()}]`))
-    out.push('USAGE', `  $ ${this.config.bin} ${[id, ...args].join(' ')}${id === 'mcp call' ? ' [TOOL FLAGS]' : ''} [FLAGS]`)
+    const usage = typeof command.usage === 'string' ? this.fill(command.usage, command) : `${[id, ...args].join(' ')} [FLAGS]`
+    out.push('USAGE', `  $ ${this.config.bin} ${usage}`)
     for (const arg of Object.values(command.args ?? {})) {
       out.push('', 'ARGUMENTS', ...wrap(`${arg.name.toUpperCase()}  ${arg.description ?? ''}`, this.lineWidth, '  '))
     }

@@ -26,6 +26,8 @@ Without any client configured, the server is called without a token first. Given
     },
   ]
 
+  static override usage = '<%= command.id %> TOOL [TOOL FLAGS] [FLAGS]'
+
   static override args = {
     tool: Args.string({description: 'Name of the tool (see ap-demo mcp tools).', required: true}),
   }
