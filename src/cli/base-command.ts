@@ -96,14 +96,17 @@ export abstract class BaseCommand extends Command {
   protected async waitingFor<T>(what: string, work: () => Promise<T>): Promise<T> {
     const waiting = this.startWaiting(what)
     try {
-      return await work()
-    } finally {
+      const value = await work()
       waiting.stop()
+      return value
+    } catch (error) {
+      waiting.stop(false)
+      throw error
     }
   }
 
   /** The same for waits that start and end in callbacks (verify's steps). */
-  protected startWaiting(what: string): {stop: () => void} {
+  protected startWaiting(what: string): {stop: (ok?: boolean) => void} {
     if (this.jsonEnabled()) return {stop() {}}
     let spinning = false
     const timer = setTimeout(() => {
@@ -116,9 +119,9 @@ export abstract class BaseCommand extends Command {
     }, 1000)
     timer.unref()
     return {
-      stop() {
+      stop(ok = true) {
         clearTimeout(timer)
-        if (spinning) ux.action.stop()
+        if (spinning) ux.action.stop(ok ? 'done' : 'failed')
         spinning = false
       },
     }

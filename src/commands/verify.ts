@@ -77,14 +77,14 @@ With --embedded it first starts an embedded Authplane-compatible stack on free p
    * (the servers may take up to --timeout to come up).
    */
   private stepDisplay() {
-    let waiting: {stop: () => void} | undefined
+    let waiting: {stop: (ok?: boolean) => void} | undefined
     return {
       onStart: (step: number, name: string) => {
         waiting?.stop()
         waiting = this.startWaiting(`[${String(step).padStart(2)}/${VERIFY_STEPS.length}] waiting: ${name}`)
       },
       onStep: (s: Parameters<typeof formatStepLines>[0]) => {
-        waiting?.stop()
+        waiting?.stop(s.ok)
         this.display(formatStepLines(s, VERIFY_STEPS.length))
       },
       stop: () => waiting?.stop(),
