@@ -9,6 +9,7 @@ import {contextFromSettings, type WalkthroughContext} from '../walkthrough/conte
 import {toCliError} from './error-map.js'
 import {ExitCode} from './exit-codes.js'
 import {RequestRecorder} from './observer.js'
+import {inquirerPrompter} from './prompts.js'
 
 /** The flags the base command reads when a command declares them (see ./flags.ts). */
 export interface CommonFlags extends ConnectionFlags {
@@ -172,9 +173,8 @@ export abstract class BaseCommand extends Command {
         hint: `Set ${ENV.adminKey} (or put it in ./.env, or pass --admin-key); \`ap-demo stack up\` saves its key in the profile.`,
       })
     }
-    const {password} = await import('@inquirer/prompts')
-    const key = await password({message: 'Authplane admin API key', mask: '*', validate: (v) => (v.trim() ? true : 'The key cannot be empty')}, {output: process.stderr})
-    return key.trim()
+    const {password} = await inquirerPrompter()
+    return (await password({message: 'Authplane admin API key', validate: (v) => (v.trim() ? true : 'The key cannot be empty')})).trim()
   }
 
   protected override toSuccessJson(result: unknown): unknown {

@@ -1,5 +1,6 @@
 import {BaseCommand} from '../cli/base-command.js'
 import {adminFlags, inputFlags, profileFlags, requestFlags, yesFlags} from '../cli/flags.js'
+import {inquirerPrompter} from '../cli/prompts.js'
 import {renderClean, type CleanResult} from '../cli/render/setup.js'
 import {NeedsInputError} from '../errors.js'
 import {cleanWalkthrough, describeCleanPlan} from '../walkthrough/clean.js'
@@ -34,7 +35,7 @@ Asks for confirmation on a terminal; elsewhere pass --yes.`
     if (!this.canPrompt(flags)) {
       throw new NeedsInputError('confirmation_needed', 'clean deletes things on the server and needs confirmation', {hint: 'Pass --yes to confirm without a prompt.'})
     }
-    const {confirm} = await import('@inquirer/prompts')
-    return confirm({message: `Delete ${plan.join(' and ')}?`, default: false}, {output: process.stderr})
+    const {confirm} = await inquirerPrompter()
+    return confirm({message: `Delete ${plan.join(' and ')}?`, default: false})
   }
 }
