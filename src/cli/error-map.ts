@@ -43,7 +43,13 @@ export class CliError extends Error {
   }
 }
 
-const CLIENT_SOURCES: Record<string, string> = {flag: '--client-id/--client-secret', env: `the environment (${'AUTHPLANE_CLIENT_ID'}/${'AUTHPLANE_CLIENT_SECRET'})`, '.env': './.env (AUTHPLANE_CLIENT_ID/AUTHPLANE_CLIENT_SECRET)', profile: 'the profile'}
+/** Where a client came from, in the words of a hint. */
+const CLIENT_SOURCES: Record<string, string> = {
+  flag: '--client-id/--client-secret',
+  env: 'the environment (AUTHPLANE_CLIENT_ID/AUTHPLANE_CLIENT_SECRET)',
+  '.env': './.env (AUTHPLANE_CLIENT_ID/AUTHPLANE_CLIENT_SECRET)',
+  profile: 'the profile',
+}
 
 /** Walkthrough errors whose message or hint depends on their facts. */
 function fromWalkthroughError(err: ApDemoError): CliError | undefined {
@@ -175,7 +181,6 @@ function fromLayerError(err: unknown): CliError | undefined {
   return undefined
 }
 
-
 const OCLIF_USAGE_ERRORS = new Set([
   'RequiredArgsError',
   'FailedFlagValidationError',
@@ -188,8 +193,8 @@ const OCLIF_USAGE_ERRORS = new Set([
 
 /**
  * What kind of ap-demo error ends with which exit code. Subclasses come before their base class:
- * the first match wins. A new typed error is one more line here (or a rule in LAYER_RULES when
- * its message or hint needs the error's facts).
+ * the first match wins. A new kind of error is one more line here; an error whose message or hint
+ * needs its facts gets a rule in fromWalkthroughError (ours) or fromLayerError (a library's own).
  */
 const KIND_EXIT_CODES: Array<[abstract new (...args: any[]) => ApDemoError, ExitCodeValue]> = [
   [NeedsInputError, ExitCode.USAGE],
