@@ -29,6 +29,11 @@ export interface AuthServerHandle {
   adminUrl: string
   /** Counters for tests and benchmarks. */
   stats(): {tokenRequests: number; tokensIssued: number}
+  /**
+   * Creates the local user `email` with `password` unless a user with that email exists, which is
+   * kept as it is (its password unchanged). Rejects with the admin API's message on bad input.
+   */
+  ensureUser(email: string, password: string): Promise<{id: string; created: boolean}>
   stop(): Promise<void>
 }
 

@@ -3,6 +3,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {ServerContext} from './context.js'
 import {BodyTooLargeError, ProblemError, readBody, sendJson, sendNoContent, sendProblem} from './http.js'
 import {newClientSecret, randomId} from './secrets.js'
+import {userAdmin} from './users-admin.js'
 import type {AuthMethod, BackendKind, Client, ClientStatus, Policy, Resource, ScopeDef} from './store.js'
 
 const ADMIN_BODY_LIMIT = 1024 * 1024
@@ -23,11 +24,11 @@ const CLIENT_INVALID = 'client authentication failed: client validation failed: 
 
 type Json = Record<string, unknown>
 
-function bad(detail: string): ProblemError {
+export function bad(detail: string): ProblemError {
   return new ProblemError(400, detail)
 }
 
-function now(): string {
+export function now(): string {
   return new Date().toISOString()
 }
 
@@ -62,7 +63,7 @@ function checkAdminKey(ctx: ServerContext, req: IncomingMessage, res: ServerResp
 
 // --- request helpers --------------------------------------------------------------------------
 
-async function readJsonObject(req: IncomingMessage): Promise<Json> {
+export async function readJsonObject(req: IncomingMessage): Promise<Json> {
   let raw: Buffer
   try {
     raw = await readBody(req, ADMIN_BODY_LIMIT)
@@ -80,7 +81,7 @@ async function readJsonObject(req: IncomingMessage): Promise<Json> {
   return parsed as Json
 }
 
-function intParam(q: URLSearchParams, name: string, def: number, min: number, max: number): number {
+export function intParam(q: URLSearchParams, name: string, def: number, min: number, max: number): number {
   const raw = q.get(name)
   if (raw === null || raw === '') return def
   if (!/^\d+$/.test(raw)) throw bad(`${name} must be an integer between ${min} and ${max}`)
@@ -414,6 +415,7 @@ async function route(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
   const id = rawId === undefined ? undefined : decodeURIComponent(rawId)
   if (collection === 'resources' && action === undefined) return resources(ctx, req, res, id, url.searchParams)
   if (collection === 'clients') return clients(ctx, req, res, id, action, url.searchParams)
+  if (collection === 'users' || collection === 'grants') return userAdmin(ctx, req, res, collection, id, action, url.searchParams)
   throw new ProblemError(404, 'not found')
 }
 

@@ -1,11 +1,17 @@
+import type {BrowserSessions} from './browser-session.js'
 import type {JwtSigner} from './keys.js'
 import type {SecretHasher} from './secrets.js'
 import type {Store} from './store.js'
 import type {AccessTokenMinter} from './tokens.js'
+import type {UserStore} from './user-store.js'
 
 /** What the request handlers of both ports share. */
 export interface ServerContext {
   store: Store
+  /** Users, authorization sessions, consent grants and refresh-token families (the browser flow). */
+  users: UserStore
+  /** Session cookies, CSRF tokens and the login lockout of the browser flow. */
+  browser: BrowserSessions
   hasher: SecretHasher
   signer: JwtSigner
   minter: AccessTokenMinter

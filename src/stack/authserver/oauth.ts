@@ -2,10 +2,12 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {ServerContext} from './context.js'
 import {DpopError, verifyDpopProof} from './dpop.js'
 import {BodyTooLargeError, formDecode, mediaType, parseForm, pathOf, readBody, send, sendJson, sendProblem, statusText, type Headers} from './http.js'
+import {browserRoute} from './browser.js'
+import {userGrant} from './grants.js'
 import type {Client} from './store.js'
 
 const TOKEN_BODY_LIMIT = 64 * 1024
-const NO_STORE: Headers = {'Cache-Control': 'no-store', Pragma: 'no-cache'}
+export const NO_STORE: Headers = {'Cache-Control': 'no-store', Pragma: 'no-cache'}
 const METADATA_CACHE: Headers = {'Cache-Control': 'public, max-age=3600'}
 const BASE64_RE = /^[A-Za-z0-9+/]+={0,2}$/
 
@@ -33,21 +35,21 @@ function sendOAuthError(res: ServerResponse, e: OAuthError): void {
   send(res, e.status, 'application/problem+json', JSON.stringify(body), {...NO_STORE, ...e.headers})
 }
 
-function invalidRequest(description: string): OAuthError {
+export function invalidRequest(description: string): OAuthError {
   return new OAuthError(400, 'invalid_request', description)
 }
 
 // RFC 6749 §5.2: a failed client authentication is 401 with a challenge naming the scheme the
 // client should use; the realm is the real server's.
-function invalidClient(description = 'client authentication failed'): OAuthError {
+export function invalidClient(description = 'client authentication failed'): OAuthError {
   return new OAuthError(401, 'invalid_client', description, {'WWW-Authenticate': 'Basic realm="authserver"'})
 }
 
-function first(form: Map<string, string[]>, name: string): string | undefined {
+export function first(form: Map<string, string[]>, name: string): string | undefined {
   return form.get(name)?.[0]
 }
 
-async function readForm(req: IncomingMessage): Promise<Map<string, string[]>> {
+export async function readForm(req: IncomingMessage): Promise<Map<string, string[]>> {
   if (mediaType(req.headers['content-type']) !== 'application/x-www-form-urlencoded') {
     throw invalidRequest('request body must be application/x-www-form-urlencoded')
   }
@@ -65,11 +67,9 @@ async function readForm(req: IncomingMessage): Promise<Map<string, string[]>> {
 
 /**
  * RFC 6749 §2.3.1: HTTP Basic first (id and secret each form-urlencoded before base64, so `+`
- * means space), else `client_id`/`client_secret` in the body. Every failure is the same
- * invalid_client, except that the description may name a public or disabled client, which helps
- * the operator and tells an attacker nothing about secrets.
+ * means space), else `client_id`/`client_secret` in the body.
  */
-function authenticateClient(ctx: ServerContext, req: IncomingMessage, form: Map<string, string[]>): Client {
+export function clientCredentialsOf(req: IncomingMessage, form: Map<string, string[]>): {id: string | undefined; secret: string | undefined} {
   let id: string | undefined
   let secret: string | undefined
   const auth = req.headers.authorization
@@ -89,6 +89,16 @@ function authenticateClient(ctx: ServerContext, req: IncomingMessage, form: Map<
     id = first(form, 'client_id')
     secret = first(form, 'client_secret')
   }
+  return {id, secret}
+}
+
+/**
+ * A confidential client's authentication. Every failure is the same invalid_client, except that
+ * the description may name a public or disabled client, which helps the operator and tells an
+ * attacker nothing about secrets.
+ */
+function authenticateClient(ctx: ServerContext, req: IncomingMessage, form: Map<string, string[]>): Client {
+  const {id, secret} = clientCredentialsOf(req, form)
   if (id === undefined || id === '') throw invalidClient('client authentication required')
   const client = ctx.store.clientById(id)
   if (client === undefined) throw invalidClient()
@@ -131,6 +141,7 @@ async function token(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
   const form = await readForm(req)
   const grantType = first(form, 'grant_type')
   if (grantType === undefined || grantType === '') throw invalidRequest('grant_type is required')
+  if (grantType === 'authorization_code' || grantType === 'refresh_token') return userGrant(ctx, req, res, form, grantType)
   if (grantType !== 'client_credentials') {
     throw new OAuthError(400, 'unsupported_grant_type', `grant_type "${grantType}" is not supported by this server`)
   }
@@ -152,24 +163,29 @@ async function token(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
   }
   const scopes = grantScopes(client, first(form, 'scope'), catalog)
 
-  let jkt: string | undefined
-  const proof = req.headers.dpop
-  if (proof !== undefined) {
-    // Node joins repeated headers with ", "; RFC 9449 §4.3 allows exactly one proof.
-    if (typeof proof !== 'string' || proof.includes(',')) throw new OAuthError(400, 'invalid_dpop_proof', 'exactly one DPoP header is allowed')
-    try {
-      jkt = await verifyDpopProof(proof, [`${ctx.issuer}/oauth/token`, `${ctx.publicUrl}/oauth/token`])
-    } catch (err) {
-      if (err instanceof DpopError) throw new OAuthError(400, 'invalid_dpop_proof', err.message)
-      throw err
-    }
-  }
-
+  const jkt = await dpopThumbprint(ctx, req)
   const minted = ctx.minter.mint({clientId: client.id, audience, scopes, jkt})
   ctx.store.recordToken({jti: minted.jti, client_id: client.id, aud: audience, scope: scopes.join(' '), iat: minted.iat, exp: minted.exp, cnf_jkt: jkt ?? null, revoked: 0})
   ctx.stats.tokensIssued++
   const body = JSON.stringify({access_token: minted.jwt, token_type: jkt === undefined ? 'Bearer' : 'DPoP', expires_in: ctx.tokenTtlSeconds, scope: scopes.join(' ')})
   send(res, 200, 'application/json', body, NO_STORE)
+}
+
+/**
+ * RFC 9449: the thumbprint of the key a valid DPoP proof at the token endpoint binds the token to
+ * (`cnf.jkt`), or undefined when the request carries no proof. Every grant goes through here.
+ */
+export async function dpopThumbprint(ctx: ServerContext, req: IncomingMessage): Promise<string | undefined> {
+  const proof = req.headers.dpop
+  if (proof === undefined) return undefined
+  // Node joins repeated headers with ", "; RFC 9449 §4.3 allows exactly one proof.
+  if (typeof proof !== 'string' || proof.includes(',')) throw new OAuthError(400, 'invalid_dpop_proof', 'exactly one DPoP header is allowed')
+  try {
+    return await verifyDpopProof(proof, [`${ctx.issuer}/oauth/token`, `${ctx.publicUrl}/oauth/token`])
+  } catch (err) {
+    if (err instanceof DpopError) throw new OAuthError(400, 'invalid_dpop_proof', err.message)
+    throw err
+  }
 }
 
 /** RFC 7662 view of a token for `caller`, or undefined when the caller may not see it as active. */
@@ -232,8 +248,9 @@ function metadata(ctx: ServerContext): Record<string, unknown> {
     registration_endpoint: `${iss}/oauth/register`,
     revocation_endpoint: `${iss}/oauth/revoke`,
     introspection_endpoint: `${iss}/oauth/introspect`,
-    // Only what this server really does at the token endpoint is announced.
-    grant_types_supported: ['client_credentials'],
+    // Only what this server really does at the token endpoint is announced, in the real
+    // server's order.
+    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
     response_types_supported: ['code'],
     code_challenge_methods_supported: ['S256'],
     token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
@@ -291,12 +308,12 @@ async function route(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
     case '/ready':
       if (readOnly()) health(ctx, res, 'ready', 'not_ready')
       return
-    case '/oauth/authorize':
     case '/oauth/register':
-      // Announced for metadata parity with the real server; the walkthrough only needs
-      // client_credentials, and clients are registered through the admin API.
-      return sendProblem(res, 501, `${path} is not implemented by the embedded server; register clients through the admin API and use client_credentials`)
+      // Announced for metadata parity with the real server; clients are registered through the
+      // admin API.
+      return sendProblem(res, 501, `${path} is not implemented by the embedded server; register clients through the admin API`)
   }
+  if (await browserRoute(ctx, req, res, path)) return
   sendProblem(res, 404, 'not found')
 }
 

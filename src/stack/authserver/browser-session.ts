@@ -1,0 +1,154 @@
+import {createHmac, randomBytes, timingSafeEqual} from 'node:crypto'
+import type {IncomingMessage} from 'node:http'
+
+// The browser side of the real server, as its code has it: a stateless session cookie
+// `authserver_session` = `<user id>|<expiry unix>|<HMAC>`, a pre-session login nonce cookie
+// `authserver_login_nonce` = `<nonce>|<HMAC>` that binds POST /login to a browser that rendered
+// the form (a foreign site cannot set it), and CSRF tokens derived by HMAC from those values:
+// the login form's from the nonce, the consent form's from the session cookie.
+
+export const SESSION_COOKIE = 'authserver_session'
+export const LOGIN_NONCE_COOKIE = 'authserver_login_nonce'
+const SESSION_MAX_AGE_S = 24 * 3600
+const NONCE_MAX_AGE_S = 12 * 3600
+// http://localhost is the deployment this server stands in for, so no Secure attribute (a browser
+// would drop a Secure cookie over plain HTTP). SameSite=Lax keeps cross-site POSTs cookie-less.
+const COOKIE_ATTRS = 'Path=/; HttpOnly; SameSite=Lax'
+
+/** Lockout, as on the real server: 10 failures within 10 minutes lock the identity for 15. */
+export const LOCKOUT = {maxFailures: 10, windowMs: 10 * 60_000, lockMs: 15 * 60_000}
+/** RFC 5321 caps an address at 254 octets; longer input cannot be an account and is not kept. */
+export const MAX_IDENTITY_LENGTH = 254
+
+export function parseCookies(req: IncomingMessage): Map<string, string> {
+  const out = new Map<string, string>()
+  const header = req.headers.cookie
+  if (header === undefined) return out
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=')
+    if (eq === -1) continue
+    const name = part.slice(0, eq).trim()
+    if (!out.has(name)) out.set(name, part.slice(eq + 1).trim())
+  }
+  return out
+}
+
+function equalStrings(a: string, b: string): boolean {
+  const x = Buffer.from(a)
+  const y = Buffer.from(b)
+  return x.length === y.length && timingSafeEqual(x, y)
+}
+
+/** Signs and checks the browser flow's cookies and CSRF tokens with one server secret. */
+export class BrowserSessions {
+  private readonly failures = new Map<string, {count: number; first: number; lockedUntil: number}>()
+
+  constructor(private readonly secret: Buffer) {}
+
+  private mac(purpose: string, value: string): string {
+    return createHmac('sha256', this.secret).update(`${purpose}\0${value}`).digest('base64url')
+  }
+
+  // --- session cookie ------------------------------------------------------------------------
+
+  sessionCookie(userId: string, nowMs = Date.now()): string {
+    const payload = `${userId}|${Math.floor(nowMs / 1000) + SESSION_MAX_AGE_S}`
+    return `${SESSION_COOKIE}=${payload}|${this.mac('session', payload)}; ${COOKIE_ATTRS}; Max-Age=${SESSION_MAX_AGE_S}`
+  }
+
+  static clearCookie(name: string): string {
+    return `${name}=; ${COOKIE_ATTRS}; Max-Age=0`
+  }
+
+  /** The signed-in user id and the raw cookie value, or undefined. */
+  session(req: IncomingMessage): {userId: string; cookie: string} | undefined {
+    const raw = parseCookies(req).get(SESSION_COOKIE)
+    if (raw === undefined || raw === '') return undefined
+    const parts = raw.split('|')
+    if (parts.length !== 3) return undefined
+    const [userId, expiry, sig] = parts as [string, string, string]
+    if (!equalStrings(sig, this.mac('session', `${userId}|${expiry}`))) return undefined
+    if (!/^\d+$/.test(expiry) || Number(expiry) < Date.now() / 1000) return undefined
+    return {userId, cookie: raw}
+  }
+
+  consentCsrf(sessionCookieValue: string): string {
+    return this.mac('consent-csrf', sessionCookieValue)
+  }
+
+  checkConsentCsrf(sessionCookieValue: string, token: string | undefined): boolean {
+    return token !== undefined && equalStrings(token, this.consentCsrf(sessionCookieValue))
+  }
+
+  // --- login nonce ---------------------------------------------------------------------------
+
+  /** The nonce this server minted for the browser, or undefined when the cookie is absent or forged. */
+  loginNonce(req: IncomingMessage): string | undefined {
+    const raw = parseCookies(req).get(LOGIN_NONCE_COOKIE)
+    if (raw === undefined) return undefined
+    const parts = raw.split('|')
+    if (parts.length !== 2 || parts[0] === '' || parts[1] === '') return undefined
+    const [nonce, sig] = parts as [string, string]
+    return equalStrings(sig, this.mac('login-nonce', nonce)) ? nonce : undefined
+  }
+
+  /**
+   * The browser's existing nonce, or a new one with the Set-Cookie that delivers it. Reused when
+   * valid so that a second login tab does not orphan the first one's form.
+   */
+  ensureLoginNonce(req: IncomingMessage): {nonce: string; setCookie?: string} {
+    const existing = this.loginNonce(req)
+    if (existing !== undefined) return {nonce: existing}
+    const nonce = randomBytes(16).toString('hex')
+    return {nonce, setCookie: `${LOGIN_NONCE_COOKIE}=${nonce}|${this.mac('login-nonce', nonce)}; ${COOKIE_ATTRS}; Max-Age=${NONCE_MAX_AGE_S}`}
+  }
+
+  loginCsrf(nonce: string): string {
+    return this.mac('login-csrf', nonce)
+  }
+
+  checkLoginCsrf(nonce: string, token: string | undefined): boolean {
+    return token !== undefined && equalStrings(token, this.loginCsrf(nonce))
+  }
+
+  // --- per-identity lockout ------------------------------------------------------------------
+
+  private key(identity: string): string {
+    return identity.trim().toLowerCase()
+  }
+
+  /** Epoch ms until which the identity is locked, or undefined. */
+  lockedUntil(identity: string, nowMs = Date.now()): number | undefined {
+    const f = this.failures.get(this.key(identity))
+    return f !== undefined && f.lockedUntil > nowMs ? f.lockedUntil : undefined
+  }
+
+  /** Counts a rejected credential; returns the lock deadline when this failure engaged the lockout. */
+  recordFailure(identity: string, nowMs = Date.now()): number | undefined {
+    const key = this.key(identity)
+    let f = this.failures.get(key)
+    if (f === undefined || nowMs - f.first > LOCKOUT.windowMs || (f.lockedUntil !== 0 && f.lockedUntil <= nowMs)) {
+      // Bounded: an attacker cycling through made-up addresses cannot grow this without limit.
+      if (this.failures.size >= 10_000) this.prune(nowMs)
+      f = {count: 0, first: nowMs, lockedUntil: 0}
+      this.failures.set(key, f)
+    }
+    f.count++
+    if (f.count >= LOCKOUT.maxFailures && f.lockedUntil === 0) {
+      f.lockedUntil = nowMs + LOCKOUT.lockMs
+      return f.lockedUntil
+    }
+    return undefined
+  }
+
+  resetFailures(identity: string): void {
+    this.failures.delete(this.key(identity))
+  }
+
+  private prune(nowMs: number): void {
+    for (const [k, f] of this.failures) {
+      if (f.lockedUntil <= nowMs && nowMs - f.first > LOCKOUT.windowMs) this.failures.delete(k)
+    }
+    if (this.failures.size >= 10_000) this.failures.clear()
+  }
+}
