@@ -19,6 +19,20 @@ export interface AuthServerOptions {
   dataDir?: string
   /** Access-token lifetime in seconds. Default 3600. */
   tokenTtlSeconds?: number
+  /**
+   * Dynamic client registration (`POST /oauth/register`) policy, as `AUTHPLANE_DCR_MODE`:
+   * `open` (default), `approved_redirects` (every redirect URI must be in `dcrApprovedRedirects`)
+   * or `admin_only` (registration refused with 403).
+   */
+  dcrMode?: 'open' | 'approved_redirects' | 'admin_only'
+  /** Exact redirect URIs accepted in `approved_redirects` mode (`AUTHPLANE_DCR_APPROVED_REDIRECTS`). */
+  dcrApprovedRedirects?: string[]
+  /**
+   * DPoP at the token endpoint (`AUTHPLANE_DPOP_*`): `requireNonce` (default false) refuses proofs
+   * without a server nonce (`use_dpop_nonce`), `proofLifetimeSeconds` (10..300, default 60) bounds
+   * a proof's age, `nonceTtlSeconds` (default 60) how long an issued `DPoP-Nonce` stays valid.
+   */
+  dpop?: {requireNonce?: boolean; proofLifetimeSeconds?: number; nonceTtlSeconds?: number}
 }
 
 export interface AuthServerHandle {

@@ -4,7 +4,7 @@ import {BrowserSessions, LOGIN_NONCE_COOKIE, MAX_IDENTITY_LENGTH, SESSION_COOKIE
 import type {ServerContext} from './context.js'
 import {CODE_TTL_SECONDS, newOpaqueToken, sha256} from './grants.js'
 import {consentPage, escapeHtml, loginPage, sendErrorPage, sendPage} from './html.js'
-import {BodyTooLargeError, mediaType, parseForm, readBody, type Headers} from './http.js'
+import {BodyTooLargeError, mediaType, methodMatches, parseForm, readBody, sendGoMethodNotAllowed, type Headers} from './http.js'
 import {verifyPassword} from './passwords.js'
 import type {Client, Resource} from './store.js'
 import type {AuthSession, User} from './user-store.js'
@@ -50,8 +50,11 @@ function currentUser(ctx: ServerContext, req: IncomingMessage): {user: User; coo
   return user === undefined ? undefined : {user, cookie: s.cookie}
 }
 
-function methodNotAllowed(res: ServerResponse, allow: string): void {
-  sendErrorPage(res, 405, 'Method Not Allowed', `Use ${allow}.`, {Allow: allow})
+/** Like the real server's Go ServeMux: a route's other methods get its plain-text 405. */
+function allowed(req: IncomingMessage, res: ServerResponse, methods: string[]): boolean {
+  if (methodMatches(req.method ?? 'GET', methods)) return true
+  sendGoMethodNotAllowed(res, methods)
+  return false
 }
 
 // --- redirect_uri matching ---------------------------------------------------------------------
@@ -156,7 +159,7 @@ function completeAuthorization(ctx: ServerContext, res: ServerResponse, session:
 // --- GET /oauth/authorize ------------------------------------------------------------------------
 
 function authorize(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): void {
-  if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET')
+  if (!allowed(req, res, ['GET'])) return
   const q = new URL(req.url ?? '/', 'http://authorize.invalid').searchParams
   const param = (name: string): string => q.get(name) ?? ''
 
@@ -226,11 +229,11 @@ const INVALID_REQUEST = 'Invalid request. Please try again.'
 const INVALID_CREDENTIALS = 'Invalid email or password'
 
 async function login(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  if (req.method === 'GET' || req.method === 'HEAD') {
+  if (!allowed(req, res, ['GET', 'POST'])) return
+  if (req.method !== 'POST') {
     const redirectTo = new URL(req.url ?? '/', 'http://login.invalid').searchParams.get('redirect') ?? ''
     return renderLogin(ctx, req, res, 200, redirectTo)
   }
-  if (req.method !== 'POST') return methodNotAllowed(res, 'GET, POST')
   const form = await readBrowserForm(req)
   // Every rejected submission is 422 with the form again: the caller is a browser, not an OAuth client.
   if (form === undefined) return renderLogin(ctx, req, res, 422, '', 'Invalid form data')
@@ -261,13 +264,13 @@ async function login(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
 }
 
 function logout(res: ServerResponse, req: IncomingMessage): void {
-  if (req.method !== 'POST') return methodNotAllowed(res, 'POST')
+  if (!allowed(req, res, ['POST'])) return
   // The nonce goes too: on a shared browser the next person should not inherit the CSRF pair.
   redirect(res, '/login', {'Set-Cookie': [BrowserSessions.clearCookie(SESSION_COOKIE), BrowserSessions.clearCookie(LOGIN_NONCE_COOKIE)]})
 }
 
 function home(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): void {
-  if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET')
+  if (!allowed(req, res, ['GET'])) return
   const signedIn = currentUser(ctx, req)
   if (signedIn === undefined) return redirect(res, '/login')
   sendPage(res, 200, 'Signed in', `<h1>Signed in</h1>
@@ -289,7 +292,8 @@ function pendingConsent(ctx: ServerContext, sessionId: string): {session: AuthSe
 }
 
 async function consent(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  if (req.method === 'GET' || req.method === 'HEAD') {
+  if (!allowed(req, res, ['GET', 'POST'])) return
+  if (req.method !== 'POST') {
     const sessionId = new URL(req.url ?? '/', 'http://consent.invalid').searchParams.get('session_id') ?? ''
     if (sessionId === '') return sendErrorPage(res, 400, 'Missing Session', 'No session_id provided.')
     const signedIn = currentUser(ctx, req)
@@ -304,7 +308,6 @@ async function consent(ctx: ServerContext, req: IncomingMessage, res: ServerResp
       scopes: words(session.scope).map((name) => ({name, description: descriptions.get(name) ?? ''})),
     }))
   }
-  if (req.method !== 'POST') return methodNotAllowed(res, 'GET, POST')
   const form = await readBrowserForm(req)
   if (form === undefined) return sendErrorPage(res, 400, 'Invalid Form', 'Could not parse form data.')
   const signedIn = currentUser(ctx, req)

@@ -1,5 +1,7 @@
 import type {BrowserSessions} from './browser-session.js'
+import type {DpopState} from './dpop.js'
 import type {JwtSigner} from './keys.js'
+import type {DcrMode} from './register.js'
 import type {SecretHasher} from './secrets.js'
 import type {Store} from './store.js'
 import type {AccessTokenMinter} from './tokens.js'
@@ -21,5 +23,9 @@ export interface ServerContext {
   /** Base URL the public port is reachable at; DPoP `htu` may name it instead of the issuer. */
   publicUrl: string
   tokenTtlSeconds: number
+  /** Dynamic client registration policy; the mode can change at runtime (PATCH /admin/settings/dcr). */
+  dcr: {mode: DcrMode; approvedRedirects: string[]}
+  /** DPoP settings, server nonces and the proof replay cache. */
+  dpop: DpopState
   stats: {tokenRequests: number; tokensIssued: number}
 }

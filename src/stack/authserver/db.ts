@@ -80,6 +80,11 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
+    name: 'clients.application_type (RFC 7591 / OIDC registration)',
+    sql: `ALTER TABLE clients ADD COLUMN application_type TEXT NOT NULL DEFAULT '';`,
+  },
+  {
+    version: 3,
     name: 'users, authorization sessions, consent grants, refresh-token families',
     sql: `
       CREATE TABLE users (

@@ -2,7 +2,7 @@ import {createHash, randomBytes} from 'node:crypto'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {ServerContext} from './context.js'
 import {send} from './http.js'
-import {clientCredentialsOf, dpopThumbprint, invalidClient, NO_STORE, OAuthError} from './oauth.js'
+import {dpopThumbprint, extractClientAuth, invalidClient, NO_STORE, OAuthError} from './oauth.js'
 import type {Client} from './store.js'
 import type {AuthSession, TokenFamily} from './user-store.js'
 
@@ -121,7 +121,7 @@ function onCodeReplay(ctx: ServerContext, session: AuthSession, clientId: string
 
 async function authorizationCode(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, form: Map<string, string[]>): Promise<void> {
   const value = (name: string): string | undefined => form.get(name)?.[0]
-  const {id: clientId, secret} = clientCredentialsOf(req, form)
+  const {id: clientId, secret} = extractClientAuth(req, form)
   const code = value('code') ?? ''
   const verifier = value('code_verifier')
   const nowS = Math.floor(Date.now() / 1000)
@@ -172,7 +172,7 @@ function refreshScope(requested: string | undefined, familyScope: string, client
 
 async function refreshToken(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, form: Map<string, string[]>): Promise<void> {
   const value = (name: string): string | undefined => form.get(name)?.[0]
-  const {id: clientId, secret} = clientCredentialsOf(req, form)
+  const {id: clientId, secret} = extractClientAuth(req, form)
   const presented = value('refresh_token') ?? ''
   const nowS = Math.floor(Date.now() / 1000)
 

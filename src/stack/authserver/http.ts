@@ -144,3 +144,64 @@ export function pathOf(url: string | undefined): string {
 export function urlHost(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
 }
+
+/**
+ * Parses the first JSON value of `text` the way Go's `json.NewDecoder(r).Decode(&v)` does: leading
+ * whitespace is skipped, anything after the first complete value is left unread (so `{} trailing`
+ * decodes), and an empty body is an error. Throws SyntaxError when there is no valid first value.
+ */
+export function decodeFirstJson(text: string): unknown {
+  let i = 0
+  while (i < text.length && ' \t\r\n'.includes(text[i]!)) i++
+  if (i === text.length) throw new SyntaxError('unexpected end of JSON input')
+  const start = i
+  const c = text[i]!
+  if (c === '{' || c === '[') {
+    let depth = 0
+    let inString = false
+    for (; i < text.length; i++) {
+      const ch = text[i]!
+      if (inString) {
+        if (ch === '\\') i++
+        else if (ch === '"') inString = false
+      } else if (ch === '"') inString = true
+      else if (ch === '{' || ch === '[') depth++
+      else if (ch === '}' || ch === ']') {
+        depth--
+        if (depth === 0) return JSON.parse(text.slice(start, i + 1))
+      }
+    }
+    throw new SyntaxError('unexpected end of JSON input')
+  }
+  if (c === '"') {
+    for (i++; i < text.length; i++) {
+      if (text[i] === '\\') i++
+      else if (text[i] === '"') return JSON.parse(text.slice(start, i + 1))
+    }
+    throw new SyntaxError('unexpected end of JSON input')
+  }
+  const m = /^[^\s{}[\],:"]+/.exec(text.slice(start))
+  return JSON.parse(m === null ? text.slice(start) : m[0])
+}
+
+const TEXT_PLAIN: Headers = {'X-Content-Type-Options': 'nosniff'}
+
+/** Go's ServeMux answer for a path no route matches: 404 `404 page not found` in text/plain. */
+export function sendGoNotFound(res: ServerResponse): void {
+  send(res, 404, 'text/plain; charset=utf-8', '404 page not found\n', TEXT_PLAIN)
+}
+
+/**
+ * Go's ServeMux answer when the path matches but the method does not: 405 in text/plain with an
+ * `Allow` header listing the route's methods, sorted (a GET route also serves HEAD).
+ */
+export function sendGoMethodNotAllowed(res: ServerResponse, methods: readonly string[]): void {
+  const allow = new Set(methods)
+  if (allow.has('GET')) allow.add('HEAD')
+  send(res, 405, 'text/plain; charset=utf-8', 'Method Not Allowed\n', {...TEXT_PLAIN, Allow: [...allow].sort().join(', ')})
+}
+
+/** Does `method` match a Go route registered for `methods`? (GET routes answer HEAD too.) */
+export function methodMatches(method: string, methods: readonly string[]): boolean {
+  return methods.includes(method) || (method === 'HEAD' && methods.includes('GET'))
+}

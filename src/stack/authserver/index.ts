@@ -5,10 +5,12 @@ import {adminHandler} from './admin.js'
 import {BrowserSessions} from './browser-session.js'
 import type {ServerContext} from './context.js'
 import {openDatabase} from './db.js'
+import {DpopState, dpopSettings} from './dpop.js'
 import {ensurePrivateDir} from './files.js'
 import {ProblemError, urlHost} from './http.js'
 import {JwtSigner, loadOrCreateSigningKey} from './keys.js'
 import {publicHandler} from './oauth.js'
+import {DCR_MODES} from './register.js'
 import {loadOrCreatePepper, loadOrCreateSecretFile, SecretHasher} from './secrets.js'
 import {Store} from './store.js'
 import {AccessTokenMinter} from './tokens.js'
@@ -60,6 +62,17 @@ function makeServer(handler: (req: IncomingMessage, res: ServerResponse) => void
   return server
 }
 
+function dcrSettings(opts: AuthServerOptions): ServerContext['dcr'] {
+  const mode = opts.dcrMode ?? 'open'
+  if (!DCR_MODES.includes(mode)) throw new RangeError(`dcrMode must be one of ${DCR_MODES.join(', ')} (got ${String(mode)})`)
+  const approvedRedirects = [...(opts.dcrApprovedRedirects ?? [])]
+  // The real server refuses to boot with this combination (internal/config/validate.go).
+  if (mode === 'approved_redirects' && approvedRedirects.length === 0) {
+    throw new RangeError('dcr.approved_redirects must not be empty when dcr.mode is approved_redirects')
+  }
+  return {mode, approvedRedirects}
+}
+
 /**
  * Starts the embedded Authplane-compatible authorization server: the public (issuer) port and
  * the admin port. Rejects with the original listen error (it carries `.code` and `.port`).
@@ -92,6 +105,8 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
       issuer: opts.issuer ?? '',
       publicUrl: '',
       tokenTtlSeconds: ttl,
+      dcr: dcrSettings(opts),
+      dpop: new DpopState(dpopSettings(opts.dpop)),
       stats: {tokenRequests: 0, tokensIssued: 0},
     }
     ctx.minter = new AccessTokenMinter(signer, () => ctx.issuer, ttl)

@@ -1,7 +1,8 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {ServerContext} from './context.js'
 import {DpopError, verifyDpopProof} from './dpop.js'
-import {BodyTooLargeError, formDecode, mediaType, parseForm, pathOf, readBody, send, sendJson, sendProblem, statusText, type Headers} from './http.js'
+import {BodyTooLargeError, formDecode, mediaType, methodMatches, parseForm, pathOf, readBody, send, sendGoMethodNotAllowed, sendGoNotFound, sendJson, statusText, type Headers} from './http.js'
+import {register, RegistrationError} from './register.js'
 import {browserRoute} from './browser.js'
 import {userGrant} from './grants.js'
 import type {Client} from './store.js'
@@ -9,7 +10,7 @@ import type {Client} from './store.js'
 const TOKEN_BODY_LIMIT = 64 * 1024
 export const NO_STORE: Headers = {'Cache-Control': 'no-store', Pragma: 'no-cache'}
 const METADATA_CACHE: Headers = {'Cache-Control': 'public, max-age=3600'}
-const BASE64_RE = /^[A-Za-z0-9+/]+={0,2}$/
+const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/
 
 /** An RFC 6749 §5.2 error, which the real server wraps in problem+json (both member sets present). */
 export class OAuthError extends Error {
@@ -66,47 +67,43 @@ export async function readForm(req: IncomingMessage): Promise<Map<string, string
 }
 
 /**
- * RFC 6749 §2.3.1: HTTP Basic first (id and secret each form-urlencoded before base64, so `+`
- * means space), else `client_id`/`client_secret` in the body.
+ * The client's credentials as the real server extracts them (api/public/oauth/handlers.go
+ * ExtractClientAuth): an `Authorization: Basic` header that decodes to `id:secret` wins (each
+ * half form-unescaped, `+` is a space; a bad escape yields no credentials at all); otherwise the
+ * `client_id`/`client_secret` form parameters.
  */
-export function clientCredentialsOf(req: IncomingMessage, form: Map<string, string[]>): {id: string | undefined; secret: string | undefined} {
-  let id: string | undefined
-  let secret: string | undefined
+export function extractClientAuth(req: IncomingMessage, form: Map<string, string[]>): {id: string; secret: string} {
   const auth = req.headers.authorization
-  if (auth !== undefined && auth.length > 6 && auth.slice(0, 6).toLowerCase() === 'basic ') {
-    const b64 = auth.slice(6).trim()
-    if (!BASE64_RE.test(b64)) throw invalidClient('malformed Basic credentials')
-    const decoded = Buffer.from(b64, 'base64').toString('utf8')
-    const colon = decoded.indexOf(':')
-    if (colon === -1) throw invalidClient('malformed Basic credentials')
-    try {
-      id = formDecode(decoded.slice(0, colon))
-      secret = formDecode(decoded.slice(colon + 1))
-    } catch {
-      throw invalidClient('malformed Basic credentials')
+  if (auth !== undefined && auth.startsWith('Basic ')) {
+    const b64 = auth.slice(6)
+    // Go's StdEncoding is strict: padded, canonical alphabet.
+    if (b64.length % 4 === 0 && BASE64_RE.test(b64)) {
+      const decoded = Buffer.from(b64, 'base64').toString('utf8')
+      const colon = decoded.indexOf(':')
+      if (colon !== -1) {
+        try {
+          return {id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1))}
+        } catch {
+          return {id: '', secret: ''}
+        }
+      }
     }
-  } else {
-    id = first(form, 'client_id')
-    secret = first(form, 'client_secret')
   }
-  return {id, secret}
+  return {id: first(form, 'client_id') ?? '', secret: first(form, 'client_secret') ?? ''}
 }
 
 /**
- * A confidential client's authentication. Every failure is the same invalid_client, except that
- * the description may name a public or disabled client, which helps the operator and tells an
- * attacker nothing about secrets.
+ * Client authentication in the real server's order (internal/services/client_credentials.go):
+ * missing id or secret, unknown id, then status (a suspended or revoked client is told so even
+ * with a wrong secret), then public client, then the secret. All are 401 invalid_client.
  */
 function authenticateClient(ctx: ServerContext, req: IncomingMessage, form: Map<string, string[]>): Client {
-  const {id, secret} = clientCredentialsOf(req, form)
-  if (id === undefined || id === '') throw invalidClient('client authentication required')
+  const {id, secret} = extractClientAuth(req, form)
+  if (id === '' || secret === '') throw invalidClient()
   const client = ctx.store.clientById(id)
   if (client === undefined) throw invalidClient()
-  if (client.token_endpoint_auth_method === 'none' || client.secret_hash === null) {
-    throw invalidClient('public client (token_endpoint_auth_method "none") cannot authenticate; register it with client_secret_basic or client_secret_post')
-  }
-  if (secret === undefined || !ctx.hasher.verify(secret, client.secret_hash)) throw invalidClient()
-  if (client.status !== 'active') throw invalidClient(`client is ${client.status}`)
+  if (client.status !== 'active') throw invalidClient('client is suspended or revoked')
+  if (client.secret_hash === null || !ctx.hasher.verify(secret, client.secret_hash)) throw invalidClient()
   return client
 }
 
@@ -137,7 +134,8 @@ function grantScopes(client: Client, requestedRaw: string | undefined, catalog: 
 
 async function token(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   ctx.stats.tokenRequests++
-  if (req.method !== 'POST') throw new OAuthError(405, 'invalid_request', 'the token endpoint accepts only POST', {Allow: 'POST'})
+  // RFC 9449 §8: every token-endpoint answer, success or error, offers a fresh nonce.
+  res.setHeader('DPoP-Nonce', ctx.dpop.issueNonce())
   const form = await readForm(req)
   const grantType = first(form, 'grant_type')
   if (grantType === undefined || grantType === '') throw invalidRequest('grant_type is required')
@@ -147,11 +145,14 @@ async function token(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
   }
   const client = authenticateClient(ctx, req, form)
   if (!client.grant_types.includes('client_credentials')) {
-    throw new OAuthError(400, 'unauthorized_client', 'client is not allowed to use the client_credentials grant')
+    throw new OAuthError(400, 'unauthorized_client', 'client is not authorized for this grant type')
   }
   // RFC 8707 §2: exact string match against registered resource URIs; only the first value is
   // used (the real server ignores the rest). Without a resource the token is audience-bound to
   // the issuer itself, which resource servers reject: that is the point.
+  // The real server checks the requested scopes against the client's ceiling before it looks at
+  // the resource, so a request wrong on both counts is invalid_scope.
+  grantScopes(client, first(form, 'scope'), undefined)
   const resource = first(form, 'resource')
   let audience = ctx.issuer
   let catalog: string[] | undefined
@@ -176,14 +177,15 @@ async function token(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
  * (`cnf.jkt`), or undefined when the request carries no proof. Every grant goes through here.
  */
 export async function dpopThumbprint(ctx: ServerContext, req: IncomingMessage): Promise<string | undefined> {
-  const proof = req.headers.dpop
-  if (proof === undefined) return undefined
-  // Node joins repeated headers with ", "; RFC 9449 §4.3 allows exactly one proof.
-  if (typeof proof !== 'string' || proof.includes(',')) throw new OAuthError(400, 'invalid_dpop_proof', 'exactly one DPoP header is allowed')
+  // Like Go's Header.Get: the first DPoP header counts.
+  const proof = req.headersDistinct.dpop?.[0]
+  if (proof === undefined || proof === '') return undefined
   try {
-    return await verifyDpopProof(proof, [`${ctx.issuer}/oauth/token`, `${ctx.publicUrl}/oauth/token`])
+    const verified = await verifyDpopProof(proof, [`${ctx.issuer}/oauth/token`, `${ctx.publicUrl}/oauth/token`], ctx.dpop.settings.proofLifetimeSeconds)
+    ctx.dpop.accept(verified)
+    return verified.jkt
   } catch (err) {
-    if (err instanceof DpopError) throw new OAuthError(400, 'invalid_dpop_proof', err.message)
+    if (err instanceof DpopError) throw new OAuthError(400, err.error, err.message)
     throw err
   }
 }
@@ -211,7 +213,6 @@ function inspect(ctx: ServerContext, tokenValue: string, caller: Client): Record
 }
 
 async function introspect(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  if (req.method !== 'POST') throw new OAuthError(405, 'invalid_request', 'the introspection endpoint accepts only POST', {Allow: 'POST'})
   const form = await readForm(req)
   const caller = authenticateClient(ctx, req, form)
   const value = first(form, 'token')
@@ -221,7 +222,6 @@ async function introspect(ctx: ServerContext, req: IncomingMessage, res: ServerR
 }
 
 async function revoke(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  if (req.method !== 'POST') throw new OAuthError(405, 'invalid_request', 'the revocation endpoint accepts only POST', {Allow: 'POST'})
   const form = await readForm(req)
   const caller = authenticateClient(ctx, req, form)
   const value = first(form, 'token')
@@ -277,18 +277,16 @@ function health(ctx: ServerContext, res: ServerResponse, okWord: string, badWord
 
 async function route(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = pathOf(req.url)
-  switch (path) {
-    case '/oauth/token':
-      return token(ctx, req, res)
-    case '/oauth/introspect':
-      return introspect(ctx, req, res)
-    case '/oauth/revoke':
-      return revoke(ctx, req, res)
-  }
   const method = req.method ?? 'GET'
+  // Like the real server's Go ServeMux: each route has one method; others get a plain-text 405.
+  const post = POST_ROUTES[path]
+  if (post !== undefined) {
+    if (method !== 'POST') return sendGoMethodNotAllowed(res, ['POST'])
+    return post(ctx, req, res)
+  }
   const readOnly = (): boolean => {
-    if (method === 'GET' || method === 'HEAD') return true
-    sendProblem(res, 405, `method ${method} not allowed`, {Allow: 'GET, HEAD'})
+    if (methodMatches(method, ['GET'])) return true
+    sendGoMethodNotAllowed(res, ['GET'])
     return false
   }
   switch (path) {
@@ -308,19 +306,23 @@ async function route(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
     case '/ready':
       if (readOnly()) health(ctx, res, 'ready', 'not_ready')
       return
-    case '/oauth/register':
-      // Announced for metadata parity with the real server; clients are registered through the
-      // admin API.
-      return sendProblem(res, 501, `${path} is not implemented by the embedded server; register clients through the admin API`)
   }
   if (await browserRoute(ctx, req, res, path)) return
-  sendProblem(res, 404, 'not found')
+  sendGoNotFound(res)
+}
+
+const POST_ROUTES: Record<string, (ctx: ServerContext, req: IncomingMessage, res: ServerResponse) => Promise<void>> = {
+  '/oauth/token': token,
+  '/oauth/introspect': introspect,
+  '/oauth/revoke': revoke,
+  '/oauth/register': register,
 }
 
 export function publicHandler(ctx: ServerContext): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     route(ctx, req, res).catch((err: unknown) => {
       if (err instanceof OAuthError) return sendOAuthError(res, err)
+      if (err instanceof RegistrationError) return sendOAuthError(res, new OAuthError(err.status, err.error, err.description))
       console.error('[authserver] request failed:', err)
       sendOAuthError(res, new OAuthError(500, 'server_error', 'internal error'))
     })

@@ -43,6 +43,8 @@ export interface Client {
   registration_source: string
   agent: boolean
   agent_description: string
+  /** OIDC application_type as registered ('' = not stated; reads as "web"). */
+  application_type: string
   issued_at: string
   updated_at: string
 }
@@ -82,6 +84,7 @@ interface ClientRow {
   registration_source: string
   agent: number
   agent_description: string
+  application_type: string
   issued_at: string
   updated_at: string
 }
@@ -143,12 +146,13 @@ export class Store {
         WHERE r.uri = ? AND p.kind = 'runtime' AND p.client_id = ? LIMIT 1`),
       clientById: p('SELECT * FROM clients WHERE id = ?'),
       clientExists: p('SELECT 1 FROM clients WHERE id = ?'),
-      listClients: p('SELECT * FROM clients ORDER BY rowid LIMIT ? OFFSET ?'),
-      listClientsByStatus: p('SELECT * FROM clients WHERE status = ? ORDER BY rowid LIMIT ? OFFSET ?'),
+      // Empty filter values match everything, as in the real server's store.
+      listClients: p(`SELECT * FROM clients WHERE (@status = '' OR status = @status) AND (@source = '' OR registration_source = @source)
+        ORDER BY rowid LIMIT @limit OFFSET @offset`),
       insertClient: p(`INSERT INTO clients (id, name, secret_hash, redirect_uris, grant_types, response_types,
-        token_endpoint_auth_method, scope, status, registration_source, agent, agent_description, issued_at, updated_at)
+        token_endpoint_auth_method, scope, status, registration_source, agent, agent_description, application_type, issued_at, updated_at)
         VALUES (@id, @name, @secret_hash, @redirect_uris, @grant_types, @response_types, @token_endpoint_auth_method,
-        @scope, @status, @registration_source, @agent, @agent_description, @issued_at, @updated_at)`),
+        @scope, @status, @registration_source, @agent, @agent_description, @application_type, @issued_at, @updated_at)`),
       updateClient: p(`UPDATE clients SET name = @name, redirect_uris = @redirect_uris, grant_types = @grant_types,
         response_types = @response_types, scope = @scope, updated_at = @updated_at WHERE id = @id`),
       setClientSecret: p('UPDATE clients SET secret_hash = ?, updated_at = ? WHERE id = ?'),
@@ -283,10 +287,8 @@ export class Store {
     return this.st('clientExists').get(id) !== undefined
   }
 
-  listClients(limit: number, offset: number, status?: string): Client[] {
-    const rows = (status === undefined
-      ? this.st('listClients').all(limit, offset)
-      : this.st('listClientsByStatus').all(status, limit, offset)) as ClientRow[]
+  listClients(limit: number, offset: number, filter: {status?: string; source?: string} = {}): Client[] {
+    const rows = this.st('listClients').all({status: filter.status ?? '', source: filter.source ?? '', limit, offset}) as ClientRow[]
     return rows.map(toClient)
   }
 

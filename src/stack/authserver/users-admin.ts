@@ -1,5 +1,5 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
-import {bad, intParam, now, readJsonObject} from './admin.js'
+import {bad, decodeClientBody, intParam, now, readJsonObject, type Route} from './admin.js'
 import type {ServerContext} from './context.js'
 import {revokeFamily} from './grants.js'
 import {ProblemError, sendJson, sendNoContent} from './http.js'
@@ -30,17 +30,8 @@ function tokenView(f: TokenFamily): Json {
   return {jti: f.id, type: 'authorization_code', client_id: f.client_id, user_id: f.user_id, scope: f.scope, resource: f.resource, status: f.status, created_at: f.created_at}
 }
 
-function notAllowed(method: string, allow: string): ProblemError {
-  return new ProblemError(405, `method ${method} not allowed`, {Allow: allow})
-}
-
-/** A string field of a JSON body; a wrong type is what Go's decoder calls an invalid body. */
-function optionalString(body: Json, field: string): string | undefined {
-  const v = body[field]
-  if (v === undefined || v === null) return undefined
-  if (typeof v !== 'string') throw bad('invalid JSON body')
-  return v
-}
+const CREATE_FIELDS = {email: 'string', name: 'string', password: 'string', role: 'string'} as const
+const PATCH_FIELDS = {email: 'string', name: 'string'} as const
 
 export interface NewUser {
   email: string
@@ -70,81 +61,63 @@ function forceLogout(ctx: ServerContext, userId: string): number {
   return ids.length
 }
 
-async function users(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, id: string | undefined, action: string | undefined, q: URLSearchParams): Promise<void> {
-  const method = req.method ?? 'GET'
-  if (id === undefined) {
-    if (method === 'GET') return sendJson(res, 200, ctx.users.listUsers().map(userView))
-    if (method !== 'POST') throw notAllowed(method, 'GET, POST')
-    const body = await readJsonObject(req)
-    const user = await createUser(ctx, {
-      email: optionalString(body, 'email') ?? '', name: optionalString(body, 'name'), password: optionalString(body, 'password') ?? '',
-      // Anything but "admin" makes an ordinary user, as on the real server.
-      role: optionalString(body, 'role') === 'admin' ? 'admin' : 'user',
-    })
-    return sendJson(res, 201, userView(user))
-  }
-  const user = ctx.users.userById(id)
+async function createUserRoute(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // Go's decoder: unknown fields ignored, a wrongly typed one is an invalid body.
+  const f = decodeClientBody(await readJsonObject(req), {...CREATE_FIELDS}) as Partial<Record<keyof typeof CREATE_FIELDS, string>>
+  const user = await createUser(ctx, {
+    email: f.email ?? '', name: f.name, password: f.password ?? '',
+    // Anything but "admin" makes an ordinary user, as on the real server.
+    role: f.role === 'admin' ? 'admin' : 'user',
+  })
+  return sendJson(res, 201, userView(user))
+}
 
-  if (action === 'disable' || action === 'enable') {
-    if (method !== 'PATCH') throw notAllowed(method, 'PATCH')
-    if (user === undefined) throw new ProblemError(404, 'get user: user not found')
-    const from = user.status
-    const to = action === 'disable' ? 'disabled' : 'active'
-    // A state machine: disable only from active, enable only from disabled.
-    if (from === to) throw new ProblemError(409, `${action}: invalid user state transition from ${from} to ${to}`)
-    ctx.users.updateUser({...user, status: to, updated_at: now()})
-    return sendJson(res, 200, {status: to})
-  }
-  if (action === 'tokens') {
-    if (user === undefined) throw new ProblemError(404, 'user not found')
-    if (method === 'GET') {
-      const limit = intParam(q, 'limit', 50, 1, 500)
-      const offset = intParam(q, 'offset', 0, 0, Number.MAX_SAFE_INTEGER)
-      const {families, total} = ctx.users.familiesOfUser(id, limit, offset)
-      return sendJson(res, 200, {tokens: families.map(tokenView), total})
-    }
-    if (method === 'DELETE') return sendJson(res, 200, {user_id: id, tokens_revoked: forceLogout(ctx, id)})
-    throw notAllowed(method, 'GET, DELETE')
-  }
-  if (action === 'grants') {
-    if (method !== 'GET') throw notAllowed(method, 'GET')
-    if (user === undefined) throw new ProblemError(404, 'user not found')
-    return sendJson(res, 200, {consent_grants: ctx.users.grantsOfUser(id).map(consentGrantView), broker_grants: []})
-  }
-  if (action !== undefined) throw new ProblemError(404, 'not found')
+function existing(ctx: ServerContext, id: string | undefined, detail = 'user not found'): User {
+  const user = id === undefined ? undefined : ctx.users.userById(id)
+  if (user === undefined) throw new ProblemError(404, detail)
+  return user
+}
 
-  if (method === 'GET') {
-    if (user === undefined) throw new ProblemError(404, 'user not found')
-    return sendJson(res, 200, userView(user))
-  }
-  if (method === 'PATCH') {
-    const body = await readJsonObject(req)
-    if (user === undefined) throw new ProblemError(404, 'user not found')
-    const email = optionalString(body, 'email')
-    const name = optionalString(body, 'name')
-    const updated: User = {...user, email: email ?? user.email, name: name ?? user.name, updated_at: now()}
+async function userRoute(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, id: string | undefined, q: URLSearchParams): Promise<void> {
+  if (req.method === 'PATCH') {
+    const f = decodeClientBody(await readJsonObject(req), {...PATCH_FIELDS}) as Partial<Record<keyof typeof PATCH_FIELDS, string>>
+    const user = existing(ctx, id)
+    const updated: User = {...user, email: f.email ?? user.email, name: f.name ?? user.name, updated_at: now()}
     if (!ctx.users.updateUser(updated)) throw new ProblemError(409, `update user: ${USER_EXISTS}`)
     return sendJson(res, 200, userView(updated))
   }
-  if (method === 'DELETE') {
-    if (user === undefined) throw new ProblemError(404, 'user not found')
-    const live = ctx.users.activeFamilyIdsOfUser(id).length
+  const user = existing(ctx, id)
+  if (req.method === 'DELETE') {
+    const live = ctx.users.activeFamilyIdsOfUser(user.id).length
     if (live > 0 && q.get('force') !== 'true') throw new ProblemError(409, 'user has active tokens — use force=true to revoke and delete')
     ctx.users.transaction(() => {
-      forceLogout(ctx, id)
-      ctx.users.deleteUser(id)
+      forceLogout(ctx, user.id)
+      ctx.users.deleteUser(user.id)
     })
     return sendNoContent(res)
   }
-  throw notAllowed(method, 'GET, PATCH, DELETE')
+  return sendJson(res, 200, userView(user))
 }
 
-async function grants(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, kind: string | undefined, id: string | undefined): Promise<void> {
-  if (kind === undefined || id === undefined || (kind !== 'consent' && kind !== 'broker')) throw new ProblemError(404, 'not found')
-  const method = req.method ?? 'GET'
-  if (method !== 'DELETE') throw notAllowed(method, 'DELETE')
-  // The embedded server brokers no upstream credentials, so there is never a broker grant.
-  if (kind === 'broker') throw new ProblemError(404, 'broker grant not found')
+/** PATCH /admin/users/{id}/disable|enable: a state machine, disable only from active and back. */
+async function transition(ctx: ServerContext, res: ServerResponse, id: string | undefined, action: 'disable' | 'enable'): Promise<void> {
+  const user = existing(ctx, id, 'get user: user not found')
+  const to = action === 'disable' ? 'disabled' : 'active'
+  if (user.status === to) throw new ProblemError(409, `${action}: invalid user state transition from ${user.status} to ${to}`)
+  ctx.users.updateUser({...user, status: to, updated_at: now()})
+  return sendJson(res, 200, {status: to})
+}
+
+async function tokens(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, id: string | undefined, q: URLSearchParams): Promise<void> {
+  const user = existing(ctx, id)
+  if (req.method === 'DELETE') return sendJson(res, 200, {user_id: user.id, tokens_revoked: forceLogout(ctx, user.id)})
+  const limit = intParam(q, 'limit', 50, 1, 500)
+  const offset = intParam(q, 'offset', 0, 0, Number.MAX_SAFE_INTEGER)
+  const {families, total} = ctx.users.familiesOfUser(user.id, limit, offset)
+  return sendJson(res, 200, {tokens: families.map(tokenView), total})
+}
+
+async function revokeConsentGrant(ctx: ServerContext, res: ServerResponse, id: string): Promise<void> {
   const grant = ctx.users.grantById(id)
   if (grant === undefined) throw new ProblemError(404, 'consent grant not found')
   // Revoking consent also ends what it authorized: the families issued under it, and their tokens.
@@ -155,8 +128,27 @@ async function grants(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
   return sendNoContent(res)
 }
 
-/** Routes /admin/users[/{id}[/{action}]] and /admin/grants/{kind}/{id}; the admin key is already checked. */
-export function userAdmin(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, collection: 'users' | 'grants', id: string | undefined, action: string | undefined, q: URLSearchParams): Promise<void> {
-  const decoded = action === undefined ? undefined : decodeURIComponent(action)
-  return collection === 'users' ? users(ctx, req, res, id, decoded, q) : grants(ctx, req, res, id, decoded)
+/**
+ * The users and grants routes of the admin API (method lists as the real server registers them),
+ * or undefined when the path is not one of them.
+ */
+export function userAdminRoute(collection: string | undefined, rawId: string | undefined, action: string | undefined): Route | undefined {
+  if (collection === 'users') {
+    if (rawId === undefined) return {methods: ['GET', 'POST'], handle: (c, req, res) => (req.method === 'POST' ? createUserRoute(c, req, res) : Promise.resolve(sendJson(res, 200, c.users.listUsers().map(userView))))}
+    if (action === undefined) return {methods: ['DELETE', 'GET', 'PATCH'], handle: userRoute}
+    if (action === 'disable' || action === 'enable') return {methods: ['PATCH'], handle: (c, _req, res, id) => transition(c, res, id, action)}
+    if (action === 'tokens') return {methods: ['DELETE', 'GET'], handle: tokens}
+    if (action === 'grants') {
+      return {methods: ['GET'], handle: async (c, _req, res, id) => sendJson(res, 200, {consent_grants: c.users.grantsOfUser(existing(c, id).id).map(consentGrantView), broker_grants: []})}
+    }
+  }
+  if (collection === 'grants' && action !== undefined && (rawId === 'consent' || rawId === 'broker')) {
+    const id = decodeURIComponent(action)
+    // The embedded server brokers no upstream credentials, so there is never a broker grant.
+    if (rawId === 'broker') return {methods: ['DELETE'], handle: async () => {
+      throw new ProblemError(404, 'broker grant not found')
+    }}
+    return {methods: ['DELETE'], handle: (c, _req, res) => revokeConsentGrant(c, res, id)}
+  }
+  return undefined
 }

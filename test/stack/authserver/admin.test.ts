@@ -47,18 +47,35 @@ describe('authserver admin API', () => {
       assertProblem(await admin(h, 'POST', '/admin/clients', 'not json'), 400, 'invalid JSON body')
     })
 
-    it('body over 1 MiB -> 413 problem', async () => {
+    it('body over 1 MiB -> 400 invalid JSON body (Go\'s MaxBytesReader fails the decode)', async () => {
       const big = JSON.stringify({slug: 'big', uri: RESOURCE_URI, backend_kind: 'mint', display_name: 'x'.repeat(1024 * 1024)})
-      assertProblem(await admin(h, 'POST', '/admin/resources', big), 413, /1 MiB/)
+      assertProblem(await admin(h, 'POST', '/admin/resources', big), 400, 'invalid JSON body')
       // The connection stays usable afterwards.
       assert.equal((await admin(h, 'GET', '/admin/resources')).status, 200)
     })
 
-    it('unknown route -> 404 problem, wrong method -> 405 problem', async () => {
-      assertProblem(await admin(h, 'GET', '/admin/nothing'), 404, 'not found')
-      const r = await admin(h, 'PUT', '/admin/resources')
-      assertProblem(r, 405, /not allowed/)
-      assert.equal(r.headers.get('allow'), 'GET, POST')
+    it('JSON like Go\'s decoder: first value only, null is an empty object, non-objects are invalid', async () => {
+      const r = await admin(h, 'POST', '/admin/clients', '{"client_name":"t","grant_types":["client_credentials"]} trailing junk')
+      assert.equal(r.status, 201, r.text)
+      assertProblem(await admin(h, 'POST', '/admin/clients', '[]'), 400, 'invalid JSON body')
+      assertProblem(await admin(h, 'POST', '/admin/clients', '{"client_name": 7}'), 400, 'invalid JSON body')
+      assertProblem(await admin(h, 'POST', '/admin/clients', 'null'), 400, /client_name is required/)
+      assertProblem(await admin(h, 'POST', '/admin/clients', ''), 400, 'invalid JSON body')
+    })
+
+    it('unknown route -> Go mux 404, wrong method -> Go mux 405, both before the key check', async () => {
+      for (const [path, headers] of [['/admin/nothing', {}], ['/admin/clients/x/y/z', {authorization: 'Bearer wrong'}], ['/nope', {}]] as const) {
+        const res = await fetch(h.adminUrl + path, {headers})
+        assert.equal(res.status, 404)
+        assert.equal(res.headers.get('content-type'), 'text/plain; charset=utf-8')
+        assert.equal(await res.text(), '404 page not found\n')
+      }
+      for (const [method, path, allow] of [['PUT', '/admin/resources', 'GET, HEAD, POST'], ['POST', '/admin/clients/abc', 'DELETE, GET, HEAD, PATCH'], ['POST', '/admin/clients/abc/suspend', 'PATCH'], ['GET', '/admin/clients/abc/rotate-secret', 'POST']] as const) {
+        const res = await fetch(h.adminUrl + path, {method})
+        assert.equal(res.status, 405, `${method} ${path}`)
+        assert.equal(res.headers.get('allow'), allow)
+        assert.equal(await res.text(), 'Method Not Allowed\n')
+      }
     })
   })
 
@@ -184,27 +201,28 @@ describe('authserver admin API', () => {
       assert.equal(c.client_name, 'demo-agent-ts')
       assert.deepEqual(c.redirect_uris, [])
       assert.deepEqual(c.grant_types, ['client_credentials'])
-      assert.deepEqual(c.response_types, [])
+      assert.deepEqual(c.response_types, ['code'], 'the real server defaults response_types to code for every client')
       assert.equal(c.token_endpoint_auth_method, 'client_secret_basic')
       assert.equal(c.scope, 'mcp:echo')
       assert.equal(c.status, 'active')
       assert.equal(c.registration_source, 'admin')
       assert.equal(c.agent, false)
       assert.equal(c.agent_description, '')
-      assert.equal(typeof c.issued_at, 'string')
+      assert.match(c.issued_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'RFC 3339 without fractional seconds')
       assert.equal('unknown_key' in c, false)
 
       const read = await admin(h, 'GET', `/admin/clients/${c.client_id}`)
       assert.equal(read.status, 200)
-      assert.deepEqual(Object.keys(read.body).sort(), ['agent', 'agent_description', 'grant_types', 'id', 'issued_at', 'name', 'redirect_uris', 'registration_source', 'response_types', 'scope', 'status', 'token_endpoint_auth_method', 'updated_at'])
+      assert.deepEqual(Object.keys(read.body).sort(), ['agent', 'agent_description', 'cimd_url', 'grant_types', 'id', 'issued_at', 'name', 'redirect_uris', 'registration_source', 'response_types', 'scope', 'status', 'token_endpoint_auth_method', 'updated_at'])
       assert.equal(read.body.id, c.client_id)
       assert.equal(read.body.name, 'demo-agent-ts')
+      assert.equal(read.body.cimd_url, '')
 
       const again = await createClient(h)
       assert.notEqual(again.client_id, c.client_id)
     })
 
-    it('defaults: auth method none (no secret), grants authorization_code + refresh_token', async () => {
+    it('defaults: auth method none (no secret), grants authorization_code + refresh_token (contract)', async () => {
       const r = await admin(h, 'POST', '/admin/clients', {client_name: 'web', redirect_uris: ['http://localhost:3000/cb']})
       assert.equal(r.status, 201, r.text)
       assert.equal(r.body.token_endpoint_auth_method, 'none')
@@ -217,33 +235,42 @@ describe('authserver admin API', () => {
     for (const [name, body, detail] of [
       ['missing name', {grant_types: ['client_credentials']}, 'client_name is required'],
       ['blank name', {client_name: '   ', grant_types: ['client_credentials']}, 'client_name is required'],
-      ['long name', {client_name: 'x'.repeat(256), grant_types: ['client_credentials']}, 'client_name must be at most 255 characters'],
-      ['bad grant', {client_name: 'a', grant_types: ['password']}, 'unsupported grant_type "password"'],
-      ['missing redirect_uris', {client_name: 'a', grant_types: ['authorization_code']}, 'redirect_uris is required for the authorization_code and refresh_token grants'],
-      ['missing redirect_uris (default grants)', {client_name: 'a'}, 'redirect_uris is required for the authorization_code and refresh_token grants'],
-      ['bad auth method', {client_name: 'a', grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt'}, 'unsupported token_endpoint_auth_method "private_key_jwt"'],
+      ['long name', {client_name: 'x'.repeat(256), grant_types: ['client_credentials']}, 'client_name exceeds 255 characters'],
+      ['bad grant', {client_name: 'a', grant_types: ['password']}, 'unsupported grant_type: "password"'],
+      ['disabled grant', {client_name: 'a', grant_types: ['urn:ietf:params:oauth:grant-type:jwt-bearer']}, 'grant_type "urn:ietf:params:oauth:grant-type:jwt-bearer" is not enabled on this server — set AUTHPLANE_XAA_ENABLED=true to enable it'],
+      ['missing redirect_uris', {client_name: 'a', grant_types: ['authorization_code']}, 'at least one redirect_uri is required'],
+      ['missing redirect_uris (default grants)', {client_name: 'a'}, 'at least one redirect_uri is required'],
+      ['http redirect off loopback', {client_name: 'a', redirect_uris: ['http://app.example/cb']}, 'redirect_uri "http://app.example/cb" must use https (http allowed only for localhost)'],
+      ['bad auth method', {client_name: 'a', grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt'}, 'unsupported token_endpoint_auth_method: "private_key_jwt"'],
+      ['bad response type', {client_name: 'a', grant_types: ['client_credentials'], response_types: ['token']}, 'unsupported response_type: "token" (only "code" is supported)'],
+      ['all problems at once', {client_name: '', grant_types: ['password'], token_endpoint_auth_method: 'x'}, 'client_name is required; unsupported grant_type: "password"; unsupported token_endpoint_auth_method: "x"'],
+      ['scope token with a quote (RFC 6749 §3.3)', {client_name: 'a', grant_types: ['client_credentials'], scope: 'ok "bad"'}, 'invalid scope token "\\"bad\\"" (RFC 6749 section 3.3)'],
     ] as const) {
       it(`validation: ${name} -> 400`, async () => {
         assertProblem(await admin(h, 'POST', '/admin/clients', body), 400, prefix + detail)
       })
     }
 
-    it('lists as a bare array with limit/offset/status', async () => {
+    it('lists as a bare array; limit/offset/status/source parsed leniently like the real handler', async () => {
       const all = await admin(h, 'GET', '/admin/clients?limit=500')
       assert.equal(all.status, 200)
       assert.ok(Array.isArray(all.body) && all.body.length >= 2)
       assert.ok('id' in all.body[0] && 'name' in all.body[0] && !('secret_hash' in all.body[0]))
       assert.equal((await admin(h, 'GET', '/admin/clients?limit=1&offset=1')).body[0].id, all.body[1].id)
-      assertProblem(await admin(h, 'GET', '/admin/clients?status=bogus'), 400, /status must be/)
+      assert.deepEqual((await admin(h, 'GET', '/admin/clients?status=bogus')).body, [])
+      assert.deepEqual((await admin(h, 'GET', '/admin/clients?source=dcr')).body, [])
+      assert.equal((await admin(h, 'GET', '/admin/clients?source=admin&limit=abc')).body.length, Math.min(50, all.body.length))
+      assert.equal((await admin(h, 'GET', '/admin/clients?limit=-3&offset=x')).status, 200)
     })
 
-    it('unknown client: 404 on GET/DELETE/rotate, 400 on PATCH', async () => {
+    it('unknown client: 404 on GET, the invalid_client sentinel (400) everywhere else', async () => {
       const id = 'AAAAAAAAAAAAAAAAAAAAAA'
       assertProblem(await admin(h, 'GET', `/admin/clients/${id}`), 404, 'client not found')
-      assertProblem(await admin(h, 'DELETE', `/admin/clients/${id}`), 404, 'client not found')
-      assertProblem(await admin(h, 'POST', `/admin/clients/${id}/rotate-secret`), 404, 'client not found')
-      assertProblem(await admin(h, 'PATCH', `/admin/clients/${id}/suspend`), 404, 'client not found')
-      assertProblem(await admin(h, 'PATCH', `/admin/clients/${id}`, {client_name: 'x'}), 400, prefix + 'client not found')
+      assertProblem(await admin(h, 'DELETE', `/admin/clients/${id}`), 400, 'client authentication failed')
+      assertProblem(await admin(h, 'POST', `/admin/clients/${id}/rotate-secret`), 400, 'client authentication failed')
+      assertProblem(await admin(h, 'PATCH', `/admin/clients/${id}/suspend`), 400, 'get client: client authentication failed')
+      assertProblem(await admin(h, 'PATCH', `/admin/clients/${id}`, {client_name: 'x'}), 400, 'client authentication failed')
+      assertProblem(await admin(h, 'GET', `/admin/clients/${'x'.repeat(257)}`), 400, 'id too long')
     })
 
     it('PATCH updates the named fields and re-validates', async () => {
@@ -256,7 +283,7 @@ describe('authserver admin API', () => {
       assertProblem(await admin(h, 'PATCH', `/admin/clients/${c.client_id}`, {client_name: ''}), 400, prefix + 'client_name is required')
     })
 
-    it('rotate-secret: old secret -> invalid_client, new secret works', async () => {
+    it('rotate-secret: old secret -> invalid_client, new secret works; a public client has nothing to rotate', async () => {
       await createResource(h)
       const c = await createClient(h)
       assert.equal((await token(h, c, {resource: RESOURCE_URI})).status, 200)
@@ -267,20 +294,31 @@ describe('authserver admin API', () => {
       assert.match(r.body.client_secret, /^[A-Za-z0-9_-]{43}$/)
       assertOAuthError(await token(h, c, {resource: RESOURCE_URI}), 401, 'invalid_client')
       assert.equal((await token(h, r.body, {resource: RESOURCE_URI})).status, 200)
+      const pub = await createClient(h, {token_endpoint_auth_method: 'none'})
+      assertProblem(await admin(h, 'POST', `/admin/clients/${pub.client_id}/rotate-secret`), 400, 'client authentication failed: cannot rotate secret for public client')
     })
 
-    it('suspend/revoke -> invalid_client, reactivate -> works again', async () => {
+    it('lifecycle state machine: suspend only from active, reactivate only from suspended, revoke from anywhere', async () => {
       const c = await createClient(h)
-      for (const [action, status] of [['suspend', 'suspended'], ['reactivate', 'active'], ['revoke', 'revoked'], ['reactivate', 'active']] as const) {
+      const step = async (action: string, status: number, body: unknown): Promise<void> => {
         const r = await admin(h, 'PATCH', `/admin/clients/${c.client_id}/${action}`)
-        assert.equal(r.status, 200)
-        assert.deepEqual(r.body, {status})
-        assert.equal((await admin(h, 'GET', `/admin/clients/${c.client_id}`)).body.status, status)
-        const t = await token(h, c, {})
-        if (status === 'active') assert.equal(t.status, 200, t.text)
-        else assertOAuthError(t, 401, 'invalid_client', `client is ${status}`)
+        if (status === 200) {
+          assert.equal(r.status, 200, r.text)
+          assert.deepEqual(r.body, body)
+        } else assertProblem(r, status, body as string)
       }
-      assert.equal((await admin(h, 'POST', `/admin/clients/${c.client_id}/suspend`)).status, 405)
+      await step('reactivate', 409, 'reactivate: invalid client state transition from active to active')
+      await step('suspend', 200, {status: 'suspended'})
+      assertOAuthError(await token(h, c, {}), 401, 'invalid_client', 'client is suspended or revoked')
+      await step('suspend', 409, 'suspend: invalid client state transition from suspended to suspended')
+      await step('reactivate', 200, {status: 'active'})
+      assert.equal((await token(h, c, {})).status, 200)
+      await step('revoke', 200, {status: 'revoked'})
+      await step('revoke', 200, {status: 'revoked'})
+      await step('suspend', 409, 'suspend: invalid client state transition from revoked to suspended')
+      await step('reactivate', 409, 'reactivate: invalid client state transition from revoked to active')
+      assert.equal((await admin(h, 'GET', `/admin/clients/${c.client_id}`)).body.status, 'revoked')
+      assertOAuthError(await token(h, c, {}), 401, 'invalid_client', 'client is suspended or revoked')
     })
 
     it('DELETE with live tokens -> 409, with ?force=true -> 204', async () => {
@@ -288,7 +326,7 @@ describe('authserver admin API', () => {
       const idle = await createClient(h)
       assert.equal((await admin(h, 'DELETE', `/admin/clients/${idle.client_id}`)).status, 204)
       assert.equal((await token(h, c, {})).status, 200)
-      assertProblem(await admin(h, 'DELETE', `/admin/clients/${c.client_id}`), 409, /live access token/)
+      assertProblem(await admin(h, 'DELETE', `/admin/clients/${c.client_id}`), 409, 'client has active tokens — use force=true to revoke and delete')
       const d = await admin(h, 'DELETE', `/admin/clients/${c.client_id}?force=true`)
       assert.equal(d.status, 204)
       assertProblem(await admin(h, 'GET', `/admin/clients/${c.client_id}`), 404, 'client not found')
