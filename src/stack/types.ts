@@ -33,6 +33,12 @@ export interface AuthServerOptions {
    * a proof's age, `nonceTtlSeconds` (default 60) how long an issued `DPoP-Nonce` stays valid.
    */
   dpop?: {requireNonce?: boolean; proofLifetimeSeconds?: number; nonceTtlSeconds?: number}
+  /**
+   * Origins allowed to call the discovery, token, registration, revocation and introspection
+   * endpoints from a browser (CORS), e.g. the MCP Inspector's `http://localhost:6274`; `*` allows
+   * any. Default none, as on the real server.
+   */
+  corsOrigins?: string[]
 }
 
 export interface AuthServerHandle {
@@ -105,6 +111,8 @@ export interface StackOptions {
   maxSessions?: number
   /** Extra Host authorities the MCP server accepts (McpServerOptions.allowedHosts). */
   mcpAllowedHosts?: string[]
+  /** Origins the authorization server answers with CORS headers (AuthServerOptions.corsOrigins). */
+  corsOrigins?: string[]
 }
 
 export interface StackHandle {

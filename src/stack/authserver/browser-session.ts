@@ -2,7 +2,9 @@ import {createHmac, randomBytes, timingSafeEqual} from 'node:crypto'
 import type {IncomingMessage} from 'node:http'
 
 // The browser side of the real server, as its code has it: a stateless session cookie
-// `authserver_session` = `<user id>|<expiry unix>|<HMAC>`, a pre-session login nonce cookie
+// `authserver_session` = `<user id>|<expiry unix>|<HMAC>` (here with a random session id before
+// the HMAC, so that two sign-ins of one user in the same second are still two sessions, each with
+// its own consent CSRF token), a pre-session login nonce cookie
 // `authserver_login_nonce` = `<nonce>|<HMAC>` that binds POST /login to a browser that rendered
 // the form (a foreign site cannot set it), and CSRF tokens derived by HMAC from those values:
 // the login form's from the nonce, the consent form's from the session cookie.
@@ -52,7 +54,7 @@ export class BrowserSessions {
   // --- session cookie ------------------------------------------------------------------------
 
   sessionCookie(userId: string, nowMs = Date.now()): string {
-    const payload = `${userId}|${Math.floor(nowMs / 1000) + SESSION_MAX_AGE_S}`
+    const payload = `${userId}|${Math.floor(nowMs / 1000) + SESSION_MAX_AGE_S}|${randomBytes(12).toString('base64url')}`
     return `${SESSION_COOKIE}=${payload}|${this.mac('session', payload)}; ${COOKIE_ATTRS}; Max-Age=${SESSION_MAX_AGE_S}`
   }
 
@@ -65,9 +67,9 @@ export class BrowserSessions {
     const raw = parseCookies(req).get(SESSION_COOKIE)
     if (raw === undefined || raw === '') return undefined
     const parts = raw.split('|')
-    if (parts.length !== 3) return undefined
-    const [userId, expiry, sig] = parts as [string, string, string]
-    if (!equalStrings(sig, this.mac('session', `${userId}|${expiry}`))) return undefined
+    if (parts.length !== 4) return undefined
+    const [userId, expiry, sid, sig] = parts as [string, string, string, string]
+    if (!equalStrings(sig, this.mac('session', `${userId}|${expiry}|${sid}`))) return undefined
     if (!/^\d+$/.test(expiry) || Number(expiry) < Date.now() / 1000) return undefined
     return {userId, cookie: raw}
   }

@@ -23,6 +23,8 @@ export interface ServerContext {
   /** Base URL the public port is reachable at; DPoP `htu` may name it instead of the issuer. */
   publicUrl: string
   tokenTtlSeconds: number
+  /** Origins allowed by CORS on the endpoints browser-based clients call (none: no CORS headers). */
+  corsOrigins: string[]
   /** Dynamic client registration policy; the mode can change at runtime (PATCH /admin/settings/dcr). */
   dcr: {mode: DcrMode; approvedRedirects: string[]}
   /** DPoP settings, server nonces and the proof replay cache. */

@@ -105,6 +105,7 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
       issuer: opts.issuer ?? '',
       publicUrl: '',
       tokenTtlSeconds: ttl,
+      corsOrigins: [...(opts.corsOrigins ?? [])],
       dcr: dcrSettings(opts),
       dpop: new DpopState(dpopSettings(opts.dpop)),
       stats: {tokenRequests: 0, tokensIssued: 0},

@@ -4,6 +4,7 @@ import {DpopError, verifyDpopProof} from './dpop.js'
 import {BodyTooLargeError, formDecode, mediaType, methodMatches, parseForm, pathOf, readBody, send, sendGoMethodNotAllowed, sendGoNotFound, sendJson, statusText, type Headers} from './http.js'
 import {register, RegistrationError} from './register.js'
 import {browserRoute} from './browser.js'
+import {applyCors} from './cors.js'
 import {userGrant} from './grants.js'
 import type {Client} from './store.js'
 
@@ -320,6 +321,7 @@ const POST_ROUTES: Record<string, (ctx: ServerContext, req: IncomingMessage, res
 
 export function publicHandler(ctx: ServerContext): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
+    if (applyCors(ctx.corsOrigins, pathOf(req.url), req, res)) return
     route(ctx, req, res).catch((err: unknown) => {
       if (err instanceof OAuthError) return sendOAuthError(res, err)
       if (err instanceof RegistrationError) return sendOAuthError(res, new OAuthError(err.status, err.error, err.description))

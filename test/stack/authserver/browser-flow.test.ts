@@ -90,7 +90,7 @@ describe('authserver browser flow: users, login, consent, authorization code + P
     const afterLogin = await b.signIn(login, EMAIL, PASSWORD)
     assert.equal(afterLogin.status, 303)
     assert.equal(afterLogin.headers.get('location'), authorizeUrl(publicClient.client_id, challenge))
-    assert.match(afterLogin.headers.getSetCookie().join('\n'), /^authserver_session=[\w-]+\|\d+\|[\w-]+; Path=\/; HttpOnly; SameSite=Lax; Max-Age=86400$/m)
+    assert.match(afterLogin.headers.getSetCookie().join('\n'), /^authserver_session=[\w-]+\|\d+\|[\w-]+\|[\w-]+; Path=\/; HttpOnly; SameSite=Lax; Max-Age=86400$/m)
 
     const again = await b.get(afterLogin.headers.get('location')!)
     assert.equal(again.status, 303)
@@ -454,5 +454,31 @@ describe('authserver browser flow: users, login, consent, authorization code + P
       assertOAuthError(await refresh(t2.body.refresh_token), 400, 'invalid_grant')
       assert.equal((await admin(h, 'DELETE', `/admin/users/${u.id}`)).status, 204)
     })
+  })
+})
+
+describe('authserver CORS for browser-based MCP clients', () => {
+  it('is off by default and, when configured, covers discovery, token and registration but not the pages', async () => {
+    const plain = await start()
+    const h = await start({corsOrigins: ['http://localhost:6274']})
+    try {
+      const origin = {origin: 'http://localhost:6274'}
+      const none = await fetch(`${plain.publicUrl}/.well-known/oauth-authorization-server`, {headers: origin})
+      assert.equal(none.headers.get('access-control-allow-origin'), null)
+      const md = await fetch(`${h.publicUrl}/.well-known/oauth-authorization-server`, {headers: origin})
+      assert.equal(md.headers.get('access-control-allow-origin'), 'http://localhost:6274')
+      assert.equal(md.headers.get('vary'), 'Origin')
+      const pre = await fetch(`${h.publicUrl}/oauth/token`, {method: 'OPTIONS', headers: {...origin, 'access-control-request-method': 'POST'}})
+      assert.equal(pre.status, 204)
+      assert.equal(pre.headers.get('access-control-allow-methods'), 'GET, POST, OPTIONS')
+      assert.match(pre.headers.get('access-control-allow-headers')!, /DPoP/)
+      const other = await fetch(`${h.publicUrl}/oauth/register`, {method: 'OPTIONS', headers: {origin: 'https://evil.example'}})
+      assert.equal(other.headers.get('access-control-allow-origin'), null)
+      const login = await fetch(`${h.publicUrl}/login`, {headers: origin})
+      assert.equal(login.headers.get('access-control-allow-origin'), null)
+    } finally {
+      await plain.stop()
+      await h.stop()
+    }
   })
 })
