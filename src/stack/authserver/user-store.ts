@@ -104,7 +104,7 @@ export class UserStore {
       // one changes a row.
       consumeSession: p('UPDATE auth_sessions SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL'),
       deleteSession: p('DELETE FROM auth_sessions WHERE id = ?'),
-      purgeSessions: p('DELETE FROM auth_sessions WHERE expires_at < ? AND (consumed_at IS NULL OR id NOT IN (SELECT auth_session_id FROM token_families))'),
+      purgeSessions: p('DELETE FROM auth_sessions WHERE expires_at < ?'),
 
       liveGrant: p('SELECT * FROM consent_grants WHERE user_id = ? AND client_id = ? AND resource_id = ? AND revoked_at IS NULL'),
       grantById: p('SELECT * FROM consent_grants WHERE id = ?'),
@@ -156,10 +156,10 @@ export class UserStore {
     return this.st('listUsers').all() as User[]
   }
 
-  /** Inserts a user; returns false when the email is taken (case-insensitively). */
-  insertUser(u: User): boolean {
+  /** Runs an insert or update of a user; false when the email is taken (case-insensitively). */
+  private writeUser(statement: string, u: User): boolean {
     try {
-      this.st('insertUser').run(u)
+      this.st(statement).run(u)
       return true
     } catch (err) {
       if ((err as {code?: string}).code === 'SQLITE_CONSTRAINT_UNIQUE') return false
@@ -167,15 +167,13 @@ export class UserStore {
     }
   }
 
-  /** Writes email, name, status and password hash; returns false when the email is taken. */
+  insertUser(u: User): boolean {
+    return this.writeUser('insertUser', u)
+  }
+
+  /** Writes email, name, status and password hash. */
   updateUser(u: User): boolean {
-    try {
-      this.st('updateUser').run(u)
-      return true
-    } catch (err) {
-      if ((err as {code?: string}).code === 'SQLITE_CONSTRAINT_UNIQUE') return false
-      throw err
-    }
+    return this.writeUser('updateUser', u)
   }
 
   deleteUser(id: string): void {
@@ -184,8 +182,13 @@ export class UserStore {
 
   // --- authorization sessions ----------------------------------------------------------------
 
+  private sessionsInserted = 0
+
   insertSession(s: AuthSession): void {
     this.st('insertSession').run(s)
+    // /oauth/authorize stores a session for every visit, signed in or not; sweep now and then so
+    // the table cannot grow without bound. A day's grace keeps used codes for replay detection.
+    if (++this.sessionsInserted % 256 === 0) this.purgeSessions(s.created_at - 86_400)
   }
 
   sessionById(id: string): AuthSession | undefined {

@@ -42,9 +42,9 @@ describe('authserver browser flow: users, login, consent, authorization code + P
   })
 
   /** Runs the flow up to the redirect back to the client; signs in and consents when asked. */
-  async function obtainCode(b: Browser, clientId: string, challenge: string, extra: Record<string, string> = {}): Promise<URL> {
+  async function obtainCode(b: Browser, clientId: string, challenge: string, extra: Record<string, string> = {}, email = EMAIL): Promise<URL> {
     let {page, left} = await b.follow(await b.get(authorizeUrl(clientId, challenge, extra)))
-    if (left === undefined && page.url.includes('/login')) ({page, left} = await b.follow(await b.signIn(page, EMAIL, PASSWORD)))
+    if (left === undefined && page.url.includes('/login')) ({page, left} = await b.follow(await b.signIn(page, email, PASSWORD)))
     if (left === undefined && page.url.includes('/consent')) ({page, left} = await b.follow(await b.decide(page, 'allow')))
     assert.ok(left, `expected a redirect to the client, got ${page.status} ${page.url}\n${page.html}`)
     return left
@@ -358,10 +358,7 @@ describe('authserver browser flow: users, login, consent, authorization code + P
       const u = (await admin(h, 'POST', '/admin/users', {email, password: PASSWORD})).body
       const b = new Browser(h.publicUrl)
       const {verifier, challenge} = pkce()
-      let {page, left} = await b.follow(await b.get(authorizeUrl(publicClient.client_id, challenge)))
-      ;({page, left} = await b.follow(await b.signIn(page, email, PASSWORD)))
-      ;({left} = await b.follow(await b.decide(page, 'allow')))
-      const code = left!.searchParams.get('code')!
+      const code = (await obtainCode(b, publicClient.client_id, challenge, {}, email)).searchParams.get('code')!
 
       assert.deepEqual((await admin(h, 'PATCH', `/admin/users/${u.id}/disable`)).body, {status: 'disabled'})
       assertProblem(await admin(h, 'PATCH', `/admin/users/${u.id}/disable`), 409, 'disable: invalid user state transition from disabled to disabled')
@@ -423,10 +420,7 @@ describe('authserver browser flow: users, login, consent, authorization code + P
       const u = (await admin(h, 'POST', '/admin/users', {email, password: PASSWORD})).body
       const b = new Browser(h.publicUrl)
       const {verifier, challenge} = pkce()
-      let {page, left} = await b.follow(await b.get(authorizeUrl(publicClient.client_id, challenge)))
-      ;({page, left} = await b.follow(await b.signIn(page, email, PASSWORD)))
-      ;({left} = await b.follow(await b.decide(page, 'allow')))
-      const t = await exchange(left!.searchParams.get('code')!, verifier)
+      const t = await exchange((await obtainCode(b, publicClient.client_id, challenge, {}, email)).searchParams.get('code')!, verifier)
       assert.equal(t.status, 200, t.text)
 
       const grants = (await admin(h, 'GET', `/admin/users/${u.id}/grants`)).body
