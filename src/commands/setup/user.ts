@@ -26,11 +26,11 @@ Creating keeps an existing user with that email as it is (its password is never 
     email: Flags.string({summary: 'The user\'s email (their login name).', description: 'Unique on the server, compared case-insensitively.', exclusive: ['list']}),
     name: Flags.string({summary: 'Display name of a new user.', description: 'Free text; only used when the user is created.'}),
     role: Flags.string({summary: 'Role of a new user.', description: 'user or admin, as the server\'s admin API has them; only used when the user is created.', options: ['user', 'admin'], default: 'user'}),
-    disable: Flags.boolean({summary: 'Disable the user.', description: 'PATCH /admin/users/{id}/disable: the login page refuses them, and their codes and refresh tokens stop working.', exclusive: ['enable', 'delete', 'list']}),
-    enable: Flags.boolean({summary: 'Enable a disabled user again.', description: 'PATCH /admin/users/{id}/enable.', exclusive: ['disable', 'delete', 'list']}),
-    delete: Flags.boolean({summary: 'Delete the user.', description: 'DELETE /admin/users/{id}; refused (exit 6) while the user holds tokens, unless --force.', exclusive: ['disable', 'enable', 'list']}),
+    disable: Flags.boolean({summary: 'Disable the user.', description: 'PATCH /admin/users/{id}/disable: the login page refuses them, and their codes and refresh tokens stop working.', exclusive: ['enable', 'delete']}),
+    enable: Flags.boolean({summary: 'Enable a disabled user again.', description: 'PATCH /admin/users/{id}/enable.', exclusive: ['disable', 'delete']}),
+    delete: Flags.boolean({summary: 'Delete the user.', description: 'DELETE /admin/users/{id}; refused (exit 6) while the user holds tokens, unless --force.', exclusive: ['disable', 'enable']}),
     force: Flags.boolean({summary: 'With --delete: revoke the user\'s tokens and delete anyway.', description: 'DELETE /admin/users/{id}?force=true.', dependsOn: ['delete']}),
-    list: Flags.boolean({summary: 'List the users.', description: 'GET /admin/users: email, status, role and id of each.', exclusive: ['email', 'disable', 'enable', 'delete']}),
+    list: Flags.boolean({summary: 'List the users.', description: 'GET /admin/users: email, status, role and id of each.', exclusive: ['email']}),
   }
 
   async run(): Promise<SetupUserResult> {
