@@ -114,6 +114,9 @@ export class AuthplaneClient {
     const resourceValues = normaliseResources(resources)
     const key = tokenCacheKey(this.issuer, this.clientId, scopeValues, resourceValues)
 
+    // Like the SDK: the breaker is asserted closed before the cache is consulted, so an open
+    // breaker blocks cached tokens too.
+    this.breaker.acquire()
     if (!options.noCache) {
       const hit = await this.cache.get(key)
       if (hit !== undefined) {
@@ -242,7 +245,8 @@ function resolveSettings(options: AuthplaneClientOptions): ResolvedSettings {
 async function discover(settings: ResolvedSettings): Promise<AuthorizationServerMetadata> {
   const metadataUrl = discoveryUrl(settings.issuerUrl)
   const ctx: RequestContext = {what: 'Discovery', url: metadataUrl, timeoutMs: settings.timeoutMs}
-  return guarded(settings.breaker, ctx, async () => {
+  // Discovery is not breaker-guarded in the SDK: it neither waits for nor feeds the breaker.
+  return unguarded(ctx, async () => {
     // RFC 8414 §3.1 path insertion ('oauth2'); no OpenID Connect fallback (contract §4), and
     // oauth4webapi sends `redirect: 'manual'`, so a 3xx arrives here as a response, not followed.
     const response = await oauth.discoveryRequest(settings.issuerUrl, {
@@ -435,6 +439,16 @@ function oauthFields(body: unknown): {error?: string; description?: string; cons
     // problem+json (RFC 9457) carries `detail`; prefer the OAuth field when both exist.
     description: str(body['error_description']) ?? str(body['detail']),
     consentUrl: str(body['consent_url']),
+  }
+}
+
+/** Runs one HTTP exchange under the error mapping of contract §4 only (no breaker). */
+async function unguarded<T>(ctx: RequestContext, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op()
+  } catch (thrown) {
+    if (thrown instanceof ObserverFailure) throw thrown.cause
+    throw mapThrown(ctx, thrown)
   }
 }
 

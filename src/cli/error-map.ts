@@ -21,6 +21,7 @@ import {
   UnreachableError,
 } from '../errors.js'
 import {HttpUnreachableError, InvalidRequestError} from '../http/request.js'
+import {AuthServerConfigError} from '../stack/authserver/boot-rules.js'
 import {McpAuthRejectedError, McpDiscoveryError, McpProtocolError, McpToolArgumentError, McpUnreachableError} from '../mcp/errors.js'
 import {TokenRequestRefused} from '../walkthrough/errors.js'
 import {VerifyFailed} from '../walkthrough/verify-failed.js'
@@ -84,6 +85,10 @@ const OAUTH_HINTS: Record<string, string> = {
 }
 
 function fromLayerError(err: unknown): CliError | undefined {
+  if (err instanceof AuthServerConfigError) {
+    // The embedded server refuses what the real one refuses at boot (weak admin key, bad limits...).
+    return new CliError('stack_config', `cannot start the stack: ${err.message}`, {exitCode: ExitCode.USAGE, hint: 'The real authserver would refuse this setting too; change the flag or variable it names (see `ap-demo stack up --help`).', cause: err})
+  }
   if (err instanceof HttpUnreachableError) {
     return new CliError(err.reason === 'timeout' ? 'timeout' : 'unreachable', err.message, {exitCode: ExitCode.UNREACHABLE, hint: START_HINT, details: {url: err.url}, cause: err})
   }

@@ -55,6 +55,11 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
     dataDir: options.dataDir,
     tokenTtlSeconds: options.tokenTtlSeconds,
     corsOrigins: options.corsOrigins,
+    rateLimit: options.rateLimit,
+    adminRateLimit: options.adminRateLimit,
+    dpop: options.dpop,
+    dcrMode: options.dcrMode,
+    dcrApprovedRedirects: options.dcrApprovedRedirects,
   })
   let mcpServer
   try {

@@ -39,6 +39,15 @@ export interface AuthServerOptions {
    * any. Default none, as on the real server.
    */
   corsOrigins?: string[]
+  /**
+   * Rate limiting and login lockout (`AUTHPLANE_RATE_LIMIT_*`), on by default like the real
+   * server: 100 requests/s with a burst of 200 per client address on the public port (429
+   * `slow_down`, `Retry-After: 1`); 10 failed logins in 600 s lock that login for 900 s.
+   * `{enabled: false}` turns throughput limiting off (load tests); `authFailMax: 0` the lockout.
+   */
+  rateLimit?: {enabled?: boolean; requestsPerSecond?: number; burst?: number; authFailMax?: number; authFailWindowSeconds?: number; authLockoutSeconds?: number}
+  /** Per-address limit on the admin port (`admin.requests_per_second`/`admin.burst`); off when omitted, as in the real server. */
+  adminRateLimit?: {requestsPerSecond: number; burst: number}
 }
 
 export interface AuthServerHandle {
@@ -113,6 +122,15 @@ export interface StackOptions {
   mcpAllowedHosts?: string[]
   /** Origins the authorization server answers with CORS headers (AuthServerOptions.corsOrigins). */
   corsOrigins?: string[]
+  /** Rate limiting of the authorization server (AuthServerOptions.rateLimit); on by default. */
+  rateLimit?: AuthServerOptions['rateLimit']
+  /** Admin-port rate limit (AuthServerOptions.adminRateLimit); off by default. */
+  adminRateLimit?: AuthServerOptions['adminRateLimit']
+  /** DPoP settings of the token endpoint (AuthServerOptions.dpop). */
+  dpop?: AuthServerOptions['dpop']
+  /** Dynamic client registration policy (AuthServerOptions.dcrMode / dcrApprovedRedirects). */
+  dcrMode?: AuthServerOptions['dcrMode']
+  dcrApprovedRedirects?: AuthServerOptions['dcrApprovedRedirects']
 }
 
 export interface StackHandle {

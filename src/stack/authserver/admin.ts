@@ -3,7 +3,9 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {applyDefaults, ClientValidationError, decodeStruct, GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, goQuote, INVALID_CLIENT_TEXT, JsonShapeError,
   validateClientParams, type ClientParams, type FieldKind} from './client-rules.js'
 import type {ServerContext} from './context.js'
-import {decodeFirstJson, methodMatches, ProblemError, readBody, sendGoMethodNotAllowed, sendGoNotFound, sendJson, sendNoContent, sendProblem} from './http.js'
+import {methodMatches, ProblemError, readGoJson, sendGoMethodNotAllowed, sendGoNotFound, sendJson, sendNoContent, sendProblem} from './http.js'
+import {policyRoute} from './admin-policy.js'
+import {clientIp} from './ratelimit.js'
 import {DCR_MODES, type DcrMode} from './register.js'
 import {newClientSecret, randomId} from './secrets.js'
 import {userAdminRoute} from './users-admin.js'
@@ -57,29 +59,17 @@ function checkAdminKey(ctx: ServerContext, req: IncomingMessage, res: ServerResp
 
 // --- request helpers --------------------------------------------------------------------------
 
-/**
- * The body as Go's `json.NewDecoder(http.MaxBytesReader(1 MiB)).Decode(&req)` sees it: the first
- * JSON value (trailing bytes unread), `null` for a JSON null, and "invalid JSON body" (400) for
- * anything else, including a body over the limit and a value that is not an object.
- */
-export async function readJsonObject(req: IncomingMessage): Promise<Json | null> {
-  let parsed: unknown
-  try {
-    parsed = decodeFirstJson((await readBody(req, ADMIN_BODY_LIMIT)).toString('utf8'))
-  } catch {
-    throw bad('invalid JSON body')
-  }
-  if (parsed === null) return null
-  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw bad('invalid JSON body')
-  return parsed as Json
+export function readJsonObject(req: IncomingMessage): Promise<Json | null> {
+  return readGoJson(req, ADMIN_BODY_LIMIT)
 }
 
-export function intParam(q: URLSearchParams, name: string, def: number, min: number, max: number): number {
+/** A strict integer query parameter (Go's strconv.Atoi: optional sign, digits), else `message`. */
+function intParam(q: URLSearchParams, name: string, def: number, min: number, max: number, message: string): number {
   const raw = q.get(name)
   if (raw === null || raw === '') return def
-  if (!/^\d+$/.test(raw)) throw bad(`${name} must be an integer between ${min} and ${max}`)
+  if (!/^[+-]?\d+$/.test(raw)) throw bad(message)
   const n = Number(raw)
-  if (n < min || n > max) throw bad(`${name} must be an integer between ${min} and ${max}`)
+  if (n < min || n > max) throw bad(message)
   return n
 }
 
@@ -99,40 +89,52 @@ function isHttpUrl(s: string): boolean {
 
 // --- resources --------------------------------------------------------------------------------
 
-function parseSlug(v: unknown): string {
-  if (typeof v !== 'string') throw bad('invalid slug')
+function parseSlug(v: string): string {
   const slug = v.toLowerCase()
   if (!SLUG_RE.test(slug)) throw bad('invalid slug')
   return slug
 }
 
-function parseUri(v: unknown): string {
-  if (typeof v !== 'string' || !isHttpUrl(v)) throw bad('uri must be an absolute http(s) URL with a host')
-  // Stored as given: the token's aud is this string byte for byte (RFC 8707 §2 exact matching).
-  return v
+/** Go's json type error for a request struct field, as the real handler reports it. */
+function wrongType(field: string, v: unknown, want: string, creating: boolean): ProblemError {
+  const got = v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'object' ? 'object' : typeof v === 'boolean' ? 'bool' : typeof v
+  return bad(`invalid JSON body: json: cannot unmarshal ${got} into Go struct field ${creating ? 'createResourceRequest' : 'patchResourceRequest'}.${field} of type ${want}`)
 }
 
-function parseBackendKind(v: unknown): BackendKind {
-  if (v !== 'mint' && v !== 'broker') throw bad('backend_kind must be "mint" or "broker"')
-  return v
+/**
+ * The real resource rules (internal/domain/resource/resource.go), with its messages. An empty
+ * uri is allowed, as there (the slug is the identifier). On top of them, RFC 8707 §2: a resource
+ * indicator has no fragment, and (issue 10) no userinfo.
+ */
+function uriProblem(uri: string): string | undefined {
+  if (uri === '') return undefined
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(uri)
+  if (scheme === null) return 'uri must be absolute (include scheme + host)'
+  const s = scheme[1]!.toLowerCase()
+  if (s !== 'http' && s !== 'https') return `uri scheme must be http or https, got ${goQuote(scheme[1]!)}`
+  if (!isHttpUrl(uri)) return 'uri must include a host'
+  if (uri.includes('#')) return 'uri must not contain a fragment (RFC 8707 section 2)'
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*@/.test(uri)) return 'uri must not contain userinfo (RFC 8707 section 2)'
+  return undefined
 }
 
-function parseScopes(v: unknown): ScopeDef[] {
-  if (!Array.isArray(v)) throw bad('scopes must be an array of {name, description, upstream} objects')
+function parseScopes(v: unknown, creating: boolean): ScopeDef[] {
+  if (!Array.isArray(v)) throw wrongType('scopes', v, `[]dto.ScopeView`, creating)
   const seen = new Set<string>()
   return v.map((item: unknown, i) => {
-    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw bad(`scopes[${i}] must be an object`)
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw wrongType(`scopes`, item, 'dto.ScopeView', creating)
     const o = item as Json
-    for (const k of Object.keys(o)) if (!SCOPE_KEYS.has(k)) throw bad(`scopes[${i}]: unknown field "${k}"`)
-    if (typeof o.name !== 'string' || o.name.trim() === '') throw bad(`scopes[${i}]: name must not be empty`)
-    // RFC 6749 §3.3: the name is used as a scope token in requests, so it must be one.
-    if (!SCOPE_TOKEN_RE.test(o.name)) throw bad(`scopes[${i}]: invalid scope name ${goQuote(o.name)} (RFC 6749 section 3.3)`)
-    if (seen.has(o.name)) throw bad(`duplicate scope name "${o.name}"`)
-    seen.add(o.name)
-    for (const f of ['description', 'upstream'] as const) {
-      if (o[f] !== undefined && typeof o[f] !== 'string') throw bad(`scopes[${i}].${f} must be a string`)
+    for (const k of Object.keys(o)) if (!SCOPE_KEYS.has(k)) throw bad(`invalid JSON body: json: unknown field ${goQuote(k)}`)
+    for (const f of ['name', 'description', 'upstream'] as const) {
+      if (o[f] !== undefined && o[f] !== null && typeof o[f] !== 'string') throw wrongType(`scopes.${f}`, o[f], 'string', creating)
     }
-    return {name: o.name, description: (o.description as string | undefined) ?? '', upstream: (o.upstream as string | undefined) ?? ''}
+    const name = (o.name as string | undefined) ?? ''
+    if (name === '') throw bad(`scopes[${i}].name must not be empty`)
+    if (seen.has(name)) throw bad(`scopes[${i}].name ${goQuote(name)} duplicates an earlier entry`)
+    // RFC 6749 §3.3: the name is used as a scope token in requests, so it must be one.
+    if (!SCOPE_TOKEN_RE.test(name)) throw bad(`scopes[${i}].name ${goQuote(name)} is not a valid scope token (RFC 6749 section 3.3)`)
+    seen.add(name)
+    return {name, description: (o.description as string | undefined) ?? '', upstream: (o.upstream as string | undefined) ?? ''}
   })
 }
 
@@ -150,7 +152,10 @@ function parsePolicy(ctx: ServerContext, v: unknown): Policy {
   for (const k of Object.keys(rt)) if (k !== 'client_ids') throw bad(`policy.runtime: unknown field "${k}"`)
   const ids = (x: unknown, field: string): string[] => {
     const list = x === undefined || x === null ? [] : stringArray(x, field)
-    for (const id of list) if (!ctx.store.clientExists(id)) throw bad(`${field}: unknown client id "${id}"`)
+    for (const id of list) {
+      if (id === '') throw bad(`${field} must not contain empty entries`)
+      if (!ctx.store.clientExists(id)) throw bad(`client_id ${goQuote(id)} in ${field} does not exist`)
+    }
     return [...new Set(list)]
   }
   return {
@@ -159,32 +164,39 @@ function parsePolicy(ctx: ServerContext, v: unknown): Policy {
   }
 }
 
-/** Applies the present fields of `body` onto `base` (a blank resource for create). */
+/** Applies the present fields of `body` onto `base` (a blank resource for create), then validates like the real service. */
 function applyResourceFields(ctx: ServerContext, base: Resource, body: Json, creating: boolean): Resource {
-  for (const k of Object.keys(body)) if (!RESOURCE_KEYS.has(k)) throw bad(`unknown field "${k}"`)
+  // The real handler decodes with DisallowUnknownFields; Go's error text follows the prefix.
+  for (const k of Object.keys(body)) if (!RESOURCE_KEYS.has(k)) throw bad(`invalid JSON body: json: unknown field ${goQuote(k)}`)
+  for (const k of ['slug', 'uri', 'backend_kind', 'broker_provider_id', 'display_name'] as const) {
+    if (body[k] !== undefined && body[k] !== null && typeof body[k] !== 'string') throw wrongType(k, body[k], 'string', creating)
+  }
   const r: Resource = {...base}
-  if (creating || body.slug !== undefined) r.slug = parseSlug(body.slug)
-  if (creating || body.uri !== undefined) r.uri = parseUri(body.uri)
-  if (creating || body.backend_kind !== undefined) r.backend_kind = parseBackendKind(body.backend_kind)
-  if (body.broker_provider_id !== undefined) {
-    if (typeof body.broker_provider_id !== 'string') throw bad('broker_provider_id must be a string')
-    r.broker_provider_id = body.broker_provider_id
-  }
-  if (body.display_name !== undefined) {
-    if (typeof body.display_name !== 'string') throw bad('display_name must be a string')
-    r.display_name = body.display_name
-  }
-  if (body.scopes !== undefined) r.scopes = parseScopes(body.scopes)
-  if (body.policy !== undefined) r.policy = parsePolicy(ctx, body.policy)
+  const str = (k: string): string | undefined => (body[k] === undefined || body[k] === null ? undefined : (body[k] as string))
+  if (creating || str('slug') !== undefined) r.slug = parseSlug(str('slug') ?? '')
+  if (str('uri') !== undefined) r.uri = str('uri')!
+  if (str('backend_kind') !== undefined || creating) r.backend_kind = (str('backend_kind') ?? '') as BackendKind
+  if (str('broker_provider_id') !== undefined) r.broker_provider_id = str('broker_provider_id')!
+  if (str('display_name') !== undefined) r.display_name = str('display_name')!
+  if (body.scopes !== undefined && body.scopes !== null) r.scopes = parseScopes(body.scopes, creating)
+  if (body.policy !== undefined && body.policy !== null) r.policy = parsePolicy(ctx, body.policy)
 
-  if (r.backend_kind === 'broker') {
-    // A broker resource forwards to an upstream identity provider registered on the real server.
-    // This embedded server has no provider registry, so no provider id can ever be valid.
-    if (r.broker_provider_id === '') throw bad('broker_provider_id is required for backend_kind "broker"')
-    throw bad(`broker_provider_id "${r.broker_provider_id}" does not name an existing provider (the embedded server has no providers; use backend_kind "mint")`)
+  // Resource.Validate's order: slug (above), backend kind and provider, uri, scopes.
+  if (r.backend_kind === 'mint') {
+    if (r.broker_provider_id !== '') throw bad('mint resource must not reference a broker provider')
+  } else if (r.backend_kind === 'broker') {
+    if (r.broker_provider_id === '') throw bad('broker resource must reference a broker provider')
+  } else {
+    throw bad(`backend_kind must be mint or broker, got ${goQuote(r.backend_kind)}`)
   }
-  if (r.broker_provider_id !== '') throw bad('broker_provider_id must be empty for backend_kind "mint"')
-  for (const s of r.scopes) if (s.upstream !== '') throw bad(`scope "${s.name}": upstream must be empty for a mint resource`)
+  const uri = uriProblem(r.uri)
+  if (uri !== undefined) throw bad(uri)
+  if (r.backend_kind === 'broker') {
+    // A broker resource forwards to an upstream provider registered on the real server. This
+    // embedded server has no provider registry, so no provider id can ever be valid.
+    throw bad(`broker_provider_id ${goQuote(r.broker_provider_id)} does not exist`)
+  }
+  for (const s of r.scopes) if (s.upstream !== '') throw bad(`scope ${goQuote(s.name)}: upstream must be empty for a mint resource`)
   return r
 }
 
@@ -206,17 +218,23 @@ async function resources(ctx: ServerContext, req: IncomingMessage, res: ServerRe
   const method = req.method ?? 'GET'
   if (id === undefined) {
     if (method === 'GET') {
-      const slug = q.get('slug')
-      if (slug !== null) {
+      const slug = q.get('slug') ?? ''
+      if (slug !== '') {
+        // The lookup is one row; list filters beside it would look like they filter, so they are refused.
+        for (const other of ['backend_kind', 'broker_provider_id', 'limit', 'offset']) {
+          if ((q.get(other) ?? '') !== '') throw bad(`slug lookup is mutually exclusive with ${other}`)
+        }
         const r = ctx.store.resourceBySlug(slug.toLowerCase())
         if (r === undefined) throw new ProblemError(404, 'resource not found')
         return sendJson(res, 200, r)
       }
-      const kind = q.get('backend_kind')
-      if (kind !== null && kind !== '' && kind !== 'mint' && kind !== 'broker') throw bad('backend_kind must be "mint" or "broker"')
-      const limit = intParam(q, 'limit', 100, 1, 500)
-      const offset = intParam(q, 'offset', 0, 0, Number.MAX_SAFE_INTEGER)
-      return sendJson(res, 200, ctx.store.listResources(limit, offset, kind === null || kind === '' ? undefined : kind))
+      const kind = q.get('backend_kind') ?? ''
+      if (kind !== '' && kind !== 'mint' && kind !== 'broker') throw bad('backend_kind must be mint or broker')
+      const limit = intParam(q, 'limit', 100, 1, 500, 'limit must be 1..500')
+      const offset = intParam(q, 'offset', 0, 0, 2 ** 30, 'offset must be a non-negative integer')
+      // Mint resources have no provider, and no broker resource can exist here: any provider filter matches nothing.
+      if ((q.get('broker_provider_id') ?? '') !== '') return sendJson(res, 200, [])
+      return sendJson(res, 200, ctx.store.listResources(limit, offset, kind === '' ? undefined : kind))
     }
     {
       const body = await readJsonObject(req)
@@ -235,8 +253,10 @@ async function resources(ctx: ServerContext, req: IncomingMessage, res: ServerRe
     ctx.store.deleteResource(id)
     return sendNoContent(res)
   }
-  const body = await readJsonObject(req)
-  const r = applyResourceFields(ctx, existing, body ?? {}, false)
+  const body = (await readJsonObject(req)) ?? {}
+  // An empty patch is a read: nothing written, updated_at unchanged (as in the real service).
+  if (Object.values(body).every((v) => v === undefined || v === null) && Object.keys(body).every((k) => RESOURCE_KEYS.has(k))) return sendJson(res, 200, existing)
+  const r = applyResourceFields(ctx, existing, body, false)
   r.updated_at = now()
   saveResource(ctx, r, false, existing.slug)
   return sendJson(res, 200, ctx.store.resourceById(id))
@@ -422,6 +442,10 @@ export type Route = {methods: string[]; handle: (ctx: ServerContext, req: Incomi
 
 function routeFor(segs: string[]): Route | undefined {
   const [root, collection, rawId, action, ...rest] = segs
+  if (root === 'admin' && collection === 'resources' && rawId !== undefined && rawId !== '' && action === 'policy') {
+    const p = policyRoute(decodeURIComponent(rawId), rest)
+    return p === undefined ? undefined : {methods: p.methods, handle: (c, req, res) => p.handle(c, req, res)}
+  }
   if (root !== 'admin' || rest.length > 0 || rawId === '' || action === '') return undefined
   if (collection === 'resources' && action === undefined) {
     return {methods: rawId === undefined ? ['GET', 'POST'] : ['DELETE', 'GET', 'PATCH'], handle: (c, req, res, id, q) => resources(c, req, res, id, q)}
@@ -452,7 +476,7 @@ async function route(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
   if (segs[2] !== undefined) {
     id = decodeURIComponent(segs[2])
     // The real handlers bound path parameters (defence in depth) before any lookup.
-    if (id.length > MAX_PATH_PARAM) throw bad('id too long')
+    if (id.length > MAX_PATH_PARAM) throw bad(`${segs[3] === 'policy' ? 'slug' : 'id'} too long`)
   }
   return r.handle(ctx, req, res, id, url.searchParams)
 }
@@ -472,6 +496,11 @@ async function dcrSettings(ctx: ServerContext, req: IncomingMessage, res: Server
 
 export function adminHandler(ctx: ServerContext): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
+    if (ctx.limits.admin !== undefined && !ctx.limits.admin.allow(clientIp(req))) {
+      // The admin limiter's own body: plain JSON, not problem+json.
+      req.resume()
+      return sendJson(res, 429, {error: 'slow_down', error_description: 'rate limit exceeded'}, {'Retry-After': '1'})
+    }
     route(ctx, req, res).catch((err: unknown) => {
       if (err instanceof ProblemError) return sendProblem(res, err.status, err.detail, err.headers)
       if (err instanceof URIError) return sendGoNotFound(res)

@@ -17,11 +17,6 @@ const NONCE_MAX_AGE_S = 12 * 3600
 // would drop a Secure cookie over plain HTTP). SameSite=Lax keeps cross-site POSTs cookie-less.
 const COOKIE_ATTRS = 'Path=/; HttpOnly; SameSite=Lax'
 
-/** Lockout, as on the real server: 10 failures within 10 minutes lock the identity for 15. */
-export const LOCKOUT = {maxFailures: 10, windowMs: 10 * 60_000, lockMs: 15 * 60_000}
-/** RFC 5321 caps an address at 254 octets; longer input cannot be an account and is not kept. */
-export const MAX_IDENTITY_LENGTH = 254
-
 export function parseCookies(req: IncomingMessage): Map<string, string> {
   const out = new Map<string, string>()
   const header = req.headers.cookie
@@ -43,8 +38,6 @@ function equalStrings(a: string, b: string): boolean {
 
 /** Signs and checks the browser flow's cookies and CSRF tokens with one server secret. */
 export class BrowserSessions {
-  private readonly failures = new Map<string, {count: number; first: number; lockedUntil: number}>()
-
   constructor(private readonly secret: Buffer) {}
 
   private mac(purpose: string, value: string): string {
@@ -111,46 +104,5 @@ export class BrowserSessions {
 
   checkLoginCsrf(nonce: string, token: string | undefined): boolean {
     return token !== undefined && equalStrings(token, this.loginCsrf(nonce))
-  }
-
-  // --- per-identity lockout ------------------------------------------------------------------
-
-  private key(identity: string): string {
-    return identity.trim().toLowerCase()
-  }
-
-  /** Epoch ms until which the identity is locked, or undefined. */
-  lockedUntil(identity: string, nowMs = Date.now()): number | undefined {
-    const f = this.failures.get(this.key(identity))
-    return f !== undefined && f.lockedUntil > nowMs ? f.lockedUntil : undefined
-  }
-
-  /** Counts a rejected credential; returns the lock deadline when this failure engaged the lockout. */
-  recordFailure(identity: string, nowMs = Date.now()): number | undefined {
-    const key = this.key(identity)
-    let f = this.failures.get(key)
-    if (f === undefined || nowMs - f.first > LOCKOUT.windowMs || (f.lockedUntil !== 0 && f.lockedUntil <= nowMs)) {
-      // Bounded: an attacker cycling through made-up addresses cannot grow this without limit.
-      if (this.failures.size >= 10_000) this.prune(nowMs)
-      f = {count: 0, first: nowMs, lockedUntil: 0}
-      this.failures.set(key, f)
-    }
-    f.count++
-    if (f.count >= LOCKOUT.maxFailures && f.lockedUntil === 0) {
-      f.lockedUntil = nowMs + LOCKOUT.lockMs
-      return f.lockedUntil
-    }
-    return undefined
-  }
-
-  resetFailures(identity: string): void {
-    this.failures.delete(this.key(identity))
-  }
-
-  private prune(nowMs: number): void {
-    for (const [k, f] of this.failures) {
-      if (f.lockedUntil <= nowMs && nowMs - f.first > LOCKOUT.windowMs) this.failures.delete(k)
-    }
-    if (this.failures.size >= 10_000) this.failures.clear()
   }
 }

@@ -1,11 +1,12 @@
 import {randomBytes} from 'node:crypto'
 import type {IncomingMessage, ServerResponse} from 'node:http'
-import {BrowserSessions, LOGIN_NONCE_COOKIE, MAX_IDENTITY_LENGTH, SESSION_COOKIE} from './browser-session.js'
+import {BrowserSessions, LOGIN_NONCE_COOKIE, SESSION_COOKIE} from './browser-session.js'
 import type {ServerContext} from './context.js'
 import {CODE_TTL_SECONDS, newOpaqueToken, sha256} from './grants.js'
 import {consentPage, escapeHtml, loginPage, sendErrorPage, sendPage} from './html.js'
 import {BodyTooLargeError, mediaType, methodMatches, parseForm, readBody, sendGoMethodNotAllowed, type Headers} from './http.js'
 import {verifyPassword} from './passwords.js'
+import {clientIp, MAX_IDENTITY_LENGTH, retryAfterSeconds} from './ratelimit.js'
 import type {Client, Resource} from './store.js'
 import type {AuthSession, User} from './user-store.js'
 
@@ -247,19 +248,19 @@ async function login(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
   }
   if (email.length > MAX_IDENTITY_LENGTH) return renderLogin(ctx, req, res, 422, redirectTo, INVALID_CREDENTIALS)
   // A locked identity is refused before bcrypt, so blocked guesses cost the server nothing.
-  const lockedUntil = ctx.browser.lockedUntil(email)
+  const ip = clientIp(req)
+  const lockedUntil = ctx.limits.lockout.lockedUntil(email, ip)
   if (lockedUntil !== undefined) {
-    const retryAfter = String(Math.max(1, Math.ceil((lockedUntil - Date.now()) / 1000)))
-    return renderLogin(ctx, req, res, 429, redirectTo, 'Too many failed attempts. Please try again later.', email, {'Retry-After': retryAfter})
+    return renderLogin(ctx, req, res, 429, redirectTo, 'Too many failed attempts. Please try again later.', email, {'Retry-After': retryAfterSeconds(lockedUntil)})
   }
   const user = ctx.users.userByEmail(email)
   const passwordOk = await verifyPassword(value(form, 'password') ?? '', user?.password_hash)
   if (user === undefined || !passwordOk || user.status !== 'active') {
-    const engaged = ctx.browser.recordFailure(email)
-    if (engaged !== undefined) console.error(`[authserver] login lockout engaged until ${new Date(engaged).toISOString()}`)
+    const engaged = ctx.limits.lockout.recordFailure(email, ip)
+    if (engaged !== undefined) console.error(`[authserver] login lockout engaged for ${ip} until ${new Date(engaged).toISOString()}`)
     return renderLogin(ctx, req, res, 422, redirectTo, INVALID_CREDENTIALS, email)
   }
-  ctx.browser.resetFailures(email)
+  ctx.limits.lockout.reset(email, ip)
   redirect(res, safeRedirect(redirectTo), {'Set-Cookie': ctx.browser.sessionCookie(user.id)})
 }
 

@@ -1,6 +1,7 @@
 import type {BrowserSessions} from './browser-session.js'
 import type {DpopState} from './dpop.js'
 import type {JwtSigner} from './keys.js'
+import type {AuthLockout, RateLimiter} from './ratelimit.js'
 import type {DcrMode} from './register.js'
 import type {SecretHasher} from './secrets.js'
 import type {Store} from './store.js'
@@ -29,5 +30,7 @@ export interface ServerContext {
   dcr: {mode: DcrMode; approvedRedirects: string[]}
   /** DPoP settings, server nonces and the proof replay cache. */
   dpop: DpopState
+  /** Throughput limiters (undefined = off) and the login lockout the browser flow consults. */
+  limits: {public: RateLimiter | undefined; admin: RateLimiter | undefined; lockout: AuthLockout}
   stats: {tokenRequests: number; tokensIssued: number}
 }

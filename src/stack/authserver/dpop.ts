@@ -4,6 +4,7 @@
 // single-use (a replayed jti is refused); every token-endpoint response carries a fresh
 // `DPoP-Nonce`; and when nonces are required a proof without a valid one is `use_dpop_nonce`.
 import {randomBytes} from 'node:crypto'
+import {AuthServerConfigError} from './boot-rules.js'
 import {calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK} from 'jose'
 
 const DPOP_ALGS = ['ES256', 'RS256', 'PS256']
@@ -24,9 +25,9 @@ export const DEFAULT_DPOP: DpopSettings = {requireNonce: false, proofLifetimeSec
 export function dpopSettings(partial: Partial<DpopSettings> | undefined): DpopSettings {
   const s = {...DEFAULT_DPOP, ...partial}
   if (!Number.isFinite(s.proofLifetimeSeconds) || s.proofLifetimeSeconds < 10 || s.proofLifetimeSeconds > 300) {
-    throw new RangeError(`dpop.proof_lifetime must be between 10s and 300s, got ${s.proofLifetimeSeconds}s`)
+    throw new AuthServerConfigError(`dpop.proof_lifetime must be between 10s and 300s, got ${s.proofLifetimeSeconds}s`)
   }
-  if (!Number.isFinite(s.nonceTtlSeconds) || s.nonceTtlSeconds <= 0) throw new RangeError('dpop.nonce_ttl must be positive when dpop is enabled')
+  if (!Number.isFinite(s.nonceTtlSeconds) || s.nonceTtlSeconds <= 0) throw new AuthServerConfigError('dpop.nonce_ttl must be positive when dpop is enabled')
   return s
 }
 

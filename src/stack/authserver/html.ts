@@ -4,17 +4,9 @@ import {send, type Headers} from './http.js'
 // Server-rendered pages for the browser flow: small, no script, one inline style sheet. Every
 // interpolated value goes through escapeHtml; nothing else reaches the markup.
 
-const PAGE_HEADERS: Headers = {
-  'Cache-Control': 'no-store',
-  Pragma: 'no-cache',
-  // No script at all, and no framing: the login and consent forms must not be clickjacked. No
-  // form-action: browsers apply it to the redirect that follows a POST, and consent redirects to
-  // the client's redirect_uri on another origin.
-  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-  'X-Frame-Options': 'DENY',
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-}
+// The security headers (CSP without script, no framing, nosniff, no referrer) are set on every
+// public response by the handler, as the real server's middleware does; pages add no-store.
+const PAGE_HEADERS: Headers = {'Cache-Control': 'no-store', Pragma: 'no-cache'}
 
 const STYLE = `body{font-family:system-ui,sans-serif;background:#f8fafc;color:#0f172a;margin:0;padding:24px;display:flex;justify-content:center}
 main{max-width:440px;width:100%;background:#fff;border:1px solid #e2e8f0;border-radius:12px;padding:32px}

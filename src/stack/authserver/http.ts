@@ -77,8 +77,19 @@ export function send(res: ServerResponse, status: number, contentType: string | 
   res.end(body)
 }
 
+const GO_ESCAPES: Record<string, string> = {'<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029'}
+
+/**
+ * JSON as Go's `json.NewEncoder(w).Encode(v)` writes it, which is how every JSON body of the real
+ * server is produced: `<`, `>`, `&`, U+2028 and U+2029 escaped (they can only occur inside
+ * strings), and a trailing newline.
+ */
+export function goJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => GO_ESCAPES[c]!) + '\n'
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Headers = {}): void {
-  send(res, status, 'application/json', JSON.stringify(body), headers)
+  send(res, status, 'application/json', goJson(body), headers)
 }
 
 export function sendNoContent(res: ServerResponse, status = 204, headers: Headers = {}): void {
@@ -91,7 +102,7 @@ export function sendNoContent(res: ServerResponse, status = 204, headers: Header
 }
 
 export function sendProblem(res: ServerResponse, status: number, detail: string, headers: Headers = {}): void {
-  send(res, status, 'application/problem+json', JSON.stringify({type: 'about:blank', title: statusText(status), status, detail}), headers)
+  send(res, status, 'application/problem+json', goJson({type: 'about:blank', title: statusText(status), status, detail}), headers)
 }
 
 /** The media type of a Content-Type header, lower-cased, without parameters. */
@@ -204,4 +215,22 @@ export function sendGoMethodNotAllowed(res: ServerResponse, methods: readonly st
 /** Does `method` match a Go route registered for `methods`? (GET routes answer HEAD too.) */
 export function methodMatches(method: string, methods: readonly string[]): boolean {
   return methods.includes(method) || (method === 'HEAD' && methods.includes('GET'))
+}
+
+/**
+ * A JSON request body as Go's `json.NewDecoder(http.MaxBytesReader(limit)).Decode(&req)` sees it
+ * in the admin handlers: the first JSON value (trailing bytes unread), `null` for a JSON null, and
+ * a 400 "invalid JSON body" problem for anything else, including a body over the limit and a
+ * value that is not an object.
+ */
+export async function readGoJson(req: IncomingMessage, limit: number): Promise<Record<string, unknown> | null> {
+  let parsed: unknown
+  try {
+    parsed = decodeFirstJson((await readBody(req, limit)).toString('utf8'))
+  } catch {
+    throw new ProblemError(400, 'invalid JSON body')
+  }
+  if (parsed === null) return null
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ProblemError(400, 'invalid JSON body')
+  return parsed as Record<string, unknown>
 }

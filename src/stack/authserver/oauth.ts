@@ -1,7 +1,9 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
+import {GRANT_JWT_BEARER, GRANT_TOKEN_EXCHANGE, goQuote} from './client-rules.js'
 import type {ServerContext} from './context.js'
 import {DpopError, verifyDpopProof} from './dpop.js'
-import {BodyTooLargeError, formDecode, mediaType, methodMatches, parseForm, pathOf, readBody, send, sendGoMethodNotAllowed, sendGoNotFound, sendJson, statusText, type Headers} from './http.js'
+import {BodyTooLargeError, formDecode, goJson, mediaType, methodMatches, parseForm, pathOf, readBody, send, sendGoMethodNotAllowed, sendGoNotFound, sendJson, statusText, type Headers} from './http.js'
+import {clientIp} from './ratelimit.js'
 import {register, RegistrationError} from './register.js'
 import {browserRoute} from './browser.js'
 import {applyCors} from './cors.js'
@@ -12,6 +14,11 @@ const TOKEN_BODY_LIMIT = 64 * 1024
 export const NO_STORE: Headers = {'Cache-Control': 'no-store', Pragma: 'no-cache'}
 const METADATA_CACHE: Headers = {'Cache-Control': 'public, max-age=3600'}
 const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/
+// Grants the real server knows but serves only when switched on (off by default, as here).
+const DISABLED_GRANTS: Record<string, string> = {
+  [GRANT_TOKEN_EXCHANGE]: 'feature token_exchange is disabled (set token_exchange.enabled=true to enable)',
+  [GRANT_JWT_BEARER]: 'feature jwt_bearer is disabled (set xaa.enabled=true to enable)',
+}
 
 /** An RFC 6749 §5.2 error, which the real server wraps in problem+json (both member sets present). */
 export class OAuthError extends Error {
@@ -34,7 +41,8 @@ function sendOAuthError(res: ServerResponse, e: OAuthError): void {
     detail: e.description,
     status: e.status,
   }
-  send(res, e.status, 'application/problem+json', JSON.stringify(body), {...NO_STORE, ...e.headers})
+  // Like the real server's WriteOAuthError: no Cache-Control on errors (only successes are no-store).
+  send(res, e.status, 'application/problem+json', goJson(body), e.headers)
 }
 
 export function invalidRequest(description: string): OAuthError {
@@ -51,19 +59,35 @@ export function first(form: Map<string, string[]>, name: string): string | undef
   return form.get(name)?.[0]
 }
 
-export async function readForm(req: IncomingMessage): Promise<Map<string, string[]>> {
-  if (mediaType(req.headers['content-type']) !== 'application/x-www-form-urlencoded') {
-    throw invalidRequest('request body must be application/x-www-form-urlencoded')
+/**
+ * The request's parameters as Go's `r.ParseForm()` + `r.FormValue()` see them in the real
+ * server: the body counts only when it is application/x-www-form-urlencoded (any other or no
+ * content type leaves it unread, without an error); the URL query is merged after the body, so a
+ * body value wins; a malformed or oversized (> 64 KiB) body is 400 "invalid form body".
+ */
+async function readForm(req: IncomingMessage): Promise<Map<string, string[]>> {
+  const form = new Map<string, string[]>()
+  if (mediaType(req.headers['content-type']) === 'application/x-www-form-urlencoded') {
+    let raw: Buffer
+    try {
+      raw = await readBody(req, TOKEN_BODY_LIMIT)
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) throw invalidRequest('invalid form body')
+      throw err
+    }
+    const body = parseForm(raw.toString('utf8'))
+    if (body === undefined) throw invalidRequest('invalid form body')
+    for (const [k, v] of body) form.set(k, [...v])
+  } else {
+    req.resume()
   }
-  let raw: Buffer
-  try {
-    raw = await readBody(req, TOKEN_BODY_LIMIT)
-  } catch (err) {
-    if (err instanceof BodyTooLargeError) throw new OAuthError(413, 'invalid_request', 'request body exceeds 64 KiB')
-    throw err
+  const url = req.url ?? ''
+  const q = url.indexOf('?')
+  if (q !== -1) {
+    const query = parseForm(url.slice(q + 1))
+    if (query === undefined) throw invalidRequest('invalid form body')
+    for (const [k, v] of query) form.set(k, [...(form.get(k) ?? []), ...v])
   }
-  const form = parseForm(raw.toString('utf8'))
-  if (form === undefined) throw invalidRequest('request body is not valid application/x-www-form-urlencoded')
   return form
 }
 
@@ -138,11 +162,12 @@ async function token(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
   // RFC 9449 §8: every token-endpoint answer, success or error, offers a fresh nonce.
   res.setHeader('DPoP-Nonce', ctx.dpop.issueNonce())
   const form = await readForm(req)
-  const grantType = first(form, 'grant_type')
-  if (grantType === undefined || grantType === '') throw invalidRequest('grant_type is required')
+  const grantType = first(form, 'grant_type') ?? ''
+  const disabled = DISABLED_GRANTS[grantType]
+  if (disabled !== undefined) throw new OAuthError(400, 'unsupported_grant_type', disabled)
   if (grantType === 'authorization_code' || grantType === 'refresh_token') return userGrant(ctx, req, res, form, grantType)
   if (grantType !== 'client_credentials') {
-    throw new OAuthError(400, 'unsupported_grant_type', `grant_type "${grantType}" is not supported by this server`)
+    throw new OAuthError(400, 'unsupported_grant_type', `grant_type ${goQuote(grantType)} is not supported`)
   }
   const client = authenticateClient(ctx, req, form)
   if (!client.grant_types.includes('client_credentials')) {
@@ -169,7 +194,7 @@ async function token(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
   const minted = ctx.minter.mint({clientId: client.id, audience, scopes, jkt})
   ctx.store.recordToken({jti: minted.jti, client_id: client.id, aud: audience, scope: scopes.join(' '), iat: minted.iat, exp: minted.exp, cnf_jkt: jkt ?? null, revoked: 0})
   ctx.stats.tokensIssued++
-  const body = JSON.stringify({access_token: minted.jwt, token_type: jkt === undefined ? 'Bearer' : 'DPoP', expires_in: ctx.tokenTtlSeconds, scope: scopes.join(' ')})
+  const body = goJson({access_token: minted.jwt, token_type: jkt === undefined ? 'Bearer' : 'DPoP', expires_in: ctx.tokenTtlSeconds, scope: scopes.join(' ')})
   send(res, 200, 'application/json', body, NO_STORE)
 }
 
@@ -204,29 +229,36 @@ function inspect(ctx: ServerContext, tokenValue: string, caller: Client): Record
   const owner = ctx.store.clientById(row.client_id)
   if (owner === undefined || owner.status !== 'active') return undefined
   if (caller.id !== row.client_id && !ctx.store.runtimeAllowed(row.aud, caller.id)) return undefined
-  const view: Record<string, unknown> = {
-    active: true, scope: row.scope, client_id: row.client_id, sub: c.sub, aud: c.aud, iss: c.iss, exp: c.exp, iat: c.iat, nbf: c.nbf, jti: c.jti,
+  // The real server's IntrospectResponse: `aud` a single string, empty members omitted, no nbf.
+  const view: Record<string, unknown> = {active: true}
+  if (row.scope !== '') view.scope = row.scope
+  Object.assign(view, {client_id: row.client_id, sub: c.sub, aud: row.aud, iss: c.iss, exp: c.exp, iat: c.iat, jti: c.jti,
     // RFC 9449 §6.2: a DPoP-bound token introspects with token_type DPoP and its cnf.
-    token_type: row.cnf_jkt === null ? 'Bearer' : 'DPoP',
-  }
+    token_type: row.cnf_jkt === null ? 'Bearer' : 'DPoP'})
   if (row.cnf_jkt !== null) view.cnf = {jkt: row.cnf_jkt}
   return view
 }
 
 async function introspect(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const form = await readForm(req)
-  const caller = authenticateClient(ctx, req, form)
+  // The real handler wants the token before it looks at the client.
   const value = first(form, 'token')
-  if (value === undefined || value === '') throw invalidRequest('token is required')
+  if (value === undefined || value === '') throw invalidRequest('token parameter is required')
+  let caller: Client
+  try {
+    caller = authenticateClient(ctx, req, form)
+  } catch {
+    throw invalidClient()
+  }
   // RFC 7662 §2.2: anything the caller may not see is simply inactive, with no reason given.
-  sendJson(res, 200, inspect(ctx, value, caller) ?? {active: false}, NO_STORE)
+  sendJson(res, 200, inspect(ctx, value, caller) ?? {active: false})
 }
 
 async function revoke(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const form = await readForm(req)
-  const caller = authenticateClient(ctx, req, form)
   const value = first(form, 'token')
-  if (value === undefined || value === '') throw invalidRequest('token is required')
+  if (value === undefined || value === '') throw invalidRequest('token parameter is required')
+  const caller = authenticateClient(ctx, req, form)
   // RFC 7009 §2.2: unknown, invalid or foreign tokens still get 200, so the endpoint cannot be
   // used to probe which tokens exist. Only the client the token was issued to can revoke it.
   const verified = ctx.signer.verify(value)
@@ -235,45 +267,52 @@ async function revoke(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
     const row = ctx.store.tokenByJti(jti)
     if (row !== undefined && row.client_id === caller.id) ctx.store.revokeToken(jti)
   }
-  res.writeHead(200, {...NO_STORE, 'Content-Length': 0})
+  res.writeHead(200, {'Content-Length': 0})
   res.end()
 }
 
+/** RFC 8414 metadata, member for member in the order of the real server's asMetadata. */
 function metadata(ctx: ServerContext): Record<string, unknown> {
   const iss = ctx.issuer
   const doc: Record<string, unknown> = {
     issuer: iss,
     authorization_endpoint: `${iss}/oauth/authorize`,
     token_endpoint: `${iss}/oauth/token`,
-    jwks_uri: `${iss}/.well-known/jwks.json`,
     registration_endpoint: `${iss}/oauth/register`,
     revocation_endpoint: `${iss}/oauth/revoke`,
     introspection_endpoint: `${iss}/oauth/introspect`,
+    jwks_uri: `${iss}/.well-known/jwks.json`,
+    response_types_supported: ['code'],
     // Only what this server really does at the token endpoint is announced, in the real
     // server's order.
     grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
-    response_types_supported: ['code'],
-    code_challenge_methods_supported: ['S256'],
     token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
-    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-    resource_indicators_supported: true,
-    dpop_signing_alg_values_supported: ['ES256', 'RS256', 'PS256'],
+    revocation_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+    code_challenge_methods_supported: ['S256'],
   }
-  const scopes = ctx.store.allScopeNames().sort()
+  // Union of every resource's scope names in registration order, omitted when empty.
+  const scopes = ctx.store.allScopeNames()
   if (scopes.length > 0) doc.scopes_supported = scopes
+  doc.resource_indicators_supported = true
+  // client_id_metadata_document_supported is left out: the embedded server has no CIMD.
+  doc.dpop_signing_alg_values_supported = ['ES256', 'RS256', 'PS256']
   return doc
 }
 
+/** RFC 3339 in whole seconds, UTC, as Go's time.RFC3339 prints it. */
+function rfc3339(d = new Date()): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z')
+}
+
 function health(ctx: ServerContext, res: ServerResponse, okWord: string, badWord: string): void {
-  let db = 'ok'
+  let ok: boolean
   try {
-    if (!ctx.store.ping()) db = 'unexpected ping result'
-  } catch (err) {
-    db = (err as Error).message
+    ok = ctx.store.ping()
+  } catch {
+    ok = false
   }
-  const ok = db === 'ok'
-  sendJson(res, ok ? 200 : 503, {status: ok ? okWord : badWord, time: new Date().toISOString(), db}, {'Cache-Control': 'no-store'})
+  sendJson(res, ok ? 200 : 503, {status: ok ? okWord : badWord, time: rfc3339(), db: ok ? 'ok' : 'error'})
 }
 
 async function route(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -296,10 +335,10 @@ async function route(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
       if (readOnly()) sendJson(res, 200, metadata(ctx), METADATA_CACHE)
       return
     case '/.well-known/jwks.json':
-      if (readOnly()) sendJson(res, 200, {keys: [ctx.signer.key.publicJwk]}, {'Cache-Control': 'public, max-age=300'})
+      if (readOnly()) sendJson(res, 200, {keys: [ctx.signer.key.publicJwk]}, {'Cache-Control': 'public, max-age=3600'})
       return
     case '/livez':
-      if (readOnly()) sendJson(res, 200, {status: 'alive', time: new Date().toISOString()}, {'Cache-Control': 'no-store'})
+      if (readOnly()) sendJson(res, 200, {status: 'alive', time: rfc3339()})
       return
     case '/health':
       if (readOnly()) health(ctx, res, 'ok', 'degraded')
@@ -319,8 +358,22 @@ const POST_ROUTES: Record<string, (ctx: ServerContext, req: IncomingMessage, res
   '/oauth/register': register,
 }
 
+// Set on every public response by the real server's SecurityHeaders middleware.
+const SECURITY_HEADERS: Headers = {
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+}
+
 export function publicHandler(ctx: ServerContext): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v)
+    // Throughput limit per client address, ahead of every route (discovery and health included).
+    if (ctx.limits.public !== undefined && !ctx.limits.public.allow(clientIp(req))) {
+      req.resume()
+      return sendOAuthError(res, new OAuthError(429, 'slow_down', 'rate limit exceeded', {'Retry-After': '1'}))
+    }
     if (applyCors(ctx.corsOrigins, pathOf(req.url), req, res)) return
     route(ctx, req, res).catch((err: unknown) => {
       if (err instanceof OAuthError) return sendOAuthError(res, err)

@@ -4,7 +4,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {applyDefaults, ClientValidationError, decodeStruct, JsonShapeError, validateClientParams, type FieldKind} from './client-rules.js'
 import type {ServerContext} from './context.js'
-import {decodeFirstJson, readBody, send} from './http.js'
+import {decodeFirstJson, goJson, readBody, send} from './http.js'
 import {newClientSecret, randomId} from './secrets.js'
 import type {AuthMethod, Client} from './store.js'
 
@@ -121,5 +121,5 @@ export async function register(ctx: ServerContext, req: IncomingMessage, res: Se
   out.application_type = applicationType === '' ? 'web' : applicationType
   if (agent) out.agent = true
   if (client.agent_description !== '') out.agent_description = client.agent_description
-  send(res, 201, 'application/json', JSON.stringify(out), {'Cache-Control': 'no-store'})
+  send(res, 201, 'application/json', goJson(out), {'Cache-Control': 'no-store'})
 }

@@ -138,7 +138,7 @@ export class Store {
       scopeNamesOf: p('SELECT name FROM resource_scopes WHERE resource_id = ?'),
       deleteScopes: p('DELETE FROM resource_scopes WHERE resource_id = ?'),
       insertScope: p('INSERT INTO resource_scopes (resource_id, position, name, description, upstream) VALUES (?, ?, ?, ?, ?)'),
-      allScopeNames: p('SELECT DISTINCT name FROM resource_scopes'),
+      allScopeNames: p('SELECT s.name FROM resource_scopes s JOIN resources r ON r.id = s.resource_id ORDER BY r.rowid, s.position'),
       policyOf: p('SELECT kind, client_id FROM resource_policy_clients WHERE resource_id = ? ORDER BY kind, position'),
       deletePolicy: p('DELETE FROM resource_policy_clients WHERE resource_id = ?'),
       insertPolicy: p('INSERT OR IGNORE INTO resource_policy_clients (resource_id, kind, position, client_id) VALUES (?, ?, ?, ?)'),
@@ -235,8 +235,9 @@ export class Store {
     return rows.map((r) => this.hydrate(r))
   }
 
+  /** Every resource's scope names, first appearance wins, in registration order. */
   allScopeNames(): string[] {
-    return this.st('allScopeNames').pluck().all() as string[]
+    return [...new Set(this.st('allScopeNames').pluck().all() as string[])]
   }
 
   /** Inserts or fully rewrites a resource with its scopes and policy, atomically. */

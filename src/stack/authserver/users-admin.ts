@@ -1,5 +1,5 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
-import {bad, decodeClientBody, intParam, now, readJsonObject, type Route} from './admin.js'
+import {bad, decodeClientBody, now, readJsonObject, type Route} from './admin.js'
 import type {ServerContext} from './context.js'
 import {revokeFamily} from './grants.js'
 import {ProblemError, sendJson, sendNoContent} from './http.js'
@@ -111,8 +111,10 @@ async function transition(ctx: ServerContext, res: ServerResponse, id: string | 
 async function tokens(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, id: string | undefined, q: URLSearchParams): Promise<void> {
   const user = existing(ctx, id)
   if (req.method === 'DELETE') return sendJson(res, 200, {user_id: user.id, tokens_revoked: forceLogout(ctx, user.id)})
-  const limit = intParam(q, 'limit', 50, 1, 500)
-  const offset = intParam(q, 'offset', 0, 0, Number.MAX_SAFE_INTEGER)
+  // Like the real handler: `strconv.Atoi` with its error ignored, and a limit of 0 or less is 50.
+  const atoi = (name: string): number => (/^[+-]?\d+$/.test(q.get(name) ?? '') ? Number(q.get(name)) : 0)
+  const limit = atoi('limit') > 0 ? atoi('limit') : 50
+  const offset = Math.max(0, atoi('offset'))
   const {families, total} = ctx.users.familiesOfUser(user.id, limit, offset)
   return sendJson(res, 200, {tokens: families.map(tokenView), total})
 }

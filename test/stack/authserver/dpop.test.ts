@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import {request} from 'node:http'
 import {after, before, describe, it} from 'node:test'
 import {exportJWK, generateKeyPair, SignJWT, type CryptoKey} from 'jose'
 import type {AuthServerHandle} from '../../../src/stack/types.js'
@@ -66,6 +67,39 @@ describe('DPoP at the token endpoint (RFC 9449)', () => {
     // Case-insensitive htm and htu host/scheme, as the real server compares them.
     const upper = new URL(`${h.issuer}/oauth/token`)
     assert.equal((await token(h, client, {resource: RESOURCE_URI}, {dpop: await proof({htm: 'post', htu: `${upper.protocol}//${upper.host.toUpperCase()}${upper.pathname}?q=1`})})).status, 200)
+  })
+})
+
+describe('DPoP header handling', () => {
+  it('with two DPoP header lines the first one counts, like Go\'s Header.Get', async () => {
+    const h = await start()
+    try {
+      await createResource(h)
+      const client = await createClient(h)
+      const proof = await prover(h)
+      const [good, other] = [await proof(), await proof({htm: 'GET'})]
+      const send = (dpop: string[]) => new Promise<{status: number; body: any}>((resolve, reject) => {
+        const req = request(`${h.publicUrl}/oauth/token`, {method: 'POST', headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: 'Basic ' + Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64'),
+          dpop,
+        }}, (res) => {
+          let text = ''
+          res.on('data', (d) => (text += d))
+          res.on('end', () => resolve({status: res.statusCode ?? 0, body: JSON.parse(text)}))
+        })
+        req.on('error', reject)
+        req.end(`grant_type=client_credentials&resource=${encodeURIComponent(RESOURCE_URI)}`)
+      })
+      const ok = await send([good, other])
+      assert.equal(ok.status, 200, JSON.stringify(ok.body))
+      assert.equal(ok.body.token_type, 'DPoP')
+      const bad = await send([await proof({htm: 'GET'}), await proof()])
+      assert.equal(bad.status, 400)
+      assert.equal(bad.body.error, 'invalid_dpop_proof')
+    } finally {
+      await h.stop()
+    }
   })
 })
 

@@ -80,6 +80,14 @@ describe('POST /oauth/register (RFC 7591)', () => {
     assertOAuthError(await token(h, r.body, {scope: 'mcp:echo'}), 400, 'invalid_scope', /exceeds the client's registered scopes/)
   })
 
+  it('JSON written like Go\'s encoder: <, > and & escaped, a trailing newline', async () => {
+    const r = await register(h, {client_name: '<b>Tom & Jerry</b>', grant_types: ['client_credentials']})
+    assert.equal(r.status, 201, r.text)
+    assert.ok(r.text.includes('"client_name":"\\u003cb\\u003eTom \\u0026 Jerry\\u003c/b\\u003e"'), r.text)
+    assert.ok(r.text.endsWith('}\n'))
+    assert.equal(r.body.client_name, '<b>Tom & Jerry</b>')
+  })
+
   it('echoes an empty redirect_uris array as []', async () => {
     const r = await register(h, {client_name: 'm', grant_types: ['client_credentials'], redirect_uris: []})
     assert.equal(r.status, 201, r.text)
