@@ -3,7 +3,7 @@
 // cryptographic fault is the one `invalid_dpop_proof` "DPoP proof is invalid"; proofs are
 // single-use (a replayed jti is refused); every token-endpoint response carries a fresh
 // `DPoP-Nonce`; and when nonces are required a proof without a valid one is `use_dpop_nonce`.
-import {randomBytes} from 'node:crypto'
+import {randomFillSync} from 'node:crypto'
 import {AuthServerConfigError} from './boot-rules.js'
 import {calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK} from 'jose'
 
@@ -102,6 +102,22 @@ export async function verifyDpopProof(proof: string, expectedHtu: readonly strin
  * nonces invalid and lets nothing through that a live server would refuse within a lifetime,
  * because a proof older than its lifetime is refused anyway).
  */
+// Nonces come from a pooled CSPRNG buffer (one randomFill per 128 nonces): a nonce is issued on
+// every token-endpoint response, so one randomBytes call each would sit on the hot path.
+const NONCE_BYTES = 32
+const NONCE_POOL = Buffer.alloc(NONCE_BYTES * 128)
+let noncePoolOffset = NONCE_POOL.length
+
+function randomNonce(): string {
+  if (noncePoolOffset === NONCE_POOL.length) {
+    randomFillSync(NONCE_POOL)
+    noncePoolOffset = 0
+  }
+  const nonce = NONCE_POOL.toString('base64url', noncePoolOffset, noncePoolOffset + NONCE_BYTES)
+  noncePoolOffset += NONCE_BYTES
+  return nonce
+}
+
 export class DpopState {
   private readonly nonces = new Map<string, number>()
   private readonly usedJtis = new Map<string, number>()
@@ -118,10 +134,13 @@ export class DpopState {
 
   /** A fresh nonce (32 random bytes, base64url) valid for the nonce TTL. */
   issueNonce(): string {
-    const now = Date.now()
-    this.sweep(now)
-    const nonce = randomBytes(32).toString('base64url')
-    this.nonces.set(nonce, now + this.settings.nonceTtlSeconds * 1000)
+    const nonce = randomNonce()
+    // Nonces are only ever checked when they are required; otherwise there is nothing to keep.
+    if (this.settings.requireNonce) {
+      const now = Date.now()
+      this.sweep(now)
+      this.nonces.set(nonce, now + this.settings.nonceTtlSeconds * 1000)
+    }
     return nonce
   }
 

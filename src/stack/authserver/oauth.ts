@@ -132,14 +132,27 @@ function authenticateClient(ctx: ServerContext, req: IncomingMessage, form: Map<
   return client
 }
 
+const INVALID_SCOPE_TEXT = 'the requested scope is invalid or not allowed'
+
+/** The real server's reason for a request beyond the ceiling; it depends on how the client came to be (svc/client_credentials.go). */
+function scopeDenial(client: Client, ceiling: ReadonlySet<string>): string {
+  if (ceiling.size > 0) return `${INVALID_SCOPE_TEXT}: the requested scope exceeds the client's registered scopes`
+  const delegatedOnly = client.grant_types.every((g) => g === 'authorization_code' || g === 'refresh_token')
+  if (client.registration_source === 'dcr' && !delegatedOnly) {
+    return `${INVALID_SCOPE_TEXT}: this client was created through dynamic registration, which issues user-delegated clients only; machine-to-machine clients must be pre-registered through the admin API`
+  }
+  if (client.registration_source === 'dcr') {
+    return `${INVALID_SCOPE_TEXT}: this client has no registered scopes; dynamically registered clients are assigned oauth.default_client_scope when they register, so re-register the client or grant scopes with PATCH /admin/clients/{client_id}`
+  }
+  return `${INVALID_SCOPE_TEXT}: the client has no registered scopes; grant them with PATCH /admin/clients/{id}`
+}
+
 function grantScopes(client: Client, requestedRaw: string | undefined, catalog: readonly string[] | undefined): string[] {
   const ceiling = new Set(client.scope.split(' ').filter((s) => s !== ''))
   const requested = [...new Set((requestedRaw ?? '').split(' ').filter((s) => s !== ''))]
   let granted: string[]
   if (requested.length > 0) {
-    for (const s of requested) {
-      if (!ceiling.has(s)) throw new OAuthError(400, 'invalid_scope', `scope "${s}" exceeds the client's registered scopes`)
-    }
+    if (requested.some((s) => !ceiling.has(s))) throw new OAuthError(400, 'invalid_scope', scopeDenial(client, ceiling))
     if (catalog !== undefined) {
       for (const s of requested) {
         if (!catalog.includes(s)) throw new OAuthError(400, 'invalid_scope', `scope "${s}" is not declared by the target resource`)

@@ -339,7 +339,9 @@ describe('authserver OAuth endpoints', () => {
 
     it('scope rules: ceiling, resource catalog, omitted scope', async () => {
       const wide = await createClient(h, {scope: 'mcp:echo mcp:admin other'})
-      assertOAuthError(await token(h, client, {resource: RESOURCE_URI, scope: 'mcp:admin'}), 400, 'invalid_scope', `scope "mcp:admin" exceeds the client's registered scopes`)
+      assertOAuthError(await token(h, client, {resource: RESOURCE_URI, scope: 'mcp:admin'}), 400, 'invalid_scope', "the requested scope is invalid or not allowed: the requested scope exceeds the client's registered scopes")
+      const bare = await createClient(h, {scope: ''})
+      assertOAuthError(await token(h, bare, {scope: 'mcp:echo'}), 400, 'invalid_scope', 'the requested scope is invalid or not allowed: the client has no registered scopes; grant them with PATCH /admin/clients/{id}')
       assertOAuthError(await token(h, wide, {resource: RESOURCE_URI, scope: 'mcp:echo other'}), 400, 'invalid_scope', 'scope "other" is not declared by the target resource')
       // Omitted with a resource: the ceiling intersected with the resource's catalog, sorted.
       const both = await token(h, wide, {resource: RESOURCE_URI})

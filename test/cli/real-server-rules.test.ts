@@ -2,8 +2,9 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {assertCleanFailure, Sandbox, terminate} from './helpers.js'
 
-// `stack up` exposes the real server's rate limits, lockout, DPoP nonce and DCR settings as flags,
-// and refuses what the real server refuses at boot with one clean line.
+// The real server's rules as the CLI meets them: `stack up` exposes its rate limits, lockout,
+// DPoP nonce and DCR settings as flags and refuses what it refuses at boot with one clean line;
+// `clean` understands its answer for a client that is already gone.
 
 const FREE_PORTS = ['--port', '0', '--admin-port', '0', '--mcp-port', '0', '--memory']
 
@@ -56,6 +57,28 @@ describe('stack up: rate limits and boot rules as flags', () => {
       assertCleanFailure(await box.run(['stack', 'up', '--port', '0', '--admin-port', '0', '--mcp-port', '0', '--memory', '--no-save', '--issuer', 'http://authserver:9000'], {env: {AUTHPLANE_ADMIN_API_KEY: 'short-key'}}), 2, /at least 16 characters/)
     } finally {
       box.cleanup()
+    }
+  })
+})
+
+describe('clean against the real server\'s answer for a client that is already gone', () => {
+  it('a 400 "client authentication failed" on DELETE (the real server\'s unknown-client answer) counts as already gone', async () => {
+    const {startTestStack} = await import('./helpers.js')
+    const {stack, env} = await startTestStack()
+    const box = new Sandbox(env)
+    try {
+      for (const args of [['setup', 'resource'], ['setup', 'client']]) assert.equal((await box.run(args)).code, 0, args.join(' '))
+      const profile = JSON.parse((await box.run(['config', 'show', '--json'])).stdout).result
+      const clientId: string = profile.client?.id ?? profile.profile?.client?.id
+      assert.ok(clientId, JSON.stringify(profile))
+      const del = await fetch(`${stack.adminUrl}/admin/clients/${clientId}?force=true`, {method: 'DELETE', headers: {authorization: `Bearer ${stack.adminKey}`}})
+      assert.equal(del.status, 204)
+      const clean = await box.run(['clean', '--yes', '--json'])
+      assert.equal(clean.code, 0, clean.stderr)
+      assert.match(clean.stdout, /already gone/)
+    } finally {
+      box.cleanup()
+      await stack.stop()
     }
   })
 })
