@@ -134,7 +134,8 @@ function authorizeScope(ctx: ServerContext, client: Client, requested: string, r
     }
   }
   if (ceiling.length > 0) {
-    for (const s of scope) if (!ceiling.includes(s)) throw new ScopeError(`scope "${s}" exceeds the client's registered scopes`)
+    // The real server's scopeDenialError text, as at the token endpoint.
+    if (scope.some((s) => !ceiling.includes(s))) throw new ScopeError("the requested scope exceeds the client's registered scopes")
   }
   if (resource !== undefined) {
     const names = resource.scopes.map((s) => s.name)
