@@ -5,6 +5,10 @@
 // COMMANDS) is generated here from the same list: one lazyCommand() per command id
 // (src/cli/lazy-command.ts), so a command added later is bundled and registered with no edit here.
 //
+// bin/run.js starts dist/bundle/cli/main.js, and the help class and hooks that package.json names
+// under ./dist/bundle/ are built from the same paths under dist/src, in the same build, so that all
+// of them share one copy of every module.
+//
 // Input is tsc's output (dist/src), so the bundle runs exactly the code the tests import. Left out
 // of the bundle: @oclif/core (bin/run.js and oclif's plugins load it too, and they must share one
 // instance of its Config and caches) and better-sqlite3 (a native addon found next to its package).
@@ -12,7 +16,7 @@
 //   node scripts/bundle.mjs            (part of npm run build, after tsc)
 //   node scripts/bundle.mjs --report   also prints what each command loads before its run() starts
 import {build} from 'esbuild'
-import {existsSync, mkdirSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {join, relative, sep} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -34,6 +38,18 @@ function commandFiles(dir = join(SRC, 'commands')) {
       return {id: parts.join(':'), file: join(dir, f)}
     })
     .sort((a, b) => a.id.localeCompare(b.id))
+}
+
+/**
+ * The other modules something outside the bundle imports, by their path under dist/src (the same
+ * path under dist/bundle): bin/run.js's cli/main.js, and every file package.json's oclif section
+ * names under ./dist/bundle/ (the help class, hooks), which oclif imports by path.
+ */
+function otherEntries() {
+  const {oclif} = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
+  const named = [oclif.helpClass, ...Object.values(oclif.hooks ?? {}).flat().map((h) => (typeof h === 'string' ? h : h.target))]
+  const inBundle = named.filter((p) => typeof p === 'string' && p.startsWith('./dist/bundle/')).map((p) => p.slice('./dist/bundle/'.length))
+  return [...new Set(['cli/main.js', ...inBundle])]
 }
 
 /** conf's imports of ajv and ajv-formats resolve to scripts/bundle-shims/conf-ajv.mjs (see there). */
@@ -63,7 +79,11 @@ async function main() {
 
   const result = await build({
     absWorkingDir: ROOT,
-    entryPoints: [{in: loaders, out: 'commands'}, ...commands.map((c) => ({in: c.file, out: join('commands', ...c.id.split(':'))}))],
+    entryPoints: [
+      {in: loaders, out: 'commands'},
+      ...commands.map((c) => ({in: c.file, out: join('commands', ...c.id.split(':'))})),
+      ...otherEntries().map((file) => ({in: join(SRC, file), out: file.slice(0, -'.js'.length)})),
+    ],
     outdir: OUT,
     bundle: true,
     splitting: true,

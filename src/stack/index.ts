@@ -54,6 +54,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
     adminKey,
     dataDir: options.dataDir,
     tokenTtlSeconds: options.tokenTtlSeconds,
+    corsOrigins: options.corsOrigins,
     rateLimit: options.rateLimit,
     adminRateLimit: options.adminRateLimit,
     dpop: options.dpop,
@@ -73,6 +74,9 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
       sessionIdleMs: options.sessionIdleMs,
       maxSessions: options.maxSessions,
       allowedHosts: options.mcpAllowedHosts,
+      dpop: options.mcpDpop,
+      dpopNonce: options.mcpDpopNonce,
+      toolScopes: options.toolScopes,
     })
   } catch (error) {
     await authServer.stop()

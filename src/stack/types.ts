@@ -34,6 +34,12 @@ export interface AuthServerOptions {
    */
   dpop?: {requireNonce?: boolean; proofLifetimeSeconds?: number; nonceTtlSeconds?: number}
   /**
+   * Origins allowed to call the discovery, token, registration, revocation and introspection
+   * endpoints from a browser (CORS), e.g. the MCP Inspector's `http://localhost:6274`; `*` allows
+   * any. Default none, as on the real server.
+   */
+  corsOrigins?: string[]
+  /**
    * Rate limiting and login lockout (`AUTHPLANE_RATE_LIMIT_*`), on by default like the real
    * server: 100 requests/s with a burst of 200 per client address on the public port (429
    * `slow_down`, `Retry-After: 1`); 10 failed logins in 600 s lock that login for 900 s.
@@ -52,6 +58,11 @@ export interface AuthServerHandle {
   adminUrl: string
   /** Counters for tests and benchmarks. */
   stats(): {tokenRequests: number; tokensIssued: number}
+  /**
+   * Creates the local user `email` with `password` unless a user with that email exists, which is
+   * kept as it is (its password unchanged). Rejects with the admin API's message on bad input.
+   */
+  ensureUser(email: string, password: string): Promise<{id: string; created: boolean}>
   stop(): Promise<void>
 }
 
@@ -82,6 +93,18 @@ export interface McpServerOptions {
    * (0.0.0.0) bind is reached by: a container name, a remapped port, a reverse proxy's host.
    */
   allowedHosts?: string[]
+  /**
+   * Inbound DPoP (RFC 9449): `off` (default, tier 01: any DPoP signal is refused), `allowed`
+   * (Bearer tokens and DPoP-bound tokens with proofs), `required` (DPoP-bound tokens only).
+   */
+  dpop?: 'off' | 'allowed' | 'required'
+  /** With DPoP on: demand a server-provided nonce (RFC 9449 §9) in every proof, sent in `DPoP-Nonce`. */
+  dpopNonce?: boolean
+  /**
+   * Scope each tool needs on top of `requiredScope`, by tool name (`{whoami: 'mcp:whoami'}`). A
+   * `tools/call` without it gets 403 insufficient_scope naming the scopes in `scope=`.
+   */
+  toolScopes?: Record<string, string>
 }
 
 export interface McpServerHandle {
@@ -109,6 +132,8 @@ export interface StackOptions {
   maxSessions?: number
   /** Extra Host authorities the MCP server accepts (McpServerOptions.allowedHosts). */
   mcpAllowedHosts?: string[]
+  /** Origins the authorization server answers with CORS headers (AuthServerOptions.corsOrigins). */
+  corsOrigins?: string[]
   /** Rate limiting of the authorization server (AuthServerOptions.rateLimit); on by default. */
   rateLimit?: AuthServerOptions['rateLimit']
   /** Admin-port rate limit (AuthServerOptions.adminRateLimit); off by default. */
@@ -118,6 +143,12 @@ export interface StackOptions {
   /** Dynamic client registration policy (AuthServerOptions.dcrMode / dcrApprovedRedirects). */
   dcrMode?: AuthServerOptions['dcrMode']
   dcrApprovedRedirects?: AuthServerOptions['dcrApprovedRedirects']
+  /** McpServerOptions.dpop. */
+  mcpDpop?: 'off' | 'allowed' | 'required'
+  /** McpServerOptions.dpopNonce. */
+  mcpDpopNonce?: boolean
+  /** McpServerOptions.toolScopes. */
+  toolScopes?: Record<string, string>
 }
 
 export interface StackHandle {

@@ -3,6 +3,8 @@ import chalk from 'chalk'
 import {join} from 'node:path'
 
 import {BaseCommand} from '../../cli/base-command.js'
+import {mcpPolicyFlags} from '../../cli/flags.js'
+import {mcpPolicy} from '../../cli/mcp-policy.js'
 import {renderDockerUp, renderStackUp, type DockerStackUpResult, type StackUpResult} from '../../cli/render/stack.js'
 import {InputError, inputError, listenError} from '../../errors.js'
 import {requireAbsoluteUrl} from '../../http/url.js'
@@ -10,6 +12,7 @@ import {announcedOrigin, weakAdminKeyReason} from '../../stack/announce.js'
 import {normalizeAuthority} from '../../stack/mcp-server/host-guard.js'
 import {waitForShutdownSignal} from '../../stack/signals.js'
 import {saveEndpoints, type Endpoints} from '../../walkthrough/context.js'
+import {checkEmail, userPassword, USER_PASSWORD_ENV} from '../../walkthrough/user.js'
 
 /** The flags of the embedded stack; --docker takes none of them. Add an embedded-only flag here. */
 const embeddedFlags = {
@@ -51,6 +54,16 @@ const embeddedFlags = {
     options: ['open', 'admin_only'],
     default: 'open',
   }),
+  ...mcpPolicyFlags,
+  user: Flags.string({
+    summary: 'Email of a local user to create (or keep) for the login page.',
+    description: `Interactive MCP clients (the MCP Inspector, Claude, Cursor) send a person to the login page; this is who signs in. The password comes from ${USER_PASSWORD_ENV}, or is generated and printed once. A user that already exists is kept as it is, password included. More users: ap-demo setup user.`,
+  }),
+  'cors-origin': Flags.string({
+    summary: 'A web origin allowed to call discovery, registration and token endpoints from a browser (repeatable).',
+    description: 'CORS, as the real server\'s setting: needed by clients that run in a web page, e.g. --cors-origin http://localhost:6274 for the MCP Inspector; * allows any origin. Default none.',
+    multiple: true,
+  }),
 }
 
 export default class StackUp extends BaseCommand {
@@ -69,6 +82,7 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
     {description: 'Use the admin key of the Authplane examples:', command: 'AUTHPLANE_ADMIN_API_KEY=dev-admin-key-change-me <%= config.bin %> <%= command.id %>'},
     {description: 'Announce the issuer a Docker network would use, listening on every interface:', command: '<%= config.bin %> <%= command.id %> --host 0.0.0.0 --issuer http://authserver:9000'},
     {description: 'Throwaway stack on free ports, nothing written to disk:', command: '<%= config.bin %> <%= command.id %> --port 0 --admin-port 0 --mcp-port 0 --memory'},
+    {description: 'Tier 03: the MCP server takes DPoP-bound tokens only, and whoami needs its own scope:', command: '<%= config.bin %> <%= command.id %> --mcp-dpop required --tool-scope whoami=mcp:whoami'},
     {description: 'The real authplane/authserver and the MCP server in Docker, configured by ./.env:', command: 'cp .env.example .env && <%= config.bin %> <%= command.id %> --docker'},
   ]
 
@@ -96,6 +110,11 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
     for (const entry of flags['mcp-allowed-host'] ?? []) {
       if (normalizeAuthority(entry.trim()) === undefined) throw inputError(`--mcp-allowed-host "${entry}" is not a host[:port]`, 'Example: --mcp-allowed-host mcp.example:8080')
     }
+    const policy = mcpPolicy(flags)
+    for (const origin of flags['cors-origin'] ?? []) {
+      if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) throw inputError(`--cors-origin "${origin}" is not a web origin`, 'An origin is scheme://host[:port], no path: --cors-origin http://localhost:6274')
+    }
+    const user = flags.user === undefined ? undefined : {email: checkEmail(flags.user, '--user'), ...userPassword((name) => this.env.get(name))}
     const envKey = process.env.AUTHPLANE_ADMIN_API_KEY?.trim() || undefined
     if (envKey && issuer) {
       const reason = weakAdminKeyReason(issuer, envKey)
@@ -116,6 +135,7 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
         dataDir,
         tokenTtlSeconds: flags['token-ttl'],
         mcpAllowedHosts: flags['mcp-allowed-host'],
+        corsOrigins: flags['cors-origin'],
         rateLimit: {
           enabled: flags['rate-limit'],
           requestsPerSecond: flags['rate-limit-rps'],
@@ -126,9 +146,23 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
         },
         dpop: {requireNonce: flags['dpop-require-nonce']},
         dcrMode: flags['dcr-mode'] as 'open' | 'admin_only',
+        mcpDpop: policy.dpop,
+        mcpDpopNonce: policy.dpopNonce,
+        toolScopes: policy.toolScopes,
       })
     } catch (error) {
       throw listenError(error, 'cannot start the stack')
+    }
+    let stackUser: StackUpResult['user'] = null
+    if (user) {
+      try {
+        const {created} = await stack.authServer.ensureUser(user.email, user.password)
+        // Shown once, and only when ap-demo made it up: nothing else keeps it.
+        stackUser = {email: user.email, created, password: created && user.generated ? user.password : null, passwordSource: user.generated ? 'generated' : `env ${USER_PASSWORD_ENV}`}
+      } catch (error) {
+        await stack.stop()
+        throw inputError(`cannot create the user ${user.email}: ${(error as Error).message}`, `Check --user and ${USER_PASSWORD_ENV}.`)
+      }
     }
 
     // On a loopback or wildcard bind, other programs reach the servers as localhost, like the issuer.
@@ -142,10 +176,14 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
       adminUrl,
       mcpUrl,
       resource: stack.resource,
+      mcpDpop: policy.dpop,
+      mcpDpopNonce: policy.dpopNonce,
+      toolScopes: policy.toolScopes,
       dataDir: dataDir ?? null,
       adminKeySource: envKey ? 'env AUTHPLANE_ADMIN_API_KEY' : (keyFile ?? 'memory'),
       profile: savedTo,
       store: savedTo ? this.store.path : null,
+      user: stackUser,
     }
     // A long-running command: the result is printed now, not when it returns.
     if (this.jsonEnabled()) this.logJson(this.toSuccessJson(result))
