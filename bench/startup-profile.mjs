@@ -7,7 +7,8 @@
 // ap-demo's own code, Node's module loader (resolving, reading, linking), the rest of Node, and
 // V8's own work ("(program)": mostly parsing and compiling, "(garbage collector)"). Bundled code is
 // traced back to its package through the source maps scripts/bundle.mjs writes. Last, what oclif's
-// Config.load (the first step of every command) spends, and how much of it the plugins take.
+// Config.load (the first step of every command) spends, how much of it the plugins take, and the
+// floor of any oclif CLI: @oclif/core's run alone, and its --version with no ap-demo code.
 //
 //   npm run build && node bench/startup-profile.mjs [--node <path>] [--rows 12] [--keep <dir>]
 //
@@ -48,8 +49,11 @@ async function startStack() {
   throw new Error('bench/stack-server.mjs ended before it was ready')
 }
 
+/** Node parses NODE_EXTRA_CA_CERTS at every start, which says nothing about ap-demo (bench/run.mjs drops it too). */
+const BASE_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_EXTRA_CA_CERTS'))
+
 function cliEnv(info) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AUTHPLANE_|AP_DEMO_|XDG_)/.test(k) && k !== 'NODE_EXTRA_CA_CERTS'))
+  const env = Object.fromEntries(Object.entries(BASE_ENV).filter(([k]) => !/^(AUTHPLANE_|AP_DEMO_|XDG_)/.test(k)))
   const home = join(tmp, 'home')
   mkdirSync(home, {recursive: true})
   return {...env, HOME: home, NO_COLOR: '1', AUTHPLANE_ISSUER: info.issuer, ADMIN_URL: info.adminUrl, AUTHPLANE_ADMIN_API_KEY: info.adminKey, MCP_URL: info.mcpUrl, AUTHPLANE_RESOURCE: info.resource}
@@ -125,7 +129,7 @@ function configLoadCost() {
     for (const results of Performance._results.values()) for (const r of results) out[r.name] = r.duration
     process.stdout.write(JSON.stringify(out))`
   const runs = Array.from({length: 7}, () => {
-    const r = spawnSync(NODE, ['--input-type=module', '-e', script], {cwd: ROOT, encoding: 'utf8'})
+    const r = spawnSync(NODE, ['--input-type=module', '-e', script], {cwd: ROOT, env: BASE_ENV, encoding: 'utf8'})
     if (r.status !== 0) throw new Error(`oclif Config.load failed:\n${r.stderr}`)
     return JSON.parse(r.stdout)
   })
@@ -134,6 +138,31 @@ function configLoadCost() {
   console.log(`\noclif Config.load (oclif's performance markers, median of 7): ${med('config.load').toFixed(1)} ms, of which`)
   console.log(`  ${med('plugin.load#root').toFixed(1).padStart(6)} ms  ap-demo's package.json and oclif.manifest.json`)
   console.log(`  ${med('config.loadAllPlugins').toFixed(1).padStart(6)} ms  the ${plugins.length} plugins, loaded side by side (${plugins.map((n) => `${n.slice('plugin.load#@oclif/'.length)} ${med(n).toFixed(1)}`).join(', ')} ms): package.json and manifest each; their code loads only when one of their commands or hooks runs`)
+}
+
+/**
+ * The floor of any oclif CLI on this machine: loading @oclif/core's `run` entry point, and running
+ * `--version` through it with ap-demo's package.json (no ap-demo code), in fresh processes,
+ * alternately with node -e 0, median of 9.
+ */
+function oclifFloor() {
+  const cases = {
+    bare: ['-e', '0'],
+    load: ['--input-type=module', '-e', "await import('@oclif/core/run')"],
+    version: ['--input-type=module', '-e', `const {run} = await import('@oclif/core/run'); await run(['--version'], ${JSON.stringify(join(ROOT, 'bin', 'run.js'))})`],
+  }
+  const times = Object.fromEntries(Object.keys(cases).map((k) => [k, []]))
+  for (let i = 0; i < 9; i++) {
+    for (const [k, args] of Object.entries(cases)) {
+      const t = performance.now()
+      const r = spawnSync(NODE, args, {cwd: ROOT, env: BASE_ENV, encoding: 'utf8'})
+      times[k].push(performance.now() - t)
+      if (r.status !== 0) throw new Error(`${args.join(' ')} failed:\n${r.stderr}`)
+    }
+  }
+  const med = (k) => times[k].sort((a, b) => a - b)[4]
+  const x = (ms) => `${ms.toFixed(0)} ms (${(ms / med('bare')).toFixed(1)}x node -e 0)`
+  console.log(`\nthe oclif floor, no ap-demo code (median of 9): node -e 0 ${med('bare').toFixed(0)} ms; import of @oclif/core's run ${x(med('load'))}; its run(['--version']) with ap-demo's package.json ${x(med('version'))}`)
 }
 
 const version = spawnSync(NODE, ['--version'], {encoding: 'utf8'}).stdout.trim()
@@ -147,7 +176,7 @@ try {
   }
   const bare = [0, 1, 2].map(() => {
     const t = performance.now()
-    spawnSync(NODE, ['-e', '0'])
+    spawnSync(NODE, ['-e', '0'], {env: BASE_ENV})
     return performance.now() - t
   })
   const baseMs = bare.sort((a, b) => a - b)[1]
@@ -162,6 +191,7 @@ try {
   if (sqlite.status === 0) report('ap-demo stack up, until the first request is served', await profiledStackUp(env), baseMs)
   else console.log(`\nap-demo stack up: not profiled, node_modules/better-sqlite3 is not built for Node ${version}`)
   configLoadCost()
+  oclifFloor()
   if (opt.keep) console.log(`\nprofiles kept in ${profDir}`)
 } finally {
   stack.child.kill('SIGTERM')
