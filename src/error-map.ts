@@ -8,6 +8,8 @@ import {
   AuthplaneOAuthError,
 } from './authplane/errors.js'
 import {ApDemoError, ExitCode} from './errors.js'
+import {filesystemErrorCode} from './files.js'
+import {StackFileError} from './stack/errors.js'
 import {HttpUnreachableError, InvalidRequestError} from './http/request.js'
 import {McpAuthRejectedError, McpDiscoveryError, McpProtocolError, McpToolArgumentError, McpUnreachableError} from './mcp/errors.js'
 
@@ -29,6 +31,24 @@ const OAUTH_HINTS: Record<string, string> = {
 }
 
 function fromLayerError(err: unknown): ApDemoError | undefined {
+  if (err instanceof StackFileError) {
+    return new ApDemoError(err.problem === 'filesystem' ? 'filesystem_error' : `data_file_${err.problem}`, `cannot start the stack: ${err.message}`, {
+      exitCode: ExitCode.CONFIG,
+      hint: err.remedy,
+      details: {file: err.file, problem: err.problem, errno: err.errno ?? null},
+      cause: err,
+    })
+  }
+  const errno = filesystemErrorCode(err)
+  if (errno !== undefined && typeof (err as NodeJS.ErrnoException).path === 'string') {
+    const e = err as NodeJS.ErrnoException
+    return new ApDemoError('filesystem_error', `${e.path}: ${e.syscall ?? 'access'} failed (${errno})`, {
+      exitCode: ExitCode.CONFIG,
+      hint: 'Check the permissions of that file or directory, that its parent is a directory, and that the filesystem is writable and not full.',
+      details: {file: e.path, errno},
+      cause: err,
+    })
+  }
   if (err instanceof HttpUnreachableError) {
     return new ApDemoError(err.reason === 'timeout' ? 'timeout' : 'unreachable', err.message, {exitCode: ExitCode.UNREACHABLE, hint: START_HINT, details: {url: err.url}, cause: err})
   }

@@ -17,9 +17,12 @@ export interface AuthServerOptions {
   adminKey: string
   /** Directory for the SQLite database and key files. Undefined = everything in memory. */
   dataDir?: string
-  /** Access-token lifetime in seconds. Default 3600. */
+  /** Access-token lifetime in seconds, 1 to MAX_TOKEN_TTL_SECONDS. Default 3600. */
   tokenTtlSeconds?: number
 }
+
+/** The longest access-token lifetime the stack accepts: a day. A bearer token living longer is a standing credential. */
+export const MAX_TOKEN_TTL_SECONDS = 86_400
 
 export interface AuthServerHandle {
   issuer: string
@@ -29,8 +32,24 @@ export interface AuthServerHandle {
   adminUrl: string
   /** Counters for tests and benchmarks. */
   stats(): {tokenRequests: number; tokensIssued: number}
+  /** What the start-up found and could not fix silently (shown by `stack up`). */
+  notices: StackNotice[]
   stop(): Promise<void>
 }
+
+/**
+ * `signing-key.json` was missing while tokens signed with the lost key were still live: a new key
+ * was made, and every resource server will reject those tokens (their clients must mint again).
+ */
+export interface SigningKeyReplacedNotice {
+  code: 'signing_key_replaced'
+  file: string
+  liveTokens: number
+  /** ISO time at which the last of those tokens would have expired. */
+  lastExpiry: string
+}
+
+export type StackNotice = SigningKeyReplacedNotice
 
 export interface McpServerOptions {
   /** Interface to bind. Default 127.0.0.1. */
@@ -97,5 +116,7 @@ export interface StackHandle {
   adminKey: string
   authServer: AuthServerHandle
   mcpServer: McpServerHandle
+  /** The authorization server's start-up notices. */
+  notices: StackNotice[]
   stop(): Promise<void>
 }

@@ -1,8 +1,11 @@
 import {createHmac, randomBytes, timingSafeEqual} from 'node:crypto'
 import {join} from 'node:path'
+import {StackFileError} from '../errors.js'
+import type {Db} from './db.js'
 import {readPrivateFile, writePrivateFile} from './files.js'
 
 const PEPPER_BYTES = 32
+const PEPPER_FILE = 'pepper.key'
 const HASH_PREFIX = 'hs256$'
 
 /** 16 random bytes, base64url: 22 chars (client ids, resource ids, token jti). */
@@ -15,16 +18,30 @@ export function newClientSecret(): string {
   return randomBytes(32).toString('base64url')
 }
 
-/** Loads the server pepper from `pepper.key`, creating it on first start; in memory without a dataDir. */
-export function loadOrCreatePepper(dataDir: string | undefined): Buffer {
+/**
+ * Loads the server pepper from `pepper.key`, creating it on first start; in memory without a
+ * dataDir. Every stored client-secret hash is an HMAC under this pepper, so a new pepper would
+ * turn every registered client's secret into `invalid_client`: with such clients in `db`, a
+ * missing file stops the start instead of being silently replaced.
+ */
+export function loadOrCreatePepper(dataDir: string | undefined, db?: Db): Buffer {
   if (dataDir === undefined) return randomBytes(PEPPER_BYTES)
-  const path = join(dataDir, 'pepper.key')
+  const path = join(dataDir, PEPPER_FILE)
   const existing = readPrivateFile(path)
   if (existing !== undefined) {
     if (existing.length !== PEPPER_BYTES) {
-      throw new Error(`${path} must hold exactly ${PEPPER_BYTES} bytes (found ${existing.length}); refusing to guess`)
+      throw new StackFileError(path, 'corrupt', `a pepper must hold exactly ${PEPPER_BYTES} bytes (found ${existing.length})`, `Restore ${path} from a backup; the client secrets registered with this stack depend on it.`)
     }
     return existing
+  }
+  const clients = db === undefined ? 0 : (db.prepare('SELECT COUNT(*) FROM clients WHERE secret_hash IS NOT NULL').pluck().get() as number)
+  if (clients > 0) {
+    throw new StackFileError(
+      path,
+      'missing',
+      `missing, but ${clients} registered client secret${clients === 1 ? ' was' : 's were'} hashed with it: with a new pepper every client would get invalid_client`,
+      `Restore ${path} from a backup, or move ${dataDir} away to start with no clients (mv ${dataDir} ${dataDir}.bak).`,
+    )
   }
   const pepper = randomBytes(PEPPER_BYTES)
   writePrivateFile(path, pepper)
