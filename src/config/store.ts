@@ -143,7 +143,10 @@ export class ConfigStore {
   private readonly conf: Conf<StoreShape>
   private readonly lockPath: string
 
-  constructor(options: {cwd?: string} = {}) {
+  private readonly lockTimeoutMs: number
+
+  constructor(options: {cwd?: string; lockTimeoutMs?: number} = {}) {
+    this.lockTimeoutMs = options.lockTimeoutMs ?? 10_000
     const settings = {
       projectName: 'ap-demo',
       projectSuffix: '',
@@ -214,7 +217,7 @@ export class ConfigStore {
   }
 
   private withLock<T>(fn: () => T): T {
-    const deadline = Date.now() + 10_000
+    const deadline = Date.now() + this.lockTimeoutMs
     let fd: number | undefined
     while (fd === undefined) {
       try {
