@@ -93,6 +93,8 @@ export abstract class ConnectedCommand extends BaseCommand {
       store: this.store,
       profile: settings.profile,
       requestTimeoutMs: (flags['request-timeout'] ?? 10) * 1000,
+      dryRun: Boolean(flags['dry-run']),
+      onNote: (message) => this.note(message),
     }
   }
 

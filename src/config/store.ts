@@ -38,6 +38,34 @@ export interface ClientRecord {
   createdAt: string
 }
 
+/**
+ * A client registration that was sent (or about to be) but whose answer was not saved yet. It is
+ * written before the POST, so that a run killed between the server's 201 and the store's write
+ * leaves a trace: a later command finds the client on the server and recovers or deletes it.
+ */
+export interface PendingClient {
+  name: string
+  scope: string
+  authMethod: AuthMethod
+  adminUrl: string
+  /** When the POST was about to be sent (ISO); the server's issued_at falls shortly after. */
+  startedAt: string
+  /** Per-request timeout of that run: bounds how late issued_at can be. */
+  timeoutMs: number
+  /** The process that sent it: while it lives, its record is not ours to reconcile. */
+  pid: number
+  /** The profile's client when the run started (undefined: none); the run meant to replace it. */
+  replaces?: string
+}
+
+/** A resource registration sent but not yet saved: a later 409 on its slug means ap-demo made it. */
+export interface PendingResource {
+  slug: string
+  adminUrl: string
+  startedAt: string
+  pid: number
+}
+
 export interface StoredToken {
   result: {accessToken: string; tokenType: 'Bearer' | 'DPoP'; expiresIn?: number; scope?: string; raw: Record<string, unknown>}
   expiresAt: number
@@ -53,6 +81,14 @@ export interface Profile {
   client?: ClientRecord
   tokens?: Record<string, StoredToken>
   breaker?: Record<string, unknown>
+  /** Registrations sent but not yet saved (see PendingClient). */
+  pendingClients?: PendingClient[]
+  /** Resources whose POST was sent but whose answer was not saved yet (slug, when, by which process). */
+  pendingResources?: PendingResource[]
+  /** Clients ap-demo created here that a newer one replaced (`setup client --new`): `clean` deletes them. */
+  retiredClients?: ClientRecord[]
+  /** Resources ap-demo created here that the profile no longer points at: `clean` deletes them. */
+  retiredResources?: ResourceRecord[]
 }
 
 interface StoreShape {

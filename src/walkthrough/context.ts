@@ -16,6 +16,10 @@ export interface WalkthroughContext {
   requestTimeoutMs: number
   /** Sees every request before it is sent (--print-curl); may throw DryRunStop to hold it back. */
   observer?: RequestObserver
+  /** --dry-run: nothing is written to the store either (no pending registration record). */
+  dryRun?: boolean
+  /** Told what a step does on its own before it does it (e.g. recovering an interrupted registration). */
+  onNote?: (message: string) => void
 }
 
 export function sleep(ms: number): Promise<void> {

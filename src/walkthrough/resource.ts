@@ -1,7 +1,8 @@
 import {AdminApiError, AdminClient, type ResourceView} from '../admin/client.js'
-import type {ResourceRecord, ScopeSpec} from '../config/store.js'
+import type {PendingResource, Profile, ResourceRecord, ScopeSpec} from '../config/store.js'
 import {ApDemoError, ExitCode, usageError} from '../errors.js'
-import {requireAbsoluteUrl} from '../http/url.js'
+import {HttpUnreachableError} from '../http/request.js'
+import {requireAbsoluteUrl, sameBaseUrl} from '../http/url.js'
 import type {WalkthroughContext} from './context.js'
 
 /** Contract §2: slugs are lower-cased, then must match this. */
@@ -93,10 +94,20 @@ export async function ensureResource(ctx: WalkthroughContext, spec: ResourceSpec
   const previous = ctx.store.getProfile(ctx.profile).resource
   let action: EnsureResourceResult['action']
   let view: ResourceView
+  // As for clients (pending.ts): a run killed between the 201 and the save leaves this record, and
+  // the next run's 409 on the slug is then known to be ap-demo's own resource.
+  const pending: PendingResource | undefined = ctx.dryRun ? undefined : {slug, adminUrl: ctx.adminUrl, startedAt: new Date().toISOString(), pid: process.pid}
+  const earlier = (ctx.store.getProfile(ctx.profile).pendingResources ?? []).some((r) => r.slug === slug && sameBaseUrl(r.adminUrl, ctx.adminUrl))
+  if (pending) ctx.store.updateProfile(ctx.profile, (p) => {
+    p.pendingResources = [...(p.pendingResources ?? []), pending]
+  })
   try {
     view = await admin.createResource({slug, uri, backend_kind: 'mint', display_name: spec.displayName, scopes})
     action = 'created'
   } catch (error) {
+    if (pending && !(error instanceof HttpUnreachableError) && !(error instanceof AdminApiError && error.kind === 'conflict')) {
+      ctx.store.updateProfile(ctx.profile, (p) => dropPendingResource(p, pending))
+    }
     if (!(error instanceof AdminApiError) || error.kind !== 'conflict') throw error
     view = await admin.getResourceBySlug(slug)
     const differences: string[] = []
@@ -114,14 +125,26 @@ export async function ensureResource(ctx: WalkthroughContext, spec: ResourceSpec
     action = 'exists'
   }
   // A resource ap-demo created earlier stays ours when a re-run finds it again (409).
-  const ours = action === 'created' || (previous?.id === view.id && previous.createdByApDemo)
+  const ours = action === 'created' || earlier || (previous?.id === view.id && previous.createdByApDemo)
   const record = toRecord(view, ours, ctx.adminUrl)
   ctx.store.updateProfile(ctx.profile, (p) => {
+    // The resource this one replaces in the profile stays known, so that `clean` still deletes it.
+    if (p.resource && p.resource.id !== record.id && p.resource.createdByApDemo) p.retiredResources = [...(p.retiredResources ?? []), p.resource]
+    if (pending) {
+      for (const r of p.pendingResources ?? []) if (r.slug === slug && sameBaseUrl(r.adminUrl, ctx.adminUrl)) dropPendingResource(p, r)
+    }
     p.resource = record
     p.resourceUri = record.uri
     p.adminUrl ??= ctx.adminUrl
   })
   return {action, resource: record}
+}
+
+/** Removes one pending resource record inside a profile change. */
+export function dropPendingResource(profile: Profile, record: PendingResource): void {
+  const rest = (profile.pendingResources ?? []).filter((r) => !(r.startedAt === record.startedAt && r.pid === record.pid && r.slug === record.slug))
+  if (rest.length > 0) profile.pendingResources = rest
+  else delete profile.pendingResources
 }
 
 export function adminClient(ctx: WalkthroughContext): AdminClient {
