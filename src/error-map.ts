@@ -10,7 +10,7 @@ import {
 import {ApDemoError, ExitCode} from './errors.js'
 import {filesystemErrorCode} from './files.js'
 import {StackFileError} from './stack/errors.js'
-import {HttpUnreachableError, InvalidRequestError} from './http/request.js'
+import {HttpRedirectError, HttpUnreachableError, InvalidRequestError} from './http/request.js'
 import {McpAuthRejectedError, McpDiscoveryError, McpProtocolError, McpToolArgumentError, McpUnreachableError} from './mcp/errors.js'
 
 const START_HINT = 'Is the server running? Start the embedded one with `ap-demo stack up`, or check --issuer / --admin-url / --mcp-url (and the profile: ap-demo config show).'
@@ -51,6 +51,16 @@ function fromLayerError(err: unknown): ApDemoError | undefined {
   }
   if (err instanceof HttpUnreachableError) {
     return new ApDemoError(err.reason === 'timeout' ? 'timeout' : 'unreachable', err.message, {exitCode: ExitCode.UNREACHABLE, hint: START_HINT, details: {url: err.url}, cause: err})
+  }
+  if (err instanceof HttpRedirectError) {
+    return new ApDemoError('redirected', err.message, {
+      exitCode: ExitCode.UNREACHABLE,
+      hint: err.location
+        ? 'ap-demo does not follow redirects (they would carry the admin key or the token elsewhere): point the URL flag (--admin-url, --mcp-url, --issuer) at where the server really answers.'
+        : 'The server answered a redirect without saying where to; check the URL.',
+      details: {url: err.url, httpStatus: err.status, location: err.location},
+      cause: err,
+    })
   }
   if (err instanceof InvalidRequestError) {
     return new ApDemoError('invalid_request_value', err.message, {exitCode: ExitCode.USAGE, hint: 'Check the admin key and other values for newlines or non-ASCII characters.', cause: err})

@@ -3,7 +3,7 @@ import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/st
 import {ErrorCode, type CallToolResult, type Tool} from '@modelcontextprotocol/sdk/types.js'
 
 import {ApDemoError} from '../errors.js'
-import {DryRunStop, type RequestObserver} from '../http/request.js'
+import {DryRunStop, HttpRedirectError, type RequestObserver} from '../http/request.js'
 import {McpAuthRejectedError, McpProtocolError, McpToolArgumentError, McpUnreachableError, type McpRejection} from './errors.js'
 
 export const CLIENT_INFO = {name: 'ap-demo', version: '0.1.0'}
@@ -38,7 +38,12 @@ export async function withMcpSession<T>(options: McpSessionOptions, fn: (session
       })
       options.observer({method: init?.method ?? 'GET', url: String(input), headers, body: typeof init?.body === 'string' ? init.body : undefined})
     }
-    const response = await fetch(input, {...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs)})
+    // Not followed: the bearer token would go wherever the redirect points.
+    const response = await fetch(input, {...init, redirect: 'manual', signal: init?.signal ?? AbortSignal.timeout(timeoutMs)})
+    if (response.status >= 300 && response.status < 400 && response.status !== 304) {
+      void response.body?.cancel().catch(() => {})
+      throw new HttpRedirectError(String(input), response.status, response.headers.get('location'))
+    }
     if (response.status === 401 || response.status === 403) {
       const text = await response.clone().text()
       let body: unknown = text
@@ -59,6 +64,8 @@ export async function withMcpSession<T>(options: McpSessionOptions, fn: (session
   const translate = (error: unknown): Error => {
     const dryRun = findDryRun(error)
     if (dryRun) return dryRun
+    const redirect = findInCauses(error, HttpRedirectError)
+    if (redirect) return redirect
     if (rejection) return new McpAuthRejectedError(options.url, rejection)
     const e = error as Error & {code?: number; cause?: {code?: string}}
     if (e?.name === 'TypeError' || e?.name === 'TimeoutError' || e?.name === 'AbortError' || e?.cause?.code) {
@@ -97,8 +104,12 @@ export async function withMcpSession<T>(options: McpSessionOptions, fn: (session
 
 /** The SDK may wrap what the fetch threw; a dry-run stop must come out as itself. */
 function findDryRun(error: unknown): DryRunStop | undefined {
+  return findInCauses(error, DryRunStop)
+}
+
+function findInCauses<E extends Error>(error: unknown, type: new (...args: never[]) => E): E | undefined {
   for (let e = error as {cause?: unknown} | undefined, depth = 0; e && depth < 5; e = e.cause as {cause?: unknown} | undefined, depth++) {
-    if (e instanceof DryRunStop) return e
+    if (e instanceof type) return e
   }
   return undefined
 }

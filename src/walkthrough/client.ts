@@ -1,12 +1,13 @@
 import {AdminApiError, type ClientInfo} from '../admin/client.js'
 import type {AuthMethod, ClientRecord, PendingClient} from '../config/store.js'
-import {ApDemoError, ExitCode} from '../errors.js'
+import {ApDemoError, ExitCode, usageError} from '../errors.js'
 import {HttpUnreachableError} from '../http/request.js'
 import {sameBaseUrl} from '../http/url.js'
 import type {WalkthroughContext} from './context.js'
 import {DEFAULT_CLIENT_SCOPE} from './defaults.js'
 import {dropPending, reconcilePending, recordPending, type Reconciled} from './pending.js'
 import {adminClient} from './resource.js'
+import {parseScopeList} from './scope.js'
 
 export interface ClientSpec {
   name: string
@@ -33,6 +34,11 @@ export {DEFAULT_CLIENT_SCOPE}
  * a new one; `rotate` gives the saved one a new secret.
  */
 export async function ensureClient(ctx: WalkthroughContext, spec: ClientSpec, options: {forceNew?: boolean; rotate?: boolean} = {}): Promise<EnsureClientResult> {
+  if (spec.scope !== undefined) {
+    const parsed = parseScopeList(spec.scope)
+    if (parsed.problem !== undefined) throw usageError(`--scope is not usable: ${parsed.problem}`, 'A scope ceiling is space-separated scope tokens, e.g. "mcp:echo tools.read" (RFC 6749 §3.3), the same rule as for the resource\'s scopes.')
+    spec = {...spec, scope: parsed.tokens.join(' ')}
+  }
   const admin = adminClient(ctx)
   const reconciled = ctx.dryRun ? [] : await reconcilePending(ctx)
   const saved = ctx.store.getProfile(ctx.profile).client

@@ -4,6 +4,7 @@ import {ApDemoError, ExitCode, usageError} from '../errors.js'
 import {HttpUnreachableError} from '../http/request.js'
 import {requireAbsoluteUrl, sameBaseUrl} from '../http/url.js'
 import type {WalkthroughContext} from './context.js'
+import {printable, scopeTokenProblem} from './scope.js'
 
 /** Contract §2: slugs are lower-cased, then must match this. */
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/
@@ -51,6 +52,8 @@ export function parseScopeArgument(value: string): ScopeSpec {
 export function validateScopes(scopes: ScopeSpec[]): ScopeSpec[] {
   const seen = new Set<string>()
   for (const scope of scopes) {
+    const problem = scopeTokenProblem(scope.name)
+    if (problem) throw usageError(`scope name "${printable(scope.name)}" is not usable: ${problem}`, 'A scope name is one token such as mcp:echo or tools.read (RFC 6749 §3.3).')
     if (seen.has(scope.name)) throw usageError(`scope "${scope.name}" is given twice`, 'Scope names must be unique within a resource.')
     seen.add(scope.name)
   }
