@@ -3,7 +3,7 @@ import {chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, statS
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 
-import {ApDemoError, ExitCode} from '../errors.js'
+import {ConfigError, FileError, InputError} from '../errors.js'
 import {filesystemErrorCode, makeDirectory} from '../files.js'
 
 export type AuthMethod = 'client_secret_basic' | 'client_secret_post'
@@ -101,19 +101,16 @@ const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
 export function validateProfileName(name: string): string {
   if (!PROFILE_NAME.test(name)) {
-    throw new ApDemoError('usage', `invalid profile name "${name}"`, {
-      exitCode: ExitCode.USAGE,
+    throw new InputError('usage', `invalid profile name "${name}"`, {
       hint: 'Use letters, digits, ".", "_" and "-" (up to 64 characters), starting with a letter or digit.',
     })
   }
   return name
 }
 
-function unreadable(path: string, error: unknown): ApDemoError {
-  return new ApDemoError('store_unreadable', `the ap-demo store ${path} cannot be read: ${describeReadError(error)}`, {
-    exitCode: ExitCode.CONFIG,
+function unreadable(path: string, error: unknown): FileError {
+  return new FileError('store_unreadable', path, `the ap-demo store ${path} cannot be read: ${describeReadError(error)}`, {
     hint: `Nothing was changed. Fix the file by hand, or move it away to start fresh (mv ${path} ${path}.bak).`,
-    details: {file: path},
     cause: error,
   })
 }
@@ -128,15 +125,14 @@ function describeReadError(error: unknown): string {
 }
 
 /** A write to the store (or its lock) that the filesystem refused: full, read-only, not ours. */
-function unwritable(path: string, error: unknown): ApDemoError {
+function unwritable(path: string, error: unknown): FileError {
   const errno = filesystemErrorCode(error) ?? 'EIO'
-  return new ApDemoError('store_unwritable', `the ap-demo store ${path} cannot be written (${errno})`, {
-    exitCode: ExitCode.CONFIG,
+  return new FileError('store_unwritable', path, `the ap-demo store ${path} cannot be written (${errno})`, {
     hint:
       errno === 'ENOSPC' || errno === 'EDQUOT'
         ? 'The filesystem is full: free some space and retry. The store was left as it was.'
         : `Check that ${dirname(path)} is a writable directory you own (or point XDG_CONFIG_HOME elsewhere). The store was left as it was.`,
-    details: {file: path, errno},
+    details: {errno},
     cause: error,
   })
 }
@@ -270,10 +266,9 @@ export class ConfigStore {
           continue
         }
         if (Date.now() > deadline) {
-          throw new ApDemoError('store_locked', `the ap-demo store is locked by another process (${this.lockPath})`, {
-            exitCode: ExitCode.CONFIG,
+          throw new ConfigError('store_locked', `the ap-demo store is locked by another process (${this.lockPath})`, {
             hint: `If no other ap-demo is running, remove ${this.lockPath}.`,
-            details: {file: this.lockPath},
+            details: {path: this.lockPath},
           })
         }
         sleepSync(5 + Math.floor(Math.random() * 10))

@@ -1,4 +1,4 @@
-import {usageError} from '../errors.js'
+import {inputError} from '../errors.js'
 
 // URL rules shared by every place that takes a URL from the user (flags, env, wizard answers).
 
@@ -31,7 +31,7 @@ export function resourceUriProblem(value: string): string | undefined {
 /** The value, or a usage error (exit 2) naming the flag, where the value came from, and an example. */
 export function requireAbsoluteUrl(value: string, flag: string, from?: string, kind: 'url' | 'resource' = flag === '--resource' || flag === '--uri' ? 'resource' : 'url'): string {
   const problem = kind === 'resource' ? resourceUriProblem(value) : absoluteUrlProblem(value)
-  if (problem) throw usageError(`${flag} "${shownUrl(value)}" is not usable: ${problem}${from ? ` (from ${from})` : ''}`, `Example: ${flag} http://localhost:${flag === '--admin-url' ? '9001' : flag === '--issuer' ? '9000' : '8080/mcp'}`)
+  if (problem) throw inputError(`${flag} "${shownUrl(value)}" is not usable: ${problem}${from ? ` (from ${from})` : ''}`, `Example: ${flag} http://localhost:${flag === '--admin-url' ? '9001' : flag === '--issuer' ? '9000' : '8080/mcp'}`)
   return value
 }
 

@@ -1,6 +1,6 @@
 import {AdminApiError, type ClientInfo} from '../admin/client.js'
 import type {AuthMethod, ClientRecord, PendingClient} from '../config/store.js'
-import {ApDemoError, ExitCode, usageError} from '../errors.js'
+import {CheckFailedError, ConfigError, inputError} from '../errors.js'
 import {HttpUnreachableError} from '../http/request.js'
 import {sameBaseUrl} from '../http/url.js'
 import type {WalkthroughContext} from './context.js'
@@ -36,7 +36,7 @@ export {DEFAULT_CLIENT_SCOPE}
 export async function ensureClient(ctx: WalkthroughContext, spec: ClientSpec, options: {forceNew?: boolean; rotate?: boolean} = {}): Promise<EnsureClientResult> {
   if (spec.scope !== undefined) {
     const parsed = parseScopeList(spec.scope)
-    if (parsed.problem !== undefined) throw usageError(`--scope is not usable: ${parsed.problem}`, 'A scope ceiling is space-separated scope tokens, e.g. "mcp:echo tools.read" (RFC 6749 §3.3), the same rule as for the resource\'s scopes.')
+    if (parsed.problem !== undefined) throw inputError(`--scope is not usable: ${parsed.problem}`, 'A scope ceiling is space-separated scope tokens, e.g. "mcp:echo tools.read" (RFC 6749 §3.3), the same rule as for the resource\'s scopes.')
     spec = {...spec, scope: parsed.tokens.join(' ')}
   }
   const admin = adminClient(ctx)
@@ -62,7 +62,7 @@ export async function ensureClient(ctx: WalkthroughContext, spec: ClientSpec, op
         else if (info.authMethod && info.authMethod !== wantedMethod) reason = `the saved client authenticates with ${info.authMethod}, not ${wantedMethod}`
         else if (options.rotate) {
           const rotated = await admin.rotateClientSecret(saved.id)
-          if (!rotated.secret) throw new ApDemoError('no_secret', 'rotate-secret answered without a client_secret', {exitCode: ExitCode.CHECK_FAILED})
+          if (!rotated.secret) throw new CheckFailedError('no_secret', 'rotate-secret answered without a client_secret')
           const client = saveClient(ctx, {...saved, secret: rotated.secret, scope: info.scope, name: info.name || saved.name})
           return {action: 'rotated', client, reconciled}
         } else {
@@ -71,7 +71,7 @@ export async function ensureClient(ctx: WalkthroughContext, spec: ClientSpec, op
       }
     }
   } else if (options.rotate && !saved) {
-    throw new ApDemoError('no_saved_client', 'there is no saved client to rotate', {exitCode: ExitCode.CONFIG, hint: 'Create one first: ap-demo setup client'})
+    throw new ConfigError('no_saved_client', 'there is no saved client to rotate', {hint: 'Create one first: ap-demo setup client'})
   }
 
   const authMethod = spec.authMethod ?? 'client_secret_basic'
@@ -92,8 +92,7 @@ export async function ensureClient(ctx: WalkthroughContext, spec: ClientSpec, op
   if (!created.secret) {
     await admin.deleteClient(created.id, true).catch(() => {})
     if (pending) ctx.store.updateProfile(ctx.profile, (p) => dropPending(p, pending))
-    throw new ApDemoError('no_secret', `the server created client ${created.id} without a client_secret`, {
-      exitCode: ExitCode.CHECK_FAILED,
+    throw new CheckFailedError('no_secret', `the server created client ${created.id} without a client_secret`, {
       hint: 'A client_credentials client needs token_endpoint_auth_method client_secret_basic or client_secret_post.',
     })
   }

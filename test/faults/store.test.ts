@@ -9,6 +9,7 @@ import {after, before, describe, it} from 'node:test'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {ConfigStore} from '../../src/config/store.js'
+import {toCliError} from '../../src/cli/error-map.js'
 import {ApDemoError} from '../../src/errors.js'
 import {fill, mountTmpfs, type Tmpfs} from './tmpfs.js'
 
@@ -46,7 +47,7 @@ describe('fault suite: the store on a really full filesystem', () => {
           p.mcpUrl = 'x'.repeat(8192)
         }),
       )
-      assert.equal(error.exitCode, 7)
+      assert.equal(toCliError(error).exitCode, 7)
       assert.match(error.message, /config\.json(\.lock)? cannot be written \(ENOSPC\)/)
       assert.match(error.hint ?? '', /full/)
       assert.ok(!existsSync(`${store.path}.lock`), 'a lock that could not be written is removed')
@@ -65,7 +66,7 @@ describe('fault suite: the store on a really full filesystem', () => {
     const ro = mountTmpfs(64, {readOnly: true}) as Tmpfs
     try {
       const error = storeError(() => new ConfigStore({cwd: join(ro.dir, 'ap-demo')}))
-      assert.equal(error.exitCode, 7)
+      assert.equal(toCliError(error).exitCode, 7)
       assert.match(error.message, /EROFS/)
       assert.ok(error.message.includes(ro.dir))
     } finally {
@@ -122,7 +123,7 @@ describe('fault suite: locks that cannot jam', () => {
     const started = Date.now()
     const error = storeError(() => store.updateProfile('default', () => {}))
     assert.equal(error.code, 'store_locked')
-    assert.equal(error.exitCode, 7)
+    assert.equal(toCliError(error).exitCode, 7)
     assert.ok(Date.now() - started >= 900)
     rmSync(`${store.path}.lock`)
   })
@@ -171,7 +172,7 @@ describe('fault suite: files that are not a store', () => {
         const open = () => new ConfigStore({cwd: dir})
         for (const action of [() => open().getProfile('default'), () => open().updateProfile('default', () => {}), () => open().profileNames()]) {
           const error = storeError(action)
-          assert.equal(error.exitCode, 7)
+          assert.equal(toCliError(error).exitCode, 7)
           assert.match(error.message, pattern)
           assert.ok(error.message.includes(join(dir, 'config.json')))
           // Only printable ASCII, and none of the file's content.
