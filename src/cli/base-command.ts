@@ -47,7 +47,7 @@ export abstract class BaseCommand extends Command {
 
   /** --profile, else AP_DEMO_PROFILE, else the store's active profile. */
   protected profileName(flag: string | undefined): string {
-    if (flag) return validateProfileName(flag)
+    if (flag !== undefined) return validateProfileName(flag)
     const fromEnv = this.env.get(ENV.profile)
     if (fromEnv) return validateProfileName(fromEnv)
     return this.store.activeProfileName()

@@ -271,8 +271,10 @@ export function toCliError(err: unknown): CliError {
 
 /** The first line of an oclif parse error that says something (flag-relationship errors start with a header). */
 function usageMessage(e: Error): string {
-  const first = String(e.message ?? e).split('\n').find((l) => l.trim() !== '' && !/^The following errors? occurred:?$/.test(l.trim())) ?? 'invalid usage'
-  return first.trim()
+  const lines = String(e.message ?? e).split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^The following errors? occurred:?$/.test(l) && !/^See more help with/.test(l))
+  const first = lines[0] ?? 'invalid usage'
+  // oclif says "Parsing --port" on one line and why on the next ("Expected an integer ..."): keep both.
+  return /^Parsing --\S+$/.test(first) && lines[1] ? `${first}: ${lines[1]}` : first
 }
 
 /** The verify report's view of a failed step: the same fields as the JSON envelope's error. */

@@ -67,9 +67,10 @@ export const requestFlags = {
   }),
   'request-timeout': Flags.integer({
     summary: 'Seconds to wait for each HTTP request.',
-    description: 'Default 10, as the Authplane SDK.',
+    description: 'Default 10, as the Authplane SDK; 1 to 600.',
     default: 10,
     min: 1,
+    max: 600,
     helpGroup: 'REQUEST',
   }),
 }
@@ -117,4 +118,15 @@ export const inputFlags = {
 /** Confirmation for commands that delete or take defaults without asking. */
 export const yesFlags = {
   yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation.', description: 'Required when there is no terminal to ask on (scripts, CI).'}),
+}
+
+/** The MCP server's session cap: stack up and stack mcp. */
+export const mcpSessionFlags = {
+  'max-sessions': Flags.integer({
+    summary: 'Most MCP sessions kept open at once.',
+    description: 'Clients that open sessions and walk away cannot exhaust memory: when the cap is reached, the least recently used idle session is closed to admit a new one (a busy one only when none is idle). Idle sessions also close after 10 minutes.',
+    default: 1000,
+    min: 1,
+    max: 100_000,
+  }),
 }

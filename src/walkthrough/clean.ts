@@ -113,7 +113,7 @@ async function cleanPendingResources(ctx: WalkthroughContext): Promise<Removed[]
       const id = view.id
       removed.push({what: 'resource', id, result: await deleteTolerating404(() => admin.deleteResource(id))})
     }
-    ctx.store.updateProfile(ctx.profile, (p) => dropPendingResource(p, record))
+    if (!ctx.dryRun) ctx.store.updateProfile(ctx.profile, (p) => dropPendingResource(p, record))
   }
   return removed
 }

@@ -105,7 +105,7 @@ export async function reconcilePending(ctx: WalkthroughContext, options: {mode?:
   for (const record of records) {
     const found = findCandidate(record, clients, taken)
     if (!found) {
-      ctx.store.updateProfile(ctx.profile, (p) => dropPending(p, record))
+      if (!ctx.dryRun) ctx.store.updateProfile(ctx.profile, (p) => dropPending(p, record))
       done.push({name: record.name, startedAt: record.startedAt, result: 'never created'})
       continue
     }

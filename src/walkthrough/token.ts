@@ -71,6 +71,13 @@ export function configuredClientCredentials(ctx: WalkthroughContext, env: Enviro
   const id = env.lookup(ENV.clientId)
   const secret = env.lookup(ENV.clientSecret)
   if (id && secret) return {clientId: id.value, clientSecret: secret.value, authMethod: 'client_secret_basic', source: id.source}
+  // One of the pair alone would otherwise be ignored in favour of the saved client: say so instead.
+  if (id || secret) {
+    const [set, unset] = id ? [ENV.clientId, ENV.clientSecret] : [ENV.clientSecret, ENV.clientId]
+    throw new InputError('usage', `${set} is set (${(id ?? secret)!.source === 'env' ? 'environment' : './.env'}) but ${unset} is not`, {
+      hint: `Set both to use that client, or unset ${set} to use the profile's saved client.`,
+    })
+  }
   const saved = ctx.store.getProfile(ctx.profile).client
   return saved ? {clientId: saved.id, clientSecret: saved.secret, authMethod: saved.authMethod, source: 'profile'} : undefined
 }
