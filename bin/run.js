@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 import {flush, handle, run} from '@oclif/core'
 
-const argv = process.argv.slice(2)
+import {hideSecretArgs} from '../dist/src/cli/secret-args.js'
+
+// Secret flag values never reach oclif's DEBUG output or error messages (src/cli/secret-args.ts).
+const argv = hideSecretArgs(process.argv.slice(2))
+process.argv.splice(2, Infinity, ...argv)
 
 try {
   await run(argv, import.meta.url)

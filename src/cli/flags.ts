@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {ENV} from '../config/settings.js'
+import {revealSecretArg} from './secret-args.js'
 
 // Every flag that more than one command takes is defined once, here. A command spreads the sets
 // it uses into its own `static flags` and nothing else: `config show` takes `...profileFlags`,
@@ -42,6 +43,7 @@ export const adminFlags = {
     summary: 'Admin API key (prefer the environment).',
     description: `Env ${ENV.adminKey}. Never required on the command line: the environment, ./.env, the profile (ap-demo stack up saves it) or a prompt also work.`,
     helpGroup: 'SERVER',
+    parse: async (input) => revealSecretArg(input),
   }),
 }
 
@@ -86,6 +88,7 @@ export const clientFlags = {
     summary: `Its client_secret (prefer ${ENV.clientSecret}).`,
     description: 'Flags show in the process list; the environment does not. Sent with HTTP Basic authentication (client_secret_basic).',
     helpGroup: 'CLIENT',
+    parse: async (input) => revealSecretArg(input),
   }),
   scope: Flags.string({
     summary: 'Scope to request (repeatable).',
