@@ -11,6 +11,7 @@ import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {StackFileError, startStack, type StackHandle} from '../../src/stack/index.js'
 import {ADMIN_KEY, createClient, createResource, RESOURCE_URI, start, token} from '../stack/authserver/helpers.js'
+import {BIN, Sandbox, terminate} from '../cli/helpers.js'
 import {fill, mountTmpfs, type Tmpfs} from './tmpfs.js'
 
 const stackModule = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'stack', 'index.js')).href
@@ -110,6 +111,39 @@ describe('fault suite: the stack\'s key material', () => {
     const third = await start({dataDir})
     await third.stop()
     assert.deepEqual(third.notices, [])
+  })
+
+  it('stack up reports the replaced signing key: a warning on stderr, the notice in --json', async () => {
+    const dataDir = freshDir()
+    const first = await start({dataDir})
+    await createResource(first)
+    const client = await createClient(first)
+    assert.equal((await token(first, client, {resource: RESOURCE_URI})).status, 200)
+    await first.stop()
+    rmSync(join(dataDir, 'signing-key.json'))
+    const box = new Sandbox({AUTHPLANE_ADMIN_API_KEY: ADMIN_KEY})
+    try {
+      const {child, doc} = await box.startJson(['stack', 'up', '--port', '0', '--admin-port', '0', '--mcp-port', '0', '--no-save', '--data-dir', dataDir, '--json'])
+      await terminate(child)
+      assert.deepEqual(doc.result.notices.map((n: {code: string; liveTokens: number}) => [n.code, n.liveTokens]), [['signing_key_replaced', 1]])
+      rmSync(join(dataDir, 'signing-key.json'))
+      // Human output: wait for the start to be announced, then stop it.
+      const proc = spawn(process.execPath, [BIN, 'stack', 'up', '--port', '0', '--admin-port', '0', '--mcp-port', '0', '--no-save', '--data-dir', dataDir], {env: box.env, stdio: ['ignore', 'pipe', 'pipe']})
+      let stderr = ''
+      await new Promise<void>((resolve, reject) => {
+        proc.stderr.on('data', (d) => {
+          stderr += d
+          if (stderr.includes('Ctrl-C')) resolve()
+        })
+        proc.on('close', () => reject(new Error(`stack up ended early: ${stderr}`)))
+      })
+      await terminate(proc)
+      const result = {stderr}
+      assert.match(result.stderr, /^Warning: .*signing-key\.json was missing while 1 token signed with it was still live .*every resource server will refuse those tokens/m)
+      assert.match(result.stderr, /^Hint: Their clients must mint new tokens/m)
+    } finally {
+      box.cleanup()
+    }
   })
 
   const garbage: Array<[string, string | Buffer, RegExp]> = [
