@@ -9,6 +9,7 @@ import {contextFromSettings, type WalkthroughContext} from '../walkthrough/conte
 import {toCliError} from './error-map.js'
 import {ExitCode} from './exit-codes.js'
 import {RequestRecorder} from './observer.js'
+import {inquirerPrompter} from './prompts.js'
 
 /** The flags the base command reads when a command declares them (see ./flags.ts). */
 export interface CommonFlags extends ConnectionFlags {
@@ -18,6 +19,8 @@ export interface CommonFlags extends ConnectionFlags {
   'dry-run'?: boolean
   'request-timeout'?: number
   'client-secret'?: string
+  dpop?: boolean
+  'dpop-key'?: string
 }
 
 /**
@@ -54,11 +57,7 @@ export abstract class BaseCommand extends Command {
   }
 
   override async init(): Promise<void> {
-    // A reader that stops early (`ap-demo --help | head -1`) closes stdout: end quietly, exit 0.
-    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPIPE') process.exit(0)
-      throw error
-    })
+    // A closed stdout (`ap-demo ... | head -1`) is handled for every command and for help in ./main.ts.
     await super.init()
     // https://no-color.org: chalk itself only honours FORCE_COLOR and the terminal.
     if (process.env.NO_COLOR) chalk.level = 0
@@ -94,23 +93,40 @@ export abstract class BaseCommand extends Command {
   }
 
   /**
-   * Runs a wait that may take more than a second and says what it waits for: a spinner on a
-   * terminal (oclif's ux.action), one line on stderr otherwise, nothing under --json.
+   * Runs work that may wait for a server and says what it waits for once it has taken a second:
+   * a spinner on a terminal (oclif's ux.action), one line on stderr otherwise, nothing under --json.
    */
   protected async waitingFor<T>(what: string, work: () => Promise<T>): Promise<T> {
-    if (this.jsonEnabled()) return work()
-    if (!process.stderr.isTTY) {
-      process.stderr.write(`${what} ...\n`)
-      return work()
-    }
-    ux.action.start(what)
+    const waiting = this.startWaiting(what)
     try {
       const value = await work()
-      ux.action.stop()
+      waiting.stop()
       return value
     } catch (error) {
-      ux.action.stop(chalk.red('failed'))
+      waiting.stop(false)
       throw error
+    }
+  }
+
+  /** The same for waits that start and end in callbacks (verify's steps). */
+  protected startWaiting(what: string): {stop: (ok?: boolean) => void} {
+    if (this.jsonEnabled()) return {stop() {}}
+    let spinning = false
+    const timer = setTimeout(() => {
+      if (process.stderr.isTTY) {
+        spinning = true
+        ux.action.start(what)
+      } else {
+        process.stderr.write(`${what} ...\n`)
+      }
+    }, 1000)
+    timer.unref()
+    return {
+      stop(ok = true) {
+        clearTimeout(timer)
+        if (spinning) ux.action.stop(ok ? 'done' : 'failed')
+        spinning = false
+      },
     }
   }
 
@@ -125,7 +141,7 @@ export abstract class BaseCommand extends Command {
     const settings = this.connection(flags)
     let adminKey = settings.adminKey.value
     if (!adminKey && options.needAdminKey) adminKey = await this.askAdminKey(flags)
-    return contextFromSettings(settings, {
+    const ctx = contextFromSettings(settings, {
       store: this.store,
       adminKey,
       requestTimeoutMs: (flags['request-timeout'] ?? 10) * 1000,
@@ -133,6 +149,16 @@ export abstract class BaseCommand extends Command {
       dryRun: Boolean(flags['dry-run']),
       onNote: (message) => this.note(message),
     })
+    return this.withDpop(ctx, flags)
+  }
+
+  /** With --dpop or --dpop-key: the key (the profile's, created on first use, or the file's) and its proof handle. */
+  protected async withDpop(ctx: WalkthroughContext, flags: Pick<CommonFlags, 'dpop' | 'dpop-key'>): Promise<WalkthroughContext> {
+    if (!flags.dpop && flags['dpop-key'] === undefined) return ctx
+    const {clientDpop} = await import('../walkthrough/dpop.js')
+    const dpop = await clientDpop(ctx.store, ctx.profile, {keyFile: flags['dpop-key']})
+    if (dpop.created) this.note(chalk.dim(`created the DPoP key of profile "${ctx.profile}" (${dpop.key.alg}, thumbprint ${dpop.key.thumbprint}), kept in ${ctx.store.path}`))
+    return {...ctx, dpop}
   }
 
   /** The --print-curl / --dry-run observer, or undefined when neither is asked for. */
@@ -161,9 +187,8 @@ export abstract class BaseCommand extends Command {
         hint: `Set ${ENV.adminKey} (or put it in ./.env, or pass --admin-key); \`ap-demo stack up\` saves its key in the profile.`,
       })
     }
-    const {password} = await import('@inquirer/prompts')
-    const key = await password({message: 'Authplane admin API key', mask: '*', validate: (v) => (v.trim() ? true : 'The key cannot be empty')}, {output: process.stderr})
-    return key.trim()
+    const {password} = await inquirerPrompter()
+    return (await password({message: 'Authplane admin API key', validate: (v) => (v.trim() ? true : 'The key cannot be empty')})).trim()
   }
 
   protected override toSuccessJson(result: unknown): unknown {

@@ -7,6 +7,7 @@ import {
   AuthplaneIssuerMismatchError,
   AuthplaneOAuthError,
 } from '../authplane/errors.js'
+import {DpopKeyError, DpopNonceError, DpopTokenTypeError} from '../authplane/dpop-errors.js'
 import {
   ApDemoError,
   CancelledError,
@@ -22,6 +23,7 @@ import {
 } from '../errors.js'
 import {filesystemErrorCode} from '../files.js'
 import {HttpRedirectError, HttpUnreachableError, InvalidRequestError} from '../http/request.js'
+import {AuthServerConfigError} from '../stack/authserver/boot-rules.js'
 import {StackFileError} from '../stack/errors.js'
 import {McpAuthRejectedError, McpDiscoveryError, McpProtocolError, McpToolArgumentError, McpUnreachableError} from '../mcp/errors.js'
 import {TokenRequestRefused} from '../walkthrough/errors.js'
@@ -45,7 +47,13 @@ export class CliError extends Error {
   }
 }
 
-const CLIENT_SOURCES: Record<string, string> = {flag: '--client-id/--client-secret', env: `the environment (${'AUTHPLANE_CLIENT_ID'}/${'AUTHPLANE_CLIENT_SECRET'})`, '.env': './.env (AUTHPLANE_CLIENT_ID/AUTHPLANE_CLIENT_SECRET)', profile: 'the profile'}
+/** Where a client came from, in the words of a hint. */
+const CLIENT_SOURCES: Record<string, string> = {
+  flag: '--client-id/--client-secret',
+  env: 'the environment (AUTHPLANE_CLIENT_ID/AUTHPLANE_CLIENT_SECRET)',
+  '.env': './.env (AUTHPLANE_CLIENT_ID/AUTHPLANE_CLIENT_SECRET)',
+  profile: 'the profile',
+}
 
 /** Walkthrough errors whose message or hint depends on their facts. */
 function fromWalkthroughError(err: ApDemoError): CliError | undefined {
@@ -59,8 +67,11 @@ function fromWalkthroughError(err: ApDemoError): CliError | undefined {
       hint = clientRefused
         ? `${issuer} refused client "${clientId}" (from ${clientSource}): it must be a client_credentials client registered at that server, with its current secret.`
         : `${issuer} (named by the MCP server's resource metadata) refused the request; --print-curl shows it, and --scope overrides the scope it asked for.`
-    } else if (clientRefused && clientSource !== 'profile') {
+    } else if (clientSource !== 'profile' && clientRefused) {
+      // Not a client ap-demo saved: `setup client --rotate` cannot help it.
       hint = `${issuer} refused client "${clientId}" from ${CLIENT_SOURCES[clientSource] ?? clientSource}: check that id and secret against the server that issued them.`
+    } else if (clientSource !== 'profile' && err.code === 'invalid_scope') {
+      hint = `Client "${clientId}" (from ${CLIENT_SOURCES[clientSource] ?? clientSource}) may not have that scope at ${issuer}: ask with --scope for one it was registered with.`
     }
     const message = discovered ? `${mapped.message} at ${issuer}` : mapped.message
     return new CliError(mapped.code, message, {exitCode: mapped.exitCode, hint, details: {...mapped.details, ...err.details}, cause: err})
@@ -80,9 +91,18 @@ const OAUTH_HINTS: Record<string, string> = {
   invalid_scope:
     'The scope name must agree everywhere: the resource\'s scopes, the client\'s scope ceiling and the request. Check with `ap-demo config show`; fix the client with `ap-demo setup client --new --scope <scope>`.',
   invalid_request: 'The authorization server could not parse the request; rerun with --print-curl to see it.',
+  invalid_dpop_proof:
+    'The authorization server refused the DPoP proof. Proofs carry this machine\'s time (iat): check its clock; and a proof is single-use, so a replayed request is refused (docs/dpop.md).',
   unsupported_grant_type: 'The server does not support client_credentials for this client.',
   access_denied: 'The authorization server denied the request; check the client\'s status (suspended or revoked clients are refused).',
   invalid_grant: 'The grant was refused by the authorization server.',
+}
+
+const DPOP_KEY_HINTS: Record<DpopKeyError['problem'], string> = {
+  unreadable: 'Check the path given to --dpop-key.',
+  malformed: '--dpop-key takes a PKCS#8 PEM private key ("-----BEGIN PRIVATE KEY-----"), e.g. made with: openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out agent.pem',
+  encrypted: 'Write an unencrypted copy (it asks for the passphrase): openssl pkey -in <file> -out agent.pem; keep it mode 0600.',
+  unsupported_algorithm: 'DPoP proofs are signed with ES256 (a P-256 EC key) or RS256 (an RSA key of 2048 bits or more): openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out agent.pem',
 }
 
 function fromLayerError(err: unknown): CliError | undefined {
@@ -114,6 +134,15 @@ function fromLayerError(err: unknown): CliError | undefined {
       details: {url: err.url, httpStatus: err.status, location: err.location},
       cause: err,
     })
+  }
+  if (err instanceof AuthServerConfigError) {
+    // The embedded server refuses what the real one refuses at boot (weak admin key, bad limits...).
+    return new CliError('stack_config', `cannot start the stack: ${err.message}`, {exitCode: ExitCode.USAGE, hint: 'The real authserver would refuse this setting too; change the flag or variable it names (see `ap-demo stack up --help`).', cause: err})
+  }
+  if (err instanceof DpopKeyError) {
+    // A file named on the command line is bad input (2); the profile's own key is local state (7).
+    if (err.file !== undefined) return new CliError(`dpop_key_${err.problem}`, err.message, {exitCode: ExitCode.USAGE, hint: DPOP_KEY_HINTS[err.problem], details: {path: err.file}, cause: err})
+    return new CliError(`dpop_key_${err.problem}`, `the profile's DPoP key is unusable: ${err.message}`, {exitCode: ExitCode.CONFIG, hint: 'Use --dpop-key FILE, or remove "dpopKey" from the profile in the store (ap-demo config path) to get a new key; tokens bound to the old key are then useless.', cause: err})
   }
   if (err instanceof HttpUnreachableError) {
     return new CliError(err.reason === 'timeout' ? 'timeout' : 'unreachable', err.message, {exitCode: ExitCode.UNREACHABLE, hint: START_HINT, details: {url: err.url}, cause: err})
@@ -177,6 +206,19 @@ function fromLayerError(err: unknown): CliError | undefined {
   if (err instanceof AuthplaneConfigError) {
     return new CliError('invalid_configuration', err.message, {exitCode: ExitCode.USAGE, hint: 'Check --issuer (an absolute URL; http only for localhost).', cause: err})
   }
+  if (err instanceof DpopNonceError) {
+    return new CliError('use_dpop_nonce', err.message, {
+      exitCode: ExitCode.UNREACHABLE,
+      hint: err.nonceReceived
+        ? 'ap-demo retried once with the nonce the server sent in DPoP-Nonce, as the Authplane SDK does, and stops there rather than loop: the server must accept its own nonce. Check its logs.'
+        : 'The server asked for a DPoP nonce without sending one in a DPoP-Nonce header, so there is nothing to retry with. Check the server.',
+      details: {url: err.url, where: err.where, nonceReceived: err.nonceReceived},
+      cause: err,
+    })
+  }
+  if (err instanceof DpopTokenTypeError) {
+    return new CliError('not_dpop_bound', err.message, {exitCode: ExitCode.UNREACHABLE, hint: 'The authorization server ignored the DPoP proof. Authplane binds the token to the key of a valid DPoP header (token_type DPoP, cnf.jkt); without --dpop a Bearer token is requested.', details: {tokenType: err.tokenType}, cause: err})
+  }
   if (err instanceof AuthplaneError) {
     const network = err.code === 'network_error' || err.code === 'timeout'
     return new CliError(err.code, err.message, {exitCode: ExitCode.UNREACHABLE, hint: network ? START_HINT : 'The authorization server answered something unexpected; check its logs and --issuer.', details: {httpStatus: err.statusCode ?? null, error: err.oauthError ?? null, error_description: err.description ?? null}, cause: err})
@@ -203,7 +245,6 @@ function fromLayerError(err: unknown): CliError | undefined {
   return undefined
 }
 
-
 const OCLIF_USAGE_ERRORS = new Set([
   'RequiredArgsError',
   'FailedFlagValidationError',
@@ -216,8 +257,8 @@ const OCLIF_USAGE_ERRORS = new Set([
 
 /**
  * What kind of ap-demo error ends with which exit code. Subclasses come before their base class:
- * the first match wins. A new typed error is one more line here (or a rule in LAYER_RULES when
- * its message or hint needs the error's facts).
+ * the first match wins. A new kind of error is one more line here; an error whose message or hint
+ * needs its facts gets a rule in fromWalkthroughError (ours) or fromLayerError (a library's own).
  */
 const KIND_EXIT_CODES: Array<[abstract new (...args: any[]) => ApDemoError, ExitCodeValue]> = [
   [NeedsInputError, ExitCode.USAGE],
@@ -269,12 +310,24 @@ export function toCliError(err: unknown): CliError {
   })
 }
 
-/** The first line of an oclif parse error that says something (flag-relationship errors start with a header). */
-function usageMessage(e: Error): string {
-  const lines = String(e.message ?? e).split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^The following errors? occurred:?$/.test(l) && !/^See more help with/.test(l))
-  const first = lines[0] ?? 'invalid usage'
-  // oclif says "Parsing --port" on one line and why on the next ("Expected an integer ..."): keep both.
-  return /^Parsing --\S+$/.test(first) && lines[1] ? `${first}: ${lines[1]}` : first
+/**
+ * An oclif parse error as one line that says what was expected: "Parsing --port" alone does not,
+ * so its detail line joins it ("--port: expected an integer but received: abc"); a missing
+ * argument is named ("missing argument PROFILE (Profile name.)").
+ */
+export function usageMessage(e: Error): string {
+  const lines = String(e.message ?? e)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^The following errors? occurred:?$/.test(l) && !/^See more help with/.test(l))
+  const [first = 'invalid usage', second] = lines
+  const parsing = /^Parsing (--?[\w-]+)$/.exec(first)
+  if (parsing && second) return `${parsing[1]}: ${second.charAt(0).toLowerCase()}${second.slice(1)}`
+  if (/^Missing \d+ required args?:?$/.test(first) && second) {
+    const [name, ...description] = second.split(/\s{2,}/)
+    return `missing argument ${name!.toUpperCase()}${description.length > 0 ? ` (${description.join(' ')})` : ''}`
+  }
+  return first
 }
 
 /** The verify report's view of a failed step: the same fields as the JSON envelope's error. */

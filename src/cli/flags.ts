@@ -11,7 +11,7 @@ import {revealSecretArg} from './secret-args.js'
 /** The profile of the local store: every command that reads or writes it. */
 export const profileFlags = {
   profile: Flags.string({
-    summary: 'Profile of the local store to use.',
+    summary: 'Profile of the local store.',
     description: `Env ${ENV.profile}. Default: the active profile (ap-demo config use), else "default".`,
   }),
 }
@@ -27,7 +27,7 @@ const mcpUrl = Flags.string({
   helpGroup: 'SERVER',
 })
 const resource = Flags.string({
-  summary: 'RFC 8707 resource: the audience tokens are bound to.',
+  summary: 'Audience the tokens are bound to (RFC 8707 resource).',
   description: `Env ${ENV.resource}. Default: the profile's resource, else the MCP URL. Must equal the registered resource uri and the MCP server's expected audience byte for byte.`,
   helpGroup: 'SERVER',
 })
@@ -56,13 +56,13 @@ export const connectionFlags = {...serverFlags, ...adminFlags}
 /** How requests are sent and shown: every command that talks to a server. */
 export const requestFlags = {
   'print-curl': Flags.boolean({
-    summary: 'Print each HTTP request as an equivalent curl command (on stderr).',
+    summary: 'Print each HTTP request as a curl command (stderr).',
     description:
       'Secrets never appear: each is replaced by the shell variable that holds it ($AUTHPLANE_ADMIN_API_KEY, $AUTHPLANE_CLIENT_SECRET, $ACCESS_TOKEN, $MCP_SESSION_ID), so the lines are safe to share and run once those are exported.',
     helpGroup: 'REQUEST',
   }),
   'dry-run': Flags.boolean({
-    summary: 'Print the first request that would change something instead of sending it.',
+    summary: 'Print the first changing request; do not send it.',
     description:
       'Read-only requests (discovery, lookups) are still sent so that the printed requests are the real ones; the first request that would change state (or mint a token) is printed as curl and not sent, and the command stops there with exit 0.',
     helpGroup: 'REQUEST',
@@ -80,7 +80,7 @@ export const requestFlags = {
 /** The client a token is minted for: token mint, mcp call, mcp tools. */
 export const clientFlags = {
   'client-id': Flags.string({
-    summary: 'client_id of a client_credentials client (else the configured one).',
+    summary: 'A client_credentials client (else the configured one).',
     description: `Env ${ENV.clientId} (with ${ENV.clientSecret}), else the client saved by ap-demo setup client. For mcp call/tools, without --issuer it implies --discover.`,
     helpGroup: 'CLIENT',
   }),
@@ -96,13 +96,13 @@ export const clientFlags = {
     multiple: true,
     helpGroup: 'CLIENT',
   }),
-  'no-cache': Flags.boolean({summary: 'Mint a new token instead of using the cached one.', description: 'The new token is not cached either.', helpGroup: 'CLIENT'}),
+  'no-cache': Flags.boolean({summary: 'Mint a new token; skip the cache.', description: 'The new token is not cached either.', helpGroup: 'CLIENT'}),
 }
 
 /** Finding the authorization server from the MCP server: mcp call, mcp tools. */
 export const discoverFlags = {
   discover: Flags.boolean({
-    summary: 'Find the authorization server from the MCP server\'s 401 (RFC 9728).',
+    summary: 'Find the issuer from the MCP server\'s 401 (RFC 9728).',
     description:
       'Calls without a token first; on 401 follows resource_metadata to the protected resource metadata, takes its authorization server, discovers that server\'s metadata and mints a client_credentials token with resource = the metadata\'s resource, byte for byte. With --issuer, the metadata must list that issuer. Implied by --client-id without --issuer.',
     helpGroup: 'CLIENT',
@@ -112,7 +112,7 @@ export const discoverFlags = {
 /** Commands that may prompt (admin key, confirmation, the wizard's questions). */
 export const inputFlags = {
   'no-input': Flags.boolean({
-    summary: 'Never prompt; fail with the missing flags instead.',
+    summary: 'Never prompt; fail naming the missing flags.',
     description: 'Also implied when stdin or stdout is not a terminal, or when the CI environment variable is set.',
     env: 'AP_DEMO_NO_INPUT',
   }),
@@ -131,5 +131,43 @@ export const mcpSessionFlags = {
     default: 1000,
     min: 1,
     max: 100_000,
+  }),
+}
+
+/** RFC 9449 DPoP for the client: token mint, mcp call, verify. */
+export const dpopFlags = {
+  dpop: Flags.boolean({
+    summary: 'Bind the token to the profile\'s key (RFC 9449 DPoP) and prove possession on every request.',
+    description:
+      'The token request carries a DPoP proof, the token comes back as token_type DPoP with cnf.jkt = the key\'s thumbprint, and each request to the MCP server sends "Authorization: DPoP <token>" with a fresh proof (ath = the token\'s hash). The profile\'s ES256 key is created on first use and kept in the store (0600). A server that demands a nonce gets one retry. See docs/dpop.md.',
+    helpGroup: 'DPOP',
+  }),
+  'dpop-key': Flags.string({
+    summary: 'Sign DPoP proofs with this PKCS#8 PEM private key instead (implies --dpop).',
+    description: 'ES256 (a P-256 EC key) or RS256 (an RSA key of 2048 bits or more), not encrypted. For example: openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out agent.pem',
+    helpGroup: 'DPOP',
+  }),
+}
+
+/** The tier-01 MCP server's tier-03 options: stack up (embedded) and stack mcp. */
+export const mcpPolicyFlags = {
+  'mcp-dpop': Flags.string({
+    summary: 'Inbound DPoP at the MCP server: off, allowed or required.',
+    description:
+      'off (tier 01): DPoP-bound tokens and DPoP headers are refused. allowed: Bearer tokens, and DPoP-bound tokens with valid proofs. required: DPoP-bound tokens only. With allowed or required the resource metadata announces dpop_signing_alg_values_supported and dpop_bound_access_tokens_required. See docs/dpop.md.',
+    options: ['off', 'allowed', 'required'],
+    default: 'off',
+    helpGroup: 'TIER 03',
+  }),
+  'mcp-dpop-nonce': Flags.boolean({
+    summary: 'Make the MCP server demand its own nonce in every DPoP proof (RFC 9449 §9).',
+    description: 'Every answer carries the current nonce in DPoP-Nonce; a proof without it gets 401 use_dpop_nonce. Needs --mcp-dpop allowed or required.',
+    helpGroup: 'TIER 03',
+  }),
+  'tool-scope': Flags.string({
+    summary: 'A scope a tool requires, as TOOL=SCOPE (repeatable).',
+    description: 'On top of the server\'s base scope (mcp:echo). A tools/call without it gets 403 insufficient_scope naming the scopes in WWW-Authenticate. The server\'s tools: echo and whoami. Example: --tool-scope whoami=mcp:whoami',
+    multiple: true,
+    helpGroup: 'TIER 03',
   }),
 }

@@ -1,5 +1,6 @@
 import {BaseCommand} from '../cli/base-command.js'
 import {adminFlags, inputFlags, profileFlags, requestFlags, yesFlags} from '../cli/flags.js'
+import {inquirerPrompter} from '../cli/prompts.js'
 import {renderClean, type CleanResult} from '../cli/render/setup.js'
 import {NeedsInputError} from '../errors.js'
 import {cleanWalkthrough, describeCleanPlan} from '../walkthrough/clean.js'
@@ -26,7 +27,7 @@ Asks for confirmation on a terminal; elsewhere pass --yes (not needed with --dry
     const plan = describeCleanPlan(ctx)
     let removed: CleanResult['removed'] = []
     // --dry-run sends nothing that deletes, so there is nothing to confirm.
-    if (plan.length > 0 && (flags.yes || flags['dry-run'] || (await this.confirmDelete(flags, plan)))) removed = await cleanWalkthrough(ctx)
+    if (plan.length > 0 && (flags.yes || flags['dry-run'] || (await this.confirmDelete(flags, plan)))) removed = await this.waitingFor(`deleting at ${ctx.adminUrl}`, () => cleanWalkthrough(ctx))
     else if (plan.length > 0) this.note('nothing deleted')
     const result = {profile: ctx.profile, removed}
     if (plan.length === 0 || removed.length > 0) this.display(renderClean(result))
@@ -37,7 +38,7 @@ Asks for confirmation on a terminal; elsewhere pass --yes (not needed with --dry
     if (!this.canPrompt(flags)) {
       throw new NeedsInputError('confirmation_needed', 'clean deletes things on the server and needs confirmation', {hint: 'Pass --yes to confirm without a prompt.'})
     }
-    const {confirm} = await import('@inquirer/prompts')
-    return confirm({message: `Delete ${plan.join(' and ')}?`, default: false}, {output: process.stderr})
+    const {confirm} = await inquirerPrompter()
+    return confirm({message: `Delete ${plan.join(' and ')}?`, default: false})
   }
 }

@@ -69,6 +69,18 @@ export interface PendingResource {
 export interface StoredToken {
   result: {accessToken: string; tokenType: 'Bearer' | 'DPoP'; expiresIn?: number; scope?: string; raw: Record<string, unknown>}
   expiresAt: number
+  /** A digest of the credentials that minted it: a token is served only to the same secret. */
+  credential?: string
+}
+
+/** The profile's own DPoP key (RFC 9449), kept like the client secret: only in this 0600 file. */
+export interface DpopKeyRecord {
+  /** PKCS#8 PEM private key. */
+  pem: string
+  alg: 'ES256' | 'RS256'
+  /** RFC 7638 thumbprint: the cnf.jkt of the tokens bound to it. */
+  thumbprint: string
+  createdAt: string
 }
 
 export interface Profile {
@@ -89,6 +101,7 @@ export interface Profile {
   retiredClients?: ClientRecord[]
   /** Resources ap-demo created here that the profile no longer points at: `clean` deletes them. */
   retiredResources?: ResourceRecord[]
+  dpopKey?: DpopKeyRecord
 }
 
 interface StoreShape {

@@ -1,3 +1,5 @@
+import {createHash} from 'node:crypto'
+
 import {tokenCacheKey, type CachedToken, type TokenCache} from '../authplane/cache.js'
 import {AuthplaneOAuthError} from '../authplane/errors.js'
 import {describeToken} from '../authplane/token.js'
@@ -8,16 +10,22 @@ import {CheckFailedError, ConfigError, InputError} from '../errors.js'
 import type {WalkthroughContext} from './context.js'
 import {TokenRequestRefused} from './errors.js'
 
-/** The token cache of contract §4, kept in the profile so that it outlives one CLI process. */
+/**
+ * The token cache of contract §4, kept in the profile so that it outlives one CLI process. Each
+ * entry remembers a digest of the credentials that minted it and is served only to the same ones:
+ * a mistyped or rotated secret must fail now, not when the cached token expires.
+ */
 export class StoreTokenCache implements TokenCache {
   constructor(
     private readonly store: ConfigStore,
     private readonly profile: string,
+    private readonly credential?: string,
   ) {}
 
   get(key: string): CachedToken | undefined {
     const entry = this.store.getProfile(this.profile).tokens?.[key]
-    return entry && entry.expiresAt > Date.now() ? (entry as CachedToken) : undefined
+    if (!entry || entry.expiresAt <= Date.now()) return undefined
+    return this.credential === undefined || entry.credential === this.credential ? (entry as CachedToken) : undefined
   }
 
   set(key: string, entry: CachedToken): void {
@@ -25,7 +33,7 @@ export class StoreTokenCache implements TokenCache {
       const now = Date.now()
       // Drop expired entries so the file does not grow with every new scope/resource combination.
       const kept = Object.fromEntries(Object.entries(p.tokens ?? {}).filter(([, e]) => e.expiresAt > now))
-      p.tokens = {...kept, [key]: entry}
+      p.tokens = {...kept, [key]: {...entry, ...(this.credential === undefined ? {} : {credential: this.credential})}}
     })
   }
 
@@ -34,6 +42,11 @@ export class StoreTokenCache implements TokenCache {
       if (p.tokens) delete p.tokens[key]
     })
   }
+}
+
+/** A digest that tells two credentials apart without keeping the secret a second time. */
+export function credentialDigest(credentials: {clientId: string; clientSecret: string; authMethod: string}): string {
+  return createHash('sha256').update(JSON.stringify([credentials.clientId, credentials.clientSecret, credentials.authMethod])).digest('base64url').slice(0, 22)
 }
 
 export interface ClientCredentials {
@@ -120,6 +133,8 @@ export interface MintResult {
   opaque?: boolean
   /** Set when the token's aud does not contain the requested resource (contract §7 pitfall 2). */
   audienceWarning?: string
+  /** RFC 9449: the thumbprint of the key the token was requested for (compare with claims.cnf.jkt). */
+  dpopThumbprint?: string
 }
 
 /**
@@ -128,10 +143,11 @@ export interface MintResult {
  * the issuer, client, scopes and resources.
  */
 export async function mintToken(ctx: WalkthroughContext, credentials: ClientCredentials, request: MintRequest): Promise<MintResult> {
-  const cache = new StoreTokenCache(ctx.store, ctx.profile)
+  const cache = new StoreTokenCache(ctx.store, ctx.profile, credentialDigest(credentials))
+  const dpop = ctx.dpop
   let token: TokenResult | undefined
   if (!request.noCache) {
-    const hit = cache.get(tokenCacheKey(ctx.issuer, credentials.clientId, request.scopes, request.resources))
+    const hit = cache.get(tokenCacheKey(ctx.issuer, credentials.clientId, request.scopes, request.resources, dpop?.key.thumbprint))
     if (hit) token = {...hit.result, fromCache: true}
   }
   if (!token) {
@@ -144,6 +160,7 @@ export async function mintToken(ctx: WalkthroughContext, credentials: ClientCred
       cache,
       onRequest: ctx.observer,
       requireJwksUri: !request.discovered,
+      ...(dpop ? {dpop: {key: dpop.key, handle: dpop.handle}} : {}),
     })
     try {
       token = await client.clientCredentials(request.scopes, request.resources, {noCache: request.noCache})
@@ -157,7 +174,7 @@ export async function mintToken(ctx: WalkthroughContext, credentials: ClientCred
     described = describeToken(token.accessToken)
   } catch {
     // RFC 6749 §1.4: a client does not read its access tokens; a server may issue opaque ones.
-    return {token, header: {}, claims: {}, clientId: credentials.clientId, opaque: true}
+    return {token, header: {}, claims: {}, clientId: credentials.clientId, opaque: true, ...(dpop ? {dpopThumbprint: dpop.key.thumbprint} : {})}
   }
   const header = described.header as Record<string, unknown>
   const claims = described.claims as Record<string, unknown>
@@ -169,12 +186,14 @@ export async function mintToken(ctx: WalkthroughContext, credentials: ClientCred
   } else if (wanted === undefined) {
     audienceWarning = `no resource was requested, so aud is ${JSON.stringify(aud)}; resource servers refuse such tokens`
   }
-  return {token, header, claims, clientId: credentials.clientId, audienceWarning}
+  const result: MintResult = {token, header, claims, clientId: credentials.clientId, audienceWarning}
+  if (dpop) result.dpopThumbprint = dpop.key.thumbprint
+  return result
 }
 
 /** Forgets the cached token for this request, e.g. after a server refused it. */
 export function forgetCachedToken(ctx: WalkthroughContext, credentials: ClientCredentials, request: MintRequest): void {
-  new StoreTokenCache(ctx.store, ctx.profile).delete(tokenCacheKey(ctx.issuer, credentials.clientId, request.scopes, request.resources))
+  new StoreTokenCache(ctx.store, ctx.profile).delete(tokenCacheKey(ctx.issuer, credentials.clientId, request.scopes, request.resources, ctx.dpop?.key.thumbprint))
 }
 
 export function scopesOf(scope: string | undefined): string[] {

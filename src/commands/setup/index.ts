@@ -4,31 +4,23 @@ import {join} from 'node:path'
 
 import {BaseCommand} from '../../cli/base-command.js'
 import {describeError} from '../../cli/error-map.js'
-import {connectionFlags, inputFlags, requestFlags} from '../../cli/flags.js'
+import {connectionFlags, dpopFlags, inputFlags, requestFlags} from '../../cli/flags.js'
+import {inquirerPrompter} from '../../cli/prompts.js'
+import type {SetupResult} from '../../cli/render/setup.js'
 import {formatStepLines} from '../../cli/render/verify.js'
 import {DEFAULTS, ENV} from '../../config/settings.js'
 import {createContext} from '../../walkthrough/context.js'
-import {DEFAULT_ECHO_TEXT, VERIFY_STEPS, type VerifyReport} from '../../walkthrough/verify.js'
+import {DEFAULT_ECHO_TEXT, verifySteps} from '../../walkthrough/verify.js'
 import {applyPlan} from '../../wizard/apply.js'
-import {collectPlan, missingForNonInteractive, noTerminalError, type Prompter} from '../../wizard/questions.js'
+import {collectPlan, missingForNonInteractive, noTerminalError} from '../../wizard/questions.js'
 import {replayCommands} from '../../wizard/replay.js'
-
-export interface SetupResult {
-  profile: string
-  /** True when the user chose Quit: nothing was changed. */
-  quit?: true
-  resource?: unknown
-  client?: {id: string; name: string; scope: string; action: string}
-  secret?: {stored: true; store: string; profile: string}
-  verify?: VerifyReport | null
-  backgroundStack?: {pid: number; logFile: string; args: string[]} | null
-  replay?: string[]
-}
 
 export default class Setup extends BaseCommand {
   static override summary = 'Interactive wizard: find the servers, register the resource and the client, verify.'
 
   static override description = `Walks through the tier-02 setup with questions and sensible defaults: finds the authorization server and the MCP server (and offers to start the embedded stack in the background when nothing answers), asks for the admin key (masked) when none is configured, then the resource (slug, URI, scopes) and the client (name, scope), validating each answer as it is typed. It then runs the same steps as \`ap-demo setup resource\` and \`ap-demo setup client\`, optionally \`ap-demo verify\`, and prints the equivalent non-interactive commands.
+
+Tier 03: when the MCP server announces DPoP in its resource metadata (\`ap-demo stack up --mcp-dpop allowed\` or \`required\`; the background stack the wizard starts allows it), the wizard offers to verify with a DPoP-bound token (\`verify --dpop\`); --dpop answers yes up front.
 
 All questions come first: pressing Ctrl-C at any prompt leaves the store exactly as it was.
 
@@ -50,6 +42,7 @@ Without a terminal (or with --no-input, or CI set) it never prompts: with --yes 
     name: Flags.string({summary: 'Client name.', description: 'Skips the question. Default demo-agent-ts.'}),
     'client-scope': Flags.string({summary: 'Client scope ceiling (space-separated).', description: 'Skips the question. Default: the resource\'s first scope.'}),
     verify: Flags.boolean({summary: 'Run the verify walkthrough at the end.', description: 'Skips the question; --no-verify skips verify.', allowNo: true}),
+    ...dpopFlags,
     yes: Flags.boolean({char: 'y', summary: 'Take the defaults; ask nothing.', description: 'Runs without prompts, using the flags given and the defaults for everything else.'}),
   }
 
@@ -62,7 +55,7 @@ Without a terminal (or with --no-input, or CI set) it never prompts: with --yes 
       const missing = missingForNonInteractive(flags, Boolean(settings.adminKey.value)).filter((m) => !flags.yes || m.startsWith('AUTHPLANE'))
       if (missing.length > 0) throw noTerminalError(missing)
     }
-    const prompts = interactive ? await this.prompter() : undefined
+    const prompts = interactive ? await inquirerPrompter() : undefined
     const timeoutMs = flags['request-timeout'] * 1000
 
     // Phase 1: questions only. Nothing is written before every answer is in.
@@ -77,12 +70,13 @@ Without a terminal (or with --no-input, or CI set) it never prompts: with --yes 
     }
 
     // Phase 2: the same steps as `setup resource` and `setup client`, then verify if asked.
-    const ctx = createContext(
+    const plain = createContext(
       {issuer: plan.issuer, adminUrl: plan.adminUrl, mcpUrl: plan.mcpUrl, resource: plan.resourceUri},
       {store: this.store, profile: settings.profile, adminKey: plan.adminKey, requestTimeoutMs: timeoutMs, observer: this.requestObserver(flags, plan.adminKey, settings.profile)},
     )
+    const ctx = plan.useDpop && plan.runVerify ? await this.withDpop(plain, {dpop: true, 'dpop-key': flags['dpop-key']}) : plain
     const stepLines = (s: Parameters<typeof formatStepLines>[0]) => {
-      for (const line of formatStepLines(s, VERIFY_STEPS.length)) this.note(line)
+      for (const line of formatStepLines(s, verifySteps(ctx).length)) this.note(line)
     }
     const {resource, client, report} = await applyPlan(plan, ctx, {note: (m) => this.note(m), echoText: this.env.get(ENV.echoText) ?? DEFAULT_ECHO_TEXT, verify: {onStep: stepLines, describeError}})
 
@@ -98,17 +92,6 @@ Without a terminal (or with --no-input, or CI set) it never prompts: with --yes 
       verify: report ?? null,
       backgroundStack: plan.startedStack ?? null,
       replay,
-    }
-  }
-
-  private async prompter(): Promise<Prompter> {
-    const inquirer = await import('@inquirer/prompts')
-    const context = {output: process.stderr}
-    return {
-      input: (o) => inquirer.input({message: o.message, default: o.default, validate: o.validate}, context),
-      password: (o) => inquirer.password({message: o.message, mask: '*', validate: o.validate}, context),
-      confirm: (o) => inquirer.confirm(o, context),
-      select: (o) => inquirer.select(o, context),
     }
   }
 

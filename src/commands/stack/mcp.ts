@@ -2,7 +2,8 @@ import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {mcpSessionFlags} from '../../cli/flags.js'
+import {mcpPolicyFlags, mcpSessionFlags} from '../../cli/flags.js'
+import {mcpPolicy} from '../../cli/mcp-policy.js'
 import {renderStackMcp, type StackMcpResult} from '../../cli/render/stack.js'
 import {inputError, listenError} from '../../errors.js'
 import {requireAbsoluteUrl} from '../../http/url.js'
@@ -16,11 +17,12 @@ export default class StackMcp extends BaseCommand {
 
   static override description = `Starts the tier-01 MCP server (streamable HTTP at /mcp, tool "echo") protected by tokens from the given issuer, for example a real authplane/authserver container. It discovers the issuer's metadata and JWKS lazily, so it may start before the issuer is up (requests get 503 until then).
 
-Tokens must carry exactly --issuer as iss, contain --resource in aud, and grant the scope mcp:echo.`
+Tokens must carry exactly --issuer as iss, contain --resource in aud, and grant the scope mcp:echo. Tier 03: --mcp-dpop makes it take DPoP-bound tokens (RFC 9449), --tool-scope makes a tool need a scope of its own (docs/dpop.md).`
 
   static override examples = [
     {description: 'Protect the echo server with a real Authplane on localhost:9000:', command: '<%= config.bin %> <%= command.id %> --issuer http://localhost:9000 --resource http://localhost:8080/mcp'},
     {description: 'Issuer announced as http://authserver:9000 but reachable at localhost:9000:', command: '<%= config.bin %> <%= command.id %> --issuer http://authserver:9000 --issuer-fetch-url http://localhost:9000'},
+    {description: 'Tier 03: DPoP-bound tokens only, and the whoami tool needs mcp:whoami:', command: '<%= config.bin %> <%= command.id %> --mcp-dpop required --tool-scope whoami=mcp:whoami'},
     {description: 'In a container, also reachable from other containers as mcp-server:8080:', command: '<%= config.bin %> <%= command.id %> --host 0.0.0.0 --resource http://localhost:8080/mcp --allowed-host mcp-server:8080'},
   ]
 
@@ -37,6 +39,7 @@ Tokens must carry exactly --issuer as iss, contain --resource in aud, and grant 
       multiple: true,
     }),
     ...mcpSessionFlags,
+    ...mcpPolicyFlags,
   }
 
   async run(): Promise<undefined> {
@@ -49,6 +52,7 @@ Tokens must carry exactly --issuer as iss, contain --resource in aud, and grant 
     }
     const scopeProblem = scopeTokenProblem(flags.scope)
     if (scopeProblem) throw inputError(`--scope "${printable(flags.scope)}" is not usable: ${scopeProblem}`, 'One scope token, e.g. mcp:echo (RFC 6749 §3.3).')
+    const policy = mcpPolicy(flags)
     const resource = flags.resource ?? (flags.port === 0 ? undefined : `${announcedOrigin(flags.host, flags.port)}/mcp`)
     const {startMcpServer} = await import('../../stack/mcp-server/index.js')
     let server
@@ -62,11 +66,14 @@ Tokens must carry exactly --issuer as iss, contain --resource in aud, and grant 
         requiredScope: flags.scope,
         allowedHosts: flags['allowed-host'],
         maxSessions: flags['max-sessions'],
+        dpop: policy.dpop,
+        dpopNonce: policy.dpopNonce,
+        toolScopes: policy.toolScopes,
       })
     } catch (error) {
       throw listenError(error, 'cannot start the MCP server')
     }
-    const result: StackMcpResult = {mcpUrl: server.url, resource: server.resource, resourceMetadataUrl: server.resourceMetadataUrl, issuer: flags.issuer}
+    const result: StackMcpResult = {mcpUrl: server.url, resource: server.resource, resourceMetadataUrl: server.resourceMetadataUrl, issuer: flags.issuer, mcpDpop: policy.dpop, mcpDpopNonce: policy.dpopNonce, toolScopes: policy.toolScopes}
     // A long-running command: the result is printed now, not when it returns.
     if (this.jsonEnabled()) this.logJson(this.toSuccessJson(result))
     this.display(renderStackMcp(result))
