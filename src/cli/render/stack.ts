@@ -2,6 +2,7 @@ import chalk from 'chalk'
 
 import type {DockerUpResult} from '../../docker/stack.js'
 import type {StackNotice} from '../../stack/types.js'
+import {renderStackUser} from './user.js'
 
 export interface StackUpResult {
   issuer: string
@@ -17,6 +18,8 @@ export interface StackUpResult {
   adminKeySource: string
   profile: string | null
   store: string | null
+  /** The --user account: its password only when it was generated for a user created now. */
+  user: {email: string; created: boolean; password: string | null; passwordSource: string} | null
   /** What the start found and could not fix silently (a replaced signing key). */
   notices: StackNotice[]
 }
@@ -59,6 +62,7 @@ export function renderStackUp(r: StackUpResult, keyHowTo: string): string[] {
     ...mcpPolicyLine(r),
     `  admin key  ${keyHowTo}`,
     `  data       ${r.dataDir ?? 'in memory'}`,
+    ...(r.user === null ? [] : [renderStackUser(r.user)]),
     savedLine(r.profile, r.store),
   ]
 }

@@ -2,19 +2,22 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import type {AddressInfo} from 'node:net'
 import {MAX_TOKEN_TTL_SECONDS, type AuthServerHandle, type AuthServerOptions} from '../types.js'
 import {adminHandler} from './admin.js'
+import {BrowserSessions} from './browser-session.js'
 import {adminKeyProblem, AuthServerConfigError} from './boot-rules.js'
 import type {ServerContext} from './context.js'
 import {openStackDatabase} from './db-file.js'
 import {DpopState, dpopSettings} from './dpop.js'
 import {ensurePrivateDir} from './files.js'
-import {urlHost} from './http.js'
+import {ProblemError, urlHost} from './http.js'
 import {JwtSigner, loadOrCreateSigningKey} from './keys.js'
 import {publicHandler} from './oauth.js'
 import {AuthLockout, RateLimiter, rateLimitSettings} from './ratelimit.js'
 import {DCR_MODES} from './register.js'
-import {loadOrCreatePepper, SecretHasher} from './secrets.js'
+import {loadOrCreatePepper, loadOrCreateSecretFile, SecretHasher} from './secrets.js'
 import {Store} from './store.js'
 import {AccessTokenMinter} from './tokens.js'
+import {UserStore} from './user-store.js'
+import {createUser} from './users-admin.js'
 
 export {AuthServerConfigError} from './boot-rules.js'
 export {signBenchmarkToken} from './tokens.js'
@@ -105,15 +108,21 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
     const signer = new JwtSigner(signingKey.key)
     // Expired token rows only matter to introspection, which treats them as inactive anyway.
     store.purgeExpired(Math.floor(Date.now() / 1000) - 86_400)
+    const users = new UserStore(db)
+    users.purgeSessions(Math.floor(Date.now() / 1000) - 86_400)
     const ctx: ServerContext = {
       store,
       hasher,
+      users,
+      // Signs session cookies and CSRF tokens; kept on disk so a restart does not sign everyone out.
+      browser: new BrowserSessions(loadOrCreateSecretFile(opts.dataDir, 'session.key', 32)),
       signer,
       minter: undefined as unknown as AccessTokenMinter,
       adminKey: opts.adminKey,
       issuer: opts.issuer ?? '',
       publicUrl: '',
       tokenTtlSeconds: ttl,
+      corsOrigins: [...(opts.corsOrigins ?? [])],
       dcr,
       dpop,
       limits: {
@@ -142,6 +151,16 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
       adminUrl: reachableUrl(host, adminPort),
       stats: () => ({...ctx.stats}),
       notices: signingKey.replaced ? [{code: 'signing_key_replaced', ...signingKey.replaced, lastExpiry: signingKey.replaced.lastExpiry.toISOString()}] : [],
+      ensureUser: async (email, password) => {
+        const existing = users.userByEmail(email)
+        if (existing !== undefined) return {id: existing.id, created: false}
+        try {
+          return {id: (await createUser(ctx, {email, password})).id, created: true}
+        } catch (err) {
+          if (err instanceof ProblemError) throw new Error(err.detail)
+          throw err
+        }
+      },
       stop: () => {
         stopping ??= Promise.all(servers.map(close)).then(() => store.close())
         return stopping

@@ -19,33 +19,42 @@ export function newClientSecret(): string {
 }
 
 /**
- * Loads the server pepper from `pepper.key`, creating it on first start; in memory without a
- * dataDir. Every stored client-secret hash is an HMAC under this pepper, so a new pepper would
- * turn every registered client's secret into `invalid_client`: with such clients in `db`, a
- * missing file stops the start instead of being silently replaced.
+ * Loads `<dataDir>/<fileName>`, a random key of exactly `bytes` bytes, creating it on first start;
+ * a fresh in-memory key without a dataDir. A file of another length stops the start, naming it.
  */
-export function loadOrCreatePepper(dataDir: string | undefined, db?: Db): Buffer {
-  if (dataDir === undefined) return randomBytes(PEPPER_BYTES)
-  const path = join(dataDir, PEPPER_FILE)
+export function loadOrCreateSecretFile(dataDir: string | undefined, fileName: string, bytes: number, whenMissing?: (path: string) => void): Buffer {
+  if (dataDir === undefined) return randomBytes(bytes)
+  const path = join(dataDir, fileName)
   const existing = readPrivateFile(path)
   if (existing !== undefined) {
-    if (existing.length !== PEPPER_BYTES) {
-      throw new StackFileError(path, 'corrupt', `a pepper must hold exactly ${PEPPER_BYTES} bytes (found ${existing.length})`, `Restore ${path} from a backup; the client secrets registered with this stack depend on it.`)
+    if (existing.length !== bytes) {
+      throw new StackFileError(path, 'corrupt', `it must hold exactly ${bytes} bytes (found ${existing.length})`, `Restore ${path} from a backup, or remove it if nothing depends on it yet.`)
     }
     return existing
   }
-  const clients = db === undefined ? 0 : (db.prepare('SELECT COUNT(*) FROM clients WHERE secret_hash IS NOT NULL').pluck().get() as number)
-  if (clients > 0) {
-    throw new StackFileError(
-      path,
-      'missing',
-      `missing, but ${clients} registered client secret${clients === 1 ? ' was' : 's were'} hashed with it: with a new pepper every client would get invalid_client`,
-      `Restore ${path} from a backup, or move ${dataDir} away to start with no clients (mv ${dataDir} ${dataDir}.bak).`,
-    )
-  }
-  const pepper = randomBytes(PEPPER_BYTES)
-  writePrivateFile(path, pepper)
-  return pepper
+  whenMissing?.(path)
+  const key = randomBytes(bytes)
+  writePrivateFile(path, key)
+  return key
+}
+
+/**
+ * The server pepper (`pepper.key`) that keys client-secret hashes. Every stored hash is an HMAC
+ * under it, so a new pepper would turn every registered client's secret into `invalid_client`:
+ * with such clients in `db`, a missing file stops the start instead of being silently replaced.
+ */
+export function loadOrCreatePepper(dataDir: string | undefined, db?: Db): Buffer {
+  return loadOrCreateSecretFile(dataDir, PEPPER_FILE, PEPPER_BYTES, (path) => {
+    const clients = db === undefined ? 0 : (db.prepare('SELECT COUNT(*) FROM clients WHERE secret_hash IS NOT NULL').pluck().get() as number)
+    if (clients > 0) {
+      throw new StackFileError(
+        path,
+        'missing',
+        `missing, but ${clients} registered client secret${clients === 1 ? ' was' : 's were'} hashed with it: with a new pepper every client would get invalid_client`,
+        `Restore ${path} from a backup, or move ${dataDir} away to start with no clients (mv ${dataDir} ${dataDir}.bak).`,
+      )
+    }
+  })
 }
 
 // Why a fast keyed hash and not bcrypt/argon2: our client secrets are 256 bits from a CSPRNG, not
