@@ -48,6 +48,13 @@ export interface ClientInfo {
   status: string
 }
 
+export interface ListedClient extends ClientInfo {
+  /** RFC 3339 time the server created it ('' when it does not say). */
+  issuedAt: string
+}
+
+const CLIENT_PAGE = 100
+
 export interface CreatedClient extends ClientInfo {
   /** Shown once, here only. Absent for public clients (auth method `none`). */
   secret?: string
@@ -182,6 +189,17 @@ export class AdminClient {
 
   async getClient(id: string): Promise<ClientInfo> {
     return toClientInfo((await this.call('GET', `/admin/clients/${encodeURIComponent(id)}`)) as Record<string, unknown>)
+  }
+
+  /** Every client, page by page (the real server answers a bare array, `limit` default 50). */
+  async listClients(): Promise<ListedClient[]> {
+    const all: ListedClient[] = []
+    for (let offset = 0; ; offset += CLIENT_PAGE) {
+      const body = await this.call('GET', `/admin/clients?limit=${CLIENT_PAGE}&offset=${offset}`)
+      const page = Array.isArray(body) ? body : Array.isArray((body as {clients?: unknown})?.clients) ? ((body as {clients: unknown[]}).clients) : []
+      for (const item of page as Array<Record<string, unknown>>) all.push({...toClientInfo(item), issuedAt: str(item.issued_at)})
+      if (page.length < CLIENT_PAGE || offset > 100_000) return all
+    }
   }
 
   async rotateClientSecret(id: string): Promise<{id: string; secret: string}> {

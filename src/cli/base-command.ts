@@ -50,7 +50,7 @@ export abstract class BaseCommand extends Command {
 
   /** --profile, else AP_DEMO_PROFILE, else the store's active profile. */
   protected profileName(flag: string | undefined): string {
-    if (flag) return validateProfileName(flag)
+    if (flag !== undefined) return validateProfileName(flag)
     const fromEnv = this.env.get(ENV.profile)
     if (fromEnv) return validateProfileName(fromEnv)
     return this.store.activeProfileName()
@@ -146,6 +146,8 @@ export abstract class BaseCommand extends Command {
       adminKey,
       requestTimeoutMs: (flags['request-timeout'] ?? 10) * 1000,
       observer: this.requestObserver(flags, adminKey, settings.profile),
+      dryRun: Boolean(flags['dry-run']),
+      onNote: (message) => this.note(message),
     })
     return this.withDpop(ctx, flags)
   }

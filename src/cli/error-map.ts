@@ -21,8 +21,10 @@ import {
   RejectedError,
   UnreachableError,
 } from '../errors.js'
-import {HttpUnreachableError, InvalidRequestError} from '../http/request.js'
+import {filesystemErrorCode} from '../files.js'
+import {HttpRedirectError, HttpUnreachableError, InvalidRequestError} from '../http/request.js'
 import {AuthServerConfigError} from '../stack/authserver/boot-rules.js'
+import {StackFileError} from '../stack/errors.js'
 import {McpAuthRejectedError, McpDiscoveryError, McpProtocolError, McpToolArgumentError, McpUnreachableError} from '../mcp/errors.js'
 import {TokenRequestRefused} from '../walkthrough/errors.js'
 import {VerifyFailed} from '../walkthrough/verify-failed.js'
@@ -104,6 +106,35 @@ const DPOP_KEY_HINTS: Record<DpopKeyError['problem'], string> = {
 }
 
 function fromLayerError(err: unknown): CliError | undefined {
+  if (err instanceof StackFileError) {
+    return new CliError(err.problem === 'filesystem' ? 'filesystem_error' : `data_file_${err.problem}`, `cannot start the stack: ${err.message}`, {
+      exitCode: ExitCode.CONFIG,
+      hint: err.remedy,
+      details: {path: err.file, problem: err.problem, errno: err.errno ?? null},
+      cause: err,
+    })
+  }
+  // Any other file the operating system refused: named, with its errno, never "a bug in ap-demo".
+  const errno = filesystemErrorCode(err)
+  if (errno !== undefined && typeof (err as NodeJS.ErrnoException).path === 'string') {
+    const e = err as NodeJS.ErrnoException
+    return new CliError('filesystem_error', `${e.path}: ${e.syscall ?? 'access'} failed (${errno})`, {
+      exitCode: ExitCode.CONFIG,
+      hint: 'Check the permissions of that file or directory, that its parent is a directory, and that the filesystem is writable and not full.',
+      details: {path: e.path, errno},
+      cause: err,
+    })
+  }
+  if (err instanceof HttpRedirectError) {
+    return new CliError('redirected', err.message, {
+      exitCode: ExitCode.UNREACHABLE,
+      hint: err.location
+        ? 'ap-demo does not follow redirects (they would carry the admin key or the token elsewhere): point the URL flag (--admin-url, --mcp-url, --issuer) at where the server really answers.'
+        : 'The server answered a redirect without saying where to; check the URL.',
+      details: {url: err.url, httpStatus: err.status, location: err.location},
+      cause: err,
+    })
+  }
   if (err instanceof AuthServerConfigError) {
     // The embedded server refuses what the real one refuses at boot (weak admin key, bad limits...).
     return new CliError('stack_config', `cannot start the stack: ${err.message}`, {exitCode: ExitCode.USAGE, hint: 'The real authserver would refuse this setting too; change the flag or variable it names (see `ap-demo stack up --help`).', cause: err})

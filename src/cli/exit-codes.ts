@@ -8,13 +8,13 @@ export const ExitCode = {
   USAGE: 2,
   /** Credentials refused: admin key, client secret, or the access token at the MCP server (401/403). */
   AUTH: 3,
-  /** A server could not be reached, timed out, or failed (5xx, circuit breaker open, unusable RFC 9728 metadata). */
+  /** A server could not be reached, timed out, or failed (5xx, circuit breaker open, a redirect, unusable RFC 9728 metadata). */
   UNREACHABLE: 4,
   /** The server refused the request's content: invalid_scope, invalid_target, validation errors, not found. */
   REJECTED: 5,
   /** Existing state disagrees: a resource with the same slug but another URI or scopes, a port already in use. */
   CONFLICT: 6,
-  /** Local configuration is wrong: issuer mismatch, unreadable store or file, missing saved client, Docker (or its compose plugin) missing. */
+  /** Local configuration is wrong: issuer mismatch, a store, file or directory that cannot be read or written (EACCES, EROFS, ENOSPC, ENOTDIR, ...), a missing or damaged stack data file, missing saved client, Docker (or its compose plugin) missing. */
   CONFIG: 7,
   /** Cancelled by the user at a prompt (Ctrl-C), as shells report SIGINT. Nothing was changed. */
   CANCELLED: 130,

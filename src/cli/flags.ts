@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {ENV} from '../config/settings.js'
+import {revealSecretArg} from './secret-args.js'
 
 // Every flag that more than one command takes is defined once, here. A command spreads the sets
 // it uses into its own `static flags` and nothing else: `config show` takes `...profileFlags`,
@@ -42,6 +43,7 @@ export const adminFlags = {
     summary: 'Admin API key (prefer the environment).',
     description: `Env ${ENV.adminKey}. Never required on the command line: the environment, ./.env, the profile (ap-demo stack up saves it) or a prompt also work.`,
     helpGroup: 'SERVER',
+    parse: async (input) => revealSecretArg(input),
   }),
 }
 
@@ -67,9 +69,10 @@ export const requestFlags = {
   }),
   'request-timeout': Flags.integer({
     summary: 'Seconds to wait for each HTTP request.',
-    description: 'Default 10, as the Authplane SDK.',
+    description: 'Default 10, as the Authplane SDK; 1 to 600.',
     default: 10,
     min: 1,
+    max: 600,
     helpGroup: 'REQUEST',
   }),
 }
@@ -85,6 +88,7 @@ export const clientFlags = {
     summary: `Its client_secret (prefer ${ENV.clientSecret}).`,
     description: 'Flags show in the process list; the environment does not. Sent with HTTP Basic authentication (client_secret_basic).',
     helpGroup: 'CLIENT',
+    parse: async (input) => revealSecretArg(input),
   }),
   scope: Flags.string({
     summary: 'Scope to request (repeatable).',
@@ -117,6 +121,17 @@ export const inputFlags = {
 /** Confirmation for commands that delete or take defaults without asking. */
 export const yesFlags = {
   yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation.', description: 'Required when there is no terminal to ask on (scripts, CI).'}),
+}
+
+/** The MCP server's session cap: stack up and stack mcp. */
+export const mcpSessionFlags = {
+  'max-sessions': Flags.integer({
+    summary: 'Most MCP sessions kept open at once.',
+    description: 'Clients that open sessions and walk away cannot exhaust memory: when the cap is reached, the least recently used idle session is closed to admit a new one (a busy one only when none is idle). Idle sessions also close after 10 minutes.',
+    default: 1000,
+    min: 1,
+    max: 100_000,
+  }),
 }
 
 /** RFC 9449 DPoP for the client: token mint, mcp call, verify. */

@@ -10,7 +10,9 @@ export default class Clean extends BaseCommand {
 
   static override description = `Deletes the saved client on the server (with force, so live tokens do not block it), the saved resource when ap-demo created it (a resource that already existed is left alone), and forgets both, and the cached tokens, in the profile. Endpoints and the admin key stay in the profile.
 
-Asks for confirmation on a terminal; elsewhere pass --yes.`
+Also deletes the clients that \`setup client --new\` replaced, resources the profile no longer points at, and what interrupted registrations (a killed run) left on the server.
+
+Asks for confirmation on a terminal; elsewhere pass --yes (not needed with --dry-run, which deletes nothing).`
 
   static override examples = [
     {description: 'Clean up after the walkthrough:', command: '<%= config.bin %> <%= command.id %>'},
@@ -24,7 +26,8 @@ Asks for confirmation on a terminal; elsewhere pass --yes.`
     const ctx = await this.context(flags, {needAdminKey: true})
     const plan = describeCleanPlan(ctx)
     let removed: CleanResult['removed'] = []
-    if (plan.length > 0 && (flags.yes || (await this.confirmDelete(flags, plan)))) removed = await this.waitingFor(`deleting at ${ctx.adminUrl}`, () => cleanWalkthrough(ctx))
+    // --dry-run sends nothing that deletes, so there is nothing to confirm.
+    if (plan.length > 0 && (flags.yes || flags['dry-run'] || (await this.confirmDelete(flags, plan)))) removed = await this.waitingFor(`deleting at ${ctx.adminUrl}`, () => cleanWalkthrough(ctx))
     else if (plan.length > 0) this.note('nothing deleted')
     const result = {profile: ctx.profile, removed}
     if (plan.length === 0 || removed.length > 0) this.display(renderClean(result))

@@ -2,7 +2,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {parseEnv} from 'node:util'
 
-import {ConfigError} from '../errors.js'
+import {ConfigError, inputError} from '../errors.js'
 import type {Profile} from './store.js'
 
 /** Where a setting's value came from, shown by `ap-demo config show`. */
@@ -82,7 +82,9 @@ export class Environment {
 }
 
 function pick(flag: string | undefined, flagName: string, envName: string, env: Environment, profileValue: string | undefined, fallback: string | undefined): Setting {
-  if (flag !== undefined && flag !== '') return {value: flag, source: 'flag', from: `--${flagName}`}
+  // `--admin-key ''` (an unset shell variable) must not quietly fall back to the profile's key.
+  if (flag !== undefined && flag.trim() === '') throw inputError(`--${flagName} is empty`, `Give a value, or leave the flag out to use ${envName} or the profile.`)
+  if (flag !== undefined) return {value: flag, source: 'flag', from: `--${flagName}`}
   const fromEnv = env.lookup(envName)
   if (fromEnv) return {value: fromEnv.value, source: fromEnv.source, from: envName}
   if (profileValue !== undefined && profileValue !== '') return {value: profileValue, source: 'profile'}

@@ -1,9 +1,10 @@
 import Conf from 'conf'
-import {chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeSync} from 'node:fs'
+import {chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 
-import {ApDemoError, InputError, ConfigError} from '../errors.js'
+import {ConfigError, FileError, InputError} from '../errors.js'
+import {filesystemErrorCode, makeDirectory} from '../files.js'
 
 export type AuthMethod = 'client_secret_basic' | 'client_secret_post'
 
@@ -37,6 +38,34 @@ export interface ClientRecord {
   createdAt: string
 }
 
+/**
+ * A client registration that was sent (or about to be) but whose answer was not saved yet. It is
+ * written before the POST, so that a run killed between the server's 201 and the store's write
+ * leaves a trace: a later command finds the client on the server and recovers or deletes it.
+ */
+export interface PendingClient {
+  name: string
+  scope: string
+  authMethod: AuthMethod
+  adminUrl: string
+  /** When the POST was about to be sent (ISO); the server's issued_at falls shortly after. */
+  startedAt: string
+  /** Per-request timeout of that run: bounds how late issued_at can be. */
+  timeoutMs: number
+  /** The process that sent it: while it lives, its record is not ours to reconcile. */
+  pid: number
+  /** The profile's client when the run started (undefined: none); the run meant to replace it. */
+  replaces?: string
+}
+
+/** A resource registration sent but not yet saved: a later 409 on its slug means ap-demo made it. */
+export interface PendingResource {
+  slug: string
+  adminUrl: string
+  startedAt: string
+  pid: number
+}
+
 export interface StoredToken {
   result: {accessToken: string; tokenType: 'Bearer' | 'DPoP'; expiresIn?: number; scope?: string; raw: Record<string, unknown>}
   expiresAt: number
@@ -64,6 +93,14 @@ export interface Profile {
   client?: ClientRecord
   tokens?: Record<string, StoredToken>
   breaker?: Record<string, unknown>
+  /** Registrations sent but not yet saved (see PendingClient). */
+  pendingClients?: PendingClient[]
+  /** Resources whose POST was sent but whose answer was not saved yet (slug, when, by which process). */
+  pendingResources?: PendingResource[]
+  /** Clients ap-demo created here that a newer one replaced (`setup client --new`): `clean` deletes them. */
+  retiredClients?: ClientRecord[]
+  /** Resources ap-demo created here that the profile no longer points at: `clean` deletes them. */
+  retiredResources?: ResourceRecord[]
   dpopKey?: DpopKeyRecord
 }
 
@@ -84,11 +121,52 @@ export function validateProfileName(name: string): string {
   return name
 }
 
-function unreadable(path: string, error: unknown): ApDemoError {
-  return new ConfigError('store_unreadable', `the ap-demo store ${path} cannot be read: ${(error as Error).message.split('\n')[0]}`, {
+function unreadable(path: string, error: unknown): FileError {
+  return new FileError('store_unreadable', path, `the ap-demo store ${path} cannot be read: ${describeReadError(error)}`, {
     hint: `Nothing was changed. Fix the file by hand, or move it away to start fresh (mv ${path} ${path}.bak).`,
     cause: error,
   })
+}
+
+// JSON.parse quotes the text it choked on: for a binary file, raw bytes (terminal escapes
+// included), and for a hand-edited one, possibly the client secret next to the typo.
+function describeReadError(error: unknown): string {
+  if (error instanceof SyntaxError) return 'it is not valid JSON'
+  const errno = filesystemErrorCode(error)
+  if (errno) return `${(error as NodeJS.ErrnoException).syscall ?? 'read'} failed (${errno})`
+  return ((error as Error).message ?? String(error)).split('\n')[0]!.replace(/[^\x20-\x7e]/g, '?')
+}
+
+/** A write to the store (or its lock) that the filesystem refused: full, read-only, not ours. */
+function unwritable(path: string, error: unknown): FileError {
+  const errno = filesystemErrorCode(error) ?? 'EIO'
+  return new FileError('store_unwritable', path, `the ap-demo store ${path} cannot be written (${errno})`, {
+    hint:
+      errno === 'ENOSPC' || errno === 'EDQUOT'
+        ? 'The filesystem is full: free some space and retry. The store was left as it was.'
+        : `Check that ${dirname(path)} is a writable directory you own (or point XDG_CONFIG_HOME elsewhere). The store was left as it was.`,
+    details: {errno},
+    cause: error,
+  })
+}
+
+/**
+ * How long a lock file may stay empty or unreadable before it counts as abandoned. Its holder
+ * writes its pid right after creating it, so a lock without one for this long was left by a
+ * process that died in between, or by a write that failed on a full disk.
+ */
+const UNWRITTEN_LOCK_STALE_MS = 2_000
+/** A lock older than this is stale whatever it says: no store change takes that long. */
+const LOCK_MAX_AGE_MS = 30_000
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+// Profile names are user input: `constructor` or `toString` must find nothing rather than the
+// prototype's function.
+function ownProfile(store: StoreShape, name: string): Profile | undefined {
+  return store.profiles && Object.hasOwn(store.profiles, name) ? store.profiles[name] : undefined
 }
 
 /** Sleeps synchronously: the store is synchronous (conf is), and waits here are a few ms. */
@@ -110,7 +188,10 @@ export class ConfigStore {
   private readonly conf: Conf<StoreShape>
   private readonly lockPath: string
 
-  constructor(options: {cwd?: string} = {}) {
+  private readonly lockTimeoutMs: number
+
+  constructor(options: {cwd?: string; lockTimeoutMs?: number} = {}) {
+    this.lockTimeoutMs = options.lockTimeoutMs ?? 10_000
     const settings = {
       projectName: 'ap-demo',
       projectSuffix: '',
@@ -122,6 +203,8 @@ export class ConfigStore {
       accessPropertiesByDotNotation: false,
     }
     try {
+      // Made first, with a mkdir that always ends (conf's own loops forever under /proc).
+      if (options.cwd !== undefined) makeDirectory(options.cwd, 0o700)
       this.conf = new Conf<StoreShape>(settings)
     } catch (error) {
       const path = `${options.cwd ?? '<config dir>'}/config.json`
@@ -134,7 +217,11 @@ export class ConfigStore {
 
   private secureDirectory(): void {
     const dir = dirname(this.path)
-    mkdirSync(dir, {recursive: true, mode: 0o700})
+    try {
+      makeDirectory(dir, 0o700)
+    } catch (error) {
+      throw unwritable(this.path, error)
+    }
     try {
       if ((statSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700)
     } catch {
@@ -149,31 +236,52 @@ export class ConfigStore {
   }
 
   private read(): StoreShape {
+    let store: unknown
     try {
-      return this.conf.store
+      store = JSON.parse(readFileSync(this.path, 'utf8'))
     } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {}
       throw unreadable(this.path, error)
+    }
+    // Parsed here rather than by conf, which takes any JSON: it turns `[]` into an empty store
+    // (and `"ab"` into {0: "a", 1: "b"}), which the next change would then write over.
+    const profiles = isPlainObject(store) ? store.profiles : undefined
+    if (!isPlainObject(store) || (profiles !== undefined && !isPlainObject(profiles))) {
+      throw unreadable(this.path, new Error(isPlainObject(store) ? '"profiles" is not a JSON object' : 'it is not a JSON object'))
+    }
+    return store as StoreShape
+  }
+
+  private write(key: keyof StoreShape, value: StoreShape[keyof StoreShape] | undefined): void {
+    try {
+      if (value === undefined) this.conf.delete(key)
+      else this.conf.set(key, value)
+    } catch (error) {
+      throw unwritable(this.path, error)
     }
   }
 
   private withLock<T>(fn: () => T): T {
-    const deadline = Date.now() + 10_000
+    const deadline = Date.now() + this.lockTimeoutMs
     let fd: number | undefined
     while (fd === undefined) {
       try {
-        fd = openSync(this.lockPath, 'wx', 0o600)
-        writeSync(fd, `${process.pid} ${Date.now()}\n`)
+        fd = this.createLock()
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-        if (this.lockIsStale()) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw unwritable(this.lockPath, error)
+        const lock = this.inspectLock()
+        if (lock === 'gone') continue
+        if (lock !== 'held') {
+          // Remove only the file judged stale: another waiter may have replaced it meanwhile.
           try {
-            unlinkSync(this.lockPath)
+            if (statSync(this.lockPath).ino === lock.ino) unlinkSync(this.lockPath)
           } catch {}
           continue
         }
         if (Date.now() > deadline) {
           throw new ConfigError('store_locked', `the ap-demo store is locked by another process (${this.lockPath})`, {
             hint: `If no other ap-demo is running, remove ${this.lockPath}.`,
+            details: {path: this.lockPath},
           })
         }
         sleepSync(5 + Math.floor(Math.random() * 10))
@@ -189,23 +297,52 @@ export class ConfigStore {
     }
   }
 
-  /** A lock is stale when its holder is gone or it is older than 30 s (a crashed holder). */
-  private lockIsStale(): boolean {
+  /** Creates the lock file holding our pid; a lock that could not be written is removed again. */
+  private createLock(): number {
+    const fd = openSync(this.lockPath, 'wx', 0o600)
     try {
-      const [pidText, timeText] = readFileSync(this.lockPath, 'utf8').trim().split(' ')
-      const pid = Number(pidText)
-      if (Date.now() - Number(timeText) > 30_000) return true
-      if (Number.isInteger(pid) && pid > 0) {
-        try {
-          process.kill(pid, 0)
-        } catch (error) {
-          return (error as NodeJS.ErrnoException).code === 'ESRCH'
-        }
-      }
-      return false
-    } catch {
-      // The holder is between creating and writing the file, or just removed it.
-      return false
+      writeSync(fd, `${process.pid} ${Date.now()}\n`)
+      return fd
+    } catch (error) {
+      closeSync(fd)
+      try {
+        unlinkSync(this.lockPath)
+      } catch {}
+      throw error
+    }
+  }
+
+  /**
+   * A lock is stale when its holder is gone, when it is older than LOCK_MAX_AGE_MS (a crashed
+   * holder), or when it has stayed without a readable pid for UNWRITTEN_LOCK_STALE_MS. Returns
+   * the stale file's inode, so that only that file is removed.
+   */
+  private inspectLock(): 'held' | 'gone' | {ino: number} {
+    let ino: number
+    let age: number
+    try {
+      const stat = statSync(this.lockPath)
+      ino = stat.ino
+      age = Date.now() - stat.mtimeMs
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'gone' : 'held'
+    }
+    let text = ''
+    try {
+      text = readFileSync(this.lockPath, 'utf8')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'gone'
+    }
+    const match = /^(\d+) (\d+)\n$/.exec(text)
+    if (!match) return age > UNWRITTEN_LOCK_STALE_MS ? {ino} : 'held'
+    const pid = Number(match[1])
+    if (Date.now() - Number(match[2]) > LOCK_MAX_AGE_MS || age > LOCK_MAX_AGE_MS) return {ino}
+    if (pid === process.pid) return 'held'
+    try {
+      process.kill(pid, 0)
+      return 'held'
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ESRCH' ? {ino} : 'held'
     }
   }
 
@@ -223,7 +360,7 @@ export class ConfigStore {
   }
 
   getProfile(name: string): Profile {
-    return structuredClone(this.read().profiles?.[name] ?? {})
+    return structuredClone(ownProfile(this.read(), name) ?? {})
   }
 
   /** Read-modify-write of one profile under the lock; returns the profile as saved. */
@@ -231,10 +368,9 @@ export class ConfigStore {
     validateProfileName(name)
     return this.withLock(() => {
       const store = this.read()
-      const current = structuredClone(store.profiles?.[name] ?? {})
+      const current = structuredClone(ownProfile(store, name) ?? {})
       const next = change(current) ?? current
-      const profiles = {...store.profiles, [name]: next}
-      this.conf.set('profiles', profiles)
+      this.write('profiles', {...store.profiles, [name]: next})
       return structuredClone(next)
     })
   }
@@ -244,15 +380,15 @@ export class ConfigStore {
       const store = this.read()
       if (!store.profiles || !Object.hasOwn(store.profiles, name)) return false
       const {[name]: _removed, ...rest} = store.profiles
-      this.conf.set('profiles', rest)
-      if (store.activeProfile === name) this.conf.delete('activeProfile')
+      this.write('profiles', rest)
+      if (store.activeProfile === name) this.write('activeProfile', undefined)
       return true
     })
   }
 
   setActiveProfile(name: string): void {
     validateProfileName(name)
-    this.withLock(() => this.conf.set('activeProfile', name))
+    this.withLock(() => this.write('activeProfile', name))
   }
 
   /** A store in a fresh temporary directory, for a run that must leave no trace (verify --embedded). */

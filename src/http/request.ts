@@ -46,19 +46,70 @@ export async function send(url: string, options: SendOptions = {}): Promise<Resp
   // The observer may throw (DryRunStop) to keep the request from being sent.
   options.observer?.(observed)
   const timeoutMs = options.timeoutMs ?? 10_000
+  const refused = unsendableHeader(headers)
+  if (refused) throw new InvalidRequestError(`cannot send the request to ${new URL(url).origin}: ${refused}`)
+  let response: Response
   try {
-    return await fetch(url, {method, headers, body: options.body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs)})
+    response = await fetch(url, {method, headers, body: options.body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs)})
   } catch (error) {
     const e = error as Error & {cause?: {code?: string; message?: string}}
     if (e.name === 'TimeoutError' || e.name === 'AbortError') {
       throw new HttpUnreachableError(url, 'timeout', `no answer from ${new URL(url).origin} within ${timeoutMs / 1000} s`, {cause: error})
     }
     if (e.name === 'TypeError' && !e.cause) {
-      // fetch refuses the request before any network activity: a header value it cannot send.
-      throw new InvalidRequestError(`cannot send the request to ${new URL(url).origin}: ${e.message}`, {cause: error})
+      // fetch refused the request before any network activity. Its message quotes the offending
+      // header value, which may be the admin key or a token: never pass it on.
+      throw new InvalidRequestError(`cannot send the request to ${new URL(url).origin}: fetch refused it before sending (a header or the URL cannot be sent as given)`)
     }
     const code = e.cause?.code ? ` (${e.cause.code})` : ''
     throw new HttpUnreachableError(url, 'network', `cannot reach ${new URL(url).origin}${code}`, {cause: error})
+  }
+  // Never followed: a redirect would carry the admin key or the token to wherever it points.
+  if (response.status >= 300 && response.status < 400 && response.status !== 304) {
+    void response.body?.cancel().catch(() => {})
+    throw new HttpRedirectError(url, response.status, response.headers.get('location'))
+  }
+  return response
+}
+
+/**
+ * Why a header cannot be sent, naming the header and never its value (RFC 9110 §5.5: no CR, LF
+ * or NUL; fetch also refuses anything above U+00FF and a value with surrounding whitespace trimmed
+ * away is not what the user gave).
+ */
+export function unsendableHeader(headers: Record<string, string>): string | undefined {
+  for (const [name, value] of Object.entries(headers)) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) return `the header name "${name.replace(/[^\x21-\x7e]/g, '?')}" is not a valid token`
+    if (/[\r\n]/.test(value)) return `the ${name} header's value contains a line break (CR or LF)`
+    if (/\0/.test(value)) return `the ${name} header's value contains a NUL character`
+    if (/[^\x00-\xff]/.test(value)) return `the ${name} header's value contains characters outside Latin-1`
+    if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) return `the ${name} header's value contains control characters`
+  }
+  return undefined
+}
+
+/** The server answered with a redirect (3xx), which ap-demo does not follow. */
+export class HttpRedirectError extends Error {
+  constructor(
+    readonly url: string,
+    readonly status: number,
+    /** The Location header, or null when the server sent none. */
+    readonly location: string | null,
+  ) {
+    super(`${url} answered HTTP ${status}, a redirect${location ? ` to ${safeLocation(location, url)}` : ' without a Location'}`)
+    this.name = 'HttpRedirectError'
+  }
+}
+
+/** The Location as a URL resolved against the request, without userinfo (a server could put anything there). */
+function safeLocation(location: string, base: string): string {
+  try {
+    const u = new URL(location, base)
+    u.username = ''
+    u.password = ''
+    return u.href
+  } catch {
+    return JSON.stringify(location.slice(0, 200))
   }
 }
 

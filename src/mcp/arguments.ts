@@ -24,6 +24,33 @@ function schemaSummary(tool: Tool): string {
   return lines.length > 0 ? lines.join(', ') : 'no arguments'
 }
 
+/** Deeper JSON than this is refused: no tool schema nests so far, and deeper values overflow the stack of the SDK's validation. */
+export const MAX_ARGUMENT_DEPTH = 64
+
+/** The deepest nesting of arrays and objects in a JSON text, counted without parsing it (so without recursion). */
+export function jsonDepth(text: string): number {
+  let depth = 0
+  let max = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (inString) {
+      if (c === '\\') i++
+      else if (c === '"') inString = false
+    } else if (c === '"') inString = true
+    else if (c === '[' || c === '{') max = Math.max(max, ++depth)
+    else if (c === ']' || c === '}') depth--
+  }
+  return max
+}
+
+function parseArgumentJson(tool: Tool, what: string, raw: string): unknown {
+  if (jsonDepth(raw) > MAX_ARGUMENT_DEPTH) {
+    throw new McpToolArgumentError(tool.name, `${what} nests deeper than ${MAX_ARGUMENT_DEPTH} levels`, tool.inputSchema)
+  }
+  return JSON.parse(raw)
+}
+
 function coerce(tool: Tool, name: string, raw: string, schema: PropertySchema): unknown {
   const types = Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : []
   const fail = (what: string): never => {
@@ -43,8 +70,9 @@ function coerce(tool: Tool, name: string, raw: string, schema: PropertySchema): 
     value = ['true', '1', 'yes'].includes(raw.toLowerCase())
   } else if (types.includes('array') || types.includes('object')) {
     try {
-      value = JSON.parse(raw)
-    } catch {
+      value = parseArgumentJson(tool, `--${name}`, raw)
+    } catch (error) {
+      if (error instanceof McpToolArgumentError) throw error
       fail(`JSON (${types.join('|')})`)
     }
   }
@@ -62,8 +90,9 @@ export function buildToolArguments(tool: Tool, pairs: Array<[string, string]>, j
   if (json !== undefined) {
     let parsed: unknown
     try {
-      parsed = JSON.parse(json)
+      parsed = parseArgumentJson(tool, '--args', json)
     } catch (error) {
+      if (error instanceof McpToolArgumentError) throw error
       throw new McpToolArgumentError(tool.name, `--args is not valid JSON: ${(error as Error).message}`, tool.inputSchema)
     }
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {

@@ -6,7 +6,7 @@ import type {DPoPHandle} from 'oauth4webapi'
 
 import {DpopNonceError} from '../authplane/dpop-errors.js'
 import {ApDemoError} from '../errors.js'
-import {DryRunStop, type RequestObserver} from '../http/request.js'
+import {DryRunStop, HttpRedirectError, type RequestObserver} from '../http/request.js'
 import {McpAuthRejectedError, McpProtocolError, McpToolArgumentError, McpUnreachableError, type McpRejection} from './errors.js'
 
 export const CLIENT_INFO = {name: 'ap-demo', version: '0.1.0'}
@@ -46,7 +46,12 @@ export async function withMcpSession<T>(options: McpSessionOptions, fn: (session
       })
       options.observer({method: init?.method ?? 'GET', url: String(input), headers, body: typeof init?.body === 'string' ? init.body : undefined})
     }
-    const response = await fetch(input, {...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs)})
+    // Not followed: the bearer token would go wherever the redirect points.
+    const response = await fetch(input, {...init, redirect: 'manual', signal: init?.signal ?? AbortSignal.timeout(timeoutMs)})
+    if (response.status >= 300 && response.status < 400 && response.status !== 304) {
+      void response.body?.cancel().catch(() => {})
+      throw new HttpRedirectError(String(input), response.status, response.headers.get('location'))
+    }
     if (response.status === 401 || response.status === 403) {
       const text = await response.clone().text()
       let body: unknown = text
@@ -75,6 +80,8 @@ export async function withMcpSession<T>(options: McpSessionOptions, fn: (session
   const translate = (error: unknown): Error => {
     const dryRun = findCause(error, DryRunStop)
     if (dryRun) return dryRun
+    const redirect = findCause(error, HttpRedirectError)
+    if (redirect) return redirect
     const nonceLoop = findCause(error, DpopNonceError)
     if (nonceLoop) return nonceLoop
     if (rejection) return new McpAuthRejectedError(options.url, rejection)

@@ -1,12 +1,17 @@
 import {randomBytes} from 'node:crypto'
-import {chmodSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {chmodSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
+import {ensurePrivateDir} from './authserver/files.js'
 import {startAuthServer} from './authserver/index.js'
+import {StackFileError, stackFileError} from './errors.js'
 import {startMcpServer} from './mcp-server/index.js'
 import type {StackHandle, StackOptions} from './types.js'
 
-export type {AuthServerHandle, AuthServerOptions, McpServerHandle, McpServerOptions, StackHandle, StackOptions} from './types.js'
+export {StackFileError} from './errors.js'
+export type {StackFileProblem} from './errors.js'
+export {MAX_TOKEN_TTL_SECONDS} from './types.js'
+export type {StackNotice, SigningKeyReplacedNotice, AuthServerHandle, AuthServerOptions, McpServerHandle, McpServerOptions, StackHandle, StackOptions} from './types.js'
 export {startAuthServer} from './authserver/index.js'
 export {startMcpServer} from './mcp-server/index.js'
 
@@ -18,23 +23,39 @@ export const ADMIN_KEY_FILE = 'admin-key'
  * mode 0600, so that `ap-demo stack up` keeps the same key across restarts.
  */
 export function loadOrCreateAdminKey(dataDir: string): string {
-  mkdirSync(dataDir, {recursive: true, mode: 0o700})
+  ensurePrivateDir(dataDir)
   const file = join(dataDir, ADMIN_KEY_FILE)
-  try {
-    const key = readFileSync(file, 'utf8').trim()
-    if (key) return key
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-  }
+  const existing = readAdminKey(file)
+  if (existing !== undefined) return existing
   const key = randomBytes(32).toString('base64url')
   // 'wx' fails if another process created the file in the meantime; then its key wins.
   try {
     writeFileSync(file, `${key}\n`, {mode: 0o600, flag: 'wx'})
+    chmodSync(file, 0o600)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim()
-    throw error
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readAdminKey(file) ?? key
+    rmSync(file, {force: true})
+    throw stackFileError(error, file)
   }
-  chmodSync(file, 0o600)
+  return key
+}
+
+// The key travels in an Authorization header: anything but visible ASCII in it would be refused
+// by every HTTP client, or worse, split the header.
+const ADMIN_KEY_SHAPE = /^[\x21-\x7e]+$/
+
+function readAdminKey(file: string): string | undefined {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw stackFileError(error, file)
+  }
+  const key = text.trim()
+  if (!ADMIN_KEY_SHAPE.test(key)) {
+    throw new StackFileError(file, 'corrupt', key === '' ? 'the admin key file is empty' : 'the admin key holds characters other than visible ASCII', `Put one key of 16 or more visible ASCII characters in it, or remove it to have one generated (rm ${file}).`)
+  }
   return key
 }
 
@@ -92,6 +113,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
     adminKey,
     authServer,
     mcpServer,
+    notices: authServer.notices,
     stop() {
       stopping ??= (async () => {
         await mcpServer.stop()

@@ -17,7 +17,7 @@ export interface AuthServerOptions {
   adminKey: string
   /** Directory for the SQLite database and key files. Undefined = everything in memory. */
   dataDir?: string
-  /** Access-token lifetime in seconds. Default 3600. */
+  /** Access-token lifetime in seconds, 1 to MAX_TOKEN_TTL_SECONDS. Default 3600. */
   tokenTtlSeconds?: number
   /**
    * Dynamic client registration (`POST /oauth/register`) policy, as `AUTHPLANE_DCR_MODE`:
@@ -50,6 +50,9 @@ export interface AuthServerOptions {
   adminRateLimit?: {requestsPerSecond: number; burst: number}
 }
 
+/** The longest access-token lifetime the stack accepts: a day. A bearer token living longer is a standing credential. */
+export const MAX_TOKEN_TTL_SECONDS = 86_400
+
 export interface AuthServerHandle {
   issuer: string
   /** Base URL the public port is actually reachable at (may differ from issuer). */
@@ -58,6 +61,8 @@ export interface AuthServerHandle {
   adminUrl: string
   /** Counters for tests and benchmarks. */
   stats(): {tokenRequests: number; tokensIssued: number}
+  /** What the start-up found and could not fix silently (shown by `stack up`). */
+  notices: StackNotice[]
   /**
    * Creates the local user `email` with `password` unless a user with that email exists, which is
    * kept as it is (its password unchanged). Rejects with the admin API's message on bad input.
@@ -65,6 +70,20 @@ export interface AuthServerHandle {
   ensureUser(email: string, password: string): Promise<{id: string; created: boolean}>
   stop(): Promise<void>
 }
+
+/**
+ * `signing-key.json` was missing while tokens signed with the lost key were still live: a new key
+ * was made, and every resource server will reject those tokens (their clients must mint again).
+ */
+export interface SigningKeyReplacedNotice {
+  code: 'signing_key_replaced'
+  file: string
+  liveTokens: number
+  /** ISO time at which the last of those tokens would have expired. */
+  lastExpiry: string
+}
+
+export type StackNotice = SigningKeyReplacedNotice
 
 export interface McpServerOptions {
   /** Interface to bind. Default 127.0.0.1. */
@@ -160,5 +179,7 @@ export interface StackHandle {
   adminKey: string
   authServer: AuthServerHandle
   mcpServer: McpServerHandle
+  /** The authorization server's start-up notices. */
+  notices: StackNotice[]
   stop(): Promise<void>
 }

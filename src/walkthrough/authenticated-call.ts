@@ -45,7 +45,7 @@ export function discovering(request: Pick<McpAuthRequest, 'discover' | 'clientId
  */
 export async function withMcpToken<T>(ctx: WalkthroughContext, request: McpAuthRequest, use: (accessToken: string | undefined, ctx: WalkthroughContext) => Promise<T>): Promise<AuthenticatedCall<T>> {
   const given = flagClientCredentials({clientId: request.clientId, clientSecret: request.clientSecret}, request.env)
-  const configured = configuredClientCredentials(ctx, request.env)
+  const configured = configuredClientCredentials(ctx, request.env, {clientId: request.clientId})
   if (discovering(request)) {
     const {withDiscoveredAuth} = await import('./discovered-auth.js')
     const outcome = await withDiscoveredAuth(

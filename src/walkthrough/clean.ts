@@ -1,20 +1,25 @@
-import {AdminApiError} from '../admin/client.js'
+import {AdminApiError, type ResourceView} from '../admin/client.js'
 import {ConfigError} from '../errors.js'
 import {sameBaseUrl} from '../http/url.js'
 import type {WalkthroughContext} from './context.js'
-import {adminClient} from './resource.js'
+import {reconcilePending} from './pending.js'
+import {adminClient, dropPendingResource} from './resource.js'
 
 export interface Removed {
   what: 'client' | 'resource'
   id: string
-  result: 'deleted' | 'already gone' | 'kept (not created by ap-demo)'
+  result: 'deleted' | 'already gone' | 'kept (not created by ap-demo)' | 'kept (on another admin API)'
 }
 
 export function describeCleanPlan(ctx: WalkthroughContext): string[] {
   const profile = ctx.store.getProfile(ctx.profile)
   const plan: string[] = []
   if (profile.client) plan.push(`client ${profile.client.name} (${profile.client.id})`)
+  for (const c of profile.retiredClients ?? []) plan.push(`replaced client ${c.name} (${c.id})`)
   if (profile.resource?.createdByApDemo) plan.push(`resource ${profile.resource.slug} (${profile.resource.id})`)
+  for (const r of profile.retiredResources ?? []) plan.push(`replaced resource ${r.slug} (${r.id})`)
+  const interrupted = (profile.pendingClients?.length ?? 0) + (profile.pendingResources?.length ?? 0)
+  if (interrupted > 0) plan.push(`what ${interrupted} interrupted registration${interrupted > 1 ? 's' : ''} left on the server`)
   return plan
 }
 
@@ -51,6 +56,20 @@ export async function cleanWalkthrough(ctx: WalkthroughContext): Promise<Removed
     }
   }
   const removed: Removed[] = []
+  for (const r of await reconcilePending(ctx, {mode: 'delete'})) {
+    if (r.clientId) removed.push({what: 'client', id: r.clientId, result: 'deleted'})
+  }
+  removed.push(...(await cleanPendingResources(ctx)))
+  for (const client of profile.retiredClients ?? []) {
+    const result = sameBaseUrl(client.adminUrl, ctx.adminUrl) ? await deleteTolerating404(() => admin.deleteClient(client.id, true)) : 'kept (on another admin API)'
+    if (result !== 'kept (on another admin API)') {
+      ctx.store.updateProfile(ctx.profile, (p) => {
+        p.retiredClients = (p.retiredClients ?? []).filter((c) => c.id !== client.id)
+        if (p.retiredClients.length === 0) delete p.retiredClients
+      })
+    }
+    removed.push({what: 'client', id: client.id, result})
+  }
   if (profile.client) {
     const id = profile.client.id
     const result = await deleteTolerating404(() => admin.deleteClient(id, true), isUnknownClient)
@@ -67,6 +86,40 @@ export async function cleanWalkthrough(ctx: WalkthroughContext): Promise<Removed
       delete p.resource
     })
     removed.push({what: 'resource', id: resource.id, result})
+  }
+  for (const resource of profile.retiredResources ?? []) {
+    const result = sameBaseUrl(resource.adminUrl, ctx.adminUrl) ? await deleteTolerating404(() => admin.deleteResource(resource.id)) : 'kept (on another admin API)'
+    if (result !== 'kept (on another admin API)') {
+      ctx.store.updateProfile(ctx.profile, (p) => {
+        p.retiredResources = (p.retiredResources ?? []).filter((r) => r.id !== resource.id)
+        if (p.retiredResources.length === 0) delete p.retiredResources
+      })
+    }
+    removed.push({what: 'resource', id: resource.id, result})
+  }
+  return removed
+}
+
+/** Resources that an interrupted run sent (pending records): deleted when the server made them then. */
+async function cleanPendingResources(ctx: WalkthroughContext): Promise<Removed[]> {
+  const admin = adminClient(ctx)
+  const removed: Removed[] = []
+  for (const record of ctx.store.getProfile(ctx.profile).pendingResources ?? []) {
+    if (!sameBaseUrl(record.adminUrl, ctx.adminUrl)) continue
+    let view: ResourceView | undefined
+    try {
+      view = await admin.getResourceBySlug(record.slug)
+    } catch (error) {
+      if (!(error instanceof AdminApiError && error.kind === 'not_found')) throw error
+    }
+    // Made by that run only if created in its window; an older resource with the slug is someone else's.
+    const created = Date.parse(view?.created_at ?? '')
+    const started = Date.parse(record.startedAt)
+    if (view && created >= started - 5_000 && created <= started + 120_000) {
+      const id = view.id
+      removed.push({what: 'resource', id, result: await deleteTolerating404(() => admin.deleteResource(id))})
+    }
+    if (!ctx.dryRun) ctx.store.updateProfile(ctx.profile, (p) => dropPendingResource(p, record))
   }
   return removed
 }

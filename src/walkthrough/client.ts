@@ -1,10 +1,13 @@
 import {AdminApiError, type ClientInfo} from '../admin/client.js'
-import type {AuthMethod, ClientRecord} from '../config/store.js'
-import {CheckFailedError, ConfigError} from '../errors.js'
+import type {AuthMethod, ClientRecord, PendingClient} from '../config/store.js'
+import {CheckFailedError, ConfigError, inputError} from '../errors.js'
+import {HttpUnreachableError} from '../http/request.js'
 import {sameBaseUrl} from '../http/url.js'
 import type {WalkthroughContext} from './context.js'
 import {DEFAULT_CLIENT_SCOPE} from './defaults.js'
+import {dropPending, reconcilePending, recordPending, type Reconciled} from './pending.js'
 import {adminClient} from './resource.js'
+import {parseScopeList} from './scope.js'
 
 export interface ClientSpec {
   name: string
@@ -18,6 +21,8 @@ export interface EnsureClientResult {
   /** Why a new client was made instead of reusing the saved one. */
   reason?: string
   client: ClientRecord
+  /** Registrations of interrupted earlier runs that were settled first. */
+  reconciled: Reconciled[]
 }
 
 export {DEFAULT_CLIENT_SCOPE}
@@ -29,7 +34,13 @@ export {DEFAULT_CLIENT_SCOPE}
  * a new one; `rotate` gives the saved one a new secret.
  */
 export async function ensureClient(ctx: WalkthroughContext, spec: ClientSpec, options: {forceNew?: boolean; rotate?: boolean} = {}): Promise<EnsureClientResult> {
+  if (spec.scope !== undefined) {
+    const parsed = parseScopeList(spec.scope)
+    if (parsed.problem !== undefined) throw inputError(`--scope is not usable: ${parsed.problem}`, 'A scope ceiling is space-separated scope tokens, e.g. "mcp:echo tools.read" (RFC 6749 §3.3), the same rule as for the resource\'s scopes.')
+    spec = {...spec, scope: parsed.tokens.join(' ')}
+  }
   const admin = adminClient(ctx)
+  const reconciled = ctx.dryRun ? [] : await reconcilePending(ctx)
   const saved = ctx.store.getProfile(ctx.profile).client
   let reason: string | undefined
   if (saved && !options.forceNew) {
@@ -53,9 +64,9 @@ export async function ensureClient(ctx: WalkthroughContext, spec: ClientSpec, op
           const rotated = await admin.rotateClientSecret(saved.id)
           if (!rotated.secret) throw new CheckFailedError('no_secret', 'rotate-secret answered without a client_secret')
           const client = saveClient(ctx, {...saved, secret: rotated.secret, scope: info.scope, name: info.name || saved.name})
-          return {action: 'rotated', client}
+          return {action: 'rotated', client, reconciled}
         } else {
-          return {action: 'reused', client: {...saved, scope: info.scope, name: info.name || saved.name}}
+          return {action: 'reused', client: {...saved, scope: info.scope, name: info.name || saved.name}, reconciled}
         }
       }
     }
@@ -65,9 +76,22 @@ export async function ensureClient(ctx: WalkthroughContext, spec: ClientSpec, op
 
   const authMethod = spec.authMethod ?? 'client_secret_basic'
   const scope = spec.scope ?? DEFAULT_CLIENT_SCOPE
-  // Contract §7 pitfall 6: the server defaults to "none" (no secret); always ask for a confidential client.
-  const created = await admin.createClient({client_name: spec.name, grant_types: ['client_credentials'], token_endpoint_auth_method: authMethod, scope})
+  // Written before the POST: a run killed between the server's 201 and the save below leaves this
+  // record, and the next run finds the client and recovers or deletes it (reconcilePending).
+  const pending = ctx.dryRun ? undefined : recordPending(ctx, {name: spec.name, scope, authMethod})
+  let created
+  try {
+    // Contract §7 pitfall 6: the server defaults to "none" (no secret); always ask for a confidential client.
+    created = await admin.createClient({client_name: spec.name, grant_types: ['client_credentials'], token_endpoint_auth_method: authMethod, scope})
+  } catch (error) {
+    // The server answered with an error, or the request was never sent: nothing was created. A
+    // timeout or lost connection proves nothing, so that record stays for reconciliation.
+    if (pending && !(error instanceof HttpUnreachableError)) ctx.store.updateProfile(ctx.profile, (p) => dropPending(p, pending))
+    throw error
+  }
   if (!created.secret) {
+    await admin.deleteClient(created.id, true).catch(() => {})
+    if (pending) ctx.store.updateProfile(ctx.profile, (p) => dropPending(p, pending))
     throw new CheckFailedError('no_secret', `the server created client ${created.id} without a client_secret`, {
       hint: 'A client_credentials client needs token_endpoint_auth_method client_secret_basic or client_secret_post.',
     })
@@ -81,22 +105,28 @@ export async function ensureClient(ctx: WalkthroughContext, spec: ClientSpec, op
     adminUrl: ctx.adminUrl,
     createdAt: new Date().toISOString(),
   }
+  // A replaced client that still exists stays known (with its secret) until `clean` deletes it.
+  const retire = saved && !reason?.includes('no longer exists') ? saved : undefined
   try {
-    saveClient(ctx, record)
+    saveClient(ctx, record, {pending, retire})
   } catch (error) {
     // The secret cannot be read back; a client whose secret we could not keep is useless, so remove it.
     await admin.deleteClient(created.id, true).catch(() => {})
     throw error
   }
-  return {action: 'created', reason, client: record}
+  return {action: 'created', reason, client: record, reconciled}
 }
 
-function saveClient(ctx: WalkthroughContext, record: ClientRecord): ClientRecord {
+function saveClient(ctx: WalkthroughContext, record: ClientRecord, settle: {pending?: PendingClient; retire?: ClientRecord} = {}): ClientRecord {
   ctx.store.updateProfile(ctx.profile, (p) => {
+    if (settle.retire && p.client?.id === settle.retire.id && settle.retire.id !== record.id) {
+      p.retiredClients = [...(p.retiredClients ?? []), p.client]
+    }
     p.client = record
     // Tokens of another client (or of the old secret) must not be served from the cache.
     p.tokens = {}
     p.adminUrl ??= ctx.adminUrl
+    if (settle.pending) dropPending(p, settle.pending)
   })
   return record
 }

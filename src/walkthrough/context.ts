@@ -23,6 +23,10 @@ export interface WalkthroughContext extends Endpoints {
   requestTimeoutMs: number
   /** Sees every request before it is sent (--print-curl); may throw DryRunStop to hold it back. */
   observer?: RequestObserver
+  /** --dry-run: nothing is written to the store either (no pending registration record). */
+  dryRun?: boolean
+  /** Told what a step does on its own before it does it (e.g. recovering an interrupted registration). */
+  onNote?: (message: string) => void
   /** RFC 9449: tokens are minted bound to this key and sent with its proofs (--dpop). */
   dpop?: ClientDpop
 }
@@ -33,6 +37,8 @@ export interface ContextOptions {
   adminKey?: string
   requestTimeoutMs: number
   observer?: RequestObserver
+  dryRun?: boolean
+  onNote?: (message: string) => void
 }
 
 /** The one way a context is made: endpoints plus where to keep what the steps create. */
@@ -47,6 +53,8 @@ export function createContext(endpoints: Endpoints, options: ContextOptions): Wa
     profile: options.profile,
     requestTimeoutMs: options.requestTimeoutMs,
     observer: options.observer,
+    dryRun: options.dryRun,
+    onNote: options.onNote,
   }
 }
 

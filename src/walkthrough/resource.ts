@@ -1,8 +1,10 @@
 import {AdminApiError, AdminClient, type ResourceView} from '../admin/client.js'
-import type {ResourceRecord, ScopeSpec} from '../config/store.js'
+import type {PendingResource, Profile, ResourceRecord, ScopeSpec} from '../config/store.js'
 import {InputError, ConflictError, inputError} from '../errors.js'
-import {requireAbsoluteUrl} from '../http/url.js'
+import {HttpUnreachableError} from '../http/request.js'
+import {requireAbsoluteUrl, sameBaseUrl} from '../http/url.js'
 import type {WalkthroughContext} from './context.js'
+import {printable, scopeTokenProblem} from './scope.js'
 
 /** Contract §2: slugs are lower-cased, then must match this. */
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/
@@ -50,6 +52,8 @@ export function parseScopeArgument(value: string): ScopeSpec {
 export function validateScopes(scopes: ScopeSpec[]): ScopeSpec[] {
   const seen = new Set<string>()
   for (const scope of scopes) {
+    const problem = scopeTokenProblem(scope.name)
+    if (problem) throw inputError(`scope name "${printable(scope.name)}" is not usable: ${problem}`, 'A scope name is one token such as mcp:echo or tools.read (RFC 6749 §3.3).')
     if (seen.has(scope.name)) throw inputError(`scope "${scope.name}" is given twice`, 'Scope names must be unique within a resource.')
     seen.add(scope.name)
   }
@@ -93,10 +97,20 @@ export async function ensureResource(ctx: WalkthroughContext, spec: ResourceSpec
   const previous = ctx.store.getProfile(ctx.profile).resource
   let action: EnsureResourceResult['action']
   let view: ResourceView
+  // As for clients (pending.ts): a run killed between the 201 and the save leaves this record, and
+  // the next run's 409 on the slug is then known to be ap-demo's own resource.
+  const pending: PendingResource | undefined = ctx.dryRun ? undefined : {slug, adminUrl: ctx.adminUrl, startedAt: new Date().toISOString(), pid: process.pid}
+  const earlier = (ctx.store.getProfile(ctx.profile).pendingResources ?? []).some((r) => r.slug === slug && sameBaseUrl(r.adminUrl, ctx.adminUrl))
+  if (pending) ctx.store.updateProfile(ctx.profile, (p) => {
+    p.pendingResources = [...(p.pendingResources ?? []), pending]
+  })
   try {
     view = await admin.createResource({slug, uri, backend_kind: 'mint', display_name: spec.displayName, scopes})
     action = 'created'
   } catch (error) {
+    if (pending && !(error instanceof HttpUnreachableError) && !(error instanceof AdminApiError && error.kind === 'conflict')) {
+      ctx.store.updateProfile(ctx.profile, (p) => dropPendingResource(p, pending))
+    }
     if (!(error instanceof AdminApiError) || error.kind !== 'conflict') throw error
     view = await admin.getResourceBySlug(slug)
     const differences: string[] = []
@@ -113,14 +127,26 @@ export async function ensureResource(ctx: WalkthroughContext, spec: ResourceSpec
     action = 'exists'
   }
   // A resource ap-demo created earlier stays ours when a re-run finds it again (409).
-  const ours = action === 'created' || (previous?.id === view.id && previous.createdByApDemo)
+  const ours = action === 'created' || earlier || (previous?.id === view.id && previous.createdByApDemo)
   const record = toRecord(view, ours, ctx.adminUrl)
   ctx.store.updateProfile(ctx.profile, (p) => {
+    // The resource this one replaces in the profile stays known, so that `clean` still deletes it.
+    if (p.resource && p.resource.id !== record.id && p.resource.createdByApDemo) p.retiredResources = [...(p.retiredResources ?? []), p.resource]
+    if (pending) {
+      for (const r of p.pendingResources ?? []) if (r.slug === slug && sameBaseUrl(r.adminUrl, ctx.adminUrl)) dropPendingResource(p, r)
+    }
     p.resource = record
     p.resourceUri = record.uri
     p.adminUrl ??= ctx.adminUrl
   })
   return {action, resource: record}
+}
+
+/** Removes one pending resource record inside a profile change. */
+export function dropPendingResource(profile: Profile, record: PendingResource): void {
+  const rest = (profile.pendingResources ?? []).filter((r) => !(r.startedAt === record.startedAt && r.pid === record.pid && r.slug === record.slug))
+  if (rest.length > 0) profile.pendingResources = rest
+  else delete profile.pendingResources
 }
 
 export function adminClient(ctx: WalkthroughContext): AdminClient {

@@ -80,10 +80,18 @@ export function flagClientCredentials(flags: {clientId?: string; clientSecret?: 
  * example's variables, also from ./.env) when both are set, else the client saved by
  * `ap-demo setup client`. It belongs to the configured issuer.
  */
-export function configuredClientCredentials(ctx: WalkthroughContext, env: Environment): ClientCredentials | undefined {
+export function configuredClientCredentials(ctx: WalkthroughContext, env: Environment, flags: {clientId?: string} = {}): ClientCredentials | undefined {
   const id = env.lookup(ENV.clientId)
   const secret = env.lookup(ENV.clientSecret)
   if (id && secret) return {clientId: id.value, clientSecret: secret.value, authMethod: 'client_secret_basic', source: id.source}
+  // One of the pair alone would otherwise be ignored in favour of the saved client: say so instead
+  // (the secret alone is the documented companion of --client-id, though).
+  if ((id || secret) && flags.clientId === undefined) {
+    const [set, unset] = id ? [ENV.clientId, ENV.clientSecret] : [ENV.clientSecret, ENV.clientId]
+    throw new InputError('usage', `${set} is set (${(id ?? secret)!.source === 'env' ? 'environment' : './.env'}) but ${unset} is not`, {
+      hint: `Set both to use that client, or unset ${set} to use the profile's saved client.`,
+    })
+  }
   const saved = ctx.store.getProfile(ctx.profile).client
   return saved ? {clientId: saved.id, clientSecret: saved.secret, authMethod: saved.authMethod, source: 'profile'} : undefined
 }
@@ -98,7 +106,7 @@ export function noClientError(ctx: WalkthroughContext, facts: {tokenDemandedBy?:
 
 /** The client to mint with: the one on the command line, else the configured one. */
 export function resolveClientCredentials(ctx: WalkthroughContext, env: Environment, flags: {clientId?: string; clientSecret?: string} = {}): ClientCredentials {
-  const credentials = flagClientCredentials(flags, env) ?? configuredClientCredentials(ctx, env)
+  const credentials = flagClientCredentials(flags, env) ?? configuredClientCredentials(ctx, env, flags)
   if (!credentials) throw noClientError(ctx)
   return credentials
 }

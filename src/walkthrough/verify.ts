@@ -84,13 +84,28 @@ export function verifyTargets(ctx: WalkthroughContext): VerifyTargets {
   }
 }
 
-/** Flips one character of the JWT payload, keeping the signature: the server must refuse it. */
+/**
+ * The token an attacker would forge from a real one: the payload is re-encoded with a later `exp`
+ * (an hour more), the header and signature are kept. It stays well-formed JSON with the same
+ * `aud`, so a server that decodes claims without checking the signature accepts it, and only a
+ * signature check refuses it. A token that is not a JWT gets one character flipped instead.
+ */
 export function tamper(token: string): string {
-  const [header, payload, signature] = token.split('.')
-  if (!header || !payload || signature === undefined) return `${token}x`
-  const i = Math.floor(payload.length / 2)
-  const flipped = payload[i] === 'A' ? 'B' : 'A'
-  return `${header}.${payload.slice(0, i)}${flipped}${payload.slice(i + 1)}.${signature}`
+  const [header, payload, signature, ...rest] = token.split('.')
+  if (header && payload && signature !== undefined && rest.length === 0) {
+    try {
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown
+      if (typeof claims === 'object' && claims !== null && !Array.isArray(claims)) {
+        const c = claims as Record<string, unknown>
+        const forged = {...c, exp: typeof c.exp === 'number' ? c.exp + 3600 : Math.floor(Date.now() / 1000) + 3600}
+        return `${header}.${Buffer.from(JSON.stringify(forged)).toString('base64url')}.${signature}`
+      }
+    } catch {
+      // not JSON: flip a character below
+    }
+  }
+  const i = Math.floor(token.length / 2)
+  return `${token.slice(0, i)}${token[i] === 'A' ? 'B' : 'A'}${token.slice(i + 1)}`
 }
 
 function basicDescription(error: unknown): NonNullable<StepReport['error']> {

@@ -1,5 +1,5 @@
 import {ApDemoError, UnreachableError} from '../errors.js'
-import {DryRunStop, HttpUnreachableError} from '../http/request.js'
+import {DryRunStop, HttpRedirectError, HttpUnreachableError, InvalidRequestError} from '../http/request.js'
 import {sleep} from './context.js'
 
 export interface PollOptions {
@@ -26,7 +26,8 @@ export async function pollUntilReady<T>(options: PollOptions, attempt: (timeoutM
     try {
       return await attempt(Math.max(1, Math.min(options.requestTimeoutMs, deadline - Date.now())), first)
     } catch (error) {
-      if (error instanceof DryRunStop) throw error
+      // Waiting does not change a redirect or a request that cannot be sent.
+      if (error instanceof DryRunStop || error instanceof HttpRedirectError || error instanceof InvalidRequestError) throw error
       if (error instanceof ApDemoError && error.code !== options.notReadyCode) throw error
       last = error
     }

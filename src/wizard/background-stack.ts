@@ -1,9 +1,10 @@
 import {spawn} from 'node:child_process'
-import {closeSync, mkdirSync, openSync, readFileSync} from 'node:fs'
+import {closeSync, openSync, readFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {join} from 'node:path'
 
 import {ApDemoError, UnreachableError, ConflictError} from '../errors.js'
+import {makeDirectory} from '../files.js'
 
 export interface BackgroundStack {
   pid: number
@@ -30,7 +31,7 @@ function portFree(port: number, host: string): Promise<boolean> {
  * when they are free (else on free ports), and waits for its JSON announcement.
  */
 export async function startBackgroundStack(binPath: string, dataDir: string, timeoutMs = 20_000): Promise<BackgroundStack> {
-  mkdirSync(dataDir, {recursive: true, mode: 0o700})
+  makeDirectory(dataDir)
   const host = '127.0.0.1'
   const defaults = (await Promise.all([9000, 9001, 8080].map((p) => portFree(p, host)))).every(Boolean)
   // DPoP allowed: plain Bearer tokens work as in tier 01, and the wizard can offer tier 03.

@@ -1,6 +1,7 @@
 import chalk from 'chalk'
 
 import type {DockerUpResult} from '../../docker/stack.js'
+import type {StackNotice} from '../../stack/types.js'
 import {renderStackUser} from './user.js'
 
 export interface StackUpResult {
@@ -19,6 +20,16 @@ export interface StackUpResult {
   store: string | null
   /** The --user account: its password only when it was generated for a user created now. */
   user: {email: string; created: boolean; password: string | null; passwordSource: string} | null
+  /** What the start found and could not fix silently (a replaced signing key). */
+  notices: StackNotice[]
+}
+
+/** A start-up notice as a warning line and its hint. */
+export function describeNotice(n: StackNotice): [string, string] {
+  return [
+    `${n.file} was missing while ${n.liveTokens} token${n.liveTokens === 1 ? '' : 's'} signed with it ${n.liveTokens === 1 ? 'was' : 'were'} still live (until ${n.lastExpiry}): a new signing key was made, and every resource server will refuse those tokens`,
+    'Their clients must mint new tokens (ap-demo token mint --no-cache). Restore the old file from a backup and restart to make them valid again.',
+  ]
 }
 
 export type DockerStackUpResult = Omit<DockerUpResult, 'adminKey'> & {profile: string | null; store: string | null}

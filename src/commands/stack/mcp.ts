@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {mcpPolicyFlags} from '../../cli/flags.js'
+import {mcpPolicyFlags, mcpSessionFlags} from '../../cli/flags.js'
 import {mcpPolicy} from '../../cli/mcp-policy.js'
 import {renderStackMcp, type StackMcpResult} from '../../cli/render/stack.js'
 import {inputError, listenError} from '../../errors.js'
@@ -10,6 +10,7 @@ import {requireAbsoluteUrl} from '../../http/url.js'
 import {announcedOrigin} from '../../stack/announce.js'
 import {normalizeAuthority} from '../../stack/mcp-server/host-guard.js'
 import {waitForShutdownSignal} from '../../stack/signals.js'
+import {printable, scopeTokenProblem} from '../../walkthrough/scope.js'
 
 export default class StackMcp extends BaseCommand {
   static override summary = 'Run only the tier-01 MCP echo server, against any Authplane issuer.'
@@ -37,6 +38,7 @@ Tokens must carry exactly --issuer as iss, contain --resource in aud, and grant 
       description: 'DNS-rebinding protection: requests whose Host (or browser Origin) names this server otherwise are refused with 403. Always accepted: localhost, 127.0.0.1 and [::1] with the listening port, the --host address with that port, and the host of --resource. Add the names a 0.0.0.0 server is reached by, e.g. a container name (mcp-server:8080) or a remapped port.',
       multiple: true,
     }),
+    ...mcpSessionFlags,
     ...mcpPolicyFlags,
   }
 
@@ -48,6 +50,8 @@ Tokens must carry exactly --issuer as iss, contain --resource in aud, and grant 
     for (const entry of flags['allowed-host'] ?? []) {
       if (normalizeAuthority(entry.trim()) === undefined) throw inputError(`--allowed-host "${entry}" is not a host[:port]`, 'Example: --allowed-host mcp-server:8080')
     }
+    const scopeProblem = scopeTokenProblem(flags.scope)
+    if (scopeProblem) throw inputError(`--scope "${printable(flags.scope)}" is not usable: ${scopeProblem}`, 'One scope token, e.g. mcp:echo (RFC 6749 §3.3).')
     const policy = mcpPolicy(flags)
     const resource = flags.resource ?? (flags.port === 0 ? undefined : `${announcedOrigin(flags.host, flags.port)}/mcp`)
     const {startMcpServer} = await import('../../stack/mcp-server/index.js')
@@ -61,6 +65,7 @@ Tokens must carry exactly --issuer as iss, contain --resource in aud, and grant 
         resource,
         requiredScope: flags.scope,
         allowedHosts: flags['allowed-host'],
+        maxSessions: flags['max-sessions'],
         dpop: policy.dpop,
         dpopNonce: policy.dpopNonce,
         toolScopes: policy.toolScopes,

@@ -3,14 +3,15 @@ import chalk from 'chalk'
 import {join} from 'node:path'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {mcpPolicyFlags} from '../../cli/flags.js'
+import {mcpPolicyFlags, mcpSessionFlags} from '../../cli/flags.js'
 import {mcpPolicy} from '../../cli/mcp-policy.js'
-import {renderDockerUp, renderStackUp, type DockerStackUpResult, type StackUpResult} from '../../cli/render/stack.js'
+import {describeNotice, renderDockerUp, renderStackUp, type DockerStackUpResult, type StackUpResult} from '../../cli/render/stack.js'
 import {InputError, inputError, listenError} from '../../errors.js'
 import {requireAbsoluteUrl} from '../../http/url.js'
 import {announcedOrigin, weakAdminKeyReason} from '../../stack/announce.js'
 import {normalizeAuthority} from '../../stack/mcp-server/host-guard.js'
 import {waitForShutdownSignal} from '../../stack/signals.js'
+import {MAX_TOKEN_TTL_SECONDS} from '../../stack/types.js'
 import {saveEndpoints, type Endpoints} from '../../walkthrough/context.js'
 import {checkEmail, userPassword, USER_PASSWORD_ENV} from '../../walkthrough/user.js'
 
@@ -30,7 +31,8 @@ const embeddedFlags = {
   }),
   'data-dir': Flags.string({summary: 'Directory for the database and keys.', description: 'Default: the stack folder in ap-demo\'s data directory.'}),
   memory: Flags.boolean({summary: 'Keep everything in memory.', description: 'Nothing is written to disk; all state is lost on exit.', exclusive: ['data-dir']}),
-  'token-ttl': Flags.integer({summary: 'Access-token lifetime in seconds.', description: 'The real server\'s default is 3600.', default: 3600, min: 1}),
+  'token-ttl': Flags.integer({summary: 'Access-token lifetime in seconds.', description: `The real server's default is 3600; at most ${MAX_TOKEN_TTL_SECONDS} (a day): a bearer token that lives longer is a standing credential.`, default: 3600, min: 1, max: MAX_TOKEN_TTL_SECONDS}),
+  ...mcpSessionFlags,
   'mcp-allowed-host': Flags.string({
     summary: 'Another host[:port] the MCP server answers to (repeatable).',
     description: 'The MCP server refuses (403) requests whose Host or browser Origin names it otherwise (DNS-rebinding protection). Always accepted: localhost, 127.0.0.1 and [::1] with the MCP port, the --host address, and the host of --resource. See `ap-demo stack mcp --allowed-host`.',
@@ -97,7 +99,7 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
       description: 'Needs Docker with the Compose v2 plugin and a running engine; without them it fails with one line (exit 7: docker or its compose plugin missing; exit 4: no engine answers).',
       exclusive: Object.keys(embeddedFlags),
     }),
-    timeout: Flags.integer({summary: 'Seconds to wait for the Docker stack to answer (with --docker).', description: 'Default 120. Counted from the end of `docker compose up -d` (image pulls and builds are not included).', min: 1, dependsOn: ['docker']}),
+    timeout: Flags.integer({summary: 'Seconds to wait for the Docker stack to answer (with --docker).', description: 'Default 120, at most 3600. Counted from the end of `docker compose up -d` (image pulls and builds are not included).', min: 1, max: 3600, dependsOn: ['docker']}),
   }
 
   async run(): Promise<undefined> {
@@ -136,6 +138,7 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
         adminKey: envKey,
         dataDir,
         tokenTtlSeconds: flags['token-ttl'],
+        maxSessions: flags['max-sessions'],
         mcpAllowedHosts: flags['mcp-allowed-host'],
         corsOrigins: flags['cors-origin'],
         rateLimit: {
@@ -185,10 +188,12 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
       adminKeySource: envKey ? 'env AUTHPLANE_ADMIN_API_KEY' : (keyFile ?? 'memory'),
       profile: savedTo,
       store: savedTo ? this.store.path : null,
+      notices: stack.notices,
       user: stackUser,
     }
     // A long-running command: the result is printed now, not when it returns.
     if (this.jsonEnabled()) this.logJson(this.toSuccessJson(result))
+    for (const notice of stack.notices) this.warnUser(...describeNotice(notice))
     const keyHowTo = envKey ? 'from AUTHPLANE_ADMIN_API_KEY' : keyFile ? `export AUTHPLANE_ADMIN_API_KEY=$(cat ${keyFile})` : '(in memory only; set AUTHPLANE_ADMIN_API_KEY to choose it)'
     this.display(renderStackUp(result, keyHowTo))
     this.note(chalk.dim('Press Ctrl-C to stop.'))

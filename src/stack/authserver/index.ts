@@ -1,11 +1,11 @@
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
-import type {AuthServerHandle, AuthServerOptions} from '../types.js'
+import {MAX_TOKEN_TTL_SECONDS, type AuthServerHandle, type AuthServerOptions} from '../types.js'
 import {adminHandler} from './admin.js'
 import {BrowserSessions} from './browser-session.js'
 import {adminKeyProblem, AuthServerConfigError} from './boot-rules.js'
 import type {ServerContext} from './context.js'
-import {openDatabase} from './db.js'
+import {openStackDatabase} from './db-file.js'
 import {DpopState, dpopSettings} from './dpop.js'
 import {ensurePrivateDir} from './files.js'
 import {ProblemError, urlHost} from './http.js'
@@ -83,7 +83,7 @@ function dcrSettings(opts: AuthServerOptions): ServerContext['dcr'] {
 export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServerHandle> {
   const host = opts.host ?? '127.0.0.1'
   const ttl = opts.tokenTtlSeconds ?? 3600
-  if (!Number.isInteger(ttl) || ttl <= 0) throw new RangeError(`tokenTtlSeconds must be a positive integer (got ${ttl})`)
+  if (!Number.isInteger(ttl) || ttl <= 0 || ttl > MAX_TOKEN_TTL_SECONDS) throw new RangeError(`tokenTtlSeconds must be an integer from 1 to ${MAX_TOKEN_TTL_SECONDS} (got ${ttl})`)
   // The real server's boot checks, before anything is opened or bound. The default issuer's
   // host decides "localhost" the same way whatever port is bound later.
   const keyProblem = adminKeyProblem(opts.adminKey, opts.issuer ?? `http://${WILDCARD_HOSTS.has(host) ? 'localhost' : urlHost(host)}:0`)
@@ -97,22 +97,25 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
   }
   if (opts.dataDir !== undefined) ensurePrivateDir(opts.dataDir)
 
-  const db = openDatabase(opts.dataDir)
+  const db = openStackDatabase(opts.dataDir)
   const store = new Store(db)
   let pub: Server | undefined
   let admin: Server | undefined
   try {
-    const signer = new JwtSigner(loadOrCreateSigningKey(opts.dataDir))
+    // The pepper first: when it refuses to start, no new signing key may have been written.
+    const hasher = new SecretHasher(loadOrCreatePepper(opts.dataDir, db))
+    const signingKey = loadOrCreateSigningKey(opts.dataDir, db)
+    const signer = new JwtSigner(signingKey.key)
     // Expired token rows only matter to introspection, which treats them as inactive anyway.
     store.purgeExpired(Math.floor(Date.now() / 1000) - 86_400)
     const users = new UserStore(db)
     users.purgeSessions(Math.floor(Date.now() / 1000) - 86_400)
     const ctx: ServerContext = {
       store,
+      hasher,
       users,
       // Signs session cookies and CSRF tokens; kept on disk so a restart does not sign everyone out.
       browser: new BrowserSessions(loadOrCreateSecretFile(opts.dataDir, 'session.key', 32)),
-      hasher: new SecretHasher(loadOrCreatePepper(opts.dataDir)),
       signer,
       minter: undefined as unknown as AccessTokenMinter,
       adminKey: opts.adminKey,
@@ -147,6 +150,7 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
       publicUrl: ctx.publicUrl,
       adminUrl: reachableUrl(host, adminPort),
       stats: () => ({...ctx.stats}),
+      notices: signingKey.replaced ? [{code: 'signing_key_replaced', ...signingKey.replaced, lastExpiry: signingKey.replaced.lastExpiry.toISOString()}] : [],
       ensureUser: async (email, password) => {
         const existing = users.userByEmail(email)
         if (existing !== undefined) return {id: existing.id, created: false}

@@ -1,5 +1,7 @@
 import {createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject} from 'node:crypto'
 import {join} from 'node:path'
+import {StackFileError} from '../errors.js'
+import type {Db} from './db.js'
 import {readPrivateFile, writePrivateFile} from './files.js'
 
 export interface PublicJwk {
@@ -50,21 +52,57 @@ export function generateSigningKey(): SigningKey {
   return fromPrivateKey(generateKeyPairSync('ec', {namedCurve: 'P-256'}).privateKey)
 }
 
-// The key is persisted so that tokens minted before a restart still verify after it: resource
-// servers cache the JWKS and would otherwise reject every live token with an unknown kid.
-export function loadOrCreateSigningKey(dataDir: string | undefined): SigningKey {
-  if (dataDir === undefined) return generateSigningKey()
-  const path = join(dataDir, 'signing-key.json')
-  const existing = readPrivateFile(path)
-  if (existing !== undefined) {
-    const jwk = JSON.parse(existing.toString('utf8')) as StoredJwk
-    return fromPrivateKey(createPrivateKey({key: {kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, d: jwk.d}, format: 'jwk'}))
+/** What loading the signing key found, besides the key. */
+export interface SigningKeyLoad {
+  key: SigningKey
+  /** Set when the key file was missing while tokens signed with the lost key were still live. */
+  replaced?: {file: string; liveTokens: number; lastExpiry: Date}
+}
+
+const SIGNING_KEY_FILE = 'signing-key.json'
+
+function parseStoredKey(path: string, data: Buffer): SigningKey {
+  const corrupt = (reason: string, cause?: unknown): StackFileError =>
+    new StackFileError(path, 'corrupt', `not a usable signing key (${reason})`, `Restore ${path} from a backup. Without it, move it away (mv ${path} ${path}.bak): a new key is made, and the tokens signed with the old one stop verifying.`, undefined, {cause})
+  let jwk: Partial<StoredJwk>
+  try {
+    const parsed = JSON.parse(data.toString('utf8')) as unknown
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw corrupt('not a JSON object')
+    jwk = parsed as Partial<StoredJwk>
+  } catch (error) {
+    if (error instanceof StackFileError) throw error
+    throw corrupt('not JSON', error)
   }
+  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || [jwk.x, jwk.y, jwk.d].some((v) => typeof v !== 'string')) {
+    throw corrupt('expected an EC P-256 private JWK with x, y and d')
+  }
+  try {
+    return fromPrivateKey(createPrivateKey({key: {kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, d: jwk.d}, format: 'jwk'}))
+  } catch (error) {
+    throw corrupt('the key material is invalid', error)
+  }
+}
+
+// The key is persisted so that tokens minted before a restart still verify after it: resource
+// servers cache the JWKS and would otherwise reject every live token with an unknown kid. When the
+// file is gone but the database still holds live tokens, a new key is made (the stack must be able
+// to start) and the caller is told what it costs, so that it is never a silent change.
+export function loadOrCreateSigningKey(dataDir: string | undefined, db?: Db): SigningKeyLoad {
+  if (dataDir === undefined) return {key: generateSigningKey()}
+  const path = join(dataDir, SIGNING_KEY_FILE)
+  const existing = readPrivateFile(path)
+  if (existing !== undefined) return {key: parseStoredKey(path, existing)}
+  const live = db === undefined ? undefined : liveTokens(db)
   const key = generateSigningKey()
   const priv = key.privateKey.export({format: 'jwk'}) as StoredJwk
   const stored: StoredJwk = {kty: priv.kty, crv: priv.crv, x: priv.x, y: priv.y, d: priv.d, kid: key.kid, alg: 'ES256', created_at: new Date().toISOString()}
   writePrivateFile(path, JSON.stringify(stored, null, 2) + '\n')
-  return key
+  return live && live.count > 0 ? {key, replaced: {file: path, liveTokens: live.count, lastExpiry: new Date(live.lastExp * 1000)}} : {key}
+}
+
+function liveTokens(db: Db): {count: number; lastExp: number} {
+  const row = db.prepare('SELECT COUNT(*) AS count, MAX(exp) AS lastExp FROM issued_tokens WHERE revoked = 0 AND exp > ?').get(Math.floor(Date.now() / 1000)) as {count: number; lastExp: number | null}
+  return {count: row.count, lastExp: row.lastExp ?? 0}
 }
 
 export interface VerifiedJwt {

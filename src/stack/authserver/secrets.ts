@@ -1,8 +1,11 @@
 import {createHmac, randomBytes, timingSafeEqual} from 'node:crypto'
 import {join} from 'node:path'
+import {StackFileError} from '../errors.js'
+import type {Db} from './db.js'
 import {readPrivateFile, writePrivateFile} from './files.js'
 
 const PEPPER_BYTES = 32
+const PEPPER_FILE = 'pepper.key'
 const HASH_PREFIX = 'hs256$'
 
 /** 16 random bytes, base64url: 22 chars (client ids, resource ids, token jti). */
@@ -17,26 +20,41 @@ export function newClientSecret(): string {
 
 /**
  * Loads `<dataDir>/<fileName>`, a random key of exactly `bytes` bytes, creating it on first start;
- * a fresh in-memory key without a dataDir.
+ * a fresh in-memory key without a dataDir. A file of another length stops the start, naming it.
  */
-export function loadOrCreateSecretFile(dataDir: string | undefined, fileName: string, bytes: number): Buffer {
+export function loadOrCreateSecretFile(dataDir: string | undefined, fileName: string, bytes: number, whenMissing?: (path: string) => void): Buffer {
   if (dataDir === undefined) return randomBytes(bytes)
   const path = join(dataDir, fileName)
   const existing = readPrivateFile(path)
   if (existing !== undefined) {
     if (existing.length !== bytes) {
-      throw new Error(`${path} must hold exactly ${bytes} bytes (found ${existing.length}); refusing to guess`)
+      throw new StackFileError(path, 'corrupt', `it must hold exactly ${bytes} bytes (found ${existing.length})`, `Restore ${path} from a backup, or remove it if nothing depends on it yet.`)
     }
     return existing
   }
+  whenMissing?.(path)
   const key = randomBytes(bytes)
   writePrivateFile(path, key)
   return key
 }
 
-/** The server pepper (`pepper.key`) that keys client-secret hashes. */
-export function loadOrCreatePepper(dataDir: string | undefined): Buffer {
-  return loadOrCreateSecretFile(dataDir, 'pepper.key', PEPPER_BYTES)
+/**
+ * The server pepper (`pepper.key`) that keys client-secret hashes. Every stored hash is an HMAC
+ * under it, so a new pepper would turn every registered client's secret into `invalid_client`:
+ * with such clients in `db`, a missing file stops the start instead of being silently replaced.
+ */
+export function loadOrCreatePepper(dataDir: string | undefined, db?: Db): Buffer {
+  return loadOrCreateSecretFile(dataDir, PEPPER_FILE, PEPPER_BYTES, (path) => {
+    const clients = db === undefined ? 0 : (db.prepare('SELECT COUNT(*) FROM clients WHERE secret_hash IS NOT NULL').pluck().get() as number)
+    if (clients > 0) {
+      throw new StackFileError(
+        path,
+        'missing',
+        `missing, but ${clients} registered client secret${clients === 1 ? ' was' : 's were'} hashed with it: with a new pepper every client would get invalid_client`,
+        `Restore ${path} from a backup, or move ${dataDir} away to start with no clients (mv ${dataDir} ${dataDir}.bak).`,
+      )
+    }
+  })
 }
 
 // Why a fast keyed hash and not bcrypt/argon2: our client secrets are 256 bits from a CSPRNG, not

@@ -35,14 +35,23 @@ export class SessionStore {
     return this.#sessions.size
   }
 
-  /** Registers a freshly initialized session, closing the least recently used one if full. */
+  /**
+   * Registers a freshly initialized session. When the store is full, the least recently used idle
+   * session is closed to make room; only when every session is busy (a request or an SSE stream
+   * open) does the least recently used busy one go, so the bound holds whatever clients do.
+   */
   admit(session: Session): void {
     while (this.#sessions.size >= this.#max) {
-      const oldest = this.#sessions.values().next().value
-      if (!oldest) break
-      this.close(oldest)
+      const victim = this.#oldestIdle() ?? this.#sessions.values().next().value
+      if (!victim) break
+      void this.close(victim)
     }
     this.#sessions.set(session.id, session)
+  }
+
+  #oldestIdle(): Session | undefined {
+    for (const session of this.#sessions.values()) if (session.inFlight === 0) return session
+    return undefined
   }
 
   /**
