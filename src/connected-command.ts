@@ -6,7 +6,36 @@ import {ApDemoError, ExitCode} from './errors.js'
 import {toCurl} from './http/curl.js'
 import {requireAbsoluteUrl} from './http/url.js'
 import {DryRunStop, type RequestObserver} from './http/request.js'
+import type {RecordedOutcome} from './http/recorder.js'
+import type {SecretKind} from './http/redact.js'
+import type {ConfigStore} from './config/store.js'
+import {toApDemoError} from './error-map.js'
+import type {SequenceEndpoints} from './trace/sequence.js'
+import type {RunTrace, TraceResult} from './trace/run.js'
 import type {WalkthroughContext} from './walkthrough/context.js'
+
+/** --har and --diagram: for every command that talks to a server (docs/trace.md). */
+export const traceFlags = {
+  har: Flags.string({
+    summary: 'Write every HTTP exchange of the run to FILE, as HAR 1.2 (secrets redacted).',
+    description:
+      'Opens in a browser\'s network panel (Import HAR). The admin key, client secrets, tokens, Authorization and DPoP headers are replaced by [redacted <kind> <fingerprint>]; the same secret has the same fingerprint within the file. Written atomically with mode 0600, also when the run fails.',
+    helpGroup: 'TRACE',
+  }),
+  diagram: Flags.string({
+    summary: 'Draw the run as a sequence diagram: Mermaid on stdout, "ascii" for a text chart, or FILE.',
+    description:
+      'A bare --diagram prints Mermaid; --diagram=ascii a chart that fits 100 columns. A FILE ending in .md gets Markdown with a mermaid block (GitHub renders it), .txt the text chart, anything else plain Mermaid. With --json the diagram is the envelope\'s "diagram" field. Before a positional argument, write --diagram=mermaid.',
+    helpGroup: 'TRACE',
+  }),
+}
+
+/** `--diagram` without a value (last, or followed by another flag) means Mermaid on stdout. */
+export function withDiagramDefault(argv: string[]): string[] {
+  return argv.map((arg, i) => (arg === '--diagram' && (i === argv.length - 1 || argv[i + 1]!.startsWith('-')) ? '--diagram=mermaid' : arg))
+}
+
+type ObserverFlags = {'print-curl'?: boolean; 'dry-run'?: boolean; 'client-secret'?: string}
 
 /**
  * Commands that talk to Authplane or the MCP server: the shared connection flags, resolved with
@@ -66,6 +95,72 @@ export abstract class ConnectedCommand extends BaseCommand {
     }),
   }
 
+  override async init(): Promise<void> {
+    await super.init()
+    this.argv = withDiagramDefault(this.argv)
+  }
+
+  private trace?: RunTrace
+  private traceResult?: TraceResult
+  private traceEndpoints?: SequenceEndpoints
+  private traceSecrets?: () => Array<{value: string; kind: SecretKind}>
+  /** How the run ended, when the command knows better than "an error was thrown" (verify). */
+  protected traceOutcome?: RecordedOutcome
+
+  /** Starts recording when --har or --diagram asks for it; before the first request is sent. */
+  protected async startTrace(flags: {har?: string; diagram?: string}): Promise<RunTrace | undefined> {
+    if (this.trace || (!flags.har && flags.diagram === undefined)) return this.trace
+    const {RunTrace, diagramTarget} = await import('./trace/run.js')
+    this.trace = RunTrace.start({har: flags.har, diagram: flags.diagram === undefined ? undefined : diagramTarget(flags.diagram)})
+    return this.trace
+  }
+
+  /** Marks a point of the recorded timeline (a verify step). */
+  protected traceMark(label: string): void {
+    this.trace?.mark(label)
+  }
+
+  /** Writes the HAR file and the diagram once, whether the run passed or failed. */
+  private async finishTrace(error?: unknown): Promise<void> {
+    if (!this.trace || this.traceResult) return
+    this.traceResult = {}
+    let outcome = this.traceOutcome
+    if (!outcome && error instanceof DryRunStop) outcome = {ok: true, message: `dry run: ${error.request.method} ${new URL(error.request.url).pathname} not sent`}
+    if (!outcome && error) outcome = {ok: false, message: toApDemoError(error).message}
+    this.traceResult = await this.trace.finish({
+      outcome,
+      endpoints: this.traceEndpoints ?? {},
+      secrets: this.traceSecrets?.() ?? [],
+      creator: {name: this.config.name, version: this.config.version},
+      title: `ap-demo ${this.id ?? ''}`.trim(),
+    })
+    if (this.traceResult.harFile) this.note(`HAR written to ${this.traceResult.harFile}`)
+    if (this.traceResult.diagramFile) this.note(`diagram written to ${this.traceResult.diagramFile}`)
+    if (this.traceResult.diagram && !this.jsonEnabled()) process.stdout.write(this.traceResult.diagram)
+  }
+
+  protected override toSuccessJson(result: unknown): unknown {
+    const envelope = super.toSuccessJson(result) as Record<string, unknown>
+    return this.traceResult?.diagram ? {...envelope, diagram: this.traceResult.diagram} : envelope
+  }
+
+  protected override toErrorJson(err: unknown): unknown {
+    const envelope = super.toErrorJson(err) as Record<string, unknown>
+    return this.traceResult?.diagram ? {...envelope, diagram: this.traceResult.diagram} : envelope
+  }
+
+  protected override async finally(error: Error | undefined): Promise<unknown> {
+    if (!error) {
+      try {
+        await this.finishTrace()
+      } catch (traceError) {
+        // The run did its work, but the files the user asked for are missing: that is a failure.
+        await this.catch(traceError as Interfaces.CommandError)
+      }
+    }
+    return super.finally(error)
+  }
+
   protected connection(flags: ConnectionFlags & {profile?: string}): ConnectionSettings {
     const profile = this.profileName(flags.profile)
     return resolveConnection(profile, flags, this.env, this.store.getProfile(profile))
@@ -73,18 +168,17 @@ export abstract class ConnectedCommand extends BaseCommand {
 
   /** The walkthrough context; asks for the admin key when `needAdminKey` and none is configured. */
   protected async context(
-    flags: ConnectionFlags & {profile?: string; 'request-timeout'?: number; 'no-input'?: boolean; 'print-curl'?: boolean; 'dry-run'?: boolean; 'client-secret'?: string},
+    flags: ConnectionFlags & ObserverFlags & {profile?: string; 'request-timeout'?: number; 'no-input'?: boolean; har?: string; diagram?: string},
     options: {needAdminKey?: boolean} = {},
   ): Promise<WalkthroughContext> {
+    await this.startTrace(flags)
     const settings = this.connection(flags)
     let adminKey = settings.adminKey.value
     if (!adminKey && options.needAdminKey) adminKey = await this.askAdminKey(flags)
     for (const [name, setting] of [['--issuer', settings.issuer], ['--admin-url', settings.adminUrl], ['--mcp-url', settings.mcpUrl], ['--resource', settings.resource]] as const) {
       requireAbsoluteUrl(setting.value ?? '', name, setting.from ?? setting.source)
     }
-    const observer = this.requestObserver(flags, adminKey, settings.profile)
-    return {
-      observer,
+    return this.connect({
       issuer: settings.issuer.value!,
       adminUrl: settings.adminUrl.value!,
       adminKey,
@@ -93,25 +187,40 @@ export abstract class ConnectedCommand extends BaseCommand {
       store: this.store,
       profile: settings.profile,
       requestTimeoutMs: (flags['request-timeout'] ?? 10) * 1000,
+    }, flags)
+  }
+
+  /**
+   * Finishes a context: the --print-curl / --dry-run observer, and what a --har or --diagram
+   * recording needs to know (the servers, the secrets to redact). Every command's context passes here.
+   */
+  protected connect(ctx: WalkthroughContext, flags: ObserverFlags): WalkthroughContext {
+    ctx.observer = this.requestObserver(flags, ctx.adminKey, ctx.profile, ctx.store)
+    this.traceEndpoints = {issuer: ctx.issuer, adminUrl: ctx.adminUrl, mcpUrl: ctx.mcpUrl}
+    this.traceSecrets = () => this.knownSecrets(flags, ctx.adminKey, ctx.profile, ctx.store).map(({value, kind}) => ({value, kind}))
+    return ctx
+  }
+
+  /**
+   * The secrets this run may send, and the shell variable each is printed as. Looked up at each
+   * request: a client created during this run is known by then.
+   */
+  private knownSecrets(flags: ObserverFlags, adminKey: string | undefined, profile: string, store: ConfigStore): Array<{value: string; env: string; kind: SecretKind}> {
+    const list: Array<{value: string; env: string; kind: SecretKind}> = []
+    if (adminKey) list.push({value: adminKey, env: ENV.adminKey, kind: 'admin-key'})
+    const client = store.getProfile(profile).client
+    for (const secret of [client?.secret, this.env.get(ENV.clientSecret), flags['client-secret']]) {
+      if (secret) list.push({value: secret, env: ENV.clientSecret, kind: 'client-secret'})
     }
+    return list
   }
 
   /** The --print-curl / --dry-run observer, or undefined when neither is asked for. */
-  protected requestObserver(flags: {'print-curl'?: boolean; 'dry-run'?: boolean; 'client-secret'?: string}, adminKey: string | undefined, profile: string, store = this.store): RequestObserver | undefined {
+  protected requestObserver(flags: ObserverFlags, adminKey: string | undefined, profile: string, store = this.store): RequestObserver | undefined {
     const printCurl = Boolean(flags['print-curl'])
     const dryRun = Boolean(flags['dry-run'])
     if (!printCurl && !dryRun) return undefined
-    // Looked up at each request: a client created during this run is known by then.
-    const secrets = (): Record<string, string> => {
-      const map: Record<string, string> = {}
-      if (adminKey) map[adminKey] = ENV.adminKey
-      const client = store.getProfile(profile).client
-      if (client) map[client.secret] = ENV.clientSecret
-      const envSecret = this.env.get(ENV.clientSecret)
-      if (envSecret) map[envSecret] = ENV.clientSecret
-      if (flags['client-secret']) map[flags['client-secret']] = ENV.clientSecret
-      return map
-    }
+    const secrets = (): Record<string, string> => Object.fromEntries(this.knownSecrets(flags, adminKey, profile, store).map((s) => [s.value, s.env]))
     return (request) => {
       const line = toCurl(request, secrets())
       if (dryRun && request.method !== 'GET') {
@@ -127,6 +236,13 @@ export abstract class ConnectedCommand extends BaseCommand {
   protected dryRunRequests: string[] = []
 
   protected override async catch(err: Interfaces.CommandError): Promise<void> {
+    if ((err as {code?: string}).code !== 'EEXIT') {
+      try {
+        await this.finishTrace(err)
+      } catch (traceError) {
+        this.warnUser(toApDemoError(traceError).message)
+      }
+    }
     if (!(err instanceof DryRunStop)) return super.catch(err)
     const held = this.dryRunRequests.at(-1)
     if (this.jsonEnabled()) {

@@ -9,6 +9,7 @@ import {
 } from './authplane/errors.js'
 import {ApDemoError, ExitCode} from './errors.js'
 import {HttpUnreachableError, InvalidRequestError} from './http/request.js'
+import {TraceFileError} from './trace/files.js'
 import {McpAuthRejectedError, McpDiscoveryError, McpProtocolError, McpToolArgumentError, McpUnreachableError} from './mcp/errors.js'
 
 const START_HINT = 'Is the server running? Start the embedded one with `ap-demo stack up`, or check --issuer / --admin-url / --mcp-url (and the profile: ap-demo config show).'
@@ -31,6 +32,9 @@ const OAUTH_HINTS: Record<string, string> = {
 function fromLayerError(err: unknown): ApDemoError | undefined {
   if (err instanceof HttpUnreachableError) {
     return new ApDemoError(err.reason === 'timeout' ? 'timeout' : 'unreachable', err.message, {exitCode: ExitCode.UNREACHABLE, hint: START_HINT, details: {url: err.url}, cause: err})
+  }
+  if (err instanceof TraceFileError) {
+    return new ApDemoError('trace_not_written', err.message, {exitCode: ExitCode.USAGE, hint: 'Give --har / --diagram a file in a directory that exists and that you may write to.', details: {path: err.path, reason: err.reason}, cause: err})
   }
   if (err instanceof InvalidRequestError) {
     return new ApDemoError('invalid_request_value', err.message, {exitCode: ExitCode.USAGE, hint: 'Check the admin key and other values for newlines or non-ASCII characters.', cause: err})

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
-import {ConnectedCommand} from './connected-command.js'
+import {ConnectedCommand, traceFlags} from './connected-command.js'
 import type {WalkthroughContext} from './walkthrough/context.js'
 import type {DiscoveredAuth} from './walkthrough/discovered-auth.js'
 import {configuredClientCredentials, defaultScopes, flagClientCredentials, resolveClientCredentials} from './walkthrough/token.js'
@@ -33,6 +33,7 @@ export interface AuthenticatedCall<T> {
 export abstract class McpCommand extends ConnectedCommand {
   static override baseFlags = {
     ...ConnectedCommand.baseFlags,
+    ...traceFlags,
     discover: Flags.boolean({
       summary: 'Find the authorization server from the MCP server\'s 401 (RFC 9728) instead of the configured issuer.',
       description:

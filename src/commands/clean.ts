@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
-import {ConnectedCommand} from '../connected-command.js'
+import {ConnectedCommand, traceFlags} from '../connected-command.js'
 import {ApDemoError, ExitCode} from '../errors.js'
 import {cleanWalkthrough, describeCleanPlan} from '../walkthrough/clean.js'
 
@@ -18,6 +18,7 @@ Asks for confirmation on a terminal; elsewhere pass --yes.`
   ]
 
   static override flags = {
+    ...traceFlags,
     yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation.', description: 'Required when there is no terminal to ask on (scripts, CI).'}),
   }
 

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
-import {ConnectedCommand} from '../connected-command.js'
+import {ConnectedCommand, traceFlags} from '../connected-command.js'
 import {ENV} from '../config/settings.js'
 import {ConfigStore} from '../config/store.js'
 import {ApDemoError} from '../errors.js'
@@ -26,6 +26,7 @@ With --embedded it first starts an embedded Authplane-compatible stack on free p
   ]
 
   static override flags = {
+    ...traceFlags,
     embedded: Flags.boolean({summary: 'Start an embedded stack on free ports and verify against it.', description: 'Uses a throwaway store and in-memory data; the connection flags and the profile are ignored.'}),
     text: Flags.string({summary: 'Text to send to the echo tool.', description: `Env ${ENV.echoText}. Default "${DEFAULT_ECHO_TEXT}".`}),
     timeout: Flags.integer({summary: 'Seconds to wait for the servers to come up.', description: 'Bounds the discovery and MCP readiness waits of steps 1 and 2, as the original verify script\'s 60 s.', default: 60, min: 1}),
@@ -34,6 +35,7 @@ With --embedded it first starts an embedded Authplane-compatible stack on free p
   async run(): Promise<unknown> {
     const {flags} = await this.parse(Verify)
     const echoText = flags.text ?? this.env.get(ENV.echoText) ?? DEFAULT_ECHO_TEXT
+    await this.startTrace(flags)
     let ctx: WalkthroughContext
     let cleanup = async () => {}
     if (flags.embedded) {
@@ -45,7 +47,7 @@ With --embedded it first starts an embedded Authplane-compatible stack on free p
         temporary.dispose()
       }
       this.note(chalk.dim(`embedded stack: issuer ${stack.issuer}, admin ${stack.adminUrl}, MCP ${stack.mcpUrl}`))
-      ctx = {
+      ctx = this.connect({
         issuer: stack.issuer,
         adminUrl: stack.adminUrl,
         adminKey: stack.adminKey,
@@ -54,8 +56,7 @@ With --embedded it first starts an embedded Authplane-compatible stack on free p
         store: temporary.store,
         profile: 'verify',
         requestTimeoutMs: flags['request-timeout'] * 1000,
-      }
-      ctx.observer = this.requestObserver(flags, stack.adminKey, ctx.profile, ctx.store)
+      }, flags)
     } else {
       ctx = await this.context(flags, {needAdminKey: true})
     }
@@ -73,13 +74,16 @@ With --embedded it first starts an embedded Authplane-compatible stack on free p
         clientName: VERIFY_DEFAULTS.clientName,
         scope: VERIFY_DEFAULTS.scope,
         onStep,
+        onStart: (step, name) => this.traceMark(`${step}. ${name}`),
       })
+      this.traceOutcome = {ok: true, message: 'ALL CHECKS PASSED'}
       this.log(chalk.green.bold('ALL CHECKS PASSED'))
       return report
     } catch (error) {
       if (error instanceof VerifyFailed && error.failure.cause instanceof DryRunStop) throw error.failure.cause
       if (error instanceof VerifyFailed) {
         const f = error.failure
+        this.traceOutcome = {ok: false, message: `step "${error.report.failedStep}" failed: ${f.message}`}
         throw new ApDemoError(f.code, `step "${error.report.failedStep}" failed: ${f.message}`, {
           exitCode: f.exitCode,
           hint: f.hint,

@@ -3,6 +3,7 @@ import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/st
 import {ErrorCode, type CallToolResult, type Tool} from '@modelcontextprotocol/sdk/types.js'
 
 import {ApDemoError} from '../errors.js'
+import {httpFetch} from '../http/fetch.js'
 import {DryRunStop, type RequestObserver} from '../http/request.js'
 import {McpAuthRejectedError, McpProtocolError, McpToolArgumentError, McpUnreachableError, type McpRejection} from './errors.js'
 
@@ -38,7 +39,7 @@ export async function withMcpSession<T>(options: McpSessionOptions, fn: (session
       })
       options.observer({method: init?.method ?? 'GET', url: String(input), headers, body: typeof init?.body === 'string' ? init.body : undefined})
     }
-    const response = await fetch(input, {...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs)})
+    const response = await httpFetch(input, {...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs)})
     if (response.status === 401 || response.status === 403) {
       const text = await response.clone().text()
       let body: unknown = text

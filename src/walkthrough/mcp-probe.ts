@@ -1,6 +1,7 @@
 import {LATEST_PROTOCOL_VERSION} from '@modelcontextprotocol/sdk/types.js'
 
 import {ApDemoError, ExitCode} from '../errors.js'
+import {httpFetch} from '../http/fetch.js'
 import {readJson, readText, send, type RequestObserver} from '../http/request.js'
 import {CLIENT_INFO} from '../mcp/client.js'
 import {parseWwwAuthenticate} from '../mcp/diagnose.js'
@@ -28,7 +29,7 @@ export async function probeInitialize(mcpUrl: string, accessToken: string | unde
   const sessionId = response.headers.get('mcp-session-id')
   if (sessionId) {
     // A probe that got in opened a session; end it rather than leave it to the idle sweep.
-    await fetch(mcpUrl, {method: 'DELETE', headers: {...headers, 'mcp-session-id': sessionId}, signal: AbortSignal.timeout(options.timeoutMs)}).catch(() => {})
+    await httpFetch(mcpUrl, {method: 'DELETE', headers: {...headers, 'mcp-session-id': sessionId}, signal: AbortSignal.timeout(options.timeoutMs)}).catch(() => {})
   }
   return {status: response.status, wwwAuthenticate: response.headers.get('www-authenticate'), body: parsed}
 }

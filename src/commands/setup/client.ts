@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
-import {ConnectedCommand} from '../../connected-command.js'
+import {ConnectedCommand, traceFlags} from '../../connected-command.js'
 import {ensureClient} from '../../walkthrough/client.js'
 import {VERIFY_DEFAULTS} from '../../walkthrough/defaults.js'
 
@@ -19,6 +19,7 @@ A second run reuses the saved client while it still exists on the server and mat
   ]
 
   static override flags = {
+    ...traceFlags,
     name: Flags.string({summary: 'Client name.', description: 'Free text, up to 255 characters; shown in the admin API.', default: VERIFY_DEFAULTS.clientName}),
     scope: Flags.string({summary: 'Scope ceiling (space-separated).', description: 'Default mcp:echo for a new client; a saved client with another scope is replaced only when this flag is given.'}),
     'auth-method': Flags.string({summary: 'How the client authenticates at the token endpoint.', description: 'client_secret_basic sends the id and secret in an HTTP Basic header (the SDK\'s way); client_secret_post sends them in the form body. Never "none": a public client has no secret and cannot use client_credentials.', options: ['client_secret_basic', 'client_secret_post'], default: 'client_secret_basic'}),

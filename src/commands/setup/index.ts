@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 import {join} from 'node:path'
 
-import {ConnectedCommand} from '../../connected-command.js'
+import {ConnectedCommand, traceFlags} from '../../connected-command.js'
 import {DEFAULTS, ENV} from '../../config/settings.js'
 import type {WalkthroughContext} from '../../walkthrough/context.js'
 import {DEFAULT_ECHO_TEXT} from '../../walkthrough/verify.js'
@@ -23,6 +23,7 @@ Without a terminal (or with --no-input, or CI set) it never prompts: with --yes 
   ]
 
   static override flags = {
+    ...traceFlags,
     slug: Flags.string({summary: 'Resource slug.', description: 'Skips the question. Default demo-mcp.'}),
     uri: Flags.string({summary: 'Resource URI (the token audience).', description: 'Skips the question. Default: the resource setting (the MCP URL).'}),
     scope: Flags.string({summary: 'Resource scope (repeatable).', description: 'name, name||description or name|upstream|description. Skips the question. Default "mcp:echo||echo tool".', multiple: true}),
@@ -35,6 +36,7 @@ Without a terminal (or with --no-input, or CI set) it never prompts: with --yes 
 
   async run(): Promise<unknown> {
     const {flags} = await this.parse(Setup)
+    await this.startTrace(flags)
     const interactive = this.canPrompt(flags) && !flags.yes
     const settings = this.connection(flags)
     if (!interactive) {
@@ -63,7 +65,7 @@ Without a terminal (or with --no-input, or CI set) it never prompts: with --yes 
       profile: settings.profile,
       requestTimeoutMs: timeoutMs,
     }
-    ctx.observer = this.requestObserver(flags, plan.adminKey, ctx.profile)
+    this.connect(ctx, flags)
     const {resource, client, report} = await applyPlan(plan, ctx, {note: (m) => this.note(m), echoText: this.env.get(ENV.echoText) ?? DEFAULT_ECHO_TEXT})
 
     const replay = replayCommands(plan, {issuer: DEFAULTS.issuer, adminUrl: DEFAULTS.adminUrl, mcpUrl: DEFAULTS.mcpUrl, profile: flags.profile})

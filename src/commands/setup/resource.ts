@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
-import {ConnectedCommand} from '../../connected-command.js'
+import {ConnectedCommand, traceFlags} from '../../connected-command.js'
 import {ensureResource, parseScopeArgument} from '../../walkthrough/resource.js'
 import {VERIFY_DEFAULTS} from '../../walkthrough/defaults.js'
 
@@ -18,6 +18,7 @@ If the slug is already taken (HTTP 409, e.g. on a re-run), the existing resource
   ]
 
   static override flags = {
+    ...traceFlags,
     slug: Flags.string({summary: 'Resource slug.', description: 'Lower-cased, then 1-64 characters of a-z, 0-9 and "-".', default: VERIFY_DEFAULTS.slug}),
     uri: Flags.string({summary: 'Resource URI (the token audience).', description: 'An absolute http(s) URL. Default: the resource setting (--resource, AUTHPLANE_RESOURCE, the profile, else the MCP URL).'}),
     'display-name': Flags.string({summary: 'Display name.', description: 'Free text shown by the admin API.', default: VERIFY_DEFAULTS.displayName}),

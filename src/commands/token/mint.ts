@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
-import {ConnectedCommand} from '../../connected-command.js'
+import {ConnectedCommand, traceFlags} from '../../connected-command.js'
 import {defaultScopes, mintToken, resolveClientCredentials} from '../../walkthrough/token.js'
 
 export default class TokenMint extends ConnectedCommand {
@@ -21,6 +21,7 @@ Prints the bare token, so it pipes: curl -H "Authorization: Bearer $(ap-demo tok
   ]
 
   static override flags = {
+    ...traceFlags,
     scope: Flags.string({summary: 'Scope to request (repeatable).', description: 'Default: the client\'s scope.', multiple: true}),
     'no-resource': Flags.boolean({summary: 'Request no resource parameter.', description: 'The token\'s aud is then the issuer, and resource servers refuse it: useful to see audience binding at work.', exclusive: ['resource']}),
     decode: Flags.boolean({summary: 'Print the header and claims instead of the bare token.', description: 'Decoded without verification, for reading; the MCP server verifies the signature.'}),
