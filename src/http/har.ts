@@ -91,7 +91,7 @@ export function toHar(events: RecordedEvent[], options: HarOptions): Har {
       time: round(wait + receive),
       request: {
         method: x.request.method,
-        url: redactor.text(url.href),
+        url: redactor.url(url.href),
         httpVersion: 'HTTP/1.1',
         cookies: [],
         headers: x.request.headers.map(([name, value]) => ({name, value: redactor.header(name, value)})),

@@ -74,9 +74,8 @@ export class Redactor {
         const decoded = Buffer.from(credentials, 'base64').toString('utf8')
         const colon = decoded.indexOf(':')
         if (colon >= 0) {
-          const secret = safeDecode(decoded.slice(colon + 1))
-          this.add(secret, 'client-secret')
-          this.add(decoded.slice(colon + 1), 'client-secret')
+          // Its encoded forms are matched by text(), under the same fingerprint.
+          this.add(safeDecode(decoded.slice(colon + 1)), 'client-secret')
         }
         this.add(credentials, 'client-secret')
       } else if (credentials) {
@@ -128,6 +127,11 @@ export class Redactor {
       .replace(json, (_m, prefix: string, value: string) => `${prefix}"${this.field(prefix.slice(1, prefix.indexOf('"', 1)), unescapeJson(value))}"`)
       .replace(form, (_m, lead: string, key: string, value: string) => `${lead}${key}=${this.field(key, safeDecode(value))}`)
     return this.text(fields)
+  }
+
+  /** A URL: secrets replaced by their placeholder, percent-encoded so that it stays a URL. */
+  url(href: string): string {
+    return this.text(href).replace(/\[redacted [a-z-]+ [0-9a-f]{8}\]/g, (mark) => encodeURIComponent(mark))
   }
 
   /** A header value: credentials whole, whatever their length; the scheme and a Basic client id stay readable. */
