@@ -18,7 +18,7 @@ export function mermaidText(text: string): string {
 
 export function requestLabel(item: Extract<SequenceItem, {kind: 'request'}>): string {
   const outcome = item.failure ?? (item.status === undefined ? '' : String(item.status))
-  return `${item.method} ${item.path} · ${outcome}${item.count > 1 ? ` (×${item.count})` : ''}`
+  return `${item.method} ${item.path}${item.rpc ? ` ${item.rpc}` : ''} · ${outcome}${item.count > 1 ? ` (×${item.count})` : ''}`
 }
 
 /** The model as a Mermaid sequenceDiagram: one arrow per request, notes for what matters. */

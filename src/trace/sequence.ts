@@ -17,7 +17,7 @@ export interface Participant {
 
 export type SequenceItem =
   | {kind: 'step'; label: string}
-  | {kind: 'request'; to: string; method: string; path: string; status?: number; failure?: string; count: number}
+  | {kind: 'request'; to: string; method: string; path: string; rpc?: string; status?: number; failure?: string; count: number}
   | {kind: 'note'; over: string; text: string}
   | {kind: 'end'; ok: boolean; text: string}
 
@@ -136,6 +136,20 @@ function refusalNote(x: RecordedExchange, status: number): string {
   return `${status}: ${[error, description].filter(Boolean).join(': ') || 'refused'}`
 }
 
+/**
+ * What an MCP request was for: the JSON-RPC method (and the tool a tools/call names), the
+ * server-sent event stream a GET opens, the session a DELETE ends (streamable HTTP transport).
+ */
+function rpcOf(x: RecordedExchange): string | undefined {
+  if (x.request.method === 'GET' && header(x.response?.headers, 'content-type')?.startsWith('text/event-stream')) return '(event stream)'
+  if (x.request.method === 'DELETE' && header(x.request.headers, 'mcp-session-id')) return '(end session)'
+  const body = json(x.request.body)
+  const method = str(body?.method)
+  if (!method) return undefined
+  const params = body?.params as Record<string, unknown> | undefined
+  return method === 'tools/call' && str(params?.name) ? `${method} ${str(params?.name)}` : method
+}
+
 function failureText(x: RecordedExchange): string {
   const f = x.failure!
   if (f.name === 'TimeoutError' || f.name === 'AbortError') return 'no answer (timeout)'
@@ -160,12 +174,14 @@ export function buildSequence(events: RecordedEvent[], endpoints: SequenceEndpoi
     const to = roles.of(url)
     used.add(to)
     const status = event.response?.status
+    const rpc = rpcOf(event)
     const previous = items.at(-1)
     if (
       previous?.kind === 'request' &&
       previous.to === to &&
       previous.method === event.request.method &&
       previous.path === url.pathname &&
+      previous.rpc === rpc &&
       previous.status === status &&
       (status === undefined || status >= 500 || event.failure !== undefined)
     ) {
@@ -174,6 +190,7 @@ export function buildSequence(events: RecordedEvent[], endpoints: SequenceEndpoi
       continue
     }
     const request: SequenceItem = {kind: 'request', to, method: event.request.method, path: url.pathname, count: 1}
+    if (rpc) request.rpc = rpc
     if (status !== undefined) request.status = status
     if (event.failure) request.failure = failureText(event)
     items.push(request)

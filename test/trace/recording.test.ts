@@ -196,7 +196,7 @@ describe('a traced run that fails', () => {
       assert.match(lost[0].response._error, /ECONNREFUSED/)
       const text = mermaidBlock(run.diagram)
       assert.equal(await parseMermaid(text), 'sequence')
-      assert.match(text, /agent-xmcp: POST \/mcp · no answer \(ECONNREFUSED\)( \(×\d+\))?\n/)
+      assert.match(text, /agent-xmcp: POST \/mcp initialize · no answer \(ECONNREFUSED\)( \(×\d+\))?\n/)
       assert.match(text, /✗ stopped: step "MCP server ready \(401 without a token\)" failed/)
     } finally {
       rmSync(dir, {recursive: true, force: true})
