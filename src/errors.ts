@@ -1,96 +1,97 @@
-// Every failure the user can cause ends here: one typed error with a one-line message, a hint that
-// says what to do, and one of the documented exit codes below. The base command renders it; no
-// other place decides an exit code.
+// The typed errors of ap-demo's own layers (config, http, walkthrough, wizard, docker). Each says
+// what failed and carries the facts (which URL, file, status, value) as `details`; the class says
+// what kind of failure it is. None of them knows an exit code: `src/cli/error-map.ts` is the one
+// place that turns an error into what the user sees and the exit code that ends the process.
 
-/** Documented exit codes (README "Exit codes"). Keep this table and the README in step. */
-export const ExitCode = {
-  /** Success. */
-  OK: 0,
-  /** A check failed: a `verify` step, a tool that reported an error. */
-  CHECK_FAILED: 1,
-  /** Bad usage: unknown or invalid flag, argument or input; a prompt needed where none can be shown. */
-  USAGE: 2,
-  /** Credentials refused: admin key, client secret, or the access token at the MCP server (401/403). */
-  AUTH: 3,
-  /** A server could not be reached, timed out, or failed (5xx, circuit breaker open, unusable RFC 9728 metadata). */
-  UNREACHABLE: 4,
-  /** The server refused the request's content: invalid_scope, invalid_target, validation errors, not found. */
-  REJECTED: 5,
-  /** Existing state disagrees: a resource with the same slug but another URI or scopes, a port already in use. */
-  CONFLICT: 6,
-  /** Local configuration is wrong: issuer mismatch, unreadable store, missing saved client, Docker (or its compose plugin) missing. */
-  CONFIG: 7,
-  /** Cancelled by the user at a prompt (Ctrl-C), as shells report SIGINT. Nothing was changed. */
-  CANCELLED: 130,
-  /** A bug in ap-demo. Please report it. */
-  INTERNAL: 70,
-} as const
-
-export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
-
-export const exitCodeDescriptions: Record<ExitCodeValue, string> = {
-  0: 'success',
-  1: 'a check failed (verify step, tool error)',
-  2: 'usage error (bad flag or input, prompt needed without a terminal)',
-  3: 'credentials refused (admin key, client secret, access token)',
-  4: 'server unreachable, timed out or failing (5xx, circuit open, unusable resource metadata)',
-  5: 'request rejected by the server (invalid_scope, invalid_target, validation, not found)',
-  6: 'conflict with existing state (resource differs, port in use)',
-  7: 'local configuration problem (issuer mismatch, store, missing client, no docker/compose)',
-  70: 'internal error in ap-demo',
-  130: 'cancelled at a prompt (Ctrl-C); nothing was changed',
-}
-
-export interface ApDemoErrorOptions {
+export interface ErrorFacts {
+  /** What to do about it, when the layer that failed knows better than the CLI. */
   hint?: string
-  exitCode: ExitCodeValue
-  /** Extra machine-readable fields for the JSON envelope (OAuth error, HTTP status, ...). */
+  /** Machine-readable facts for the JSON envelope (URL, file, HTTP status, OAuth error, ...). */
   details?: Record<string, unknown>
   cause?: unknown
 }
 
 export class ApDemoError extends Error {
-  readonly code: string
   readonly hint?: string
-  readonly exitCode: ExitCodeValue
   readonly details: Record<string, unknown>
 
-  constructor(code: string, message: string, options: ApDemoErrorOptions) {
-    super(message, {cause: options.cause})
-    this.name = 'ApDemoError'
-    this.code = code
-    this.hint = options.hint
-    this.exitCode = options.exitCode
-    this.details = options.details ?? {}
+  constructor(
+    /** A stable machine-readable name (`error.code` in the JSON envelope). */
+    readonly code: string,
+    message: string,
+    facts: ErrorFacts = {},
+  ) {
+    super(message, {cause: facts.cause})
+    this.name = new.target.name
+    this.hint = facts.hint
+    this.details = facts.details ?? {}
   }
 }
 
-export function usageError(message: string, hint?: string): ApDemoError {
-  return new ApDemoError('usage', message, {exitCode: ExitCode.USAGE, hint})
+/** A value the user gave (flag, argument, answer, environment variable) cannot be used as it is. */
+export class InputError extends ApDemoError {}
+
+/** A prompt is needed but none can be shown (no terminal, --no-input, CI). */
+export class NeedsInputError extends InputError {}
+
+/** A check found the server behaving wrongly; `details.httpStatus` says what it answered. */
+export class CheckFailedError extends ApDemoError {}
+
+/** Credentials were refused or are missing for the server that asks for them. */
+export class CredentialsError extends ApDemoError {}
+
+/** A server could not be reached, timed out or is failing; `details.url` names it. */
+export class UnreachableError extends ApDemoError {}
+
+/** The server understood the request and refused its content (validation, not found, ...). */
+export class RejectedError extends ApDemoError {}
+
+/** Existing state disagrees with what was asked (a resource differs, a port is taken). */
+export class ConflictError extends ApDemoError {}
+
+/** The local configuration is wrong or incomplete (store, .env, saved client, Docker setup). */
+export class ConfigError extends ApDemoError {}
+
+/** A local file could not be read or written; `path` names it. */
+export class FileError extends ConfigError {
+  constructor(
+    code: string,
+    readonly path: string,
+    message: string,
+    facts: ErrorFacts = {},
+  ) {
+    super(code, message, {...facts, details: {path, ...facts.details}})
+  }
 }
 
-/** Maps a Node listen error to a clear message; other errors pass through. */
+/** The user stopped at a prompt; nothing was changed. */
+export class CancelledError extends ApDemoError {}
+
+export function inputError(message: string, hint?: string, details?: Record<string, unknown>): InputError {
+  return new InputError('usage', message, {hint, details})
+}
+
+/** Why a server cannot listen, as facts: the errno, port and address (the CLI decides the rest). */
 export function listenError(err: unknown, what: string): unknown {
   const e = err as NodeJS.ErrnoException & {port?: number; address?: string; hostname?: string}
   if (e?.code === 'EADDRINUSE') {
-    return new ApDemoError('port_in_use', `${what}: port ${e.port ?? '?'} on ${e.address ?? 'this host'} is already in use`, {
-      exitCode: ExitCode.CONFLICT,
+    return new ConflictError('port_in_use', `${what}: port ${e.port ?? '?'} on ${e.address ?? 'this host'} is already in use`, {
       hint: 'Stop the other process (is a stack already running?) or pick another port with --port/--admin-port/--mcp-port (0 = any free port).',
       details: {port: e.port, address: e.address},
       cause: err,
     })
   }
   if (e?.code === 'EACCES') {
-    return new ApDemoError('port_forbidden', `${what}: not allowed to listen on port ${e.port ?? '?'}`, {
-      exitCode: ExitCode.CONFLICT,
+    return new ConflictError('port_forbidden', `${what}: not allowed to listen on port ${e.port ?? '?'}`, {
       hint: 'Ports below 1024 need privileges; choose a port above 1024.',
+      details: {port: e.port},
       cause: err,
     })
   }
   if (e?.code === 'EADDRNOTAVAIL' || e?.code === 'ENOTFOUND') {
-    return new ApDemoError('bad_host', `${what}: cannot listen on host ${e.address ?? e.hostname ?? '?'}`, {
-      exitCode: ExitCode.USAGE,
+    return new InputError('bad_host', `${what}: cannot listen on host ${e.address ?? e.hostname ?? '?'}`, {
       hint: 'Use an address of this machine for --host, e.g. 127.0.0.1 or 0.0.0.0.',
+      details: {host: e.address ?? e.hostname},
       cause: err,
     })
   }

@@ -2,7 +2,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {parseEnv} from 'node:util'
 
-import {ApDemoError, ExitCode} from '../errors.js'
+import {ConfigError} from '../errors.js'
 import type {Profile} from './store.js'
 
 /** Where a setting's value came from, shown by `ap-demo config show`. */
@@ -61,8 +61,7 @@ export class Environment {
       try {
         this.dotenv = parseEnv(readFileSync(file, 'utf8')) as Record<string, string>
       } catch (error) {
-        throw new ApDemoError('dotenv_unreadable', `cannot read ${file}: ${(error as Error).message}`, {
-          exitCode: ExitCode.CONFIG,
+        throw new ConfigError('dotenv_unreadable', `cannot read ${file}: ${(error as Error).message}`, {
           hint: 'Fix the .env file (KEY=value lines) or move it away.',
         })
       }

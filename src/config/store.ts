@@ -3,7 +3,7 @@ import {chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rm
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 
-import {ApDemoError, ExitCode} from '../errors.js'
+import {ApDemoError, InputError, ConfigError} from '../errors.js'
 
 export type AuthMethod = 'client_secret_basic' | 'client_secret_post'
 
@@ -64,8 +64,7 @@ const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
 export function validateProfileName(name: string): string {
   if (!PROFILE_NAME.test(name)) {
-    throw new ApDemoError('usage', `invalid profile name "${name}"`, {
-      exitCode: ExitCode.USAGE,
+    throw new InputError('usage', `invalid profile name "${name}"`, {
       hint: 'Use letters, digits, ".", "_" and "-" (up to 64 characters), starting with a letter or digit.',
     })
   }
@@ -73,8 +72,7 @@ export function validateProfileName(name: string): string {
 }
 
 function unreadable(path: string, error: unknown): ApDemoError {
-  return new ApDemoError('store_unreadable', `the ap-demo store ${path} cannot be read: ${(error as Error).message.split('\n')[0]}`, {
-    exitCode: ExitCode.CONFIG,
+  return new ConfigError('store_unreadable', `the ap-demo store ${path} cannot be read: ${(error as Error).message.split('\n')[0]}`, {
     hint: `Nothing was changed. Fix the file by hand, or move it away to start fresh (mv ${path} ${path}.bak).`,
     cause: error,
   })
@@ -161,8 +159,7 @@ export class ConfigStore {
           continue
         }
         if (Date.now() > deadline) {
-          throw new ApDemoError('store_locked', `the ap-demo store is locked by another process (${this.lockPath})`, {
-            exitCode: ExitCode.CONFIG,
+          throw new ConfigError('store_locked', `the ap-demo store is locked by another process (${this.lockPath})`, {
             hint: `If no other ap-demo is running, remove ${this.lockPath}.`,
           })
         }

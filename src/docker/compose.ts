@@ -2,7 +2,7 @@ import {existsSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 
 import {ENV, Environment} from '../config/settings.js'
-import {ApDemoError, ExitCode} from '../errors.js'
+import {ApDemoError, UnreachableError, ConflictError, ConfigError} from '../errors.js'
 
 // The Docker side of `ap-demo stack up|down --docker`: finds the compose project, checks that a
 // Docker client with the Compose v2 plugin and a reachable engine are there, and runs
@@ -25,8 +25,7 @@ export function composeProject(packageRoot: string, cwd: string = process.cwd())
   // installed package has neither, so say so before compose fails halfway through a build.
   const missing = ['docker-compose.yml', 'Dockerfile'].filter((name) => !existsSync(join(packageRoot, name)))
   if (missing.length > 0) {
-    throw new ApDemoError('compose_file_missing', `no ${missing.join(' or ')} at ${packageRoot}`, {
-      exitCode: ExitCode.CONFIG,
+    throw new ConfigError('compose_file_missing', `no ${missing.join(' or ')} at ${packageRoot}`, {
       hint: 'The Docker topology ships with a checkout of ap-demo; run the command from a clone of the repository.',
     })
   }
@@ -91,8 +90,7 @@ function firstLine(text: string): string {
 const ENGINE_DOWN = /cannot connect to the docker daemon|is the docker daemon running|error during connect|docker daemon is not running|connection refused.*docker\.sock|permission denied.*docker\.sock/i
 
 function engineUnreachable(detail: string): ApDemoError {
-  return new ApDemoError('docker_engine_unreachable', `no Docker engine answers: ${detail}`, {
-    exitCode: ExitCode.UNREACHABLE,
+  return new UnreachableError('docker_engine_unreachable', `no Docker engine answers: ${detail}`, {
     hint: 'Start Docker (Docker Desktop, or `sudo systemctl start docker`) and retry; without Docker, `ap-demo stack up` runs the embedded stack instead.',
     details: {docker: detail},
   })
@@ -110,16 +108,14 @@ export interface DockerInfo {
 export async function checkDocker(): Promise<DockerInfo> {
   const compose = await docker(['compose', 'version'], {timeoutMs: 15_000})
   if (compose.spawnError) {
-    throw new ApDemoError('docker_not_found', `docker is not installed (no \`docker\` on PATH: ${compose.spawnError})`, {
-      exitCode: ExitCode.CONFIG,
+    throw new ConfigError('docker_not_found', `docker is not installed (no \`docker\` on PATH: ${compose.spawnError})`, {
       hint: 'Install Docker Engine 24+ with the Compose v2 plugin, or run the embedded stack without Docker: ap-demo stack up',
     })
   }
   if (compose.exitCode !== 0) {
     const detail = firstLine(compose.stderr) || firstLine(compose.stdout) || (compose.timedOut ? 'no answer within 15 s' : `exit ${compose.exitCode}`)
     if (ENGINE_DOWN.test(compose.stderr)) throw engineUnreachable(detail)
-    throw new ApDemoError('docker_compose_missing', `\`docker compose\` does not work: ${detail}`, {
-      exitCode: ExitCode.CONFIG,
+    throw new ConfigError('docker_compose_missing', `\`docker compose\` does not work: ${detail}`, {
       hint: 'Install the Docker Compose v2 plugin (`docker compose`, not the old `docker-compose`), or run the embedded stack without Docker: ap-demo stack up',
       details: {docker: detail},
     })
@@ -135,23 +131,20 @@ function composeFailed(what: string, result: RunResult): ApDemoError {
   const detail = lastLine(result.stderr) || lastLine(result.stdout) || `exit ${result.exitCode}`
   if (ENGINE_DOWN.test(result.stderr)) return engineUnreachable(detail)
   if (/port is already allocated|address already in use|bind: /i.test(result.stderr)) {
-    return new ApDemoError('port_in_use', `docker compose ${what} failed: ${detail}`, {
-      exitCode: ExitCode.CONFLICT,
+    return new ConflictError('port_in_use', `docker compose ${what} failed: ${detail}`, {
       hint: 'Another process holds port 9000, 9001 or 8080 (is `ap-demo stack up` running?). Stop it and retry.',
       details: {docker: detail},
     })
   }
   if (/required variable|variable is not set|invalid interpolation/i.test(result.stderr)) {
-    return new ApDemoError('compose_env_missing', `docker compose ${what} failed: ${detail}`, {
-      exitCode: ExitCode.CONFIG,
+    return new ConfigError('compose_env_missing', `docker compose ${what} failed: ${detail}`, {
       hint: 'Create the env file: cp .env.example .env (or export the variable it names).',
       details: {docker: detail},
     })
   }
-  return new ApDemoError('docker_compose_failed', `docker compose ${what} failed: ${detail}`, {
-    exitCode: ExitCode.UNREACHABLE,
+  return new UnreachableError('docker_compose_failed', `docker compose ${what} failed: ${detail}`, {
     hint: 'Docker\'s own output above says why (image pull, build, network); `docker compose logs` shows the containers\' output.',
-    details: {docker: detail, exitCode: result.exitCode ?? null},
+    details: {docker: detail, dockerExitCode: result.exitCode ?? null},
   })
 }
 

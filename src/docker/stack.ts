@@ -1,11 +1,11 @@
 import {dirname} from 'node:path'
 
 import {DEFAULTS, ENV, Environment} from '../config/settings.js'
-import {ApDemoError, ExitCode} from '../errors.js'
+import {ApDemoError, InputError, ConfigError} from '../errors.js'
 import {absoluteUrlProblem} from '../http/url.js'
 import {waitForDiscovery} from '../walkthrough/discovery.js'
 import {waitForMcpServer} from '../walkthrough/mcp-probe.js'
-import {checkDocker, composeDown, composeUp, type ComposeProject, type DockerInfo} from './compose.js'
+import {checkDocker, composeDown, composeProject, composeUp, type ComposeProject, type DockerInfo} from './compose.js'
 
 export {composeProject, type ComposeProject} from './compose.js'
 
@@ -48,8 +48,7 @@ export function dockerStackSettings(project: ComposeProject, env: NodeJS.Process
     const setting = {value: found.value, from: found.source === 'env' ? `env ${name}` : `${name} in ${project.envFile}`}
     const problem = absoluteUrlProblem(found.value)
     if (problem) {
-      throw new ApDemoError('usage', `${name} "${found.value}" is not usable: ${problem} (from ${setting.from})`, {
-        exitCode: ExitCode.USAGE,
+      throw new InputError('usage', `${name} "${found.value}" is not usable: ${problem} (from ${setting.from})`, {
         hint: `Example: ${name}=${fallback}`,
       })
     }
@@ -85,8 +84,7 @@ export async function upDockerStack(
   const docker = await checkDocker()
   const adminKey = settings.adminKey
   if (!adminKey) {
-    throw new ApDemoError('admin_key_missing', `AUTHPLANE_ADMIN_API_KEY is not set (the environment and ${project.envFile ?? './.env'} do not name it)`, {
-      exitCode: ExitCode.CONFIG,
+    throw new ConfigError('admin_key_missing', `AUTHPLANE_ADMIN_API_KEY is not set (the environment and ${project.envFile ?? './.env'} do not name it)`, {
       hint: 'Create the env file the compose file reads: cp .env.example .env (it holds the examples\' key), or export AUTHPLANE_ADMIN_API_KEY.',
     })
   }
@@ -112,15 +110,13 @@ export async function upDockerStack(
   }
   const metadata = readiness.resourceMetadata
   if (metadata.resource !== settings.resource.value) {
-    throw new ApDemoError('resource_mismatch', `the MCP server expects the audience ${JSON.stringify(metadata.resource)} but ap-demo would bind tokens to ${JSON.stringify(settings.resource.value)} (${settings.resource.from})`, {
-      exitCode: ExitCode.CONFIG,
+    throw new ConfigError('resource_mismatch', `the MCP server expects the audience ${JSON.stringify(metadata.resource)} but ap-demo would bind tokens to ${JSON.stringify(settings.resource.value)} (${settings.resource.from})`, {
       hint: 'Set AUTHPLANE_RESOURCE to one value for both (in .env), then run `ap-demo stack up --docker` again so the container is recreated.',
       details: {expected: settings.resource.value, actual: metadata.resource ?? null},
     })
   }
   if (Array.isArray(metadata.authorization_servers) && !metadata.authorization_servers.includes(settings.issuer.value)) {
-    throw new ApDemoError('issuer_mismatch', `the MCP server trusts ${JSON.stringify(metadata.authorization_servers)} but the authserver announces ${JSON.stringify(settings.issuer.value)}`, {
-      exitCode: ExitCode.CONFIG,
+    throw new ConfigError('issuer_mismatch', `the MCP server trusts ${JSON.stringify(metadata.authorization_servers)} but the authserver announces ${JSON.stringify(settings.issuer.value)}`, {
       hint: 'Both take AUTHPLANE_ISSUER from the same env file; run `ap-demo stack up --docker` again so the containers are recreated with it.',
       details: {expected: settings.issuer.value, actual: metadata.authorization_servers},
     })
@@ -138,7 +134,50 @@ export async function downDockerStack(project: ComposeProject, options: {volumes
 /** Waiting failed: keep the message and exit code, point at the container logs instead. */
 function withHint(error: unknown, hint: string): unknown {
   if (error instanceof ApDemoError && (error.code === 'timeout' || error.code === 'unreachable' || error.code === 'discovery_failed' || error.code === 'mcp_not_ready')) {
-    return new ApDemoError(error.code, error.message, {exitCode: error.exitCode, hint, details: error.details, cause: error})
+    const Kind = error.constructor as typeof ApDemoError
+    return new Kind(error.code, error.message, {hint, details: error.details, cause: error})
   }
   return error
+}
+
+/** What `stack up --docker` reports (the profile it saved to is added by the command). */
+export interface DockerUpResult {
+  docker: true
+  issuer: string
+  adminUrl: string
+  mcpUrl: string
+  resource: string
+  resourceMetadataUrl: string
+  adminKeySource: string
+  sources: {issuer: string; adminUrl: string; mcpUrl: string; resource: string}
+  composeFile: string
+  envFile: string | null
+  engineVersion: string
+  composeVersion: string
+  waitedMs: number
+  /** Not in the JSON result: handed to the profile. */
+  adminKey: string
+}
+
+/** The whole `stack up --docker`: the compose project of ap-demo's checkout, started and checked. */
+export async function startDockerStack(packageRoot: string, options: {timeoutMs: number; showProgress?: boolean; onProgress?: (message: string) => void}): Promise<DockerUpResult> {
+  const project = composeProject(packageRoot)
+  const up = await upDockerStack(project, dockerStackSettings(project), options)
+  const s = up.settings
+  return {
+    docker: true,
+    issuer: s.issuer.value,
+    adminUrl: s.adminUrl.value,
+    mcpUrl: s.mcpUrl.value,
+    resource: s.resource.value,
+    resourceMetadataUrl: up.resourceMetadataUrl,
+    adminKeySource: s.adminKey.from,
+    sources: {issuer: s.issuer.from, adminUrl: s.adminUrl.from, mcpUrl: s.mcpUrl.from, resource: s.resource.from},
+    composeFile: project.file,
+    envFile: project.envFile ?? null,
+    engineVersion: up.docker.engineVersion,
+    composeVersion: up.docker.composeVersion,
+    waitedMs: up.waitedMs,
+    adminKey: s.adminKey.value,
+  }
 }

@@ -1,4 +1,4 @@
-import {usageError} from '../errors.js'
+import {inputError} from '../errors.js'
 
 // URL rules shared by every place that takes a URL from the user (flags, env, wizard answers).
 
@@ -18,7 +18,7 @@ export function absoluteUrlProblem(value: string): string | undefined {
 /** The value, or a usage error (exit 2) naming the flag, where the value came from, and an example. */
 export function requireAbsoluteUrl(value: string, flag: string, from?: string): string {
   const problem = absoluteUrlProblem(value)
-  if (problem) throw usageError(`${flag} "${value}" is not usable: ${problem}${from ? ` (from ${from})` : ''}`, `Example: ${flag} http://localhost:${flag === '--admin-url' ? '9001' : flag === '--issuer' ? '9000' : '8080/mcp'}`)
+  if (problem) throw inputError(`${flag} "${value}" is not usable: ${problem}${from ? ` (from ${from})` : ''}`, `Example: ${flag} http://localhost:${flag === '--admin-url' ? '9001' : flag === '--issuer' ? '9000' : '8080/mcp'}`)
   return value
 }
 

@@ -1,14 +1,12 @@
 import {attachRecorder} from '../http/fetch.js'
-import {toHar} from '../http/har.js'
 import {HttpRecorder, type RecordedOutcome} from '../http/recorder.js'
-import {Redactor, type KnownSecret} from '../http/redact.js'
-import {toAscii} from './ascii.js'
+import type {KnownSecret} from '../http/redact.js'
 import {checkWritable, writePrivateFile} from './files.js'
-import {toMermaid, toMermaidMarkdown} from './mermaid.js'
-import {buildSequence, type SequenceEndpoints} from './sequence.js'
+import type {SequenceEndpoints} from './sequence.js'
 
 // One traced run: a recorder attached to httpFetch from start() to finish(), then the HAR file and
-// the diagram made from what it saw.
+// the diagram made from what it saw. Starting is cheap (a command may start it before it knows
+// whether it will send anything); the writers are loaded when the run ends.
 
 export type DiagramFormat = 'mermaid' | 'markdown' | 'ascii'
 
@@ -77,6 +75,13 @@ export class RunTrace {
     this.detach()
     await this.recorder.settle()
     if (options.outcome) this.recorder.outcome = options.outcome
+    const [{toHar}, {Redactor}, {buildSequence}, {toMermaid, toMermaidMarkdown}, {toAscii}] = await Promise.all([
+      import('../http/har.js'),
+      import('../http/redact.js'),
+      import('./sequence.js'),
+      import('./mermaid.js'),
+      import('./ascii.js'),
+    ])
     const result: TraceResult = {}
     // One redactor for both outputs: a fingerprint in the diagram is the same as in the HAR file.
     const redactor = new Redactor(options.secrets)

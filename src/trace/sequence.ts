@@ -26,7 +26,10 @@ export interface SequenceModel {
   items: SequenceItem[]
 }
 
-/** Where the servers are, as the run was configured; servers found on the way are learned. */
+/**
+ * Where the servers are, as the run was configured. Servers found on the way are learned from
+ * the metadata that names them, or from what they were asked for.
+ */
 export interface SequenceEndpoints {
   issuer?: string
   adminUrl?: string
@@ -84,11 +87,21 @@ class Roles {
     if (this.adminOrigin && !this.byOrigin.has(this.adminOrigin)) this.byOrigin.set(this.adminOrigin, 'admin')
   }
 
-  of(url: URL): string {
+  of(url: URL, request: RecordedExchange['request']): string {
     // An admin API served on the issuer's origin is told apart by its path (contract §2: /admin/...).
-    if (url.origin === this.adminOrigin && url.pathname.startsWith('/admin/')) return 'admin'
+    if ((url.origin === this.adminOrigin || !this.adminOrigin) && url.pathname.startsWith('/admin/')) return 'admin'
     const known = this.byOrigin.get(url.origin)
     if (known) return known
+    // A server nobody named: what it was asked for says what it is (RFC 8414 §3, RFC 9728 §3, MCP).
+    const role = /^\/\.well-known\/(oauth-authorization-server|openid-configuration)/.test(url.pathname)
+      ? 'auth'
+      : url.pathname.startsWith('/.well-known/oauth-protected-resource') || json(request.body)?.jsonrpc === '2.0'
+        ? 'mcp'
+        : undefined
+    if (role && ![...this.byOrigin.values()].includes(role)) {
+      this.byOrigin.set(url.origin, role)
+      return role
+    }
     const id = `server${this.extra.length + 1}`
     this.extra.push({id, label: url.host, short: url.host})
     this.byOrigin.set(url.origin, id)
@@ -171,7 +184,7 @@ export function buildSequence(events: RecordedEvent[], endpoints: SequenceEndpoi
       continue
     }
     const url = new URL(event.request.url)
-    const to = roles.of(url)
+    const to = roles.of(url, event.request)
     used.add(to)
     const status = event.response?.status
     const rpc = rpcOf(event)

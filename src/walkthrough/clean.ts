@@ -1,5 +1,5 @@
 import {AdminApiError} from '../admin/client.js'
-import {ApDemoError, ExitCode} from '../errors.js'
+import {ConfigError} from '../errors.js'
 import {sameBaseUrl} from '../http/url.js'
 import type {WalkthroughContext} from './context.js'
 import {adminClient} from './resource.js'
@@ -39,8 +39,7 @@ export async function cleanWalkthrough(ctx: WalkthroughContext): Promise<Removed
   // A 404 from another server proves nothing about ours: never forget a secret on that basis.
   for (const record of [profile.client, profile.resource]) {
     if (record && !sameBaseUrl(record.adminUrl, ctx.adminUrl)) {
-      throw new ApDemoError('other_admin_api', `the saved ${record === profile.client ? 'client' : 'resource'} ${record.id} lives on ${record.adminUrl}, not on ${ctx.adminUrl}`, {
-        exitCode: ExitCode.CONFIG,
+      throw new ConfigError('other_admin_api', `the saved ${record === profile.client ? 'client' : 'resource'} ${record.id} lives on ${record.adminUrl}, not on ${ctx.adminUrl}`, {
         hint: `Run clean against that server: --admin-url ${record.adminUrl} (with its admin key). Nothing was changed.`,
       })
     }

@@ -1,6 +1,6 @@
 import {AdminApiError, type ClientInfo} from '../admin/client.js'
 import type {AuthMethod, ClientRecord} from '../config/store.js'
-import {ApDemoError, ExitCode} from '../errors.js'
+import {CheckFailedError, ConfigError} from '../errors.js'
 import {sameBaseUrl} from '../http/url.js'
 import type {WalkthroughContext} from './context.js'
 import {DEFAULT_CLIENT_SCOPE} from './defaults.js'
@@ -51,7 +51,7 @@ export async function ensureClient(ctx: WalkthroughContext, spec: ClientSpec, op
         else if (info.authMethod && info.authMethod !== wantedMethod) reason = `the saved client authenticates with ${info.authMethod}, not ${wantedMethod}`
         else if (options.rotate) {
           const rotated = await admin.rotateClientSecret(saved.id)
-          if (!rotated.secret) throw new ApDemoError('no_secret', 'rotate-secret answered without a client_secret', {exitCode: ExitCode.CHECK_FAILED})
+          if (!rotated.secret) throw new CheckFailedError('no_secret', 'rotate-secret answered without a client_secret')
           const client = saveClient(ctx, {...saved, secret: rotated.secret, scope: info.scope, name: info.name || saved.name})
           return {action: 'rotated', client}
         } else {
@@ -60,7 +60,7 @@ export async function ensureClient(ctx: WalkthroughContext, spec: ClientSpec, op
       }
     }
   } else if (options.rotate && !saved) {
-    throw new ApDemoError('no_saved_client', 'there is no saved client to rotate', {exitCode: ExitCode.CONFIG, hint: 'Create one first: ap-demo setup client'})
+    throw new ConfigError('no_saved_client', 'there is no saved client to rotate', {hint: 'Create one first: ap-demo setup client'})
   }
 
   const authMethod = spec.authMethod ?? 'client_secret_basic'
@@ -68,8 +68,7 @@ export async function ensureClient(ctx: WalkthroughContext, spec: ClientSpec, op
   // Contract §7 pitfall 6: the server defaults to "none" (no secret); always ask for a confidential client.
   const created = await admin.createClient({client_name: spec.name, grant_types: ['client_credentials'], token_endpoint_auth_method: authMethod, scope})
   if (!created.secret) {
-    throw new ApDemoError('no_secret', `the server created client ${created.id} without a client_secret`, {
-      exitCode: ExitCode.CHECK_FAILED,
+    throw new CheckFailedError('no_secret', `the server created client ${created.id} without a client_secret`, {
       hint: 'A client_credentials client needs token_endpoint_auth_method client_secret_basic or client_secret_post.',
     })
   }

@@ -1,15 +1,21 @@
+import type {ConnectionSettings} from '../config/settings.js'
 import type {ConfigStore} from '../config/store.js'
 import type {RequestObserver} from '../http/request.js'
+import {requireAbsoluteUrl} from '../http/url.js'
 
-/** What every walkthrough step needs: where the servers are, the store, and request options. */
-export interface WalkthroughContext {
+/** Where the servers are: what a profile remembers and a stack announces. */
+export interface Endpoints {
   issuer: string
   adminUrl: string
-  /** Needed only by the admin steps. */
-  adminKey?: string
   mcpUrl: string
   /** The RFC 8707 resource: the audience tokens are bound to. */
   resource: string
+}
+
+/** What every walkthrough step needs: where the servers are, the store, and request options. */
+export interface WalkthroughContext extends Endpoints {
+  /** Needed only by the admin steps. */
+  adminKey?: string
   store: ConfigStore
   profile: string
   /** Per-request timeout. */
@@ -18,9 +24,54 @@ export interface WalkthroughContext {
   observer?: RequestObserver
 }
 
+export interface ContextOptions {
+  store: ConfigStore
+  profile: string
+  adminKey?: string
+  requestTimeoutMs: number
+  observer?: RequestObserver
+}
+
+/** The one way a context is made: endpoints plus where to keep what the steps create. */
+export function createContext(endpoints: Endpoints, options: ContextOptions): WalkthroughContext {
+  return {
+    issuer: endpoints.issuer,
+    adminUrl: endpoints.adminUrl,
+    mcpUrl: endpoints.mcpUrl,
+    resource: endpoints.resource,
+    adminKey: options.adminKey,
+    store: options.store,
+    profile: options.profile,
+    requestTimeoutMs: options.requestTimeoutMs,
+    observer: options.observer,
+  }
+}
+
+/** A context from resolved settings (flags, environment, profile): each URL is checked, naming where it came from. */
+export function contextFromSettings(settings: ConnectionSettings, options: Omit<ContextOptions, 'profile'>): WalkthroughContext {
+  for (const [name, setting] of [['--issuer', settings.issuer], ['--admin-url', settings.adminUrl], ['--mcp-url', settings.mcpUrl], ['--resource', settings.resource]] as const) {
+    requireAbsoluteUrl(setting.value ?? '', name, setting.from ?? setting.source)
+  }
+  const endpoints = {issuer: settings.issuer.value!, adminUrl: settings.adminUrl.value!, mcpUrl: settings.mcpUrl.value!, resource: settings.resource.value!}
+  return createContext(endpoints, {...options, profile: settings.profile})
+}
+
+/**
+ * Points a profile at servers: what `stack up`, `stack up --docker` and the wizard remember so
+ * that later commands need no flags. The admin key is saved only when given.
+ */
+export function saveEndpoints(store: ConfigStore, profile: string, endpoints: Endpoints & {adminKey?: string}): void {
+  store.updateProfile(profile, (p) => {
+    p.issuer = endpoints.issuer
+    p.adminUrl = endpoints.adminUrl
+    p.mcpUrl = endpoints.mcpUrl
+    p.resourceUri = endpoints.resource
+    if (endpoints.adminKey !== undefined) p.adminKey = endpoints.adminKey
+  })
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => {
     setTimeout(resolve, ms)
   })
 }
-

@@ -1,7 +1,5 @@
 import {ENV} from '../config/settings.js'
-import {AuthplaneOAuthError} from '../authplane/errors.js'
-import {toApDemoError} from '../error-map.js'
-import {ApDemoError, ExitCode} from '../errors.js'
+import {CredentialsError, ConfigError} from '../errors.js'
 import {findResourceMetadata} from '../mcp/resource-metadata.js'
 import type {WalkthroughContext} from './context.js'
 import {scopesOf, type ClientCredentials, type MintResult} from './token.js'
@@ -73,8 +71,7 @@ export async function withDiscoveredAuth<T>(
   let issuer = servers[0]!
   if (options.expectedIssuer !== undefined) {
     if (!servers.includes(options.expectedIssuer)) {
-      throw new ApDemoError('issuer_not_listed', `the MCP server trusts ${servers.map((s) => `"${s}"`).join(', ')}, not "${options.expectedIssuer}"`, {
-        exitCode: ExitCode.CONFIG,
+      throw new ConfigError('issuer_not_listed', `the MCP server trusts ${servers.map((s) => `"${s}"`).join(', ')}, not "${options.expectedIssuer}"`, {
         hint: `Tokens from "${options.expectedIssuer}" would be refused. Drop --issuer to use the server's choice, or point --mcp-url at a server that trusts this issuer (the strings must match byte for byte).`,
         details: {authorizationServers: servers, expectedIssuer: options.expectedIssuer},
       })
@@ -89,8 +86,7 @@ export async function withDiscoveredAuth<T>(
   const credentials = options.credentials ?? (configured && issuer === ctx.issuer ? configured : undefined)
   if (!credentials) {
     const why = configured ? `; the configured client (${configured.source}) belongs to ${ctx.issuer}` : ', and no client credentials were given'
-    throw new ApDemoError('client_credentials_missing', `the MCP server needs a token from ${issuer}${why}`, {
-      exitCode: ExitCode.AUTH,
+    throw new CredentialsError('client_credentials_missing', `the MCP server needs a token from ${issuer}${why}`, {
       hint: `Name a client_credentials client registered at ${issuer}: --client-id <id>, with --client-secret or ${ENV.clientSecret}.`,
       details: {issuer, configuredIssuer: ctx.issuer, resource: metadata.resource, resourceMetadataUrl: found.url},
     })
@@ -108,18 +104,12 @@ export async function withDiscoveredAuth<T>(
   step(`authorization server ${issuer}; token for resource ${metadata.resource}${scopes.length > 0 ? `, scope ${scopes.join(' ')}` : ''}`)
 
   const discovered: WalkthroughContext = {...ctx, issuer, resource: metadata.resource}
-  let outcome
-  try {
-    outcome = await withResourceToken(
-      discovered,
-      credentials,
-      {scopes, resources: [metadata.resource], noCache: options.noCache, discovered: true},
-      (m) => use(m.token.accessToken, discovered),
-    )
-  } catch (error) {
-    throw refusedByDiscoveredServer(error, issuer, credentials)
-  }
-  const {minted, value} = outcome
+  const {minted, value} = await withResourceToken(
+    discovered,
+    credentials,
+    {scopes, resources: [metadata.resource], noCache: options.noCache, discovered: true},
+    (m) => use(m.token.accessToken, discovered),
+  )
   return {
     value,
     minted,
@@ -137,18 +127,4 @@ export async function withDiscoveredAuth<T>(
       opaqueToken: Boolean(minted.opaque),
     },
   }
-}
-
-/**
- * A token refusal from a discovered authorization server: the hints for Authplane's own admin flow
- * (rotate the saved client, fix the registered resource) do not apply to someone else's server.
- */
-function refusedByDiscoveredServer(error: unknown, issuer: string, credentials: ClientCredentials): unknown {
-  if (!(error instanceof AuthplaneOAuthError)) return error
-  const mapped = toApDemoError(error)
-  const hint =
-    error.code === 'invalid_client' || error.code === 'unauthorized_client'
-      ? `${issuer} refused client "${credentials.clientId}" (from ${credentials.source}): it must be a client_credentials client registered at that server, with its current secret.`
-      : `${issuer} (named by the MCP server's resource metadata) refused the request; --print-curl shows it, and --scope overrides the scope it asked for.`
-  return new ApDemoError(mapped.code, `${mapped.message} at ${issuer}`, {exitCode: mapped.exitCode, hint, details: {...mapped.details, issuer}, cause: error})
 }

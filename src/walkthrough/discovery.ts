@@ -1,5 +1,5 @@
 import {discoveryUrl} from '../authplane/index.js'
-import {ApDemoError, ExitCode} from '../errors.js'
+import {UnreachableError, InputError, CheckFailedError, ConfigError} from '../errors.js'
 import {readJson, send, type RequestObserver} from '../http/request.js'
 import {pollUntilReady} from './wait.js'
 
@@ -18,28 +18,26 @@ export async function waitForDiscovery(issuer: string, options: {waitMs: number;
   try {
     url = discoveryUrl(issuer)
   } catch {
-    throw new ApDemoError('usage', `the issuer "${issuer}" is not an absolute URL`, {exitCode: ExitCode.USAGE, hint: 'Example: --issuer http://localhost:9000'})
+    throw new InputError('usage', `the issuer "${issuer}" is not an absolute URL`, {hint: 'Example: --issuer http://localhost:9000'})
   }
   const unreachable = {what: 'the authorization server', url, hint: 'Start it (ap-demo stack up, or docker compose up) or fix --issuer; --timeout sets how long to wait.'}
   return pollUntilReady({...options, notReadyCode: 'discovery_failed', unreachable}, async (timeoutMs, first) => {
     const response = await send(url, {headers: {Accept: 'application/json'}, timeoutMs, observer: first ? options.observer : undefined})
     const body = (await readJson(response)) as DiscoveryResult['metadata'] | undefined
     if (response.status !== 200 || !body || typeof body !== 'object') {
-      throw new ApDemoError('discovery_failed', `${url} answered HTTP ${response.status}`, {
-        exitCode: response.status >= 500 ? ExitCode.UNREACHABLE : ExitCode.CHECK_FAILED,
+      throw new (response.status >= 500 ? UnreachableError : CheckFailedError)('discovery_failed', `${url} answered HTTP ${response.status}`, {
         hint: response.status === 404 ? 'Nothing serves RFC 8414 metadata there: check --issuer (scheme, host, port, path).' : 'Check the authorization server\'s logs.',
         details: {httpStatus: response.status, body},
       })
     }
     if (body.issuer !== issuer) {
-      throw new ApDemoError('issuer_mismatch', `issuer mismatch: ${url} announces ${JSON.stringify(body.issuer)} but ap-demo is configured with ${JSON.stringify(issuer)}`, {
-        exitCode: ExitCode.CONFIG,
+      throw new ConfigError('issuer_mismatch', `issuer mismatch: ${url} announces ${JSON.stringify(body.issuer)} but ap-demo is configured with ${JSON.stringify(issuer)}`, {
         hint: `Use exactly the announced string: --issuer ${body.issuer} (or AUTHPLANE_ISSUER). localhost, 127.0.0.1 and a Docker host name are different issuers; so is a trailing slash.`,
         details: {expected: issuer, actual: body.issuer},
       })
     }
     if (typeof body.token_endpoint !== 'string' || typeof body.jwks_uri !== 'string') {
-      throw new ApDemoError('bad_metadata', `the metadata at ${url} lacks token_endpoint or jwks_uri`, {exitCode: ExitCode.CHECK_FAILED, hint: 'Is --issuer an Authplane authorization server?'})
+      throw new CheckFailedError('bad_metadata', `the metadata at ${url} lacks token_endpoint or jwks_uri`, {hint: 'Is --issuer an Authplane authorization server?'})
     }
     return {url, metadata: body}
   })

@@ -1,6 +1,6 @@
 import {LATEST_PROTOCOL_VERSION} from '@modelcontextprotocol/sdk/types.js'
 
-import {ApDemoError, ExitCode} from '../errors.js'
+import {UnreachableError, CheckFailedError} from '../errors.js'
 import {httpFetch} from '../http/fetch.js'
 import {readJson, readText, send, type RequestObserver} from '../http/request.js'
 import {CLIENT_INFO} from '../mcp/client.js'
@@ -51,8 +51,7 @@ export async function waitForMcpServer(mcpUrl: string, options: {waitMs: number;
     if (probe.status === 401 || probe.status === 405) {
       const metadataUrl = parseWwwAuthenticate(probe.wwwAuthenticate)?.params.resource_metadata
       if (!metadataUrl) {
-        throw new ApDemoError('no_resource_metadata', `the MCP server answered ${probe.status} but its WWW-Authenticate names no resource_metadata`, {
-          exitCode: ExitCode.CHECK_FAILED,
+        throw new CheckFailedError('no_resource_metadata', `the MCP server answered ${probe.status} but its WWW-Authenticate names no resource_metadata`, {
           hint: 'A tier-01 server announces its RFC 9728 metadata URL in WWW-Authenticate; is --mcp-url the right server?',
           details: {httpStatus: probe.status, wwwAuthenticate: probe.wwwAuthenticate},
         })
@@ -60,19 +59,17 @@ export async function waitForMcpServer(mcpUrl: string, options: {waitMs: number;
       const response = await send(metadataUrl, {headers: {Accept: 'application/json'}, timeoutMs: options.requestTimeoutMs})
       const resourceMetadata = ((await readJson(response)) ?? {}) as McpReadiness['resourceMetadata']
       if (response.status !== 200) {
-        throw new ApDemoError('no_resource_metadata', `the resource metadata ${metadataUrl} answered HTTP ${response.status}`, {exitCode: ExitCode.CHECK_FAILED, details: {httpStatus: response.status}})
+        throw new CheckFailedError('no_resource_metadata', `the resource metadata ${metadataUrl} answered HTTP ${response.status}`, {details: {httpStatus: response.status}})
       }
       return {status: probe.status, resourceMetadataUrl: metadataUrl, resourceMetadata}
     }
     if (probe.status >= 200 && probe.status < 300) {
-      throw new ApDemoError('mcp_unprotected', 'the MCP server accepted a request without a token', {
-        exitCode: ExitCode.CHECK_FAILED,
+      throw new CheckFailedError('mcp_unprotected', 'the MCP server accepted a request without a token', {
         hint: 'This server is not protected by Authplane; point --mcp-url at the tier-01 server.',
         details: {httpStatus: probe.status},
       })
     }
-    throw new ApDemoError('mcp_not_ready', `the MCP server answered HTTP ${probe.status} to an unauthenticated request (expected 401)`, {
-      exitCode: probe.status >= 500 ? ExitCode.UNREACHABLE : ExitCode.CHECK_FAILED,
+    throw new (probe.status >= 500 ? UnreachableError : CheckFailedError)('mcp_not_ready', `the MCP server answered HTTP ${probe.status} to an unauthenticated request (expected 401)`, {
       hint: probe.status === 404 ? 'Nothing serves MCP there: check --mcp-url (tier 01 uses http://localhost:8080/mcp).' : 'Check the MCP server\'s logs (503 means it cannot reach the issuer\'s metadata or JWKS).',
       details: {httpStatus: probe.status, body: probe.body},
     })

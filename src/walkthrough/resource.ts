@@ -1,6 +1,6 @@
 import {AdminApiError, AdminClient, type ResourceView} from '../admin/client.js'
 import type {ResourceRecord, ScopeSpec} from '../config/store.js'
-import {ApDemoError, ExitCode, usageError} from '../errors.js'
+import {InputError, ConflictError, inputError} from '../errors.js'
 import {requireAbsoluteUrl} from '../http/url.js'
 import type {WalkthroughContext} from './context.js'
 
@@ -10,7 +10,7 @@ export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/
 export function normaliseSlug(slug: string): string {
   const lower = slug.trim().toLowerCase()
   if (!SLUG_PATTERN.test(lower)) {
-    throw usageError(`invalid slug "${slug}"`, 'A slug is 1-64 characters of a-z, 0-9 and "-", starting with a letter or digit (e.g. demo-mcp).')
+    throw inputError(`invalid slug "${slug}"`, 'A slug is 1-64 characters of a-z, 0-9 and "-", starting with a letter or digit (e.g. demo-mcp).')
   }
   return lower
 }
@@ -37,10 +37,10 @@ export function parseScopeArgument(value: string): ScopeSpec {
   }
   name = name.trim()
   if (name === '' || /\s/.test(name)) {
-    throw usageError(`invalid scope "${value}"`, 'Use name, name||description or name|upstream|description; the name is non-empty without spaces (e.g. "mcp:echo||echo tool").')
+    throw inputError(`invalid scope "${value}"`, 'Use name, name||description or name|upstream|description; the name is non-empty without spaces (e.g. "mcp:echo||echo tool").')
   }
   if (upstream.trim() !== '') {
-    throw usageError(`scope "${name}" names an upstream ("${upstream}"), which Mint resources do not have`, `Leave the middle part empty: "${name}||${description || 'description'}".`)
+    throw inputError(`scope "${name}" names an upstream ("${upstream}"), which Mint resources do not have`, `Leave the middle part empty: "${name}||${description || 'description'}".`)
   }
   const spec: ScopeSpec = {name}
   if (description.trim() !== '') spec.description = description.trim()
@@ -50,7 +50,7 @@ export function parseScopeArgument(value: string): ScopeSpec {
 export function validateScopes(scopes: ScopeSpec[]): ScopeSpec[] {
   const seen = new Set<string>()
   for (const scope of scopes) {
-    if (seen.has(scope.name)) throw usageError(`scope "${scope.name}" is given twice`, 'Scope names must be unique within a resource.')
+    if (seen.has(scope.name)) throw inputError(`scope "${scope.name}" is given twice`, 'Scope names must be unique within a resource.')
     seen.add(scope.name)
   }
   return scopes
@@ -105,8 +105,7 @@ export async function ensureResource(ctx: WalkthroughContext, spec: ResourceSpec
     const missing = scopes.filter((s) => !existing.has(s.name)).map((s) => s.name)
     if (missing.length > 0) differences.push(`it lacks the scope${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (it has ${[...existing].join(', ') || 'none'})`)
     if (differences.length > 0) {
-      throw new ApDemoError('resource_differs', `resource "${slug}" already exists and differs: ${differences.join('; ')}`, {
-        exitCode: ExitCode.CONFLICT,
+      throw new ConflictError('resource_differs', `resource "${slug}" already exists and differs: ${differences.join('; ')}`, {
         hint: `Choose another --slug, or reuse it as it is (--uri ${view.uri}), or delete it first (ap-demo clean, or DELETE /admin/resources/${view.id}).`,
         details: {existing: {id: view.id, uri: view.uri, scopes: view.scopes}},
       })
@@ -126,8 +125,7 @@ export async function ensureResource(ctx: WalkthroughContext, spec: ResourceSpec
 
 export function adminClient(ctx: WalkthroughContext): AdminClient {
   if (!ctx.adminKey) {
-    throw new ApDemoError('admin_key_missing', 'no admin key', {
-      exitCode: ExitCode.USAGE,
+    throw new InputError('admin_key_missing', 'no admin key', {
       hint: 'Set AUTHPLANE_ADMIN_API_KEY (or put it in ./.env); `ap-demo stack up` saves its key in the profile for you.',
     })
   }

@@ -1,10 +1,12 @@
 import {tokenCacheKey, type CachedToken, type TokenCache} from '../authplane/cache.js'
+import {AuthplaneOAuthError} from '../authplane/errors.js'
 import {describeToken} from '../authplane/token.js'
 import type {TokenResult} from '../authplane/types.js'
 import type {AuthMethod, ConfigStore} from '../config/store.js'
 import {ENV, type Environment} from '../config/settings.js'
-import {ApDemoError, ExitCode} from '../errors.js'
+import {CheckFailedError, ConfigError, InputError} from '../errors.js'
 import type {WalkthroughContext} from './context.js'
+import {TokenRequestRefused} from './errors.js'
 
 /** The token cache of contract §4, kept in the profile so that it outlives one CLI process. */
 export class StoreTokenCache implements TokenCache {
@@ -48,14 +50,14 @@ export interface ClientCredentials {
 export function flagClientCredentials(flags: {clientId?: string; clientSecret?: string}, env: Environment): ClientCredentials | undefined {
   if (flags.clientId !== undefined) {
     const secret = flags.clientSecret ?? env.lookup(ENV.clientSecret)?.value
-    if (!flags.clientId.trim()) throw new ApDemoError('usage', '--client-id is empty', {exitCode: ExitCode.USAGE, hint: 'Pass the client_id of a client_credentials client.'})
+    if (!flags.clientId.trim()) throw new InputError('usage', '--client-id is empty', {hint: 'Pass the client_id of a client_credentials client.'})
     if (!secret) {
-      throw new ApDemoError('usage', '--client-id needs a secret', {exitCode: ExitCode.USAGE, hint: `Pass --client-secret, or set ${ENV.clientSecret} (keeps it out of the process list).`})
+      throw new InputError('usage', '--client-id needs a secret', {hint: `Pass --client-secret, or set ${ENV.clientSecret} (keeps it out of the process list).`})
     }
     return {clientId: flags.clientId, clientSecret: secret, authMethod: 'client_secret_basic', source: 'flag'}
   }
   if (flags.clientSecret !== undefined) {
-    throw new ApDemoError('usage', '--client-secret needs --client-id', {exitCode: ExitCode.USAGE, hint: 'Pass both, or neither to use the saved client.'})
+    throw new InputError('usage', '--client-secret needs --client-id', {hint: 'Pass both, or neither to use the saved client.'})
   }
   return undefined
 }
@@ -73,15 +75,18 @@ export function configuredClientCredentials(ctx: WalkthroughContext, env: Enviro
   return saved ? {clientId: saved.id, clientSecret: saved.secret, authMethod: saved.authMethod, source: 'profile'} : undefined
 }
 
+/** No client at all: none on the command line, in the environment, or saved in the profile. */
+export function noClientError(ctx: WalkthroughContext, facts: {tokenDemandedBy?: string} = {}): ConfigError {
+  return new ConfigError('no_client', `${facts.tokenDemandedBy ? `${facts.tokenDemandedBy} asks for a token, but ` : ''}profile "${ctx.profile}" has no client`, {
+    hint: `Register one with \`ap-demo setup client\`, or name one: --client-id <id> with ${ENV.clientSecret} (or set ${ENV.clientId} and ${ENV.clientSecret}).`,
+    details: {profile: ctx.profile, ...(facts.tokenDemandedBy ? {url: facts.tokenDemandedBy} : {})},
+  })
+}
+
 /** The client to mint with: the one on the command line, else the configured one. */
 export function resolveClientCredentials(ctx: WalkthroughContext, env: Environment, flags: {clientId?: string; clientSecret?: string} = {}): ClientCredentials {
   const credentials = flagClientCredentials(flags, env) ?? configuredClientCredentials(ctx, env)
-  if (!credentials) {
-    throw new ApDemoError('no_client', `profile "${ctx.profile}" has no client`, {
-      exitCode: ExitCode.CONFIG,
-      hint: 'Register one with `ap-demo setup client` (or set AUTHPLANE_CLIENT_ID and AUTHPLANE_CLIENT_SECRET).',
-    })
-  }
+  if (!credentials) throw noClientError(ctx)
   return credentials
 }
 
@@ -103,7 +108,7 @@ export interface MintResult {
   header: Record<string, unknown>
   claims: Record<string, unknown>
   clientId: string
-  /** The token is not a JWT (only accepted for a discovered server): header and claims are empty. */
+  /** The token is not a JWT: header and claims are empty. */
   opaque?: boolean
   /** Set when the token's aud does not contain the requested resource (contract §7 pitfall 2). */
   audienceWarning?: string
@@ -132,14 +137,19 @@ export async function mintToken(ctx: WalkthroughContext, credentials: ClientCred
       onRequest: ctx.observer,
       requireJwksUri: !request.discovered,
     })
-    token = await client.clientCredentials(request.scopes, request.resources, {noCache: request.noCache})
+    try {
+      token = await client.clientCredentials(request.scopes, request.resources, {noCache: request.noCache})
+    } catch (error) {
+      if (error instanceof AuthplaneOAuthError) throw new TokenRequestRefused(error, {issuer: ctx.issuer, clientId: credentials.clientId, clientSource: credentials.source, discovered: Boolean(request.discovered)})
+      throw error
+    }
   }
   let described
   try {
     described = describeToken(token.accessToken)
   } catch {
-    if (request.discovered) return {token, header: {}, claims: {}, clientId: credentials.clientId, opaque: true}
-    throw new ApDemoError('opaque_token', 'the access token is not a JWT', {exitCode: ExitCode.CHECK_FAILED, hint: 'Authplane issues RFC 9068 JWT access tokens; is --issuer an Authplane server?'})
+    // RFC 6749 §1.4: a client does not read its access tokens; a server may issue opaque ones.
+    return {token, header: {}, claims: {}, clientId: credentials.clientId, opaque: true}
   }
   const header = described.header as Record<string, unknown>
   const claims = described.claims as Record<string, unknown>
@@ -168,4 +178,26 @@ export function defaultScopes(ctx: WalkthroughContext, credentials: ClientCreden
   const saved = credentials.source === 'profile' ? ctx.store.getProfile(ctx.profile).client?.scope : undefined
   const scopes = scopesOf(saved)
   return scopes.length > 0 ? scopes : ['mcp:echo']
+}
+
+/**
+ * `token mint`: the client from the flags, the environment or the profile; the scopes asked for,
+ * else the client's; the configured resource unless `withResource` is false. With `decode` the
+ * token must be a JWT; otherwise it is handed out as issued, opaque or not.
+ */
+export async function mintForResource(
+  ctx: WalkthroughContext,
+  env: Environment,
+  request: {clientId?: string; clientSecret?: string; scopes?: string[]; withResource: boolean; noCache?: boolean; decode?: boolean},
+): Promise<MintResult> {
+  const credentials = resolveClientCredentials(ctx, env, {clientId: request.clientId, clientSecret: request.clientSecret})
+  const scopes = request.scopes ?? defaultScopes(ctx, credentials)
+  const minted = await mintToken(ctx, credentials, {scopes, resources: request.withResource ? [ctx.resource] : [], noCache: request.noCache})
+  if (request.decode && minted.opaque) {
+    throw new CheckFailedError('opaque_token', 'the access token is opaque (not a JWT), so --decode cannot show claims', {
+      hint: 'Drop --decode to print the token as it is; only the server that issued it can say what it means (RFC 7662 introspection).',
+      details: {issuer: ctx.issuer},
+    })
+  }
+  return minted
 }

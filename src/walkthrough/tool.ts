@@ -1,6 +1,6 @@
 import type {CallToolResult, Tool} from '@modelcontextprotocol/sdk/types.js'
 
-import {ApDemoError, ExitCode} from '../errors.js'
+import {ApDemoError, InputError, CredentialsError} from '../errors.js'
 import {buildToolArguments} from '../mcp/arguments.js'
 import {callTool, listTools, resultText, withMcpSession} from '../mcp/client.js'
 import {McpAuthRejectedError} from '../mcp/errors.js'
@@ -22,8 +22,7 @@ export async function explainMcpError(ctx: WalkthroughContext, accessToken: stri
   // A 401 to a call made without a token is a challenge, not a verdict: discovery reads it as it is.
   if (accessToken === undefined && error.rejection.status === 401) return error
   const d = await diagnoseRejection(error.rejection, accessToken, {timeoutMs: ctx.requestTimeoutMs})
-  return new ApDemoError(`token_rejected_${d.cause}`, d.message, {
-    exitCode: ExitCode.AUTH,
+  return new CredentialsError(`token_rejected_${d.cause}`, d.message, {
     hint: d.hint,
     details: {httpStatus: d.status, error: d.oauthError ?? null, error_description: d.oauthErrorDescription ?? null, expected: d.expected, token: d.token},
     cause: error,
@@ -83,14 +82,16 @@ export async function runTool(
   accessToken: string | undefined,
   name: string,
   input: {pairs: Array<[string, string]>; json?: string},
+  hooks: {onSession?: (session: ToolCallOutcome['session']) => void} = {},
 ): Promise<ToolCallOutcome> {
   return explained(ctx, accessToken, () =>
     withMcpSession({url: ctx.mcpUrl, accessToken, timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer}, async (session) => {
+      const info = {id: session.sessionId, serverInfo: session.serverInfo, protocolVersion: session.protocolVersion}
+      hooks.onSession?.(info)
       const tools = await listTools(session, ctx.requestTimeoutMs)
       const tool = tools.find((t) => t.name === name)
       if (!tool) {
-        throw new ApDemoError('unknown_tool', `the MCP server has no tool "${name}"`, {
-          exitCode: ExitCode.USAGE,
+        throw new InputError('unknown_tool', `the MCP server has no tool "${name}"`, {
           hint: `It offers: ${tools.map((t) => t.name).join(', ') || 'no tools'} (ap-demo mcp tools).`,
         })
       }
@@ -101,7 +102,7 @@ export async function runTool(
         arguments: args,
         result,
         text: resultText(result),
-        session: {id: session.sessionId, serverInfo: session.serverInfo, protocolVersion: session.protocolVersion},
+        session: info,
       }
     }),
   )

@@ -1,13 +1,17 @@
-import {ApDemoError, ExitCode} from '../errors.js'
-import {toApDemoError} from '../error-map.js'
-import {callTool, resultText, withMcpSession} from '../mcp/client.js'
+import {CheckFailedError, ConfigError} from '../errors.js'
+import {DryRunStop} from '../http/request.js'
 import {ensureClient} from './client.js'
 import type {WalkthroughContext} from './context.js'
+import {VERIFY_DEFAULTS} from './defaults.js'
 import {waitForDiscovery} from './discovery.js'
 import {probeInitialize, waitForMcpServer} from './mcp-probe.js'
 import {ensureResource} from './resource.js'
 import {mintToken, type ClientCredentials} from './token.js'
-import {explainMcpError} from './tool.js'
+import {runTool} from './tool.js'
+import {VerifyFailed, type StepReport, type VerifyReport} from './verify-failed.js'
+
+export {VerifyFailed, type StepReport, type VerifyReport} from './verify-failed.js'
+export {VERIFY_DEFAULTS} from './defaults.js'
 
 export const DEFAULT_ECHO_TEXT = 'hello from tier 02'
 
@@ -24,36 +28,40 @@ export const VERIFY_STEPS = [
   'refused: tampered token',
 ] as const
 
-export interface StepReport {
-  step: number
-  name: string
-  ok: boolean
-  ms: number
-  detail?: string
-  error?: {code: string; message: string; hint: string | null; exitCode: number; [key: string]: unknown}
-}
-
-export interface VerifyOptions {
-  waitMs: number
-  echoText: string
+/** What verify registers: the resource and client of the walkthrough. */
+export interface VerifyTargets {
   slug: string
   displayName: string
   clientName: string
   scope: string
+}
+
+export interface VerifyOptions extends VerifyTargets {
+  waitMs: number
+  echoText: string
   onStep?: (report: StepReport) => void
   /** Called when a step starts, for a live display. */
   onStart?: (step: number, name: string) => void
+  /** How a failed step's error reads in the report (the CLI's error map). */
+  describeError?: (error: unknown) => NonNullable<StepReport['error']>
 }
 
-export interface VerifyReport {
-  passed: boolean
-  issuer: string
-  adminUrl: string
-  mcpUrl: string
-  resource: string
-  steps: StepReport[]
-  echoed?: string
-  failedStep?: string
+/**
+ * The resource and client verify works with: the ones the profile already holds (the wizard may
+ * have registered another slug), else the tier-02 walkthrough's demo-mcp and demo-agent-ts. So a
+ * verify after the wizard checks what the wizard made instead of registering a second resource.
+ */
+export function verifyTargets(ctx: WalkthroughContext): VerifyTargets {
+  const profile = ctx.store.getProfile(ctx.profile)
+  const resource = profile.resource && profile.resource.uri === ctx.resource ? profile.resource : undefined
+  const resourceScopes = resource?.scopes.map((s) => s.name) ?? []
+  const clientScope = profile.client?.scope.split(' ').find((s) => resourceScopes.length === 0 || resourceScopes.includes(s))
+  return {
+    slug: resource?.slug ?? VERIFY_DEFAULTS.slug,
+    displayName: resource?.displayName ?? VERIFY_DEFAULTS.displayName,
+    clientName: profile.client?.name ?? VERIFY_DEFAULTS.clientName,
+    scope: clientScope ?? resourceScopes[0] ?? VERIFY_DEFAULTS.scope,
+  }
 }
 
 /** Flips one character of the JWT payload, keeping the signature: the server must refuse it. */
@@ -65,45 +73,68 @@ export function tamper(token: string): string {
   return `${header}.${payload.slice(0, i)}${flipped}${payload.slice(i + 1)}.${signature}`
 }
 
+function basicDescription(error: unknown): NonNullable<StepReport['error']> {
+  const e = error as {code?: string; message?: string; hint?: string}
+  return {code: typeof e?.code === 'string' ? e.code : 'error', message: e?.message ?? String(error), hint: e?.hint ?? null}
+}
+
+/** The step bookkeeping: numbering, timing, the report, and the failure that ends the run. */
+class StepRecorder {
+  index = 0
+  private started = 0
+
+  constructor(
+    readonly report: VerifyReport,
+    private readonly options: VerifyOptions,
+  ) {}
+
+  start(name: string): void {
+    this.index++
+    this.started = performance.now()
+    this.options.onStart?.(this.index, name)
+  }
+
+  pass(name: string, detail?: string): void {
+    const entry: StepReport = {step: this.index, name, ok: true, ms: Math.round(performance.now() - this.started), detail}
+    this.report.steps.push(entry)
+    this.options.onStep?.(entry)
+  }
+
+  fail(name: string, error: unknown): never {
+    // A --dry-run stop is not a failure: the command ends there and says what it held back.
+    if (error instanceof DryRunStop) throw error
+    const described = (this.options.describeError ?? basicDescription)(error)
+    const entry: StepReport = {step: this.index, name, ok: false, ms: Math.round(performance.now() - this.started), detail: described.message, error: described}
+    this.report.steps.push(entry)
+    this.report.failedStep = name
+    this.options.onStep?.(entry)
+    throw new VerifyFailed(this.report, error)
+  }
+
+  async run<T>(name: string, run: () => Promise<{value: T; detail?: string}>): Promise<T> {
+    this.start(name)
+    try {
+      const {value, detail} = await run()
+      this.pass(name, detail)
+      return value
+    } catch (error) {
+      return this.fail(name, error)
+    }
+  }
+}
+
 /**
  * The tier-02 walkthrough (contract §6), step by step, plus the audience-binding proofs. Runs
  * the same step functions as `setup resource`, `setup client`, `token mint` and `mcp call`.
- * Stops at the first failing step; the report says which and why.
+ * Stops at the first failing step with VerifyFailed: the report says which and why.
  */
 export async function runVerify(ctx: WalkthroughContext, options: VerifyOptions): Promise<VerifyReport> {
-  const report: VerifyReport = {passed: false, issuer: ctx.issuer, adminUrl: ctx.adminUrl, mcpUrl: ctx.mcpUrl, resource: ctx.resource, steps: []}
-  let index = 0
-  const step = async <T>(name: string, run: () => Promise<{value: T; detail?: string}>): Promise<T> => {
-    index++
-    options.onStart?.(index, name)
-    const started = performance.now()
-    try {
-      const {value, detail} = await run()
-      const entry: StepReport = {step: index, name, ok: true, ms: Math.round(performance.now() - started), detail}
-      report.steps.push(entry)
-      options.onStep?.(entry)
-      return value
-    } catch (error) {
-      const e = toApDemoError(error)
-      const entry: StepReport = {
-        step: index,
-        name,
-        ok: false,
-        ms: Math.round(performance.now() - started),
-        detail: e.message,
-        error: {code: e.code, message: e.message, hint: e.hint ?? null, exitCode: e.exitCode, ...e.details},
-      }
-      report.steps.push(entry)
-      report.failedStep = name
-      options.onStep?.(entry)
-      throw new VerifyFailed(report, e)
-    }
-  }
+  const report: VerifyReport = {passed: false, issuer: ctx.issuer, adminUrl: ctx.adminUrl, mcpUrl: ctx.mcpUrl, resource: ctx.resource, slug: options.slug, steps: []}
+  const steps = new StepRecorder(report, options)
   const expect401 = async (token: string | undefined, what: string) => {
     const probe = await probeInitialize(ctx.mcpUrl, token, {timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer})
     if (probe.status !== 401) {
-      throw new ApDemoError('not_refused', `${what}: expected 401, the MCP server answered ${probe.status}`, {
-        exitCode: ExitCode.CHECK_FAILED,
+      throw new CheckFailedError('not_refused', `${what}: expected 401, the MCP server answered ${probe.status}`, {
         hint: 'The MCP server must check the token\'s signature and audience; this one does not.',
         details: {httpStatus: probe.status, body: probe.body},
       })
@@ -112,90 +143,68 @@ export async function runVerify(ctx: WalkthroughContext, options: VerifyOptions)
   }
 
   const wait = {waitMs: options.waitMs, requestTimeoutMs: ctx.requestTimeoutMs, observer: ctx.observer}
-  await step(VERIFY_STEPS[0], async () => {
+  await steps.run(VERIFY_STEPS[0], async () => {
     const d = await waitForDiscovery(ctx.issuer, wait)
     return {value: d, detail: `issuer ${d.metadata.issuer}`}
   })
-  await step(VERIFY_STEPS[1], async () => {
+  await steps.run(VERIFY_STEPS[1], async () => {
     const r = await waitForMcpServer(ctx.mcpUrl, wait)
     if (r.resourceMetadata.resource && r.resourceMetadata.resource !== ctx.resource) {
-      throw new ApDemoError('audience_mismatch', `the MCP server expects the audience "${r.resourceMetadata.resource}" but ap-demo would bind tokens to "${ctx.resource}"`, {
-        exitCode: ExitCode.CONFIG,
+      throw new ConfigError('audience_mismatch', `the MCP server expects the audience "${r.resourceMetadata.resource}" but ap-demo would bind tokens to "${ctx.resource}"`, {
         hint: `Use --resource ${r.resourceMetadata.resource} (AUTHPLANE_RESOURCE): the resource uri, the resource= parameter and the server's expected audience must agree byte for byte.`,
         details: {expected: r.resourceMetadata.resource, configured: ctx.resource},
       })
     }
     return {value: r, detail: `${r.status}, metadata ${r.resourceMetadataUrl}`}
   })
-  await step(VERIFY_STEPS[2], async () => {
-    const r = await ensureResource(ctx, {slug: options.slug, uri: ctx.resource, displayName: options.displayName, scopes: [{name: options.scope, description: 'echo tool'}]})
-    return {value: r, detail: `${r.action === 'created' ? 'created' : 'already there (409), reused'} ${r.resource.slug} -> ${r.resource.uri}`}
+  await steps.run(VERIFY_STEPS[2], async () => {
+    const saved = ctx.store.getProfile(ctx.profile).resource
+    const scopes = saved?.slug === options.slug ? saved.scopes : [{name: options.scope, description: 'echo tool'}]
+    const r = await ensureResource(ctx, {slug: options.slug, uri: ctx.resource, displayName: options.displayName, scopes})
+    return {value: r, detail: `${r.action === 'created' ? 'created' : 'reused'} ${r.resource.slug}`}
   })
-  const registered = await step(VERIFY_STEPS[3], async () => {
+  const registered = await steps.run(VERIFY_STEPS[3], async () => {
     const r = await ensureClient(ctx, {name: options.clientName, scope: options.scope})
     return {value: r, detail: `${r.action} ${r.client.id}`}
   })
   // The client of step 4, never AUTHPLANE_CLIENT_ID/SECRET: verify checks what it registered.
   const credentials: ClientCredentials = {clientId: registered.client.id, clientSecret: registered.client.secret, authMethod: registered.client.authMethod, source: 'profile'}
-  const minted = await step(VERIFY_STEPS[4], async () => {
+  const minted = await steps.run(VERIFY_STEPS[4], async () => {
     const m = await mintToken(ctx, credentials, {scopes: [options.scope], resources: [ctx.resource], noCache: true})
+    if (m.opaque) throw new CheckFailedError('opaque_token', 'the access token is not a JWT', {hint: 'Authplane issues RFC 9068 JWT access tokens; is --issuer an Authplane server?'})
     const aud = m.claims.aud
     if (!Array.isArray(aud) || aud.length !== 1 || aud[0] !== ctx.resource) {
-      throw new ApDemoError('wrong_audience', `the token's aud is ${JSON.stringify(aud)}, expected ["${ctx.resource}"]`, {exitCode: ExitCode.CHECK_FAILED, hint: 'The authorization server did not bind the token to the resource (RFC 8707).'})
+      throw new CheckFailedError('wrong_audience', `the token's aud is ${JSON.stringify(aud)}, expected ["${ctx.resource}"]`, {hint: 'The authorization server did not bind the token to the resource (RFC 8707).'})
     }
-    return {value: m, detail: `aud ${JSON.stringify(aud)}, scope "${m.claims.scope ?? ''}", expires in ${m.token.expiresIn ?? '?'} s`}
+    return {value: m, detail: `scope "${m.claims.scope ?? ''}", expires in ${m.token.expiresIn ?? '?'} s`}
   })
 
-  // Steps 6 and 7 share one MCP session, as the agent does.
-  index++
-  options.onStart?.(index, VERIFY_STEPS[5])
-  const initStarted = performance.now()
+  // Steps 6 and 7 are one `mcp call echo`, as the agent does it: initialize, then tools/call.
+  steps.start(VERIFY_STEPS[5])
   let initialized = false
   try {
-    await withMcpSession({url: ctx.mcpUrl, accessToken: minted.token.accessToken, timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer}, async (session) => {
-      initialized = true
-      const entry: StepReport = {step: index, name: VERIFY_STEPS[5], ok: true, ms: Math.round(performance.now() - initStarted), detail: `${session.serverInfo?.name ?? '?'} ${session.serverInfo?.version ?? ''}, protocol ${session.protocolVersion ?? '?'}, session ${session.sessionId ?? 'none'}`}
-      report.steps.push(entry)
-      options.onStep?.(entry)
-      report.echoed = await step(VERIFY_STEPS[6], async () => {
-        const result = await callTool(session, 'echo', {text: options.echoText}, ctx.requestTimeoutMs)
-        const text = resultText(result)
-        if (result.isError || !text.includes(options.echoText)) {
-          throw new ApDemoError('echo_mismatch', `echo returned ${JSON.stringify(text)}${result.isError ? ' (isError)' : ''}, expected the text ${JSON.stringify(options.echoText)}`, {exitCode: ExitCode.CHECK_FAILED, details: {result}})
-        }
-        return {value: text, detail: JSON.stringify(text)}
-      })
+    const outcome = await runTool(ctx, minted.token.accessToken, 'echo', {pairs: [['text', options.echoText]]}, {
+      onSession: (session) => {
+        initialized = true
+        steps.pass(VERIFY_STEPS[5], `${session.serverInfo?.name ?? '?'} ${session.serverInfo?.version ?? ''}, protocol ${session.protocolVersion ?? '?'}`)
+        steps.start(VERIFY_STEPS[6])
+      },
     })
-  } catch (error) {
-    if (error instanceof VerifyFailed) throw error
-    if (!initialized) {
-      index-- // re-run the bookkeeping through step() so the failure is reported like any other
-      const explained = await explainMcpError(ctx, minted.token.accessToken, error)
-      await step(VERIFY_STEPS[5], async () => {
-        throw explained
-      })
+    if (outcome.result.isError || !outcome.text.includes(options.echoText)) {
+      throw new CheckFailedError('echo_mismatch', `echo returned ${JSON.stringify(outcome.text)}${outcome.result.isError ? ' (isError)' : ''}, expected the text ${JSON.stringify(options.echoText)}`, {details: {result: outcome.result}})
     }
-    throw error
+    report.echoed = outcome.text
+    steps.pass(VERIFY_STEPS[6], JSON.stringify(outcome.text))
+  } catch (error) {
+    steps.fail(initialized ? VERIFY_STEPS[6] : VERIFY_STEPS[5], error)
   }
 
-  await step(VERIFY_STEPS[7], () => expect401(undefined, 'a request without a token'))
-  await step(VERIFY_STEPS[8], async () => {
+  await steps.run(VERIFY_STEPS[7], () => expect401(undefined, 'a request without a token'))
+  await steps.run(VERIFY_STEPS[8], async () => {
     const m = await mintToken(ctx, credentials, {scopes: [options.scope], resources: [], noCache: true})
     return expect401(m.token.accessToken, `a token minted without resource (aud ${JSON.stringify(m.claims.aud)})`)
   })
-  await step(VERIFY_STEPS[9], () => expect401(tamper(minted.token.accessToken), 'a tampered token'))
+  await steps.run(VERIFY_STEPS[9], () => expect401(tamper(minted.token.accessToken), 'a tampered token'))
   report.passed = true
   return report
 }
-
-export class VerifyFailed extends Error {
-  constructor(
-    readonly report: VerifyReport,
-    readonly failure: ApDemoError,
-  ) {
-    super(failure.message)
-    this.name = 'VerifyFailed'
-  }
-}
-
-export {VERIFY_DEFAULTS} from './defaults.js'

@@ -1,4 +1,4 @@
-import {ApDemoError, ExitCode} from '../errors.js'
+import {ApDemoError, UnreachableError} from '../errors.js'
 import {DryRunStop, HttpUnreachableError} from '../http/request.js'
 import {sleep} from './context.js'
 
@@ -35,8 +35,7 @@ export async function pollUntilReady<T>(options: PollOptions, attempt: (timeoutM
   }
   if (last instanceof HttpUnreachableError) {
     const {what, url, hint} = options.unreachable
-    throw new ApDemoError(last.reason === 'timeout' ? 'timeout' : 'unreachable', `${what} did not answer at ${url} within ${Math.round(options.waitMs / 1000)} s (${last.message})`, {
-      exitCode: ExitCode.UNREACHABLE,
+    throw new UnreachableError(last.reason === 'timeout' ? 'timeout' : 'unreachable', `${what} did not answer at ${url} within ${Math.round(options.waitMs / 1000)} s (${last.message})`, {
       hint,
       details: {url},
       cause: last,

@@ -3,7 +3,7 @@ import {closeSync, mkdirSync, openSync, readFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {join} from 'node:path'
 
-import {ApDemoError, ExitCode} from '../errors.js'
+import {ApDemoError, UnreachableError, ConflictError} from '../errors.js'
 
 export interface BackgroundStack {
   pid: number
@@ -48,7 +48,7 @@ export async function startBackgroundStack(binPath: string, dataDir: string, tim
     if (start !== -1) {
       try {
         const doc = JSON.parse(text.slice(start, text.lastIndexOf('}') + 1)) as {status: string; result: Record<string, string>; error?: {message: string}}
-        if (doc.status !== 'ok') throw new ApDemoError('stack_failed', `the embedded stack did not start: ${doc.error?.message}`, {exitCode: ExitCode.CONFLICT, hint: `See ${logFile}.`})
+        if (doc.status !== 'ok') throw new ConflictError('stack_failed', `the embedded stack did not start: ${doc.error?.message}`, {hint: `See ${logFile}.`})
         const r = doc.result
         const keyFile = r.adminKeySource!
         const adminKey = process.env.AUTHPLANE_ADMIN_API_KEY ?? readFileSync(keyFile, 'utf8').trim()
@@ -63,5 +63,5 @@ export async function startBackgroundStack(binPath: string, dataDir: string, tim
   try {
     process.kill(child.pid!)
   } catch {}
-  throw new ApDemoError('stack_failed', 'the embedded stack did not start in time', {exitCode: ExitCode.UNREACHABLE, hint: `See ${logFile}.`})
+  throw new UnreachableError('stack_failed', 'the embedded stack did not start in time', {hint: `See ${logFile}.`})
 }

@@ -130,7 +130,7 @@ describe('--har and --diagram', () => {
     const box = new Sandbox()
     try {
       const missing = await box.run(['verify', '--embedded', '--har', 'no/such/dir/run.har'])
-      assertCleanFailure(missing, 2, /^Error: cannot write no\/such\/dir\/run\.har: the directory .+ does not exist$/m)
+      assertCleanFailure(missing, 7, /^Error: cannot write no\/such\/dir\/run\.har: the directory .+ does not exist$/m)
       assert.doesNotMatch(missing.stderr, /embedded stack/)
 
       const refused = await box.run(['setup', 'resource', '--admin-url', `http://127.0.0.1:${await closedPort()}`, '--admin-key', 'k-0123456789abcdef', '--har', 'failed.har', '--request-timeout', '2'])

@@ -11,7 +11,7 @@ import {toAscii} from '../../src/trace/ascii.js'
 import {RunTrace, diagramTarget, type TraceResult} from '../../src/trace/run.js'
 import {buildSequence} from '../../src/trace/sequence.js'
 import type {WalkthroughContext} from '../../src/walkthrough/context.js'
-import {runVerify, VERIFY_DEFAULTS, VerifyFailed} from '../../src/walkthrough/verify.js'
+import {runVerify, VerifyFailed, verifyTargets} from '../../src/walkthrough/verify.js'
 import {closedPort} from '../cli/helpers.js'
 import {harProblems, mermaidBlock, parseMermaid} from './validators.js'
 
@@ -20,11 +20,11 @@ async function tracedVerify(ctx: WalkthroughContext, dir: string, options: {wait
   const trace = RunTrace.start({har: join(dir, 'run.har'), diagram: diagramTarget(join(dir, 'flow.md'))})!
   let outcome: {ok: boolean; message: string}
   try {
-    await runVerify(ctx, {waitMs: options.waitMs ?? 10_000, echoText: 'traced', ...VERIFY_DEFAULTS, onStart: (step, name) => trace.mark(`${step}. ${name}`)})
+    await runVerify(ctx, {waitMs: options.waitMs ?? 10_000, echoText: 'traced', ...verifyTargets(ctx), onStart: (step, name) => trace.mark(`${step}. ${name}`)})
     outcome = {ok: true, message: 'ALL CHECKS PASSED'}
   } catch (error) {
     assert.ok(error instanceof VerifyFailed, String(error))
-    outcome = {ok: false, message: `step "${error.report.failedStep}" failed: ${error.failure.message}`}
+    outcome = {ok: false, message: `step "${error.report.failedStep}" failed: ${(error.failure as Error).message}`}
   }
   const secrets = ctx.adminKey ? [{value: ctx.adminKey, kind: 'admin-key' as const}] : []
   const result: TraceResult = await trace.finish({outcome, endpoints: ctx, secrets, creator: {name: 'ap-demo', version: 'test'}, title: 'verify'})

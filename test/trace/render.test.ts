@@ -8,7 +8,8 @@ import {toHar} from '../../src/http/har.js'
 import type {RecordedEvent, RecordedExchange} from '../../src/http/recorder.js'
 import {Redactor} from '../../src/http/redact.js'
 import {toAscii} from '../../src/trace/ascii.js'
-import {checkWritable, TraceFileError, writePrivateFile} from '../../src/trace/files.js'
+import {FileError} from '../../src/errors.js'
+import {checkWritable, writePrivateFile} from '../../src/trace/files.js'
 import {toMermaid} from '../../src/trace/mermaid.js'
 import {diagramTarget} from '../../src/trace/run.js'
 import {buildSequence, type SequenceModel} from '../../src/trace/sequence.js'
@@ -156,8 +157,8 @@ describe('trace files', () => {
   it('are refused before the run when their directory is missing or they name a directory', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ap-demo-trace-'))
     try {
-      assert.throws(() => checkWritable(join(dir, 'missing', 'run.har')), (e: unknown) => e instanceof TraceFileError && e.reason === 'no_directory')
-      assert.throws(() => checkWritable(dir), (e: unknown) => e instanceof TraceFileError && e.reason === 'is_directory')
+      assert.throws(() => checkWritable(join(dir, 'missing', 'run.har')), (e: unknown) => e instanceof FileError && e.code === 'trace_unwritable' && e.details.reason === 'no_directory')
+      assert.throws(() => checkWritable(dir), (e: unknown) => e instanceof FileError && e.details.reason === 'is_directory')
     } finally {
       rmSync(dir, {recursive: true, force: true})
     }

@@ -1,15 +1,14 @@
-import chalk from 'chalk'
+import {BaseCommand} from '../../cli/base-command.js'
+import {renderConfigList, type ConfigListResult} from '../../cli/render/config.js'
 
-import {ConnectedCommand} from '../../connected-command.js'
-
-export default class ConfigList extends ConnectedCommand {
+export default class ConfigList extends BaseCommand {
   static override summary = 'List the profiles of the local store.'
 
   static override description = 'One line per profile: the active one is marked with *, with its issuer and saved client. Secrets are never shown.'
 
   static override examples = [{description: 'List profiles:', command: '<%= config.bin %> <%= command.id %>'}]
 
-  async run(): Promise<unknown> {
+  async run(): Promise<ConfigListResult> {
     await this.parse(ConfigList)
     const active = this.store.activeProfileName()
     const names = this.store.profileNames()
@@ -18,9 +17,8 @@ export default class ConfigList extends ConnectedCommand {
       const p = this.store.getProfile(name)
       return {name, active: name === active, issuer: p.issuer ?? null, clientId: p.client?.id ?? null, resource: p.resource?.uri ?? p.resourceUri ?? null}
     })
-    for (const p of profiles) {
-      this.log(`${p.active ? chalk.green('*') : ' '} ${p.name.padEnd(16)} ${chalk.dim(`issuer ${p.issuer ?? '(default)'}  client ${p.clientId ?? '(none)'}`)}`)
-    }
-    return {active, profiles}
+    const result = {active, profiles}
+    this.display(renderConfigList(result))
+    return result
   }
 }

@@ -1,8 +1,8 @@
 import {Args} from '@oclif/core'
 
-import {ConnectedCommand} from '../../connected-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 
-export default class ConfigUse extends ConnectedCommand {
+export default class ConfigUse extends BaseCommand {
   static override summary = 'Make a profile the active one.'
 
   static override description = 'Commands without --profile (or AP_DEMO_PROFILE) use the active profile. A profile that does not exist yet starts empty and is saved by the first command that writes to it.'
@@ -13,11 +13,11 @@ export default class ConfigUse extends ConnectedCommand {
     profile: Args.string({description: 'Profile name.', required: true}),
   }
 
-  async run(): Promise<unknown> {
+  async run(): Promise<{active: string; existed: boolean}> {
     const {args} = await this.parse(ConfigUse)
     const existed = this.store.hasProfile(args.profile)
     this.store.setActiveProfile(args.profile)
-    this.log(`active profile: ${args.profile}${existed ? '' : ' (new, empty)'}`)
+    this.display(`active profile: ${args.profile}${existed ? '' : ' (new, empty)'}`)
     return {active: args.profile, existed}
   }
 }

@@ -1,18 +1,21 @@
 import {Args, Flags} from '@oclif/core'
-
-import {ApDemoError, ExitCode} from '../../errors.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {clientFlags, discoverFlags, requestFlags, serverFlags} from '../../cli/flags.js'
+import {mcpAuthRequest} from '../../cli/mcp-auth.js'
+import type {McpCallResult} from '../../cli/render/mcp.js'
+import {CheckFailedError} from '../../errors.js'
 import {parseToolFlags, splitToolArgv} from '../../mcp/arguments.js'
-import {McpCommand} from '../../mcp-command.js'
+import {withMcpToken} from '../../walkthrough/authenticated-call.js'
 import {runTool} from '../../walkthrough/tool.js'
 
-export default class McpCall extends McpCommand {
+export default class McpCall extends BaseCommand {
   static override summary = 'Call a tool of the protected MCP server with a resource-bound token.'
 
   static override description = `Mints (or reuses from the cache) a token for the resource, opens an MCP session over streamable HTTP with the MCP SDK's client (initialize, notifications/initialized, the mcp-session-id header), calls the tool and prints the text of its result.
 
 Tool arguments are flags named after the tool's input schema (--text hi for echo), or a JSON object with --args; values are converted to the schema's types. When the server refuses the token (401/403), the answer is explained: which of issuer, audience, scope or expiry is wrong, and how to fix it.
 
-Given only the MCP URL and client credentials (--client-id, --client-secret), or with --discover, no issuer is needed: ap-demo follows the server's 401 to its protected resource metadata (RFC 9728), takes the authorization server from it, discovers that server's metadata (RFC 8414) and mints a token for exactly the resource the metadata names. A server that asks for no token is called without one.`
+Without any client configured, the server is called without a token first. Given only the MCP URL and client credentials (--client-id, --client-secret), or with --discover, no issuer is needed: ap-demo follows the server's 401 to its protected resource metadata (RFC 9728), takes the authorization server from it, discovers that server's metadata (RFC 8414) and mints a token for exactly the resource the metadata names.`
 
   static override examples = [
     {description: 'The tier-02 call:', command: '<%= config.bin %> <%= command.id %> echo --text hi'},
@@ -28,20 +31,23 @@ Given only the MCP URL and client credentials (--client-id, --client-secret), or
   }
 
   static override flags = {
+    ...serverFlags,
+    ...requestFlags,
+    ...clientFlags,
+    ...discoverFlags,
     args: Flags.string({summary: 'Tool arguments as a JSON object.', description: 'Flags named after the schema\'s properties win over the same keys here.'}),
   }
 
-  async run(): Promise<unknown> {
-    const definitions = {...McpCall.baseFlags, ...McpCall.flags, json: {type: 'boolean'}}
-    const split = splitToolArgv(this.argv, definitions)
+  async run(): Promise<McpCallResult> {
+    const split = splitToolArgv(this.argv, {...McpCall.flags, json: {type: 'boolean'}})
     const {args, flags} = await this.parse(McpCall, split.own)
     const pairs = parseToolFlags(args.tool, split.tool)
     const ctx = await this.context(flags)
-    const {value: outcome, auth} = await this.withMcpToken(flags, ctx, (token, c) => runTool(c, token, args.tool, {pairs, json: flags.args}))
+    const {value: outcome, auth} = await withMcpToken(ctx, mcpAuthRequest(flags, this.env, this.progress), (token, c) => runTool(c, token, args.tool, {pairs, json: flags.args}))
     if (outcome.result.isError) {
-      throw new ApDemoError('tool_error', `tool "${args.tool}" reported an error: ${outcome.text || '(no text)'}`, {exitCode: ExitCode.CHECK_FAILED, details: {result: outcome.result}})
+      throw new CheckFailedError('tool_error', `tool "${args.tool}" reported an error: ${outcome.text || '(no text)'}`, {details: {result: outcome.result}})
     }
-    this.log(outcome.text)
+    this.display(outcome.text)
     return {tool: args.tool, arguments: outcome.arguments, result: outcome.result, session: outcome.session, tokenFromCache: 'tokenFromCache' in auth ? auth.tokenFromCache : null, auth}
   }
 }

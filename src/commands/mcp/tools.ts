@@ -1,27 +1,28 @@
-import chalk from 'chalk'
-
-import {describeArguments} from '../../mcp/arguments.js'
-import {McpCommand} from '../../mcp-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {clientFlags, discoverFlags, requestFlags, serverFlags} from '../../cli/flags.js'
+import {mcpAuthRequest} from '../../cli/mcp-auth.js'
+import {renderTools, type McpToolsResult} from '../../cli/render/mcp.js'
+import {withMcpToken} from '../../walkthrough/authenticated-call.js'
 import {fetchTools} from '../../walkthrough/tool.js'
 
-export default class McpTools extends McpCommand {
+export default class McpTools extends BaseCommand {
   static override summary = 'List the tools of the protected MCP server with their arguments.'
 
-  static override description = 'Mints (or reuses) a resource-bound token, opens an MCP session and lists the tools with the flags `ap-demo mcp call` accepts for each. With --discover (or --client-id without --issuer), the authorization server is found from the MCP server\'s 401, as for `ap-demo mcp call`.'
+  static override description = 'Mints (or reuses) a resource-bound token, opens an MCP session and lists the tools with the flags `ap-demo mcp call` accepts for each. Without any client configured the server is called without a token first. With --discover (or --client-id without --issuer), the authorization server is found from the MCP server\'s 401, as for `ap-demo mcp call`.'
 
   static override examples = [
     {description: 'List the tools:', command: '<%= config.bin %> <%= command.id %>'},
     {description: 'Any MCP server, by URL only (no token is used unless it answers 401):', command: '<%= config.bin %> <%= command.id %> --discover --mcp-url http://localhost:3000/mcp'},
   ]
 
-  async run(): Promise<unknown> {
+  static override flags = {...serverFlags, ...requestFlags, ...clientFlags, ...discoverFlags}
+
+  async run(): Promise<McpToolsResult> {
     const {flags} = await this.parse(McpTools)
     const ctx = await this.context(flags)
-    const {value: tools, auth} = await this.withMcpToken(flags, ctx, (token, c) => fetchTools(c, token))
-    for (const tool of tools) {
-      this.log(`${chalk.bold(tool.name)}${tool.description ? `  ${tool.description}` : ''}`)
-      for (const line of describeArguments(tool)) this.log(`  ${line}`)
-    }
-    return {tools, auth}
+    const {value: tools, auth} = await withMcpToken(ctx, mcpAuthRequest(flags, this.env, this.progress), (token, c) => fetchTools(c, token))
+    const result = {tools, auth}
+    this.display(renderTools(result))
+    return result
   }
 }

@@ -1,11 +1,11 @@
 import {Flags} from '@oclif/core'
-import chalk from 'chalk'
-
-import {ConnectedCommand, traceFlags} from '../../connected-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {connectionFlags, inputFlags, requestFlags} from '../../cli/flags.js'
+import {renderClient, type SetupClientResult} from '../../cli/render/setup.js'
 import {ensureClient} from '../../walkthrough/client.js'
 import {VERIFY_DEFAULTS} from '../../walkthrough/defaults.js'
 
-export default class SetupClient extends ConnectedCommand {
+export default class SetupClient extends BaseCommand {
   static override summary = 'Register the agent\'s client_credentials client and keep its secret.'
 
   static override description = `Creates a confidential client (grant_types ["client_credentials"]) through the admin API. Its secret is shown by the server only once: ap-demo writes it to the local store (mode 0600) before printing anything, and prints it only with --show-secret.
@@ -19,7 +19,9 @@ A second run reuses the saved client while it still exists on the server and mat
   ]
 
   static override flags = {
-    ...traceFlags,
+    ...connectionFlags,
+    ...requestFlags,
+    ...inputFlags,
     name: Flags.string({summary: 'Client name.', description: 'Free text, up to 255 characters; shown in the admin API.', default: VERIFY_DEFAULTS.clientName}),
     scope: Flags.string({summary: 'Scope ceiling (space-separated).', description: 'Default mcp:echo for a new client; a saved client with another scope is replaced only when this flag is given.'}),
     'auth-method': Flags.string({summary: 'How the client authenticates at the token endpoint.', description: 'client_secret_basic sends the id and secret in an HTTP Basic header (the SDK\'s way); client_secret_post sends them in the form body. Never "none": a public client has no secret and cannot use client_credentials.', options: ['client_secret_basic', 'client_secret_post'], default: 'client_secret_basic'}),
@@ -28,28 +30,20 @@ A second run reuses the saved client while it still exists on the server and mat
     'show-secret': Flags.boolean({summary: 'Print the client secret.', description: 'Only on a terminal or when asked: the secret is already in the store.'}),
   }
 
-  async run(): Promise<unknown> {
+  async run(): Promise<SetupClientResult> {
     const {flags} = await this.parse(SetupClient)
     const ctx = await this.context(flags, {needAdminKey: true})
-    const result = await ensureClient(
-      ctx,
-      {name: flags.name, scope: flags.scope, authMethod: flags['auth-method'] as 'client_secret_basic' | 'client_secret_post'},
-      {forceNew: flags.new, rotate: flags.rotate},
-    )
-    const c = result.client
-    const verb = {created: 'created', reused: 'reused (still on the server)', rotated: 'secret rotated'}[result.action]
-    if (result.reason) this.warnUser(`a new client was created: ${result.reason}`)
-    this.log(
-      `${chalk.green('✔')} client ${chalk.bold(c.name)} ${verb}\n` +
-        `  client_id ${c.id}\n  scope     ${c.scope}\n  auth      ${c.authMethod}\n` +
-        `  secret    ${flags['show-secret'] ? c.secret : `saved in ${this.store.path} (profile "${ctx.profile}"); --show-secret prints it`}`,
-    )
-    return {
-      action: result.action,
-      reason: result.reason ?? null,
+    const authMethod = flags['auth-method'] as 'client_secret_basic' | 'client_secret_post'
+    const {action, reason, client: c} = await ensureClient(ctx, {name: flags.name, scope: flags.scope, authMethod}, {forceNew: flags.new, rotate: flags.rotate})
+    if (reason) this.warnUser(`a new client was created: ${reason}`)
+    const result: SetupClientResult = {
+      action,
+      reason: reason ?? null,
       profile: ctx.profile,
       client: {id: c.id, name: c.name, scope: c.scope, authMethod: c.authMethod, createdAt: c.createdAt},
       secret: flags['show-secret'] ? c.secret : {stored: true, store: this.store.path, profile: ctx.profile},
     }
+    this.display(renderClient(result))
+    return result
   }
 }

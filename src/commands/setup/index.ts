@@ -2,13 +2,30 @@ import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 import {join} from 'node:path'
 
-import {ConnectedCommand, traceFlags} from '../../connected-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {describeError} from '../../cli/error-map.js'
+import {connectionFlags, inputFlags, requestFlags} from '../../cli/flags.js'
+import {formatStepLines} from '../../cli/render/verify.js'
 import {DEFAULTS, ENV} from '../../config/settings.js'
-import type {WalkthroughContext} from '../../walkthrough/context.js'
-import {DEFAULT_ECHO_TEXT} from '../../walkthrough/verify.js'
-import {applyPlan, collectPlan, missingForNonInteractive, noTerminalError, replayCommands, type Prompter} from '../../wizard/setup.js'
+import {createContext} from '../../walkthrough/context.js'
+import {DEFAULT_ECHO_TEXT, VERIFY_STEPS, type VerifyReport} from '../../walkthrough/verify.js'
+import {applyPlan} from '../../wizard/apply.js'
+import {collectPlan, missingForNonInteractive, noTerminalError, type Prompter} from '../../wizard/questions.js'
+import {replayCommands} from '../../wizard/replay.js'
 
-export default class Setup extends ConnectedCommand {
+export interface SetupResult {
+  profile: string
+  /** True when the user chose Quit: nothing was changed. */
+  quit?: true
+  resource?: unknown
+  client?: {id: string; name: string; scope: string; action: string}
+  secret?: {stored: true; store: string; profile: string}
+  verify?: VerifyReport | null
+  backgroundStack?: {pid: number; logFile: string; args: string[]} | null
+  replay?: string[]
+}
+
+export default class Setup extends BaseCommand {
   static override summary = 'Interactive wizard: find the servers, register the resource and the client, verify.'
 
   static override description = `Walks through the tier-02 setup with questions and sensible defaults: finds the authorization server and the MCP server (and offers to start the embedded stack in the background when nothing answers), asks for the admin key (masked) when none is configured, then the resource (slug, URI, scopes) and the client (name, scope), validating each answer as it is typed. It then runs the same steps as \`ap-demo setup resource\` and \`ap-demo setup client\`, optionally \`ap-demo verify\`, and prints the equivalent non-interactive commands.
@@ -23,7 +40,9 @@ Without a terminal (or with --no-input, or CI set) it never prompts: with --yes 
   ]
 
   static override flags = {
-    ...traceFlags,
+    ...connectionFlags,
+    ...requestFlags,
+    ...inputFlags,
     slug: Flags.string({summary: 'Resource slug.', description: 'Skips the question. Default demo-mcp.'}),
     uri: Flags.string({summary: 'Resource URI (the token audience).', description: 'Skips the question. Default: the resource setting (the MCP URL).'}),
     scope: Flags.string({summary: 'Resource scope (repeatable).', description: 'name, name||description or name|upstream|description. Skips the question. Default "mcp:echo||echo tool".', multiple: true}),
@@ -34,9 +53,8 @@ Without a terminal (or with --no-input, or CI set) it never prompts: with --yes 
     yes: Flags.boolean({char: 'y', summary: 'Take the defaults; ask nothing.', description: 'Runs without prompts, using the flags given and the defaults for everything else.'}),
   }
 
-  async run(): Promise<unknown> {
+  async run(): Promise<SetupResult> {
     const {flags} = await this.parse(Setup)
-    await this.startTrace(flags)
     const interactive = this.canPrompt(flags) && !flags.yes
     const settings = this.connection(flags)
     if (!interactive) {
@@ -53,25 +71,25 @@ Without a terminal (or with --no-input, or CI set) it never prompts: with --yes 
       if (started) this.stopBackground(started.pid)
       throw error
     })
+    if ('quit' in plan) {
+      this.note('setup stopped; nothing was changed')
+      return {profile: settings.profile, quit: true}
+    }
 
     // Phase 2: the same steps as `setup resource` and `setup client`, then verify if asked.
-    const ctx: WalkthroughContext = {
-      issuer: plan.issuer,
-      adminUrl: plan.adminUrl,
-      adminKey: plan.adminKey,
-      mcpUrl: plan.mcpUrl,
-      resource: plan.resourceUri,
-      store: this.store,
-      profile: settings.profile,
-      requestTimeoutMs: timeoutMs,
+    const ctx = createContext(
+      {issuer: plan.issuer, adminUrl: plan.adminUrl, mcpUrl: plan.mcpUrl, resource: plan.resourceUri},
+      {store: this.store, profile: settings.profile, adminKey: plan.adminKey, requestTimeoutMs: timeoutMs, observer: this.requestObserver(flags, plan.adminKey, settings.profile)},
+    )
+    const stepLines = (s: Parameters<typeof formatStepLines>[0]) => {
+      for (const line of formatStepLines(s, VERIFY_STEPS.length)) this.note(line)
     }
-    this.connect(ctx, flags)
-    const {resource, client, report} = await applyPlan(plan, ctx, {note: (m) => this.note(m), echoText: this.env.get(ENV.echoText) ?? DEFAULT_ECHO_TEXT})
+    const {resource, client, report} = await applyPlan(plan, ctx, {note: (m) => this.note(m), echoText: this.env.get(ENV.echoText) ?? DEFAULT_ECHO_TEXT, verify: {onStep: stepLines, describeError}})
 
     const replay = replayCommands(plan, {issuer: DEFAULTS.issuer, adminUrl: DEFAULTS.adminUrl, mcpUrl: DEFAULTS.mcpUrl, profile: flags.profile})
     if (plan.startedStack) this.note(`\nThe embedded stack keeps running in the background (pid ${plan.startedStack.pid}, log ${plan.startedStack.logFile}); stop it with: kill ${plan.startedStack.pid}`)
     this.note(chalk.bold('\nThe same, without questions:'))
-    this.log(replay.join('\n'))
+    this.display(replay)
     return {
       profile: ctx.profile,
       resource: resource.resource,

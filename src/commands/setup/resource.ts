@@ -1,11 +1,11 @@
 import {Flags} from '@oclif/core'
-import chalk from 'chalk'
-
-import {ConnectedCommand, traceFlags} from '../../connected-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {connectionFlags, inputFlags, requestFlags} from '../../cli/flags.js'
+import {renderResource, type SetupResourceResult} from '../../cli/render/setup.js'
 import {ensureResource, parseScopeArgument} from '../../walkthrough/resource.js'
 import {VERIFY_DEFAULTS} from '../../walkthrough/defaults.js'
 
-export default class SetupResource extends ConnectedCommand {
+export default class SetupResource extends BaseCommand {
   static override summary = 'Register the Mint resource (the MCP server) with Authplane.'
 
   static override description = `Creates the resource through the admin API (POST /admin/resources) and saves it in the profile. The resource uri becomes the audience of the tokens, byte for byte.
@@ -18,7 +18,9 @@ If the slug is already taken (HTTP 409, e.g. on a re-run), the existing resource
   ]
 
   static override flags = {
-    ...traceFlags,
+    ...connectionFlags,
+    ...requestFlags,
+    ...inputFlags,
     slug: Flags.string({summary: 'Resource slug.', description: 'Lower-cased, then 1-64 characters of a-z, 0-9 and "-".', default: VERIFY_DEFAULTS.slug}),
     uri: Flags.string({summary: 'Resource URI (the token audience).', description: 'An absolute http(s) URL. Default: the resource setting (--resource, AUTHPLANE_RESOURCE, the profile, else the MCP URL).'}),
     'display-name': Flags.string({summary: 'Display name.', description: 'Free text shown by the admin API.', default: VERIFY_DEFAULTS.displayName}),
@@ -29,16 +31,13 @@ If the slug is already taken (HTTP 409, e.g. on a re-run), the existing resource
     }),
   }
 
-  async run(): Promise<unknown> {
+  async run(): Promise<SetupResourceResult> {
     const {flags} = await this.parse(SetupResource)
     const ctx = await this.context(flags, {needAdminKey: true})
     const scopes = (flags.scope ?? ['mcp:echo||echo tool']).map(parseScopeArgument)
-    const result = await ensureResource(ctx, {slug: flags.slug, uri: flags.uri ?? ctx.resource, displayName: flags['display-name'], scopes})
-    const r = result.resource
-    this.log(
-      `${chalk.green('✔')} resource ${chalk.bold(r.slug)} ${result.action === 'created' ? 'created' : 'already registered (409), reused'}\n` +
-        `  id     ${r.id}\n  uri    ${r.uri}\n  scopes ${r.scopes.map((s) => s.name).join(' ')}\n  saved  profile "${ctx.profile}"`,
-    )
-    return {action: result.action, profile: ctx.profile, resource: r}
+    const {action, resource} = await ensureResource(ctx, {slug: flags.slug, uri: flags.uri ?? ctx.resource, displayName: flags['display-name'], scopes})
+    const result = {action, profile: ctx.profile, resource}
+    this.display(renderResource(result))
+    return result
   }
 }

@@ -1,8 +1,8 @@
 import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
-import {BaseCommand} from '../../base-command.js'
-import {ApDemoError, ExitCode} from '../../errors.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {InputError} from '../../errors.js'
 
 export default class StackDown extends BaseCommand {
   static override summary = 'Stop the Docker stack started by `stack up --docker` (docker compose down).'
@@ -21,11 +21,10 @@ The embedded stack needs no command to stop it: \`ap-demo stack up\` runs it in 
     volumes: Flags.boolean({summary: 'Also delete the data volume (docker compose down --volumes).', description: 'The registered resources and clients and the signing keys go with it.', dependsOn: ['docker']}),
   }
 
-  async run(): Promise<unknown> {
+  async run(): Promise<{docker: true; composeFile: string; envFile: string | null; volumesRemoved: boolean}> {
     const {flags} = await this.parse(StackDown)
     if (!flags.docker) {
-      throw new ApDemoError('nothing_to_stop', 'without --docker there is nothing to stop: the embedded stack runs in the foreground of `ap-demo stack up`', {
-        exitCode: ExitCode.USAGE,
+      throw new InputError('nothing_to_stop', 'without --docker there is nothing to stop: the embedded stack runs in the foreground of `ap-demo stack up`', {
         hint: 'Press Ctrl-C in the terminal running `ap-demo stack up` (or send its process SIGTERM); for the Docker stack run `ap-demo stack down --docker`.',
       })
     }
@@ -33,12 +32,8 @@ The embedded stack needs no command to stop it: \`ap-demo stack up\` runs it in 
     const project = composeProject(this.config.root)
     this.note(chalk.dim(`docker compose down${flags.volumes ? ' --volumes' : ''} (${project.file}${project.envFile ? `, env file ${project.envFile}` : ''})`))
     await downDockerStack(project, {volumes: Boolean(flags.volumes), showProgress: !this.jsonEnabled()})
-    const info = {docker: true, composeFile: project.file, envFile: project.envFile ?? null, volumesRemoved: Boolean(flags.volumes)}
-    if (this.jsonEnabled()) {
-      this.logJson(this.toSuccessJson(info))
-    } else {
-      this.log(`Docker stack stopped; ${flags.volumes ? 'its data volume was deleted too' : 'its data volume is kept (--volumes deletes it)'}.`)
-    }
-    return undefined
+    const result = {docker: true as const, composeFile: project.file, envFile: project.envFile ?? null, volumesRemoved: Boolean(flags.volumes)}
+    this.display(`Docker stack stopped; ${flags.volumes ? 'its data volume was deleted too' : 'its data volume is kept (--volumes deletes it)'}.`)
+    return result
   }
 }

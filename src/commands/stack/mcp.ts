@@ -1,8 +1,9 @@
 import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
-import {BaseCommand} from '../../base-command.js'
-import {listenError, usageError} from '../../errors.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {renderStackMcp, type StackMcpResult} from '../../cli/render/stack.js'
+import {inputError, listenError} from '../../errors.js'
 import {requireAbsoluteUrl} from '../../http/url.js'
 import {announcedOrigin} from '../../stack/announce.js'
 import {normalizeAuthority} from '../../stack/mcp-server/host-guard.js'
@@ -35,13 +36,13 @@ Tokens must carry exactly --issuer as iss, contain --resource in aud, and grant 
     }),
   }
 
-  async run(): Promise<unknown> {
+  async run(): Promise<undefined> {
     const {flags} = await this.parse(StackMcp)
     for (const [name, value] of [['--issuer', flags.issuer], ['--resource', flags.resource], ['--issuer-fetch-url', flags['issuer-fetch-url']]] as const) {
       if (value !== undefined) requireAbsoluteUrl(value, name)
     }
     for (const entry of flags['allowed-host'] ?? []) {
-      if (normalizeAuthority(entry.trim()) === undefined) throw usageError(`--allowed-host "${entry}" is not a host[:port]`, 'Example: --allowed-host mcp-server:8080')
+      if (normalizeAuthority(entry.trim()) === undefined) throw inputError(`--allowed-host "${entry}" is not a host[:port]`, 'Example: --allowed-host mcp-server:8080')
     }
     const resource = flags.resource ?? (flags.port === 0 ? undefined : `${announcedOrigin(flags.host, flags.port)}/mcp`)
     const {startMcpServer} = await import('../../stack/mcp-server/index.js')
@@ -59,17 +60,11 @@ Tokens must carry exactly --issuer as iss, contain --resource in aud, and grant 
     } catch (error) {
       throw listenError(error, 'cannot start the MCP server')
     }
-    const info = {mcpUrl: server.url, resource: server.resource, resourceMetadataUrl: server.resourceMetadataUrl, issuer: flags.issuer}
-    if (this.jsonEnabled()) {
-      this.logJson(this.toSuccessJson(info))
-    } else {
-      this.log(`${chalk.bold('tier-01 MCP server running')}
-  MCP endpoint       ${server.url}
-  audience           ${server.resource}
-  resource metadata  ${server.resourceMetadataUrl}
-  trusted issuer     ${flags.issuer}`)
-      this.note(chalk.dim('Press Ctrl-C to stop.'))
-    }
+    const result: StackMcpResult = {mcpUrl: server.url, resource: server.resource, resourceMetadataUrl: server.resourceMetadataUrl, issuer: flags.issuer}
+    // A long-running command: the result is printed now, not when it returns.
+    if (this.jsonEnabled()) this.logJson(this.toSuccessJson(result))
+    this.display(renderStackMcp(result))
+    this.note(chalk.dim('Press Ctrl-C to stop.'))
     const signal = await waitForShutdownSignal()
     this.note(chalk.dim(`${signal}: stopping...`))
     await server.stop()

@@ -2,12 +2,38 @@ import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 import {join} from 'node:path'
 
-import {BaseCommand} from '../../base-command.js'
-import {ApDemoError, ExitCode, listenError, usageError} from '../../errors.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {renderDockerUp, renderStackUp, type DockerStackUpResult, type StackUpResult} from '../../cli/render/stack.js'
+import {InputError, inputError, listenError} from '../../errors.js'
 import {requireAbsoluteUrl} from '../../http/url.js'
 import {announcedOrigin, weakAdminKeyReason} from '../../stack/announce.js'
 import {normalizeAuthority} from '../../stack/mcp-server/host-guard.js'
 import {waitForShutdownSignal} from '../../stack/signals.js'
+import {saveEndpoints, type Endpoints} from '../../walkthrough/context.js'
+
+/** The flags of the embedded stack; --docker takes none of them. Add an embedded-only flag here. */
+const embeddedFlags = {
+  host: Flags.string({summary: 'Interface to listen on.', description: 'Use 0.0.0.0 to accept connections from other hosts or containers.', default: '127.0.0.1'}),
+  port: Flags.integer({summary: 'Public (issuer) port.', description: '0 picks a free port.', default: 9000, min: 0, max: 65535}),
+  'admin-port': Flags.integer({summary: 'Admin API port.', description: '0 picks a free port.', default: 9001, min: 0, max: 65535}),
+  'mcp-port': Flags.integer({summary: 'MCP server port.', description: '0 picks a free port.', default: 8080, min: 0, max: 65535}),
+  issuer: Flags.string({
+    summary: 'Issuer string to announce.',
+    description: 'Copied byte for byte into the metadata and every token `iss`. Default http://localhost:<port>. Clients must use exactly this string.',
+  }),
+  resource: Flags.string({
+    summary: 'Audience the MCP server expects.',
+    description: 'Default http://localhost:<mcp-port>/mcp, as in the tier-01 example.',
+  }),
+  'data-dir': Flags.string({summary: 'Directory for the database and keys.', description: 'Default: the stack folder in ap-demo\'s data directory.'}),
+  memory: Flags.boolean({summary: 'Keep everything in memory.', description: 'Nothing is written to disk; all state is lost on exit.', exclusive: ['data-dir']}),
+  'token-ttl': Flags.integer({summary: 'Access-token lifetime in seconds.', description: 'The real server\'s default is 3600.', default: 3600, min: 1}),
+  'mcp-allowed-host': Flags.string({
+    summary: 'Another host[:port] clients may name in the MCP server\'s Host header (repeatable).',
+    description: 'The MCP server refuses (403) requests whose Host or browser Origin names it otherwise (DNS-rebinding protection). Always accepted: localhost, 127.0.0.1 and [::1] with the MCP port, the --host address, and the host of --resource. See `ap-demo stack mcp --allowed-host`.',
+    multiple: true,
+  }),
+}
 
 export default class StackUp extends BaseCommand {
   static override summary = 'Run the embedded Authplane-compatible server and the tier-01 MCP server (or, with --docker, the real authserver in Docker).'
@@ -29,37 +55,18 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
   ]
 
   static override flags = {
-    host: Flags.string({summary: 'Interface to listen on.', description: 'Use 0.0.0.0 to accept connections from other hosts or containers.', default: '127.0.0.1'}),
-    port: Flags.integer({summary: 'Public (issuer) port.', description: '0 picks a free port.', default: 9000, min: 0, max: 65535}),
-    'admin-port': Flags.integer({summary: 'Admin API port.', description: '0 picks a free port.', default: 9001, min: 0, max: 65535}),
-    'mcp-port': Flags.integer({summary: 'MCP server port.', description: '0 picks a free port.', default: 8080, min: 0, max: 65535}),
-    issuer: Flags.string({
-      summary: 'Issuer string to announce.',
-      description: 'Copied byte for byte into the metadata and every token `iss`. Default http://localhost:<port>. Clients must use exactly this string.',
-    }),
-    resource: Flags.string({
-      summary: 'Audience the MCP server expects.',
-      description: 'Default http://localhost:<mcp-port>/mcp, as in the tier-01 example.',
-    }),
-    'data-dir': Flags.string({summary: 'Directory for the database and keys.', description: 'Default: the stack folder in ap-demo\'s data directory.'}),
-    memory: Flags.boolean({summary: 'Keep everything in memory.', description: 'Nothing is written to disk; all state is lost on exit.', exclusive: ['data-dir']}),
+    ...embeddedFlags,
     profile: Flags.string({summary: 'Profile to save the endpoints and admin key in.', description: 'Default: the active profile. Then `ap-demo setup ...`, `token mint` and `mcp call` need no flags.'}),
     'no-save': Flags.boolean({summary: 'Do not write the endpoints and admin key into the profile.', description: 'Other commands then need flags or environment variables to find this stack.'}),
-    'token-ttl': Flags.integer({summary: 'Access-token lifetime in seconds.', description: 'The real server\'s default is 3600.', default: 3600, min: 1}),
-    'mcp-allowed-host': Flags.string({
-      summary: 'Another host[:port] clients may name in the MCP server\'s Host header (repeatable).',
-      description: 'The MCP server refuses (403) requests whose Host or browser Origin names it otherwise (DNS-rebinding protection). Always accepted: localhost, 127.0.0.1 and [::1] with the MCP port, the --host address, and the host of --resource. See `ap-demo stack mcp --allowed-host`.',
-      multiple: true,
-    }),
     docker: Flags.boolean({
       summary: 'Start the Docker topology (docker compose up -d) instead of the embedded stack.',
       description: 'Needs Docker with the Compose v2 plugin and a running engine; without them it fails with one line (exit 7: docker or its compose plugin missing; exit 4: no engine answers).',
-      exclusive: ['host', 'port', 'admin-port', 'mcp-port', 'issuer', 'resource', 'data-dir', 'memory', 'token-ttl', 'mcp-allowed-host'],
+      exclusive: Object.keys(embeddedFlags),
     }),
     timeout: Flags.integer({summary: 'Seconds to wait for the Docker stack to answer (with --docker).', description: 'Default 120. Counted from the end of `docker compose up -d` (image pulls and builds are not included).', min: 1, dependsOn: ['docker']}),
   }
 
-  async run(): Promise<unknown> {
+  async run(): Promise<undefined> {
     const {flags} = await this.parse(StackUp)
     if (flags.docker) return this.upDocker(flags)
     const dataDir = flags.memory ? undefined : (flags['data-dir'] ?? join(this.config.dataDir, 'stack'))
@@ -69,12 +76,12 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
       if (value !== undefined) requireAbsoluteUrl(value, name)
     }
     for (const entry of flags['mcp-allowed-host'] ?? []) {
-      if (normalizeAuthority(entry.trim()) === undefined) throw usageError(`--mcp-allowed-host "${entry}" is not a host[:port]`, 'Example: --mcp-allowed-host mcp.example:8080')
+      if (normalizeAuthority(entry.trim()) === undefined) throw inputError(`--mcp-allowed-host "${entry}" is not a host[:port]`, 'Example: --mcp-allowed-host mcp.example:8080')
     }
     const envKey = process.env.AUTHPLANE_ADMIN_API_KEY?.trim() || undefined
     if (envKey && issuer) {
       const reason = weakAdminKeyReason(issuer, envKey)
-      if (reason) throw new ApDemoError('weak_admin_key', `refusing to start: ${reason}`, {exitCode: ExitCode.USAGE, hint: 'Set AUTHPLANE_ADMIN_API_KEY to a random value of 16+ characters (or unset it to have one generated).'})
+      if (reason) throw new InputError('weak_admin_key', `refusing to start: ${reason}`, {hint: 'Set AUTHPLANE_ADMIN_API_KEY to a random value of 16+ characters (or unset it to have one generated).'})
     }
 
     const {startStack, ADMIN_KEY_FILE} = await import('../../stack/index.js')
@@ -99,46 +106,24 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
     // On a loopback or wildcard bind, other programs reach the servers as localhost, like the issuer.
     const adminUrl = announcedOrigin(flags.host, flags['admin-port']) ?? stack.adminUrl
     const mcpUrl = flags['mcp-port'] === 0 ? stack.mcpUrl : `${announcedOrigin(flags.host, flags['mcp-port'])}/mcp`
-    let savedTo: string | null = null
-    if (!flags['no-save']) {
-      savedTo = this.profileName(flags.profile)
-      this.store.updateProfile(savedTo, (p) => {
-        p.issuer = stack.issuer
-        p.adminUrl = adminUrl
-        p.mcpUrl = mcpUrl
-        p.resourceUri = stack.resource
-        p.adminKey = stack.adminKey
-      })
-    }
-    const keySource = envKey ? 'env AUTHPLANE_ADMIN_API_KEY' : dataDir ? join(dataDir, ADMIN_KEY_FILE) : 'memory'
-    const info = {
+    const savedTo = this.save(flags, {issuer: stack.issuer, adminUrl, mcpUrl, resource: stack.resource, adminKey: stack.adminKey})
+    const keyFile = dataDir ? join(dataDir, ADMIN_KEY_FILE) : undefined
+    const result: StackUpResult = {
       issuer: stack.issuer,
       publicUrl: stack.publicUrl,
       adminUrl,
       mcpUrl,
       resource: stack.resource,
       dataDir: dataDir ?? null,
-      adminKeySource: keySource,
+      adminKeySource: envKey ? 'env AUTHPLANE_ADMIN_API_KEY' : (keyFile ?? 'memory'),
       profile: savedTo,
       store: savedTo ? this.store.path : null,
     }
-    if (this.jsonEnabled()) {
-      this.logJson(this.toSuccessJson(info))
-    } else {
-      const keyHowTo = envKey
-        ? 'from AUTHPLANE_ADMIN_API_KEY'
-        : dataDir
-          ? `export AUTHPLANE_ADMIN_API_KEY=$(cat ${join(dataDir, ADMIN_KEY_FILE)})`
-          : '(in memory only; set AUTHPLANE_ADMIN_API_KEY to choose it)'
-      this.log(`${chalk.bold('Authplane-compatible stack running')}
-  issuer     ${stack.issuer}${stack.publicUrl === stack.issuer ? '' : `  (listening at ${stack.publicUrl})`}
-  admin API  ${adminUrl}/admin
-  MCP server ${mcpUrl}  (audience ${stack.resource})
-  admin key  ${keyHowTo}
-  data       ${dataDir ?? 'in memory'}
-  profile    ${savedTo ? `"${savedTo}" now points here (${this.store.path})` : 'not saved (--no-save)'}`)
-      this.note(chalk.dim('Press Ctrl-C to stop.'))
-    }
+    // A long-running command: the result is printed now, not when it returns.
+    if (this.jsonEnabled()) this.logJson(this.toSuccessJson(result))
+    const keyHowTo = envKey ? 'from AUTHPLANE_ADMIN_API_KEY' : keyFile ? `export AUTHPLANE_ADMIN_API_KEY=$(cat ${keyFile})` : '(in memory only; set AUTHPLANE_ADMIN_API_KEY to choose it)'
+    this.display(renderStackUp(result, keyHowTo))
+    this.note(chalk.dim('Press Ctrl-C to stop.'))
 
     const signal = await waitForShutdownSignal()
     this.note(chalk.dim(`${signal}: stopping...`))
@@ -147,54 +132,25 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
     return undefined
   }
 
+  /** Points the profile at the running stack, unless --no-save; returns the profile's name. */
+  private save(flags: {profile?: string; 'no-save': boolean}, endpoints: Endpoints & {adminKey: string}): string | null {
+    if (flags['no-save']) return null
+    const profile = this.profileName(flags.profile)
+    saveEndpoints(this.store, profile, endpoints)
+    return profile
+  }
+
   private async upDocker(flags: {profile?: string; 'no-save': boolean; timeout?: number}): Promise<undefined> {
-    const {composeProject, dockerStackSettings, upDockerStack} = await import('../../docker/stack.js')
-    const project = composeProject(this.config.root)
-    const up = await upDockerStack(project, dockerStackSettings(project), {
+    const {startDockerStack} = await import('../../docker/stack.js')
+    const {adminKey, ...up} = await startDockerStack(this.config.root, {
       timeoutMs: (flags.timeout ?? 120) * 1000,
       showProgress: !this.jsonEnabled(),
       onProgress: (message) => this.note(chalk.dim(message)),
     })
-    const s = up.settings
-    let savedTo: string | null = null
-    if (!flags['no-save']) {
-      savedTo = this.profileName(flags.profile)
-      this.store.updateProfile(savedTo, (p) => {
-        p.issuer = s.issuer.value
-        p.adminUrl = s.adminUrl.value
-        p.mcpUrl = s.mcpUrl.value
-        p.resourceUri = s.resource.value
-        p.adminKey = s.adminKey.value
-      })
-    }
-    const info = {
-      docker: true,
-      issuer: s.issuer.value,
-      adminUrl: s.adminUrl.value,
-      mcpUrl: s.mcpUrl.value,
-      resource: s.resource.value,
-      resourceMetadataUrl: up.resourceMetadataUrl,
-      adminKeySource: s.adminKey.from,
-      sources: {issuer: s.issuer.from, adminUrl: s.adminUrl.from, mcpUrl: s.mcpUrl.from, resource: s.resource.from},
-      composeFile: project.file,
-      envFile: project.envFile ?? null,
-      engineVersion: up.docker.engineVersion,
-      composeVersion: up.docker.composeVersion,
-      waitedMs: up.waitedMs,
-      profile: savedTo,
-      store: savedTo ? this.store.path : null,
-    }
-    if (this.jsonEnabled()) {
-      this.logJson(this.toSuccessJson(info))
-      return undefined
-    }
-    this.log(`${chalk.bold('Authplane stack running in Docker')} (compose project ap-demo, ready after ${(up.waitedMs / 1000).toFixed(1)} s)
-  issuer     ${s.issuer.value}
-  admin API  ${s.adminUrl.value}/admin
-  MCP server ${s.mcpUrl.value}  (audience ${s.resource.value})
-  admin key  from ${s.adminKey.from}
-  compose    ${project.file}${project.envFile ? `, env file ${project.envFile}` : ', no env file'}
-  profile    ${savedTo ? `"${savedTo}" now points here (${this.store.path})` : 'not saved (--no-save)'}`)
+    const savedTo = this.save(flags, {...up, adminKey})
+    const result: DockerStackUpResult = {...up, profile: savedTo, store: savedTo ? this.store.path : null}
+    if (this.jsonEnabled()) this.logJson(this.toSuccessJson(result))
+    this.display(renderDockerUp(result))
     this.note(chalk.dim('Next: ap-demo verify. Stop it with: ap-demo stack down --docker (--volumes also deletes its data).'))
     return undefined
   }

@@ -1,58 +1,62 @@
 import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
-import {ConnectedCommand, traceFlags} from '../../connected-command.js'
-import {defaultScopes, mintToken, resolveClientCredentials} from '../../walkthrough/token.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {clientFlags, requestFlags, serverFlags} from '../../cli/flags.js'
+import {renderToken, type TokenMintResult} from '../../cli/render/token.js'
+import {mintForResource} from '../../walkthrough/token.js'
 
-export default class TokenMint extends ConnectedCommand {
+export default class TokenMint extends BaseCommand {
   static override summary = 'Mint a client_credentials access token bound to the resource.'
 
   static override description = `Does what @authplane/sdk's clientCredentials() does: RFC 8414 discovery with an exact issuer check, then POST /oauth/token with grant_type=client_credentials, the scopes and one resource parameter (RFC 8707), so the JWT's aud is the resource.
 
-Tokens are cached in the profile until 30 s before they expire; a cached token needs no request at all (--no-cache mints a new one). The client is the one saved by \`ap-demo setup client\`, or AUTHPLANE_CLIENT_ID / AUTHPLANE_CLIENT_SECRET.
+Tokens are cached in the profile until 30 s before they expire, for the client and secret that minted them; --no-cache mints a new one. The client is --client-id/--client-secret, else AUTHPLANE_CLIENT_ID / AUTHPLANE_CLIENT_SECRET, else the one saved by \`ap-demo setup client\`.
 
-Prints the bare token, so it pipes: curl -H "Authorization: Bearer $(ap-demo token mint)" ...`
+Prints the token as issued, so it pipes: curl -H "Authorization: Bearer $(ap-demo token mint)" ...`
 
   static override examples = [
     {description: 'A token for the configured resource:', command: '<%= config.bin %> <%= command.id %>'},
     {description: 'Show its header and claims:', command: '<%= config.bin %> <%= command.id %> --decode'},
     {description: 'Use it with curl:', command: 'curl -H "Authorization: Bearer $(<%= config.bin %> <%= command.id %>)" http://localhost:8080/mcp ...'},
-    {description: 'Another scope, skipping the cache:', command: '<%= config.bin %> <%= command.id %> --scope mcp:echo --no-cache'},
+    {description: 'Another client, skipping the cache:', command: 'AUTHPLANE_CLIENT_SECRET=... <%= config.bin %> <%= command.id %> --client-id <id> --no-cache'},
   ]
 
   static override flags = {
-    ...traceFlags,
-    scope: Flags.string({summary: 'Scope to request (repeatable).', description: 'Default: the client\'s scope.', multiple: true}),
+    ...serverFlags,
+    ...requestFlags,
+    ...clientFlags,
     'no-resource': Flags.boolean({summary: 'Request no resource parameter.', description: 'The token\'s aud is then the issuer, and resource servers refuse it: useful to see audience binding at work.', exclusive: ['resource']}),
-    decode: Flags.boolean({summary: 'Print the header and claims instead of the bare token.', description: 'Decoded without verification, for reading; the MCP server verifies the signature.'}),
-    'no-cache': Flags.boolean({summary: 'Skip the token cache: always request a new token.', description: 'The new token is not cached either.'}),
+    decode: Flags.boolean({summary: 'Print the header and claims instead of the bare token.', description: 'Needs a JWT; decoded without verification, for reading (the MCP server verifies the signature).'}),
   }
 
-  async run(): Promise<unknown> {
+  async run(): Promise<TokenMintResult> {
     const {flags} = await this.parse(TokenMint)
     const ctx = await this.context(flags)
-    const credentials = resolveClientCredentials(ctx, this.env)
-    const scopes = flags.scope ?? defaultScopes(ctx, credentials)
-    const resources = flags['no-resource'] ? [] : [ctx.resource]
-    const minted = await mintToken(ctx, credentials, {scopes, resources, noCache: flags['no-cache']})
-    if (minted.audienceWarning) this.warnUser(minted.audienceWarning, `Mint with --resource <the MCP server's resource> (now "${ctx.resource}").`)
-    if (flags.decode) {
-      const ttl = typeof minted.claims.exp === 'number' ? minted.claims.exp - Math.floor(Date.now() / 1000) : undefined
-      this.log(`${chalk.bold('header')} ${JSON.stringify(minted.header, null, 2)}\n${chalk.bold('claims')} ${JSON.stringify(minted.claims, null, 2)}`)
-      this.note(chalk.dim(`${minted.token.fromCache ? 'from the cache' : 'freshly minted'}${ttl === undefined ? '' : `, expires in ${ttl} s`}, client ${minted.clientId}`))
-    } else {
-      this.log(minted.token.accessToken)
-      this.note(chalk.dim(minted.token.fromCache ? 'token from the cache (--no-cache mints a new one)' : 'token minted'))
-    }
-    return {
+    const minted = await mintForResource(ctx, this.env, {
+      clientId: flags['client-id'],
+      clientSecret: flags['client-secret'],
+      scopes: flags.scope,
+      withResource: !flags['no-resource'],
+      noCache: flags['no-cache'],
+      decode: flags.decode,
+    })
+    if (minted.audienceWarning) this.warnUser(minted.audienceWarning, flags['no-resource'] ? undefined : `Mint with --resource <the MCP server's resource> (now "${ctx.resource}").`)
+    const result: TokenMintResult = {
       access_token: minted.token.accessToken,
       token_type: minted.token.tokenType,
       expires_in: minted.token.expiresIn ?? null,
       scope: minted.token.scope ?? null,
       fromCache: minted.token.fromCache,
+      jwt: !minted.opaque,
       header: minted.header,
       claims: minted.claims,
+      clientId: minted.clientId,
       warning: minted.audienceWarning ?? null,
     }
+    const shown = renderToken(result, Boolean(flags.decode))
+    this.display(shown.stdout)
+    this.note(chalk.dim(shown.note))
+    return result
   }
 }

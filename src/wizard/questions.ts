@@ -1,18 +1,14 @@
 import chalk from 'chalk'
 
-import {AdminApiError, AdminClient} from '../admin/client.js'
 import type {ConnectionSettings} from '../config/settings.js'
 import type {ScopeSpec} from '../config/store.js'
-import {ApDemoError, ExitCode} from '../errors.js'
+import {CredentialsError, NeedsInputError, UnreachableError} from '../errors.js'
 import {absoluteUrlProblem} from '../http/url.js'
-import {formatStepLine} from '../ui/steps.js'
-import {ensureClient} from '../walkthrough/client.js'
-import type {WalkthroughContext} from '../walkthrough/context.js'
+import {checkAdminKey} from '../walkthrough/admin-key.js'
 import {DEFAULT_CLIENT_SCOPE, VERIFY_DEFAULTS} from '../walkthrough/defaults.js'
 import {waitForDiscovery} from '../walkthrough/discovery.js'
 import {waitForMcpServer} from '../walkthrough/mcp-probe.js'
-import {ensureResource, normaliseSlug, parseScopeArgument, validateScopes} from '../walkthrough/resource.js'
-import {runVerify, VERIFY_STEPS, VerifyFailed, type VerifyReport} from '../walkthrough/verify.js'
+import {normaliseSlug, parseScopeArgument, validateScopes} from '../walkthrough/resource.js'
 import {startBackgroundStack} from './background-stack.js'
 
 /** The answers the wizard collects before it changes anything. */
@@ -44,16 +40,19 @@ export interface Prompter {
 
 // Validators run as each answer is typed: the same rules as the non-interactive commands.
 export const validate = {
-  url(value: string): true | string {
-    const problem = absoluteUrlProblem(value.trim())
-    return problem ? `Not usable: ${problem} (example: http://localhost:8080/mcp)` : true
+  /** An absolute http(s) URL; the message shows an example of what this prompt wants. */
+  url(example: string): (value: string) => true | string {
+    return (value) => {
+      const problem = absoluteUrlProblem(value.trim())
+      return problem ? `Not usable: ${problem} (example: ${example})` : true
+    }
   },
   slug(value: string): true | string {
     try {
       normaliseSlug(value)
       return true
     } catch (error) {
-      return `${(error as Error).message}: 1-64 of a-z, 0-9 and "-", starting with a letter or digit`
+      return `${(error as Error).message}: after lower-casing, 1-64 of a-z, 0-9 and "-", starting with a letter or digit`
     }
   },
   scopes(value: string): true | string {
@@ -92,37 +91,6 @@ export async function probeServers(issuer: string, mcpUrl: string, requestTimeou
   }
 }
 
-/** Checks an admin key with a harmless read; a wrong key gets an answer the prompt can show. */
-export async function checkAdminKey(adminUrl: string, adminKey: string, timeoutMs: number): Promise<true | string> {
-  try {
-    await new AdminClient({adminUrl, adminKey, timeoutMs}).listResources()
-    return true
-  } catch (error) {
-    if (error instanceof AdminApiError && error.kind === 'unauthorized') return `The admin API refused this key (${error.detail}); try again`
-    if (error instanceof AdminApiError) return true
-    return `Cannot check the key: ${(error as Error).message}`
-  }
-}
-
-/** The equivalent non-interactive command lines, so a session can be replayed in a script or CI. */
-export function replayCommands(plan: WizardPlan, defaults: {issuer: string; adminUrl: string; mcpUrl: string; profile?: string}): string[] {
-  const q = (v: string) => (/^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`)
-  const conn: string[] = []
-  if (plan.issuer !== defaults.issuer) conn.push(`--issuer ${q(plan.issuer)}`)
-  if (plan.adminUrl !== defaults.adminUrl) conn.push(`--admin-url ${q(plan.adminUrl)}`)
-  if (plan.mcpUrl !== defaults.mcpUrl) conn.push(`--mcp-url ${q(plan.mcpUrl)}`)
-  if (plan.resourceUri !== plan.mcpUrl) conn.push(`--resource ${q(plan.resourceUri)}`)
-  if (defaults.profile) conn.push(`--profile ${q(defaults.profile)}`)
-  const c = conn.length > 0 ? ` ${conn.join(' ')}` : ''
-  const lines: string[] = []
-  if (plan.startedStack) lines.push(`ap-demo ${plan.startedStack.args.join(' ')} &`)
-  lines.push('export AUTHPLANE_ADMIN_API_KEY=...   # the admin key (never printed here)')
-  lines.push(`ap-demo setup resource --slug ${q(plan.slug)} --uri ${q(plan.resourceUri)} --display-name ${q(plan.displayName)}${plan.scopeArgs.map((s) => ` --scope ${q(s)}`).join('')}${c}`)
-  lines.push(`ap-demo setup client --name ${q(plan.clientName)} --scope ${q(plan.clientScope)}${c}`)
-  if (plan.runVerify) lines.push(`ap-demo verify${c}`)
-  return lines
-}
-
 export function wizardDefaults(resource: string) {
   return {
     slug: VERIFY_DEFAULTS.slug,
@@ -140,9 +108,8 @@ export function missingForNonInteractive(flags: Record<string, unknown>, hasAdmi
   return missing
 }
 
-export function noTerminalError(missing: string[]): ApDemoError {
-  return new ApDemoError('no_terminal', `the setup wizard needs a terminal to ask its questions${missing.length ? `; missing: ${missing.join(', ')}` : ''}`, {
-    exitCode: ExitCode.USAGE,
+export function noTerminalError(missing: string[]): NeedsInputError {
+  return new NeedsInputError('no_terminal', `the setup wizard needs a terminal to ask its questions${missing.length ? `; missing: ${missing.join(', ')}` : ''}`, {
     hint: 'Pass the missing flags (or --yes to take the defaults), or run the steps directly: ap-demo setup resource, then ap-demo setup client.',
     details: {missing},
   })
@@ -173,7 +140,7 @@ timeoutMs: number
  * Phase 1 of the wizard: every question, nothing written. Answers given as flags are not asked;
  * without a prompter every unanswered question takes its default.
  */
-export async function collectPlan(flags: WizardFlags, settings: ConnectionSettings, prompts: Prompter | undefined, wiz: WizardEnvironment): Promise<WizardPlan> {
+export async function collectPlan(flags: WizardFlags, settings: ConnectionSettings, prompts: Prompter | undefined, wiz: WizardEnvironment): Promise<WizardPlan | {quit: true}> {
 const timeoutMs = wiz.timeoutMs
   let issuer = settings.issuer.value!
   let adminUrl = settings.adminUrl.value!
@@ -194,7 +161,7 @@ const timeoutMs = wiz.timeoutMs
       if (!probe.issuerOk) wiz.note(`${chalk.yellow('!')} ${probe.issuerProblem}`)
       if (!probe.mcpOk) wiz.note(`${chalk.yellow('!')} ${probe.mcpProblem}`)
       if (!prompts) {
-        throw new ApDemoError('unreachable', 'the servers do not answer', {exitCode: ExitCode.UNREACHABLE, hint: 'Start them (ap-demo stack up) or pass --issuer / --admin-url / --mcp-url.'})
+        throw new UnreachableError('unreachable', 'the servers do not answer', {hint: 'Start them (ap-demo stack up) or pass --issuer / --admin-url / --mcp-url.'})
       }
       const choice = await prompts.select<'embedded' | 'urls' | 'quit'>({
         message: 'What now?',
@@ -204,7 +171,7 @@ const timeoutMs = wiz.timeoutMs
           {name: 'Quit', value: 'quit'},
         ],
       })
-      if (choice === 'quit') throw new ApDemoError('cancelled', 'setup cancelled; nothing was changed', {exitCode: ExitCode.CANCELLED})
+      if (choice === 'quit') return {quit: true}
       if (choice === 'embedded') {
         const stack = await startBackgroundStack(wiz.binPath, wiz.dataDir)
         startedStack = {pid: stack.pid, logFile: stack.logFile, args: stack.args}
@@ -214,15 +181,15 @@ const timeoutMs = wiz.timeoutMs
         wiz.note(`${chalk.green('✔')} embedded stack started (pid ${stack.pid})`)
         continue
       }
-      issuer = (await prompts.input({message: 'Issuer (exactly as the server announces it)', default: issuer, validate: validate.url})).trim()
-      adminUrl = (await prompts.input({message: 'Admin API URL', default: adminUrl, validate: validate.url})).trim()
-      mcpUrl = (await prompts.input({message: 'MCP server URL', default: mcpUrl, validate: validate.url})).trim()
+      issuer = (await prompts.input({message: 'Issuer (exactly as the server announces it)', default: issuer, validate: validate.url('http://localhost:9000')})).trim()
+      adminUrl = (await prompts.input({message: 'Admin API URL', default: adminUrl, validate: validate.url('http://localhost:9001')})).trim()
+      mcpUrl = (await prompts.input({message: 'MCP server URL', default: mcpUrl, validate: validate.url('http://localhost:8080/mcp')})).trim()
       if (resourceFollowsMcp) resource = mcpUrl
     }
 
     const keyCheck = adminKey ? await checkAdminKey(adminUrl, adminKey, timeoutMs) : 'missing'
     if (keyCheck !== true) {
-      if (!prompts) throw new ApDemoError('admin_key_rejected', `the admin key is not accepted: ${keyCheck}`, {exitCode: ExitCode.AUTH, hint: 'Set AUTHPLANE_ADMIN_API_KEY to the key the server was started with.'})
+      if (!prompts) throw new CredentialsError('admin_key_rejected', `the admin key is not accepted: ${keyCheck}`, {hint: 'Set AUTHPLANE_ADMIN_API_KEY to the key the server was started with.'})
       if (adminKey) wiz.note(`${chalk.yellow('!')} the configured admin key does not work: ${keyCheck}`)
       let check: true | string = 'missing'
       while (check !== true) {
@@ -238,8 +205,8 @@ const timeoutMs = wiz.timeoutMs
     const d = wizardDefaults(resource)
     const ask = async (flag: string | undefined, question: Parameters<Prompter['input']>[0]) =>
       flag ?? (prompts ? (await prompts.input(question)).trim() : (question.default ?? ''))
-    const slug = (await ask(flags.slug, {message: 'Resource slug', default: d.slug, validate: validate.slug})).toLowerCase()
-    const uri = await ask(flags.uri, {message: 'Resource URI (the token audience)', default: d.resource, validate: validate.url})
+    const slug = (await ask(flags.slug, {message: 'Resource slug (lower-cased; a-z, 0-9, -)', default: d.slug, validate: validate.slug})).toLowerCase()
+    const uri = await ask(flags.uri, {message: 'Resource URI (the token audience)', default: d.resource, validate: validate.url('http://localhost:8080/mcp')})
     const scopeArgs: string[] = flags.scope ?? splitScopes(await ask(undefined, {message: 'Resource scopes (comma-separated; name||description)', default: d.scopes, validate: validate.scopes}))
     const scopes = scopeArgs.map(parseScopeArgument)
     const names = scopes.map((s) => s.name)
@@ -277,41 +244,3 @@ const timeoutMs = wiz.timeoutMs
   }
 }
 
-/**
- * Phase 2 of the wizard: save the endpoints, then the same steps as `setup resource` and
- * `setup client` (one code path), then verify when asked.
- */
-export async function applyPlan(plan: WizardPlan, ctx: WalkthroughContext, ui: {note: (message: string) => void; echoText: string}) {
-  ctx.store.updateProfile(ctx.profile, (p) => {
-    p.issuer = plan.issuer
-    p.adminUrl = plan.adminUrl
-    p.mcpUrl = plan.mcpUrl
-    p.resourceUri = plan.resourceUri
-    if (plan.saveAdminKey) p.adminKey = plan.adminKey
-  })
-  ui.note(chalk.bold('\nSetting up'))
-  const resource = await ensureResource(ctx, {slug: plan.slug, uri: plan.resourceUri, displayName: plan.displayName, scopes: plan.scopes})
-  ui.note(`${chalk.green('✔')} resource ${resource.resource.slug} ${resource.action === 'created' ? 'created' : 'already registered (409), reused'} -> ${resource.resource.uri}`)
-  const client = await ensureClient(ctx, {name: plan.clientName, scope: plan.clientScope})
-  ui.note(`${chalk.green('✔')} client ${client.client.name} ${client.action} (${client.client.id}); secret saved in ${ctx.store.path}`)
-  let report: VerifyReport | undefined
-  if (plan.runVerify) {
-    ui.note(chalk.bold('\nVerifying'))
-    try {
-      report = await runVerify(ctx, {
-        waitMs: 30_000,
-        echoText: ui.echoText,
-        slug: plan.slug,
-        displayName: plan.displayName,
-        clientName: plan.clientName,
-        scope: plan.clientScope.split(' ')[0] ?? plan.clientScope,
-        onStep: (s) => ui.note(formatStepLine(s, VERIFY_STEPS.length)),
-      })
-      ui.note(chalk.green.bold('ALL CHECKS PASSED'))
-    } catch (error) {
-      if (!(error instanceof VerifyFailed)) throw error
-      throw new ApDemoError(error.failure.code, `verify step "${error.report.failedStep}" failed: ${error.failure.message}`, {exitCode: error.failure.exitCode, hint: error.failure.hint, details: {report: error.report}})
-    }
-  }
-  return {resource, client, report}
-}

@@ -1,0 +1,263 @@
+import {Command, Interfaces, ux} from '@oclif/core'
+import chalk from 'chalk'
+
+import {ENV, Environment, resolveConnection, type ConnectionFlags, type ConnectionSettings} from '../config/settings.js'
+import {ConfigStore, validateProfileName} from '../config/store.js'
+import {NeedsInputError} from '../errors.js'
+import {DryRunStop} from '../http/request.js'
+import {contextFromSettings, type WalkthroughContext} from '../walkthrough/context.js'
+import {toCliError} from './error-map.js'
+import {ExitCode} from './exit-codes.js'
+import {RequestRecorder} from './observer.js'
+import {CommandTrace, secretKinds, withDiagramDefault, type TraceFlags} from './trace.js'
+import type {TraceResult} from '../trace/run.js'
+
+/** The flags the base command reads when a command declares them (see ./flags.ts). */
+export interface CommonFlags extends ConnectionFlags, TraceFlags {
+  profile?: string
+  'no-input'?: boolean
+  'print-curl'?: boolean
+  'dry-run'?: boolean
+  'request-timeout'?: number
+  'client-secret'?: string
+}
+
+/**
+ * What every ap-demo command shares: `--json` with one stable envelope on stdout, human text and
+ * hints on stderr, one error report per failure (the map in ./error-map.ts decides the exit code),
+ * and the walkthrough context built from the flags a command declares. Commands return a typed
+ * result; `display` prints its human form, which --json replaces with the envelope.
+ */
+export abstract class BaseCommand extends Command {
+  static override enableJsonFlag = true
+
+  private _store?: ConfigStore
+  private _env?: Environment
+  private recorder?: RequestRecorder
+  private trace?: CommandTrace
+  private traceResult?: TraceResult
+  private traceFinished = false
+
+  /** The local store, in oclif's config dir ($XDG_CONFIG_HOME/ap-demo; AP_DEMO_CONFIG_DIR overrides). */
+  protected get store(): ConfigStore {
+    this._store ??= new ConfigStore({cwd: this.config.configDir})
+    return this._store
+  }
+
+  /** The environment plus ./.env, as the original example's `set -a; source .env`. */
+  protected get env(): Environment {
+    this._env ??= new Environment()
+    return this._env
+  }
+
+  /** --profile, else AP_DEMO_PROFILE, else the store's active profile. */
+  protected profileName(flag: string | undefined): string {
+    if (flag) return validateProfileName(flag)
+    const fromEnv = this.env.get(ENV.profile)
+    if (fromEnv) return validateProfileName(fromEnv)
+    return this.store.activeProfileName()
+  }
+
+  override async init(): Promise<void> {
+    // A reader that stops early (`ap-demo --help | head -1`) closes stdout: end quietly, exit 0.
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(0)
+      throw error
+    })
+    await super.init()
+    this.argv = withDiagramDefault(this.argv)
+    // https://no-color.org: chalk itself only honours FORCE_COLOR and the terminal.
+    if (process.env.NO_COLOR) chalk.level = 0
+  }
+
+  /** Whether prompts may be shown: a TTY on both ends, no --no-input, no CI. */
+  protected canPrompt(flags: {'no-input'?: boolean}): boolean {
+    if (flags['no-input']) return false
+    if (process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0') return false
+    return Boolean(process.stdin.isTTY && process.stdout.isTTY)
+  }
+
+  /** Human output of a result on stdout; --json prints the envelope instead. */
+  protected display(text: string | string[]): void {
+    if (this.jsonEnabled()) return
+    for (const line of Array.isArray(text) ? text : [text]) this.log(line)
+  }
+
+  /** Progress and notes for humans: stderr, silent under --json. */
+  protected note(message: string): void {
+    if (!this.jsonEnabled()) process.stderr.write(`${message}\n`)
+  }
+
+  protected warnUser(message: string, hint?: string): void {
+    if (this.jsonEnabled()) return
+    process.stderr.write(`${chalk.yellow('Warning:')} ${message}\n`)
+    if (hint) process.stderr.write(`${chalk.dim('Hint:')} ${hint}\n`)
+  }
+
+  /** note and warnUser, for library callbacks. */
+  protected get progress(): {note: (m: string) => void; warn: (m: string) => void} {
+    return {note: (m) => this.note(m), warn: (m) => this.warnUser(m)}
+  }
+
+  /**
+   * Runs a wait that may take more than a second and says what it waits for: a spinner on a
+   * terminal (oclif's ux.action), one line on stderr otherwise, nothing under --json.
+   */
+  protected async waitingFor<T>(what: string, work: () => Promise<T>): Promise<T> {
+    if (this.jsonEnabled()) return work()
+    if (!process.stderr.isTTY) {
+      process.stderr.write(`${what} ...\n`)
+      return work()
+    }
+    ux.action.start(what)
+    try {
+      const value = await work()
+      ux.action.stop()
+      return value
+    } catch (error) {
+      ux.action.stop(chalk.red('failed'))
+      throw error
+    }
+  }
+
+  /** Connection settings with the precedence flag > environment (then ./.env) > profile > default. */
+  protected connection(flags: CommonFlags): ConnectionSettings {
+    const profile = this.profileName(flags.profile)
+    return resolveConnection(profile, flags, this.env, this.store.getProfile(profile))
+  }
+
+  /** The walkthrough context for the flags given; asks for the admin key when `needAdminKey` and none is configured. */
+  protected async context(flags: CommonFlags, options: {needAdminKey?: boolean} = {}): Promise<WalkthroughContext> {
+    const settings = this.connection(flags)
+    let adminKey = settings.adminKey.value
+    if (!adminKey && options.needAdminKey) adminKey = await this.askAdminKey(flags)
+    const ctx = contextFromSettings(settings, {
+      store: this.store,
+      adminKey,
+      requestTimeoutMs: (flags['request-timeout'] ?? 10) * 1000,
+      observer: this.requestObserver(flags, adminKey, settings.profile),
+    })
+    if (this.trace) this.trace.endpoints = {issuer: ctx.issuer, adminUrl: ctx.adminUrl, mcpUrl: ctx.mcpUrl}
+    return ctx
+  }
+
+  /** The --print-curl / --dry-run observer, or undefined when neither is asked for. */
+  protected requestObserver(flags: CommonFlags, adminKey: string | undefined, profile: string, store = this.store) {
+    const secrets = () => {
+      const map: Record<string, string> = {}
+      if (adminKey) map[adminKey] = ENV.adminKey
+      const client = store.getProfile(profile).client
+      if (client) map[client.secret] = ENV.clientSecret
+      const envSecret = this.env.get(ENV.clientSecret)
+      if (envSecret) map[envSecret] = ENV.clientSecret
+      if (flags['client-secret']) map[flags['client-secret']] = ENV.clientSecret
+      return map
+    }
+    this.recorder = new RequestRecorder({printCurl: Boolean(flags['print-curl']), dryRun: Boolean(flags['dry-run']), print: (line) => this.note(line), secrets})
+    if (this.trace) this.trace.secrets = () => secretKinds(secrets())
+    return this.recorder.observer
+  }
+
+  /**
+   * Every command parses its flags first: --har / --diagram start recording there, before any
+   * request, and a file that cannot be written is refused before anything happens.
+   */
+  protected override async parse<F extends {[name: string]: any}, B extends {[name: string]: any}, A extends {[name: string]: any}>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const parsed = await super.parse(options, argv)
+    this.trace ??= CommandTrace.start(parsed.flags as TraceFlags)
+    return parsed
+  }
+
+  /** A point of the recorded timeline: the diagram's notes and the HAR entries' comments name it. */
+  protected traceMark(label: string): void {
+    this.trace?.mark(label)
+  }
+
+  /** The last note of the diagram when the command succeeds (verify: ALL CHECKS PASSED). */
+  protected traceSuccess(message: string): void {
+    if (this.trace) this.trace.success = {ok: true, message}
+  }
+
+  /** Writes the HAR file and the diagram, once, when the command ends; prints a diagram that has no file. */
+  private async finishTrace(error?: unknown): Promise<void> {
+    if (!this.trace || this.traceFinished) return
+    this.traceFinished = true
+    if (error instanceof DryRunStop) this.traceSuccess(`dry run: ${error.request.method} ${new URL(error.request.url).pathname} not sent`)
+    const failure = error === undefined || error instanceof DryRunStop ? undefined : toCliError(error).message
+    this.traceResult = await this.trace.finish({creator: {name: this.config.name, version: this.config.version}, title: `ap-demo ${this.id ?? ''}`.trim(), failure})
+    if (this.traceResult.harFile) this.note(`HAR written to ${this.traceResult.harFile}`)
+    if (this.traceResult.diagramFile) this.note(`diagram written to ${this.traceResult.diagramFile}`)
+    if (this.traceResult.diagram && !this.jsonEnabled()) process.stdout.write(this.traceResult.diagram)
+  }
+
+  protected override async finally(error: Error | undefined): Promise<unknown> {
+    if (!error) {
+      try {
+        await this.finishTrace()
+      } catch (traceError) {
+        // The command did its work, but a file the user asked for is missing: that is a failure.
+        await this.catch(traceError as Interfaces.CommandError)
+      }
+    }
+    return super.finally(error)
+  }
+
+  protected async askAdminKey(flags: {'no-input'?: boolean}): Promise<string> {
+    if (!this.canPrompt(flags)) {
+      throw new NeedsInputError('admin_key_missing', 'no admin key is configured', {
+        hint: `Set ${ENV.adminKey} (or put it in ./.env, or pass --admin-key); \`ap-demo stack up\` saves its key in the profile.`,
+      })
+    }
+    const {password} = await import('@inquirer/prompts')
+    const key = await password({message: 'Authplane admin API key', mask: '*', validate: (v) => (v.trim() ? true : 'The key cannot be empty')}, {output: process.stderr})
+    return key.trim()
+  }
+
+  protected override toSuccessJson(result: unknown): unknown {
+    return {status: 'ok', result, ...(this.traceResult?.diagram ? {diagram: this.traceResult.diagram} : {})}
+  }
+
+  protected override toErrorJson(err: unknown): unknown {
+    const e = toCliError(err)
+    return {
+      status: 'error',
+      error: {code: e.code, message: e.message, hint: e.hint ?? null, exitCode: e.exitCode, ...e.details},
+      ...(this.traceResult?.diagram ? {diagram: this.traceResult.diagram} : {}),
+    }
+  }
+
+  protected override async catch(err: Interfaces.CommandError): Promise<void> {
+    // oclif's own exit (this.exit) is not an error to report.
+    if ((err as {oclif?: {exit?: number}; code?: string}).code === 'EEXIT') throw err
+    try {
+      await this.finishTrace(err)
+    } catch (traceError) {
+      // The run's own error is the one to report; the missing file is said on the side.
+      this.warnUser(toCliError(traceError).message)
+    }
+    if (err instanceof DryRunStop) return this.reportDryRun(err)
+    const e = toCliError(err)
+    if (this.jsonEnabled()) {
+      this.logJson(this.toErrorJson(e))
+    } else {
+      process.stderr.write(`${chalk.red('Error:')} ${e.message}\n`)
+      if (e.hint) process.stderr.write(`${chalk.dim('Hint:')} ${e.hint}\n`)
+      if (e.exitCode === ExitCode.INTERNAL && process.env.DEBUG) process.stderr.write(`${(err as Error).stack}\n`)
+    }
+    this.exit(e.exitCode)
+  }
+
+  /** A --dry-run ends at the first request that would change something: exit 0, the request on stdout. */
+  private reportDryRun(stop: DryRunStop): void {
+    const held = this.recorder?.held() ?? {dryRun: true as const, sent: [], notSent: null}
+    if (this.jsonEnabled()) {
+      this.logJson(this.toSuccessJson(held))
+    } else {
+      if (held.notSent) process.stdout.write(`${held.notSent}\n`)
+      process.stderr.write(`dry run: the request above was not sent (${stop.request.method} ${stop.request.url}); nothing was changed\n`)
+    }
+  }
+}

@@ -1,0 +1,251 @@
+import {AdminApiError} from '../admin/client.js'
+import {
+  AuthplaneCircuitOpenError,
+  AuthplaneConfigError,
+  AuthplaneConsentRequiredError,
+  AuthplaneError,
+  AuthplaneIssuerMismatchError,
+  AuthplaneOAuthError,
+} from '../authplane/errors.js'
+import {
+  ApDemoError,
+  CancelledError,
+  CheckFailedError,
+  ConfigError,
+  ConflictError,
+  CredentialsError,
+  FileError,
+  InputError,
+  NeedsInputError,
+  RejectedError,
+  UnreachableError,
+} from '../errors.js'
+import {HttpUnreachableError, InvalidRequestError} from '../http/request.js'
+import {McpAuthRejectedError, McpDiscoveryError, McpProtocolError, McpToolArgumentError, McpUnreachableError} from '../mcp/errors.js'
+import {TokenRequestRefused} from '../walkthrough/errors.js'
+import {VerifyFailed} from '../walkthrough/verify-failed.js'
+import {ExitCode, type ExitCodeValue} from './exit-codes.js'
+
+/** An error as the user sees it: one line, a hint, an exit code, and facts for --json. */
+export class CliError extends Error {
+  readonly code: string
+  readonly hint?: string
+  readonly exitCode: ExitCodeValue
+  readonly details: Record<string, unknown>
+
+  constructor(code: string, message: string, options: {exitCode: ExitCodeValue; hint?: string; details?: Record<string, unknown>; cause?: unknown}) {
+    super(message, {cause: options.cause})
+    this.name = 'CliError'
+    this.code = code
+    this.hint = options.hint
+    this.exitCode = options.exitCode
+    this.details = options.details ?? {}
+  }
+}
+
+const CLIENT_SOURCES: Record<string, string> = {flag: '--client-id/--client-secret', env: `the environment (${'AUTHPLANE_CLIENT_ID'}/${'AUTHPLANE_CLIENT_SECRET'})`, '.env': './.env (AUTHPLANE_CLIENT_ID/AUTHPLANE_CLIENT_SECRET)', profile: 'the profile'}
+
+/** Walkthrough errors whose message or hint depends on their facts. */
+function fromWalkthroughError(err: ApDemoError): CliError | undefined {
+  if (err instanceof TokenRequestRefused) {
+    const mapped = fromLayerError(err.cause)!
+    const {issuer, clientId, clientSource, discovered} = err.facts
+    const clientRefused = err.code === 'invalid_client' || err.code === 'unauthorized_client'
+    let hint = mapped.hint
+    if (discovered) {
+      // Someone else's server: Authplane's admin flow (rotate the saved client, register the resource) does not apply.
+      hint = clientRefused
+        ? `${issuer} refused client "${clientId}" (from ${clientSource}): it must be a client_credentials client registered at that server, with its current secret.`
+        : `${issuer} (named by the MCP server's resource metadata) refused the request; --print-curl shows it, and --scope overrides the scope it asked for.`
+    } else if (clientRefused && clientSource !== 'profile') {
+      hint = `${issuer} refused client "${clientId}" from ${CLIENT_SOURCES[clientSource] ?? clientSource}: check that id and secret against the server that issued them.`
+    }
+    const message = discovered ? `${mapped.message} at ${issuer}` : mapped.message
+    return new CliError(mapped.code, message, {exitCode: mapped.exitCode, hint, details: {...mapped.details, ...err.details}, cause: err})
+  }
+  return undefined
+}
+
+const START_HINT = 'Is the server running? Start the embedded one with `ap-demo stack up`, or check --issuer / --admin-url / --mcp-url (and the profile: ap-demo config show).'
+
+/** Contract §7: the pitfalls users hit, each with what to do about it. */
+const OAUTH_HINTS: Record<string, string> = {
+  invalid_client:
+    'The client id or secret was refused. The secret is shown once at creation: rotate it with `ap-demo setup client --rotate`, or create a new client with `ap-demo setup client --new` (a client made with token_endpoint_auth_method "none" has no secret at all).',
+  unauthorized_client: 'The client may not use client_credentials. Create one that can: ap-demo setup client --new',
+  invalid_target:
+    'The resource must equal a registered resource uri byte for byte (the slug does not match; a trailing slash counts). Register it with `ap-demo setup resource --uri <uri>` or pass the registered uri with --resource.',
+  invalid_scope:
+    'The scope name must agree everywhere: the resource\'s scopes, the client\'s scope ceiling and the request. Check with `ap-demo config show`; fix the client with `ap-demo setup client --new --scope <scope>`.',
+  invalid_request: 'The authorization server could not parse the request; rerun with --print-curl to see it.',
+  unsupported_grant_type: 'The server does not support client_credentials for this client.',
+  access_denied: 'The authorization server denied the request; check the client\'s status (suspended or revoked clients are refused).',
+  invalid_grant: 'The grant was refused by the authorization server.',
+}
+
+function fromLayerError(err: unknown): CliError | undefined {
+  if (err instanceof HttpUnreachableError) {
+    return new CliError(err.reason === 'timeout' ? 'timeout' : 'unreachable', err.message, {exitCode: ExitCode.UNREACHABLE, hint: START_HINT, details: {url: err.url}, cause: err})
+  }
+  if (err instanceof InvalidRequestError) {
+    return new CliError('invalid_request_value', err.message, {exitCode: ExitCode.USAGE, hint: 'Check the admin key and other values for newlines or non-ASCII characters.', cause: err})
+  }
+  if (err instanceof AdminApiError) {
+    const details = {httpStatus: err.status, url: err.request.url, detail: err.detail}
+    switch (err.kind) {
+      case 'unauthorized':
+        return new CliError('admin_key_rejected', `the admin API refused the admin key (${err.detail})`, {
+          exitCode: ExitCode.AUTH,
+          hint: 'Set AUTHPLANE_ADMIN_API_KEY (or --admin-key) to the key the server was started with; for `ap-demo stack up` it is printed at start.',
+          details,
+          cause: err,
+        })
+      case 'forbidden':
+        return new CliError('admin_forbidden', `the admin API denied the request: ${err.detail}`, {exitCode: ExitCode.AUTH, details, cause: err})
+      case 'not_found': {
+        // A 404 on a collection itself means this is not an Authplane admin API at all.
+        const collection = /\/admin\/(resources|clients)$/.test(new URL(err.request.url).pathname)
+        return new CliError(collection ? 'not_an_admin_api' : 'not_found', collection ? `${new URL(err.request.url).origin} does not serve the Authplane admin API (404 on ${new URL(err.request.url).pathname})` : `not found on the admin API: ${err.detail}`, {
+          exitCode: collection ? ExitCode.CONFIG : ExitCode.REJECTED,
+          hint: collection ? 'Check --admin-url (ADMIN_URL): the admin port, 9001 by default, not the issuer or MCP port.' : 'It may have been deleted; run the setup command again to recreate it.',
+          details,
+          cause: err,
+        })
+      }
+      case 'conflict':
+        return new CliError('conflict', `the admin API reported a conflict: ${err.detail}`, {exitCode: ExitCode.CONFLICT, details, cause: err})
+      case 'server':
+        return new CliError('server_error', `the admin API failed: ${err.message}`, {exitCode: ExitCode.UNREACHABLE, hint: 'Check the authorization server\'s logs.', details, cause: err})
+      default:
+        return new CliError('rejected', `the admin API rejected the request: ${err.detail}`, {exitCode: ExitCode.REJECTED, hint: 'Fix the value it names and retry; --print-curl shows the request sent.', details, cause: err})
+    }
+  }
+  if (err instanceof AuthplaneIssuerMismatchError) {
+    return new CliError('issuer_mismatch', `issuer mismatch: the server announces ${JSON.stringify(err.actual)} but ap-demo is configured with ${JSON.stringify(err.expected)}`, {
+      exitCode: ExitCode.CONFIG,
+      hint: `Use exactly the announced string: --issuer ${typeof err.actual === 'string' ? err.actual : '<issuer>'} (or AUTHPLANE_ISSUER). localhost, 127.0.0.1 and a Docker host name are different issuers; so is a trailing slash.`,
+      details: {expected: err.expected, actual: err.actual},
+      cause: err,
+    })
+  }
+  if (err instanceof AuthplaneConsentRequiredError) {
+    return new CliError(err.code, `the authorization server needs consent: ${err.description ?? err.code}`, {exitCode: ExitCode.AUTH, hint: err.consentUrl ? `Open ${err.consentUrl} to grant it, then retry.` : 'A user must grant consent first.', details: {error: err.oauthError, error_description: err.description ?? null, httpStatus: err.statusCode, consentUrl: err.consentUrl}, cause: err})
+  }
+  if (err instanceof AuthplaneOAuthError) {
+    const exitCode = err.code === 'invalid_client' ? ExitCode.AUTH : ExitCode.REJECTED
+    return new CliError(err.code, `token request refused: ${err.code}${err.description ? ` (${err.description})` : ''}`, {
+      exitCode,
+      hint: OAUTH_HINTS[err.code],
+      details: {error: err.oauthError, error_description: err.description ?? null, httpStatus: err.statusCode},
+      cause: err,
+    })
+  }
+  if (err instanceof AuthplaneCircuitOpenError) {
+    return new CliError('circuit_open', err.message, {exitCode: ExitCode.UNREACHABLE, hint: 'The authorization server failed 5 times in a row; fix it (or the client credentials) and retry after the pause.', cause: err})
+  }
+  if (err instanceof AuthplaneConfigError) {
+    return new CliError('invalid_configuration', err.message, {exitCode: ExitCode.USAGE, hint: 'Check --issuer (an absolute URL; http only for localhost).', cause: err})
+  }
+  if (err instanceof AuthplaneError) {
+    const network = err.code === 'network_error' || err.code === 'timeout'
+    return new CliError(err.code, err.message, {exitCode: ExitCode.UNREACHABLE, hint: network ? START_HINT : 'The authorization server answered something unexpected; check its logs and --issuer.', details: {httpStatus: err.statusCode ?? null, error: err.oauthError ?? null, error_description: err.description ?? null}, cause: err})
+  }
+  if (err instanceof McpAuthRejectedError) {
+    return new CliError('mcp_token_rejected', err.message, {exitCode: ExitCode.AUTH, hint: 'Decode the token with ap-demo token mint --decode and compare it with the server\'s resource metadata.', details: {httpStatus: err.rejection.status}, cause: err})
+  }
+  if (err instanceof McpUnreachableError) {
+    return new CliError('mcp_unreachable', err.message, {exitCode: ExitCode.UNREACHABLE, hint: START_HINT, details: {url: err.url}, cause: err})
+  }
+  if (err instanceof McpProtocolError) {
+    return new CliError('mcp_error', `MCP request failed: ${err.message}`, {exitCode: err.status && err.status >= 500 ? ExitCode.UNREACHABLE : ExitCode.REJECTED, hint: 'Check --mcp-url points at the MCP endpoint (it ends in /mcp for tier 01).', details: {url: err.url, httpStatus: err.status ?? null}, cause: err})
+  }
+  if (err instanceof McpDiscoveryError) {
+    const hint =
+      err.problem === 'resource_mismatch'
+        ? 'A token for that resource could be replayed elsewhere (RFC 9728 §7.3). Check --mcp-url, or use the configured issuer and --resource instead of --discover.'
+        : 'The MCP server must publish RFC 9728 metadata (resource, authorization_servers). Without it, pass --issuer and --resource instead of --discover.'
+    return new CliError(err.problem, err.message, {exitCode: ExitCode.UNREACHABLE, hint, details: {url: err.url}, cause: err})
+  }
+  if (err instanceof McpToolArgumentError) {
+    return new CliError('invalid_tool_arguments', err.message, {exitCode: ExitCode.USAGE, hint: `See the arguments with: ap-demo mcp tools (schema of "${err.tool}")`, details: {tool: err.tool, schema: err.schema}, cause: err})
+  }
+  return undefined
+}
+
+
+const OCLIF_USAGE_ERRORS = new Set([
+  'RequiredArgsError',
+  'FailedFlagValidationError',
+  'NonExistentFlagsError',
+  'UnexpectedArgsError',
+  'CLIParseError',
+  'ArgInvalidOptionError',
+  'FlagInvalidOptionError',
+])
+
+/**
+ * What kind of ap-demo error ends with which exit code. Subclasses come before their base class:
+ * the first match wins. A new typed error is one more line here (or a rule in LAYER_RULES when
+ * its message or hint needs the error's facts).
+ */
+const KIND_EXIT_CODES: Array<[abstract new (...args: any[]) => ApDemoError, ExitCodeValue]> = [
+  [NeedsInputError, ExitCode.USAGE],
+  [InputError, ExitCode.USAGE],
+  [CheckFailedError, ExitCode.CHECK_FAILED],
+  [CredentialsError, ExitCode.AUTH],
+  [UnreachableError, ExitCode.UNREACHABLE],
+  [RejectedError, ExitCode.REJECTED],
+  [ConflictError, ExitCode.CONFLICT],
+  [FileError, ExitCode.CONFIG],
+  [ConfigError, ExitCode.CONFIG],
+  [CancelledError, ExitCode.CANCELLED],
+]
+
+/**
+ * Turns anything thrown below the commands into one CliError: the single place that decides how
+ * each failure is shown and which exit code it gets.
+ */
+export function toCliError(err: unknown): CliError {
+  if (err instanceof CliError) return err
+  if (err instanceof VerifyFailed) {
+    const failure = toCliError(err.failure)
+    return new CliError(failure.code, `step "${err.report.failedStep}" failed: ${failure.message}`, {exitCode: failure.exitCode, hint: failure.hint, details: {...failure.details, report: err.report}, cause: err.failure})
+  }
+  if (err instanceof ApDemoError) {
+    const custom = fromWalkthroughError(err)
+    if (custom) return custom
+    const exitCode = KIND_EXIT_CODES.find(([kind]) => err instanceof kind)?.[1] ?? ExitCode.INTERNAL
+    return new CliError(err.code, err.message, {exitCode, hint: err.hint, details: err.details, cause: err})
+  }
+  const mapped = fromLayerError(err)
+  if (mapped) return mapped
+  const e = err as Error & {oclif?: {exit?: number}; code?: string; parse?: unknown}
+  if (e && (OCLIF_USAGE_ERRORS.has(e.constructor?.name) || e.oclif?.exit === 2 || e.parse !== undefined)) {
+    return new CliError('usage', usageMessage(e), {
+      exitCode: ExitCode.USAGE,
+      hint: 'See the command\'s --help for its flags and examples.',
+      cause: err,
+    })
+  }
+  if (e?.name === 'ExitPromptError' || e?.name === 'AbortPromptError') {
+    return new CliError('cancelled', 'cancelled at the prompt; nothing was changed', {exitCode: ExitCode.CANCELLED, hint: 'Run the command again when ready.', cause: err})
+  }
+  const message = e instanceof Error ? e.message : String(err)
+  return new CliError('internal', message.split('\n')[0] ?? 'unexpected error', {
+    exitCode: ExitCode.INTERNAL,
+    hint: 'This is a bug in ap-demo; rerun with DEBUG=1 for the stack trace and report it.',
+    cause: err,
+  })
+}
+
+/** The first line of an oclif parse error that says something (flag-relationship errors start with a header). */
+function usageMessage(e: Error): string {
+  const first = String(e.message ?? e).split('\n').find((l) => l.trim() !== '' && !/^The following errors? occurred:?$/.test(l.trim())) ?? 'invalid usage'
+  return first.trim()
+}
+
+/** The verify report's view of a failed step: the same fields as the JSON envelope's error. */
+export function describeError(err: unknown): {code: string; message: string; hint: string | null; exitCode: number; [key: string]: unknown} {
+  const e = toCliError(err)
+  return {code: e.code, message: e.message, hint: e.hint ?? null, exitCode: e.exitCode, ...e.details}
+}

@@ -1,0 +1,25 @@
+/** Documented exit codes (README "Exit codes"). Keep this table and the README in step. */
+export const ExitCode = {
+  /** Success. */
+  OK: 0,
+  /** A check failed: a `verify` step, a tool that reported an error. */
+  CHECK_FAILED: 1,
+  /** Bad usage: unknown or invalid flag, argument or input; a prompt needed where none can be shown. */
+  USAGE: 2,
+  /** Credentials refused: admin key, client secret, or the access token at the MCP server (401/403). */
+  AUTH: 3,
+  /** A server could not be reached, timed out, or failed (5xx, circuit breaker open, unusable RFC 9728 metadata). */
+  UNREACHABLE: 4,
+  /** The server refused the request's content: invalid_scope, invalid_target, validation errors, not found. */
+  REJECTED: 5,
+  /** Existing state disagrees: a resource with the same slug but another URI or scopes, a port already in use. */
+  CONFLICT: 6,
+  /** Local configuration is wrong: issuer mismatch, unreadable store or file, missing saved client, Docker (or its compose plugin) missing. */
+  CONFIG: 7,
+  /** Cancelled by the user at a prompt (Ctrl-C), as shells report SIGINT. Nothing was changed. */
+  CANCELLED: 130,
+  /** A bug in ap-demo. Please report it. */
+  INTERNAL: 70,
+} as const
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]

@@ -1,0 +1,132 @@
+import {Flags} from '@oclif/core'
+
+import {ENV} from '../config/settings.js'
+
+// Every flag that more than one command takes is defined once, here. A command spreads the sets
+// it uses into its own `static flags` and nothing else: `config show` takes `...profileFlags`,
+// `token mint` takes `...serverFlags, ...requestFlags, ...clientFlags`. A flag that every command
+// talking to a server needs goes into `requestFlags`: one line, and those commands all have it.
+
+/** The profile of the local store: every command that reads or writes it. */
+export const profileFlags = {
+  profile: Flags.string({
+    summary: 'Profile of the local store to use.',
+    description: `Env ${ENV.profile}. Default: the active profile (ap-demo config use), else "default".`,
+  }),
+}
+
+const issuer = Flags.string({
+  summary: 'Authplane issuer, exactly as the server announces it.',
+  description: `Env ${ENV.issuer}. Default http://localhost:9000. Compared byte for byte with the metadata's issuer.`,
+  helpGroup: 'SERVER',
+})
+const mcpUrl = Flags.string({
+  summary: 'URL of the MCP endpoint.',
+  description: `Env ${ENV.mcpUrl}. Default http://localhost:8080/mcp.`,
+  helpGroup: 'SERVER',
+})
+const resource = Flags.string({
+  summary: 'RFC 8707 resource: the audience tokens are bound to.',
+  description: `Env ${ENV.resource}. Default: the profile's resource, else the MCP URL. Must equal the registered resource uri and the MCP server's expected audience byte for byte.`,
+  helpGroup: 'SERVER',
+})
+
+/** The admin API: commands that register or delete resources and clients. */
+export const adminFlags = {
+  'admin-url': Flags.string({
+    summary: 'Base URL of the Authplane admin API.',
+    description: `Env ${ENV.adminUrl}. Default http://localhost:9001.`,
+    helpGroup: 'SERVER',
+  }),
+  'admin-key': Flags.string({
+    summary: 'Admin API key (prefer the environment).',
+    description: `Env ${ENV.adminKey}. Never required on the command line: the environment, ./.env, the profile (ap-demo stack up saves it) or a prompt also work.`,
+    helpGroup: 'SERVER',
+  }),
+}
+
+/** Where the authorization server and the MCP server are (and the profile that remembers them). */
+export const serverFlags = {...profileFlags, issuer, 'mcp-url': mcpUrl, resource}
+
+/** Both servers and the admin API: the walkthrough commands. */
+export const connectionFlags = {...serverFlags, ...adminFlags}
+
+/** How requests are sent and shown: every command that talks to a server. */
+export const requestFlags = {
+  'print-curl': Flags.boolean({
+    summary: 'Print each HTTP request as an equivalent curl command (on stderr).',
+    description:
+      'Secrets never appear: each is replaced by the shell variable that holds it ($AUTHPLANE_ADMIN_API_KEY, $AUTHPLANE_CLIENT_SECRET, $ACCESS_TOKEN, $MCP_SESSION_ID), so the lines are safe to share and run once those are exported.',
+    helpGroup: 'REQUEST',
+  }),
+  'dry-run': Flags.boolean({
+    summary: 'Print the first request that would change something instead of sending it.',
+    description:
+      'Read-only requests (discovery, lookups) are still sent so that the printed requests are the real ones; the first request that would change state (or mint a token) is printed as curl and not sent, and the command stops there with exit 0.',
+    helpGroup: 'REQUEST',
+  }),
+  'request-timeout': Flags.integer({
+    summary: 'Seconds to wait for each HTTP request.',
+    description: 'Default 10, as the Authplane SDK.',
+    default: 10,
+    min: 1,
+    helpGroup: 'REQUEST',
+  }),
+  har: Flags.string({
+    summary: 'Write every HTTP exchange of the run to FILE as HAR 1.2, secrets redacted.',
+    description:
+      'Opens in a browser\'s network panel (Import HAR). The admin key, client secrets, tokens, Authorization and DPoP headers become [redacted <kind> <fingerprint>], the same fingerprint for the same secret within the file. Written atomically with mode 0600, also when the run fails. See docs/trace.md.',
+    helpGroup: 'REQUEST',
+  }),
+  diagram: Flags.string({
+    summary: 'Draw the run as a sequence diagram: Mermaid on stdout, "ascii" for a text chart, or FILE.',
+    description:
+      'A bare --diagram prints Mermaid after the command\'s output; --diagram=ascii a chart within 100 columns. FILE.md gets Markdown with a mermaid block (GitHub renders it), FILE.txt the text chart, any other FILE plain Mermaid. With --json the diagram is the envelope\'s "diagram" field. Before a positional argument write --diagram=mermaid.',
+    helpGroup: 'REQUEST',
+  }),
+}
+
+/** The client a token is minted for: token mint, mcp call, mcp tools. */
+export const clientFlags = {
+  'client-id': Flags.string({
+    summary: 'client_id of a client_credentials client (else the configured one).',
+    description: `Env ${ENV.clientId} (with ${ENV.clientSecret}), else the client saved by ap-demo setup client. For mcp call/tools, without --issuer it implies --discover.`,
+    helpGroup: 'CLIENT',
+  }),
+  'client-secret': Flags.string({
+    summary: `Its client_secret (prefer ${ENV.clientSecret}).`,
+    description: 'Flags show in the process list; the environment does not. Sent with HTTP Basic authentication (client_secret_basic).',
+    helpGroup: 'CLIENT',
+  }),
+  scope: Flags.string({
+    summary: 'Scope to request (repeatable).',
+    description: 'Default: the saved client\'s scope; when discovering, the 401 challenge\'s scope, else the metadata\'s scopes_supported.',
+    multiple: true,
+    helpGroup: 'CLIENT',
+  }),
+  'no-cache': Flags.boolean({summary: 'Mint a new token instead of using the cached one.', description: 'The new token is not cached either.', helpGroup: 'CLIENT'}),
+}
+
+/** Finding the authorization server from the MCP server: mcp call, mcp tools. */
+export const discoverFlags = {
+  discover: Flags.boolean({
+    summary: 'Find the authorization server from the MCP server\'s 401 (RFC 9728).',
+    description:
+      'Calls without a token first; on 401 follows resource_metadata to the protected resource metadata, takes its authorization server, discovers that server\'s metadata and mints a client_credentials token with resource = the metadata\'s resource, byte for byte. With --issuer, the metadata must list that issuer. Implied by --client-id without --issuer.',
+    helpGroup: 'CLIENT',
+  }),
+}
+
+/** Commands that may prompt (admin key, confirmation, the wizard's questions). */
+export const inputFlags = {
+  'no-input': Flags.boolean({
+    summary: 'Never prompt; fail with the missing flags instead.',
+    description: 'Also implied when stdin or stdout is not a terminal, or when the CI environment variable is set.',
+    env: 'AP_DEMO_NO_INPUT',
+  }),
+}
+
+/** Confirmation for commands that delete or take defaults without asking. */
+export const yesFlags = {
+  yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation.', description: 'Required when there is no terminal to ask on (scripts, CI).'}),
+}

@@ -1,0 +1,28 @@
+import chalk from 'chalk'
+
+import type {Environment} from '../config/settings.js'
+import type {McpAuthRequest} from '../walkthrough/authenticated-call.js'
+
+export interface McpAuthFlags {
+  'client-id'?: string
+  'client-secret'?: string
+  discover?: boolean
+  issuer?: string
+  scope?: string[]
+  'no-cache'?: boolean
+}
+
+/** The token request of `mcp call` and `mcp tools`, from their flags (clientFlags + discoverFlags). */
+export function mcpAuthRequest(flags: McpAuthFlags, env: Environment, progress: {note: (m: string) => void; warn: (m: string) => void}): McpAuthRequest {
+  return {
+    clientId: flags['client-id'],
+    clientSecret: flags['client-secret'],
+    discover: flags.discover,
+    issuerFlag: flags.issuer,
+    scopes: flags.scope,
+    noCache: flags['no-cache'],
+    env,
+    onStep: (line) => progress.note(chalk.dim(line)),
+    onWarning: (message) => progress.warn(message),
+  }
+}

@@ -1,0 +1,52 @@
+import chalk from 'chalk'
+
+import type {ResourceRecord} from '../../config/store.js'
+import type {Removed} from '../../walkthrough/clean.js'
+
+export interface SetupResourceResult {
+  action: 'created' | 'exists'
+  profile: string
+  resource: ResourceRecord
+}
+
+export interface SetupClientResult {
+  action: 'created' | 'reused' | 'rotated'
+  reason: string | null
+  profile: string
+  client: {id: string; name: string; scope: string; authMethod: string; createdAt: string}
+  secret: string | {stored: true; store: string; profile: string}
+}
+
+export interface CleanResult {
+  profile: string
+  removed: Removed[]
+}
+
+const check = () => chalk.green('✔')
+
+export function renderResource(r: SetupResourceResult): string[] {
+  const res = r.resource
+  return [
+    `${check()} resource ${chalk.bold(res.slug)} ${r.action === 'created' ? 'created' : 'already registered (409), reused'}`,
+    `  id     ${res.id}`,
+    `  uri    ${res.uri}`,
+    `  scopes ${res.scopes.map((s) => s.name).join(' ')}`,
+    `  saved  profile "${r.profile}"`,
+  ]
+}
+
+export function renderClient(r: SetupClientResult): string[] {
+  const verb = {created: 'created', reused: 'reused (still on the server)', rotated: 'secret rotated'}[r.action]
+  return [
+    `${check()} client ${chalk.bold(r.client.name)} ${verb}`,
+    `  client_id ${r.client.id}`,
+    `  scope     ${r.client.scope}`,
+    `  auth      ${r.client.authMethod}`,
+    `  secret    ${typeof r.secret === 'string' ? r.secret : `saved in ${r.secret.store} (profile "${r.profile}"); --show-secret prints it`}`,
+  ]
+}
+
+export function renderClean(r: CleanResult): string[] {
+  if (r.removed.length === 0) return [`nothing to clean in profile "${r.profile}"`]
+  return r.removed.map((item) => `${check()} ${item.what} ${item.id} ${item.result}`)
+}

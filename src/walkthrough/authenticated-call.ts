@@ -1,0 +1,72 @@
+import type {Environment} from '../config/settings.js'
+import type {WalkthroughContext} from './context.js'
+import type {DiscoveredAuth} from './discovered-auth.js'
+import {configuredClientCredentials, defaultScopes, flagClientCredentials, noClientError} from './token.js'
+import {tokenDemanded, withResourceToken} from './tool.js'
+
+export interface McpAuthRequest {
+  /** --client-id / --client-secret (the secret may come from the environment). */
+  clientId?: string
+  clientSecret?: string
+  /** --discover: find the authorization server from the MCP server's 401. */
+  discover?: boolean
+  /** --issuer as given on the command line (not from the environment or profile). */
+  issuerFlag?: string
+  scopes?: string[]
+  noCache?: boolean
+  env: Environment
+  /** Each discovery step, for the human output. */
+  onStep?: (line: string) => void
+  /** A token whose audience does not fit (the MCP server will refuse it). */
+  onWarning?: (message: string) => void
+}
+
+export interface AuthenticatedCall<T> {
+  value: T
+  /** How the token was obtained: the configured issuer, a discovery, or no token at all. */
+  auth:
+    | {mode: 'configured'; issuer: string; resource: string; clientId: string; tokenFromCache: boolean}
+    | ({mode: 'discovered'} & DiscoveredAuth)
+    | {mode: 'none'}
+}
+
+/** True when the token's issuer comes from the MCP server rather than from the settings. */
+export function discovering(request: Pick<McpAuthRequest, 'discover' | 'clientId' | 'issuerFlag'>): boolean {
+  return Boolean(request.discover) || (request.clientId !== undefined && request.issuerFlag === undefined)
+}
+
+/**
+ * The one authenticated-call path of `mcp call` and `mcp tools`. Two ways to a token: the
+ * configured one (issuer, resource and client from flags, environment or profile: the tier-02
+ * walkthrough), or discovery from the MCP server itself. Without any client the server is called
+ * without a token first: one that needs none just answers.
+ */
+export async function withMcpToken<T>(ctx: WalkthroughContext, request: McpAuthRequest, use: (accessToken: string | undefined, ctx: WalkthroughContext) => Promise<T>): Promise<AuthenticatedCall<T>> {
+  const given = flagClientCredentials({clientId: request.clientId, clientSecret: request.clientSecret}, request.env)
+  const configured = configuredClientCredentials(ctx, request.env)
+  if (discovering(request)) {
+    const {withDiscoveredAuth} = await import('./discovered-auth.js')
+    const outcome = await withDiscoveredAuth(
+      ctx,
+      {credentials: given, configuredCredentials: configured, expectedIssuer: request.issuerFlag, scopes: request.scopes, noCache: request.noCache, onStep: request.onStep},
+      use,
+    )
+    if (outcome.minted?.audienceWarning && !outcome.minted.opaque) request.onWarning?.(outcome.minted.audienceWarning)
+    return {value: outcome.value, auth: outcome.auth ? {mode: 'discovered', ...outcome.auth} : {mode: 'none'}}
+  }
+  const credentials = given ?? configured
+  if (!credentials) {
+    try {
+      return {value: await use(undefined, ctx), auth: {mode: 'none'}}
+    } catch (error) {
+      if (tokenDemanded(error)) throw noClientError(ctx, {tokenDemandedBy: ctx.mcpUrl})
+      throw error
+    }
+  }
+  const scopes = request.scopes ?? defaultScopes(ctx, credentials)
+  const {minted, value} = await withResourceToken(ctx, credentials, {scopes, resources: [ctx.resource], noCache: request.noCache}, (m) => {
+    if (m.audienceWarning) request.onWarning?.(m.audienceWarning)
+    return use(m.token.accessToken, ctx)
+  })
+  return {value, auth: {mode: 'configured', issuer: ctx.issuer, resource: ctx.resource, clientId: credentials.clientId, tokenFromCache: minted.token.fromCache}}
+}

@@ -1,0 +1,36 @@
+// The verify report and its failure, in a module of their own: the CLI's error map needs them
+// without loading the walkthrough's steps.
+
+export interface StepReport {
+  step: number
+  name: string
+  ok: boolean
+  ms: number
+  detail?: string
+  /** As in the JSON envelope's error; `exitCode` is filled in by the CLI's error map. */
+  error?: {code: string; message: string; hint: string | null; exitCode?: number; [key: string]: unknown}
+}
+
+export interface VerifyReport {
+  passed: boolean
+  issuer: string
+  adminUrl: string
+  mcpUrl: string
+  resource: string
+  /** The resource slug verify registered or found (the profile's own, else demo-mcp). */
+  slug?: string
+  steps: StepReport[]
+  echoed?: string
+  failedStep?: string
+}
+
+/** A verify step failed: the report so far, and the step's error as it was thrown. */
+export class VerifyFailed extends Error {
+  constructor(
+    readonly report: VerifyReport,
+    readonly failure: unknown,
+  ) {
+    super(failure instanceof Error ? failure.message : String(failure))
+    this.name = 'VerifyFailed'
+  }
+}
