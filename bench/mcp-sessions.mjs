@@ -19,6 +19,8 @@ const stack = await startStack({
   port: 0,
   adminPort: 0,
   mcpPort: 0,
+  // A load test from one address: the authorization server's per-address limit stays out of it.
+  rateLimit: {enabled: false},
   sessionIdleMs: opts.sessionIdleMs,
   // Above N, so that no session is evicted by the bound: only the idle sweep may close them.
   maxSessions: opts.sessions + opts.warmup + 100,

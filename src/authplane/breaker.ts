@@ -1,8 +1,11 @@
 import {AuthplaneCircuitOpenError} from './errors.js'
 
 /**
- * Circuit breaker of contract §4: opens after 5 consecutive counted failures for 30 s; after that one
- * trial request is let through (half-open); a success closes it, a counted failure re-opens it.
+ * Circuit breaker of contract §4, as `@authplane/sdk` has it (packages/sdk/src/core/circuitBreaker.ts):
+ * 5 consecutive counted failures open it for 30 s; once the cooldown is over the next request finds
+ * it closed again, fully, with the count back at zero (no half-open trial), so it takes another 5
+ * counted failures to open it. Like the SDK it keeps time in whole seconds: it opens until
+ * `floor(now / 1 s) + 30` and is closed again from that second on.
  *
  * The CLI is a short-lived process, so the state is a plain JSON object (`getState()` /
  * `CircuitBreaker.fromState()`) that can be kept in the local store between runs.
@@ -11,7 +14,7 @@ import {AuthplaneCircuitOpenError} from './errors.js'
 export interface CircuitBreakerState {
   /** Consecutive counted failures since the last success. */
   consecutiveFailures: number
-  /** Epoch ms until which the breaker is open; `null` when closed. Past this time it is half-open. */
+  /** Epoch ms (a whole second) until which the breaker is open; `null` when closed. From then on it is closed. */
   openUntil: number | null
 }
 
@@ -24,7 +27,7 @@ export interface CircuitBreakerOptions {
   now?: () => number
 }
 
-export type CircuitBreakerStatus = 'closed' | 'open' | 'half-open'
+export type CircuitBreakerStatus = 'closed' | 'open'
 
 export const DEFAULT_FAILURE_THRESHOLD = 5
 export const DEFAULT_OPEN_MS = 30_000
@@ -35,8 +38,6 @@ export class CircuitBreaker {
   private readonly now: () => number
   private failures = 0
   private openUntil: number | null = null
-  // Not persisted: a trial owned by a process that died must not block the next process.
-  private trialInFlight = false
 
   constructor(options: CircuitBreakerOptions = {}, state?: CircuitBreakerState) {
     this.failureThreshold = options.failureThreshold ?? DEFAULT_FAILURE_THRESHOLD
@@ -61,41 +62,44 @@ export class CircuitBreaker {
     return {consecutiveFailures: this.failures, openUntil: this.openUntil}
   }
 
+  /** The clock in whole seconds, as epoch ms. */
+  private second(): number {
+    return Math.floor(this.now() / 1000) * 1000
+  }
+
   get status(): CircuitBreakerStatus {
-    if (this.openUntil === null) return 'closed'
-    return this.now() < this.openUntil ? 'open' : 'half-open'
+    return this.openUntil !== null && this.second() < this.openUntil ? 'open' : 'closed'
   }
 
   /**
-   * Call before sending a request. Throws AuthplaneCircuitOpenError while open, and while half-open
-   * when the single trial request is already in flight.
+   * The SDK's `assertClosed()`: throws AuthplaneCircuitOpenError while open; once the cooldown is
+   * over it closes the breaker and resets the count, and the request goes ahead.
    */
   acquire(): void {
     if (this.openUntil === null) return
-    const now = this.now()
-    if (now < this.openUntil) throw new AuthplaneCircuitOpenError(this.openUntil, now)
-    if (this.trialInFlight) throw new AuthplaneCircuitOpenError(now, now)
-    this.trialInFlight = true
+    if (this.second() >= this.openUntil) {
+      this.openUntil = null
+      this.failures = 0
+      return
+    }
+    throw new AuthplaneCircuitOpenError(this.openUntil, this.now())
   }
 
   /** A request succeeded: close the breaker and reset the count. */
   recordSuccess(): void {
     this.failures = 0
     this.openUntil = null
-    this.trialInFlight = false
   }
 
-  /** A counted failure (see `countsTowardBreaker`). */
+  /** A counted failure (see `countsTowardBreaker`); the threshold-th one opens the breaker. */
   recordFailure(): void {
     this.failures += 1
-    const halfOpenTrial = this.openUntil !== null
-    this.trialInFlight = false
-    if (halfOpenTrial || this.failures >= this.failureThreshold) this.openUntil = this.now() + this.openMs
+    if (this.failures >= this.failureThreshold) this.openUntil = this.second() + this.openMs
   }
 
-  /** A failure that neither counts nor resets (OAuth 4xx such as invalid_scope): only frees the trial slot. */
+  /** A failure that neither counts nor resets (OAuth 4xx such as invalid_scope). */
   recordNeutral(): void {
-    this.trialInFlight = false
+    // Nothing to do: the SDK's breaker is untouched by such failures.
   }
 }
 

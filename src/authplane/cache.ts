@@ -22,10 +22,14 @@ export const CACHE_EXPIRY_MARGIN_SECONDS = 30
  * by Authplane. JSON encoding of an array keeps the parts unambiguous whatever characters they hold.
  * Blank values are dropped exactly as the token request drops them.
  */
-export function tokenCacheKey(issuer: string, clientId: string, scopes: string[], resources: string[]): string {
+export function tokenCacheKey(issuer: string, clientId: string, scopes: string[], resources: string[], dpopThumbprint?: string): string {
   const s = normaliseScopes(scopes).slice().sort()
   const r = normaliseResources(resources)
-  return `authplane-cc:v1:${JSON.stringify([issuer, clientId, s, r])}`
+  // A DPoP-bound token is usable only with its key (RFC 9449 §6): the key's thumbprint is part of
+  // the key, so a bearer token is never served for a DPoP request, nor one key's token for another.
+  const parts: unknown[] = [issuer, clientId, s, r]
+  if (dpopThumbprint !== undefined) parts.push({jkt: dpopThumbprint})
+  return `authplane-cc:v1:${JSON.stringify(parts)}`
 }
 
 /** Drops blank scope values (a blank value would add a stray separator to the `scope` parameter). */

@@ -22,6 +22,7 @@ import {
   CONSENT_ERROR_CODES,
   countsTowardBreaker,
 } from './errors.js'
+import {DpopNonceError, DpopTokenTypeError} from './dpop-errors.js'
 import type {
   AuthorizationServerMetadata,
   AuthplaneClientOptions,
@@ -80,6 +81,7 @@ export class AuthplaneClient {
   private readonly clientSecret: string
   private readonly now: () => number
   private readonly onRequest: ((req: ObservedRequest) => void) | undefined
+  private readonly dpop: AuthplaneClientOptions['dpop']
 
   private constructor(settings: ResolvedSettings, metadata: AuthorizationServerMetadata) {
     this.metadata = metadata
@@ -93,6 +95,12 @@ export class AuthplaneClient {
     this.breaker = settings.breaker
     this.now = settings.now
     this.onRequest = settings.onRequest
+    this.dpop = settings.dpop
+  }
+
+  /** The thumbprint of the DPoP key tokens are bound to, when the client sends proofs. */
+  get dpopThumbprint(): string | undefined {
+    return this.dpop?.key.thumbprint
   }
 
   /** Validates the options and discovers the issuer's RFC 8414 metadata (contract §4). */
@@ -113,8 +121,11 @@ export class AuthplaneClient {
   ): Promise<TokenResult> {
     const scopeValues = normaliseScopes(scopes)
     const resourceValues = normaliseResources(resources)
-    const key = tokenCacheKey(this.issuer, this.clientId, scopeValues, resourceValues)
+    const key = tokenCacheKey(this.issuer, this.clientId, scopeValues, resourceValues, this.dpop?.key.thumbprint)
 
+    // Like the SDK: the breaker is asserted closed before the cache is consulted, so an open
+    // breaker blocks cached tokens too.
+    this.breaker.acquire()
     if (!options.noCache) {
       const hit = await this.cache.get(key)
       if (hit !== undefined) {
@@ -149,14 +160,30 @@ export class AuthplaneClient {
 
     return guarded(this.breaker, ctx, async () => {
       const signal = AbortSignal.timeout(this.timeoutMs)
-      const response = await oauth.clientCredentialsGrantRequest(as, client, this.clientAuth(), parameters, {
-        signal,
-        [oauth.customFetch]: observingFetch(this.onRequest),
-        [oauth.allowInsecureRequests]: this.allowInsecureHttp,
-      })
-      const text = await response.text()
-      if (response.status !== 200) throw errorFromResponse(ctx, response, text)
-      return parseTokenResponse(ctx, as, client, text, response.headers.get('content-type'))
+      for (let attempt = 1; ; attempt++) {
+        const response = await oauth.clientCredentialsGrantRequest(as, client, this.clientAuth(), new URLSearchParams(parameters), {
+          signal,
+          [oauth.customFetch]: observingFetch(this.onRequest),
+          [oauth.allowInsecureRequests]: this.allowInsecureHttp,
+          ...(this.dpop ? {DPoP: this.dpop.handle} : {}),
+        })
+        const text = await response.text()
+        if (response.status !== 200) {
+          const error = errorFromResponse(ctx, response, text)
+          // RFC 9449 §8: the server wants its nonce in the proof. oauth4webapi's handle has already
+          // kept the DPoP-Nonce of this response, so the second proof carries it. Once, as the SDK does.
+          // (oauth.isDPoPNonceError reads only application/json bodies; Authplane answers problem+json.)
+          if (this.dpop && error instanceof AuthplaneOAuthError && error.oauthError === 'use_dpop_nonce') {
+            const nonceReceived = response.headers.has('dpop-nonce')
+            if (attempt >= 2 || !nonceReceived) throw new DpopNonceError(tokenEndpoint, 'token_endpoint', nonceReceived)
+            continue
+          }
+          throw error
+        }
+        const result = await parseTokenResponse(ctx, as, client, text, response.headers.get('content-type'))
+        if (this.dpop && result.tokenType !== 'DPoP') throw new DpopTokenTypeError(tokenEndpoint, result.tokenType)
+        return result
+      }
     })
   }
 
@@ -183,6 +210,7 @@ interface ResolvedSettings {
   now: () => number
   onRequest: ((req: ObservedRequest) => void) | undefined
   requireJwksUri: boolean
+  dpop: AuthplaneClientOptions['dpop']
 }
 
 function resolveSettings(options: AuthplaneClientOptions): ResolvedSettings {
@@ -237,13 +265,15 @@ function resolveSettings(options: AuthplaneClientOptions): ResolvedSettings {
     now,
     onRequest: options.onRequest,
     requireJwksUri: options.requireJwksUri ?? true,
+    dpop: options.dpop,
   }
 }
 
 async function discover(settings: ResolvedSettings): Promise<AuthorizationServerMetadata> {
   const metadataUrl = discoveryUrl(settings.issuerUrl)
   const ctx: RequestContext = {what: 'Discovery', url: metadataUrl, timeoutMs: settings.timeoutMs}
-  return guarded(settings.breaker, ctx, async () => {
+  // Discovery is not breaker-guarded in the SDK: it neither waits for nor feeds the breaker.
+  return unguarded(ctx, async () => {
     // RFC 8414 §3.1 path insertion ('oauth2'); no OpenID Connect fallback (contract §4), and
     // oauth4webapi sends `redirect: 'manual'`, so a 3xx arrives here as a response, not followed.
     const response = await oauth.discoveryRequest(settings.issuerUrl, {
@@ -436,6 +466,16 @@ function oauthFields(body: unknown): {error?: string; description?: string; cons
     // problem+json (RFC 9457) carries `detail`; prefer the OAuth field when both exist.
     description: str(body['error_description']) ?? str(body['detail']),
     consentUrl: str(body['consent_url']),
+  }
+}
+
+/** Runs one HTTP exchange under the error mapping of contract §4 only (no breaker). */
+async function unguarded<T>(ctx: RequestContext, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op()
+  } catch (thrown) {
+    if (thrown instanceof ObserverFailure) throw thrown.cause
+    throw mapThrown(ctx, thrown)
   }
 }
 

@@ -107,7 +107,7 @@ export class AuthplaneIssuerMismatchError extends AuthplaneError {
   }
 }
 
-/** The circuit breaker is open; no request was sent. `reopensAt` is when a trial request is allowed (epoch ms). */
+/** The circuit breaker is open; no request was sent. `reopensAt` is when requests are allowed again (epoch ms). */
 export class AuthplaneCircuitOpenError extends AuthplaneError {
   readonly reopensAt: number
 

@@ -1,5 +1,8 @@
+import type {DPoPHandle} from 'oauth4webapi'
+
 import type {CircuitBreaker} from './breaker.js'
 import type {TokenCache} from './cache.js'
+import type {DpopKey} from './dpop.js'
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post'
 
@@ -28,6 +31,11 @@ export interface AuthplaneClientOptions {
   onRequest?: (req: ObservedRequest) => void
   /** ms clock, for tests. */
   now?: () => number
+  /**
+   * RFC 9449: send a DPoP proof of this key with every token request, expect `token_type` DPoP,
+   * and keep the cache per key. The handle (from `dpopHandle`) holds the servers' nonces.
+   */
+  dpop?: {key: DpopKey; handle: DPoPHandle}
   /**
    * Contract §4 requires `jwks_uri` in the metadata (the SDK verifies tokens with it). A client that
    * only mints tokens for someone else does not need it: false accepts metadata without it, as

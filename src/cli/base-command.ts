@@ -20,6 +20,8 @@ export interface CommonFlags extends ConnectionFlags, TraceFlags {
   'dry-run'?: boolean
   'request-timeout'?: number
   'client-secret'?: string
+  dpop?: boolean
+  'dpop-key'?: string
 }
 
 /**
@@ -138,7 +140,16 @@ export abstract class BaseCommand extends Command {
       observer: this.requestObserver(flags, adminKey, settings.profile),
     })
     if (this.trace) this.trace.endpoints = {issuer: ctx.issuer, adminUrl: ctx.adminUrl, mcpUrl: ctx.mcpUrl}
-    return ctx
+    return this.withDpop(ctx, flags)
+  }
+
+  /** With --dpop or --dpop-key: the key (the profile's, created on first use, or the file's) and its proof handle. */
+  protected async withDpop(ctx: WalkthroughContext, flags: Pick<CommonFlags, 'dpop' | 'dpop-key'>): Promise<WalkthroughContext> {
+    if (!flags.dpop && flags['dpop-key'] === undefined) return ctx
+    const {clientDpop} = await import('../walkthrough/dpop.js')
+    const dpop = await clientDpop(ctx.store, ctx.profile, {keyFile: flags['dpop-key']})
+    if (dpop.created) this.note(chalk.dim(`created the DPoP key of profile "${ctx.profile}" (${dpop.key.alg}, thumbprint ${dpop.key.thumbprint}), kept in ${ctx.store.path}`))
+    return {...ctx, dpop}
   }
 
   /** The --print-curl / --dry-run observer, or undefined when neither is asked for. */

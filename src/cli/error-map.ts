@@ -7,6 +7,7 @@ import {
   AuthplaneIssuerMismatchError,
   AuthplaneOAuthError,
 } from '../authplane/errors.js'
+import {DpopKeyError, DpopNonceError, DpopTokenTypeError} from '../authplane/dpop-errors.js'
 import {
   ApDemoError,
   CancelledError,
@@ -21,6 +22,7 @@ import {
   UnreachableError,
 } from '../errors.js'
 import {HttpUnreachableError, InvalidRequestError} from '../http/request.js'
+import {AuthServerConfigError} from '../stack/authserver/boot-rules.js'
 import {McpAuthRejectedError, McpDiscoveryError, McpProtocolError, McpToolArgumentError, McpUnreachableError} from '../mcp/errors.js'
 import {TokenRequestRefused} from '../walkthrough/errors.js'
 import {VerifyFailed} from '../walkthrough/verify-failed.js'
@@ -78,12 +80,30 @@ const OAUTH_HINTS: Record<string, string> = {
   invalid_scope:
     'The scope name must agree everywhere: the resource\'s scopes, the client\'s scope ceiling and the request. Check with `ap-demo config show`; fix the client with `ap-demo setup client --new --scope <scope>`.',
   invalid_request: 'The authorization server could not parse the request; rerun with --print-curl to see it.',
+  invalid_dpop_proof:
+    'The authorization server refused the DPoP proof. Proofs carry this machine\'s time (iat): check its clock; and a proof is single-use, so a replayed request is refused (docs/dpop.md).',
   unsupported_grant_type: 'The server does not support client_credentials for this client.',
   access_denied: 'The authorization server denied the request; check the client\'s status (suspended or revoked clients are refused).',
   invalid_grant: 'The grant was refused by the authorization server.',
 }
 
+const DPOP_KEY_HINTS: Record<DpopKeyError['problem'], string> = {
+  unreadable: 'Check the path given to --dpop-key.',
+  malformed: '--dpop-key takes a PKCS#8 PEM private key ("-----BEGIN PRIVATE KEY-----"), e.g. made with: openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out agent.pem',
+  encrypted: 'Write an unencrypted copy (it asks for the passphrase): openssl pkey -in <file> -out agent.pem; keep it mode 0600.',
+  unsupported_algorithm: 'DPoP proofs are signed with ES256 (a P-256 EC key) or RS256 (an RSA key of 2048 bits or more): openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out agent.pem',
+}
+
 function fromLayerError(err: unknown): CliError | undefined {
+  if (err instanceof AuthServerConfigError) {
+    // The embedded server refuses what the real one refuses at boot (weak admin key, bad limits...).
+    return new CliError('stack_config', `cannot start the stack: ${err.message}`, {exitCode: ExitCode.USAGE, hint: 'The real authserver would refuse this setting too; change the flag or variable it names (see `ap-demo stack up --help`).', cause: err})
+  }
+  if (err instanceof DpopKeyError) {
+    // A file named on the command line is bad input (2); the profile's own key is local state (7).
+    if (err.file !== undefined) return new CliError(`dpop_key_${err.problem}`, err.message, {exitCode: ExitCode.USAGE, hint: DPOP_KEY_HINTS[err.problem], details: {path: err.file}, cause: err})
+    return new CliError(`dpop_key_${err.problem}`, `the profile's DPoP key is unusable: ${err.message}`, {exitCode: ExitCode.CONFIG, hint: 'Use --dpop-key FILE, or remove "dpopKey" from the profile in the store (ap-demo config path) to get a new key; tokens bound to the old key are then useless.', cause: err})
+  }
   if (err instanceof HttpUnreachableError) {
     return new CliError(err.reason === 'timeout' ? 'timeout' : 'unreachable', err.message, {exitCode: ExitCode.UNREACHABLE, hint: START_HINT, details: {url: err.url}, cause: err})
   }
@@ -145,6 +165,19 @@ function fromLayerError(err: unknown): CliError | undefined {
   }
   if (err instanceof AuthplaneConfigError) {
     return new CliError('invalid_configuration', err.message, {exitCode: ExitCode.USAGE, hint: 'Check --issuer (an absolute URL; http only for localhost).', cause: err})
+  }
+  if (err instanceof DpopNonceError) {
+    return new CliError('use_dpop_nonce', err.message, {
+      exitCode: ExitCode.UNREACHABLE,
+      hint: err.nonceReceived
+        ? 'ap-demo retried once with the nonce the server sent in DPoP-Nonce, as the Authplane SDK does, and stops there rather than loop: the server must accept its own nonce. Check its logs.'
+        : 'The server asked for a DPoP nonce without sending one in a DPoP-Nonce header, so there is nothing to retry with. Check the server.',
+      details: {url: err.url, where: err.where, nonceReceived: err.nonceReceived},
+      cause: err,
+    })
+  }
+  if (err instanceof DpopTokenTypeError) {
+    return new CliError('not_dpop_bound', err.message, {exitCode: ExitCode.UNREACHABLE, hint: 'The authorization server ignored the DPoP proof. Authplane binds the token to the key of a valid DPoP header (token_type DPoP, cnf.jkt); without --dpop a Bearer token is requested.', details: {tokenType: err.tokenType}, cause: err})
   }
   if (err instanceof AuthplaneError) {
     const network = err.code === 'network_error' || err.code === 'timeout'

@@ -130,3 +130,41 @@ export const inputFlags = {
 export const yesFlags = {
   yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation.', description: 'Required when there is no terminal to ask on (scripts, CI).'}),
 }
+
+/** RFC 9449 DPoP for the client: token mint, mcp call, verify. */
+export const dpopFlags = {
+  dpop: Flags.boolean({
+    summary: 'Bind the token to the profile\'s key (RFC 9449 DPoP) and prove possession on every request.',
+    description:
+      'The token request carries a DPoP proof, the token comes back as token_type DPoP with cnf.jkt = the key\'s thumbprint, and each request to the MCP server sends "Authorization: DPoP <token>" with a fresh proof (ath = the token\'s hash). The profile\'s ES256 key is created on first use and kept in the store (0600). A server that demands a nonce gets one retry. See docs/dpop.md.',
+    helpGroup: 'DPOP',
+  }),
+  'dpop-key': Flags.string({
+    summary: 'Sign DPoP proofs with this PKCS#8 PEM private key instead (implies --dpop).',
+    description: 'ES256 (a P-256 EC key) or RS256 (an RSA key of 2048 bits or more), not encrypted. For example: openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out agent.pem',
+    helpGroup: 'DPOP',
+  }),
+}
+
+/** The tier-01 MCP server's tier-03 options: stack up (embedded) and stack mcp. */
+export const mcpPolicyFlags = {
+  'mcp-dpop': Flags.string({
+    summary: 'Inbound DPoP at the MCP server: off, allowed or required.',
+    description:
+      'off (tier 01): DPoP-bound tokens and DPoP headers are refused. allowed: Bearer tokens, and DPoP-bound tokens with valid proofs. required: DPoP-bound tokens only. With allowed or required the resource metadata announces dpop_signing_alg_values_supported and dpop_bound_access_tokens_required. See docs/dpop.md.',
+    options: ['off', 'allowed', 'required'],
+    default: 'off',
+    helpGroup: 'TIER 03',
+  }),
+  'mcp-dpop-nonce': Flags.boolean({
+    summary: 'Make the MCP server demand its own nonce in every DPoP proof (RFC 9449 §9).',
+    description: 'Every answer carries the current nonce in DPoP-Nonce; a proof without it gets 401 use_dpop_nonce. Needs --mcp-dpop allowed or required.',
+    helpGroup: 'TIER 03',
+  }),
+  'tool-scope': Flags.string({
+    summary: 'A scope a tool requires, as TOOL=SCOPE (repeatable).',
+    description: 'On top of the server\'s base scope (mcp:echo). A tools/call without it gets 403 insufficient_scope naming the scopes in WWW-Authenticate. The server\'s tools: echo and whoami. Example: --tool-scope whoami=mcp:whoami',
+    multiple: true,
+    helpGroup: 'TIER 03',
+  }),
+}

@@ -24,5 +24,6 @@ export function mcpAuthRequest(flags: McpAuthFlags, env: Environment, progress: 
     env,
     onStep: (line) => progress.note(chalk.dim(line)),
     onWarning: (message) => progress.warn(message),
+    onStepUp: (scopes) => progress.note(chalk.dim(`403 insufficient_scope: stepping up to a token for "${scopes.join(' ')}" (once)`)),
   }
 }

@@ -1,4 +1,4 @@
-import {toCurl} from '../http/curl.js'
+import {carriesDpopProof, DPOP_CURL_NOTE, toCurl} from '../http/curl.js'
 import {DryRunStop, type RequestObserver} from '../http/request.js'
 
 export interface RecorderOptions {
@@ -18,6 +18,7 @@ export interface RecorderOptions {
 export class RequestRecorder {
   /** The curl lines of a --dry-run: the read-only requests sent, then the one held back. */
   readonly lines: string[] = []
+  private dpopNoted = false
 
   constructor(private readonly options: RecorderOptions) {}
 
@@ -28,7 +29,12 @@ export class RequestRecorder {
       const line = toCurl(request, this.options.secrets())
       if (dryRun) this.lines.push(line)
       if (dryRun && request.method !== 'GET') throw new DryRunStop(request)
-      if (printCurl) this.options.print(line)
+      if (!printCurl) return
+      if (!this.dpopNoted && carriesDpopProof(request)) {
+        this.dpopNoted = true
+        this.options.print(DPOP_CURL_NOTE)
+      }
+      this.options.print(line)
     }
   }
 

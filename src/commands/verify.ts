@@ -3,12 +3,12 @@ import chalk from 'chalk'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {describeError} from '../cli/error-map.js'
-import {connectionFlags, inputFlags, requestFlags} from '../cli/flags.js'
+import {connectionFlags, dpopFlags, inputFlags, requestFlags} from '../cli/flags.js'
 import {formatStepLines} from '../cli/render/verify.js'
 import {ENV} from '../config/settings.js'
 import {ConfigStore} from '../config/store.js'
 import {createContext, type WalkthroughContext} from '../walkthrough/context.js'
-import {DEFAULT_ECHO_TEXT, runVerify, VERIFY_STEPS, verifyTargets, type VerifyReport} from '../walkthrough/verify.js'
+import {DEFAULT_ECHO_TEXT, runVerify, verifySteps, verifyTargets, type VerifyReport} from '../walkthrough/verify.js'
 
 export default class Verify extends BaseCommand {
   static override summary = 'Run the whole tier-02 walkthrough and check every step.'
@@ -19,11 +19,14 @@ It checks the profile's own resource and client when it has them (as the wizard 
 
 Prints one line per step and ALL CHECKS PASSED (exit 0), or the failing step with the server's answer and a hint (non-zero exit, see the exit codes in the README).
 
-With --embedded it first starts an embedded Authplane-compatible stack on free ports, with a throwaway store and data, so nothing else is needed.`
+With --embedded it first starts an embedded Authplane-compatible stack on free ports, with a throwaway store and data, so nothing else is needed.
+
+With --dpop (tier 03, RFC 9449) the token is bound to the profile's key (or --dpop-key FILE) and every MCP request carries a proof; then five more steps show that the binding holds: the bound token sent as a plain Bearer token, with a proof from another key, with a replayed proof, and with proofs made for another URL and another method must each get 401. Against \`ap-demo stack up --mcp-dpop required\` (or allowed); with --embedded the embedded MCP server requires DPoP.`
 
   static override examples = [
     {description: 'Against the embedded stack, nothing else needed:', command: '<%= config.bin %> <%= command.id %> --embedded'},
     {description: 'Against servers already running (ap-demo stack up, or Docker):', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'Tier 03: a DPoP-bound token, and the proofs that the binding holds:', command: '<%= config.bin %> <%= command.id %> --dpop'},
     {description: 'A machine-readable report:', command: '<%= config.bin %> <%= command.id %> --embedded --json | jq .result.steps'},
   ]
 
@@ -31,6 +34,7 @@ With --embedded it first starts an embedded Authplane-compatible stack on free p
     ...connectionFlags,
     ...requestFlags,
     ...inputFlags,
+    ...dpopFlags,
     embedded: Flags.boolean({summary: 'Start an embedded stack on free ports and verify against it.', description: 'Uses a throwaway store and in-memory data; the connection flags and the profile are ignored.'}),
     text: Flags.string({summary: 'Text to send to the echo tool.', description: `Env ${ENV.echoText}. Default "${DEFAULT_ECHO_TEXT}".`}),
     timeout: Flags.integer({summary: 'Seconds to wait for the servers to come up.', description: 'Bounds the discovery and MCP readiness waits of steps 1 and 2, as the original verify script\'s 60 s.', default: 60, min: 1}),
@@ -43,7 +47,8 @@ With --embedded it first starts an embedded Authplane-compatible stack on free p
     let cleanup = async () => {}
     if (flags.embedded) {
       const {startStack} = await import('../stack/index.js')
-      const stack = await this.waitingFor('starting the embedded stack', () => startStack({port: 0, adminPort: 0, mcpPort: 0}))
+      const dpop = Boolean(flags.dpop || flags['dpop-key'])
+      const stack = await this.waitingFor('starting the embedded stack', () => startStack({port: 0, adminPort: 0, mcpPort: 0, ...(dpop ? {mcpDpop: 'required' as const} : {})}))
       const temporary = ConfigStore.temporary()
       cleanup = async () => {
         await stack.stop()
@@ -51,18 +56,21 @@ With --embedded it first starts an embedded Authplane-compatible stack on free p
       }
       this.note(chalk.dim(`embedded stack: issuer ${stack.issuer}, admin ${stack.adminUrl}, MCP ${stack.mcpUrl}`))
       const profile = 'verify'
-      ctx = createContext(stack, {
-        store: temporary.store,
-        profile,
-        adminKey: stack.adminKey,
-        requestTimeoutMs: flags['request-timeout'] * 1000,
-        observer: this.requestObserver(flags, stack.adminKey, profile, temporary.store),
-      })
+      ctx = await this.withDpop(
+        createContext(stack, {
+          store: temporary.store,
+          profile,
+          adminKey: stack.adminKey,
+          requestTimeoutMs: flags['request-timeout'] * 1000,
+          observer: this.requestObserver(flags, stack.adminKey, profile, temporary.store),
+        }),
+        flags,
+      )
     } else {
       ctx = await this.context(flags, {needAdminKey: true})
     }
     try {
-      const report = await runVerify(ctx, {...verifyTargets(ctx), waitMs: flags.timeout * 1000, echoText, describeError, ...this.stepDisplay()})
+      const report = await runVerify(ctx, {...verifyTargets(ctx), waitMs: flags.timeout * 1000, echoText, describeError, ...this.stepDisplay(verifySteps(ctx).length)})
       this.traceSuccess('ALL CHECKS PASSED')
       this.display(chalk.green.bold('ALL CHECKS PASSED'))
       return report
@@ -75,19 +83,19 @@ With --embedded it first starts an embedded Authplane-compatible stack on free p
    * One line per finished step. A step still running after a second says what it waits for
    * (the servers may take up to --timeout to come up).
    */
-  private stepDisplay() {
+  private stepDisplay(total: number) {
     let timer: NodeJS.Timeout | undefined
     return {
       onStart: (step: number, name: string) => {
         this.traceMark(`${step}. ${name}`)
         clearTimeout(timer)
         if (this.jsonEnabled()) return
-        timer = setTimeout(() => this.note(chalk.dim(`[${String(step).padStart(2)}/${VERIFY_STEPS.length}] waiting: ${name} ...`)), 1000)
+        timer = setTimeout(() => this.note(chalk.dim(`[${String(step).padStart(2)}/${total}] waiting: ${name} ...`)), 1000)
         timer.unref()
       },
       onStep: (s: Parameters<typeof formatStepLines>[0]) => {
         clearTimeout(timer)
-        this.display(formatStepLines(s, VERIFY_STEPS.length))
+        this.display(formatStepLines(s, total))
       },
     }
   }

@@ -42,6 +42,16 @@ export interface StoredToken {
   expiresAt: number
 }
 
+/** The profile's own DPoP key (RFC 9449), kept like the client secret: only in this 0600 file. */
+export interface DpopKeyRecord {
+  /** PKCS#8 PEM private key. */
+  pem: string
+  alg: 'ES256' | 'RS256'
+  /** RFC 7638 thumbprint: the cnf.jkt of the tokens bound to it. */
+  thumbprint: string
+  createdAt: string
+}
+
 export interface Profile {
   issuer?: string
   adminUrl?: string
@@ -52,6 +62,7 @@ export interface Profile {
   client?: ClientRecord
   tokens?: Record<string, StoredToken>
   breaker?: Record<string, unknown>
+  dpopKey?: DpopKeyRecord
 }
 
 interface StoreShape {

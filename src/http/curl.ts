@@ -56,15 +56,16 @@ export function toCurl(request: ObservedRequest, secrets: CurlSecrets): string {
       parts.push('-u', user.masked ? dquote(user.text) : quote(user.text))
       continue
     }
-    const bearer = /^Bearer\s+(.+)$/i.exec(value)
-    if (lower === 'authorization' && bearer && bearer[1]! in secrets) {
+    // RFC 6750 Bearer, or RFC 9449 §7.1 DPoP: the same token variable, the scheme kept.
+    const bearer = /^(Bearer|DPoP)\s+(.+)$/i.exec(value)
+    if (lower === 'authorization' && bearer && bearer[2]! in secrets) {
       // Matched whole, so that even a secret too short for substring replacement is never shown.
-      parts.push('-H', dquote(`${name}: Bearer \${${secrets[bearer[1]!]}}`))
+      parts.push('-H', dquote(`${name}: ${bearer[1]} \${${secrets[bearer[2]!]}}`))
       continue
     }
     if (lower === 'authorization' && bearer) {
       // An access token ap-demo minted: printed as the variable the user would keep it in.
-      parts.push('-H', dquote(`${name}: Bearer \${ACCESS_TOKEN}`))
+      parts.push('-H', dquote(`${name}: ${bearer[1]} \${ACCESS_TOKEN}`))
       continue
     }
     if (lower === 'mcp-session-id') {
@@ -80,3 +81,16 @@ export function toCurl(request: ObservedRequest, secrets: CurlSecrets): string {
   }
   return parts.join(' ')
 }
+
+/** Whether the request carries a DPoP proof (RFC 9449 §4.1). */
+export function carriesDpopProof(request: ObservedRequest): boolean {
+  return Object.keys(request.headers).some((h) => h.toLowerCase() === 'dpop')
+}
+
+/**
+ * Printed above the first request that carries a DPoP proof. A proof is not a secret (it is signed,
+ * and names only the public key), so it is shown as sent; but it works only once.
+ */
+export const DPOP_CURL_NOTE =
+  '# The DPoP proof below is single-use (RFC 9449 §11.1): it is bound to this method and URL (and to the token, ath), ' +
+  'and the server refuses it as a replay if this line is run again; ap-demo makes a new proof for every request.'

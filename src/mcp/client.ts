@@ -2,6 +2,9 @@ import {Client} from '@modelcontextprotocol/sdk/client/index.js'
 import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import {ErrorCode, type CallToolResult, type Tool} from '@modelcontextprotocol/sdk/types.js'
 
+import type {DPoPHandle} from 'oauth4webapi'
+
+import {DpopNonceError} from '../authplane/dpop-errors.js'
 import {ApDemoError} from '../errors.js'
 import {httpFetch} from '../http/fetch.js'
 import {DryRunStop, type RequestObserver} from '../http/request.js'
@@ -14,6 +17,11 @@ export interface McpSessionOptions {
   accessToken?: string
   timeoutMs?: number
   observer?: RequestObserver
+  /**
+   * RFC 9449 §7: send the (DPoP-bound) access token as `Authorization: DPoP` with a proof of this
+   * handle's key on every request, and answer a `use_dpop_nonce` challenge once.
+   */
+  dpop?: DPoPHandle
 }
 
 export interface McpSession {
@@ -47,19 +55,29 @@ export async function withMcpSession<T>(options: McpSessionOptions, fn: (session
         body = JSON.parse(text)
       } catch {}
       rejection = {status: response.status, wwwAuthenticate: response.headers.get('www-authenticate'), body}
+    } else if (response.ok) {
+      // A nonce challenge answered by the retry is not the reason for a later failure.
+      rejection = undefined
     }
     return response
   }
+  const dpop = options.dpop !== undefined && options.accessToken !== undefined
+  const transportFetch = dpop
+    ? // Loaded only for DPoP: a plain call does not need oauth4webapi.
+      (await import('../authplane/dpop.js')).dpopFetch({handle: options.dpop!, accessToken: options.accessToken!, fetch: recordingFetch})
+    : recordingFetch
   const transport = new StreamableHTTPClientTransport(new URL(options.url), {
-    requestInit: options.accessToken ? {headers: {Authorization: `Bearer ${options.accessToken}`}} : undefined,
-    fetch: recordingFetch,
+    requestInit: options.accessToken && !dpop ? {headers: {Authorization: `Bearer ${options.accessToken}`}} : undefined,
+    fetch: transportFetch,
     // A CLI call is one request/response exchange; reconnecting a dropped SSE stream is not wanted.
     reconnectionOptions: {maxReconnectionDelay: 1000, initialReconnectionDelay: 100, reconnectionDelayGrowFactor: 1, maxRetries: 0},
   })
   const client = new Client(CLIENT_INFO, {capabilities: {}})
   const translate = (error: unknown): Error => {
-    const dryRun = findDryRun(error)
+    const dryRun = findCause(error, DryRunStop)
     if (dryRun) return dryRun
+    const nonceLoop = findCause(error, DpopNonceError)
+    if (nonceLoop) return nonceLoop
     if (rejection) return new McpAuthRejectedError(options.url, rejection)
     const e = error as Error & {code?: number; cause?: {code?: string}}
     if (e?.name === 'TypeError' || e?.name === 'TimeoutError' || e?.name === 'AbortError' || e?.cause?.code) {
@@ -96,10 +114,10 @@ export async function withMcpSession<T>(options: McpSessionOptions, fn: (session
   }
 }
 
-/** The SDK may wrap what the fetch threw; a dry-run stop must come out as itself. */
-function findDryRun(error: unknown): DryRunStop | undefined {
+/** The SDK may wrap what the fetch threw; a dry-run stop or a DPoP nonce loop must come out as itself. */
+function findCause<T>(error: unknown, type: abstract new (...args: never[]) => T): T | undefined {
   for (let e = error as {cause?: unknown} | undefined, depth = 0; e && depth < 5; e = e.cause as {cause?: unknown} | undefined, depth++) {
-    if (e instanceof DryRunStop) return e
+    if (e instanceof type) return e as T
   }
   return undefined
 }

@@ -16,7 +16,7 @@ export function parseWwwAuthenticate(header: string | null): {scheme: string; pa
   return {scheme: match[1]!, params}
 }
 
-export type RejectionCause = 'issuer' | 'audience' | 'scope' | 'expired' | 'signature' | 'missing_token' | 'other'
+export type RejectionCause = 'issuer' | 'audience' | 'scope' | 'expired' | 'signature' | 'dpop' | 'missing_token' | 'other'
 
 export interface Diagnosis {
   cause: RejectionCause
@@ -34,6 +34,30 @@ interface ResourceMetadata {
   resource?: string
   authorization_servers?: string[]
   scopes_supported?: string[]
+}
+
+/**
+ * RFC 9449 refusals: a resource that wants DPoP-bound tokens, one that does not take them, or a
+ * proof it did not accept. Read from the challenge's scheme and error, and the server's words.
+ */
+function dpopDiagnosis(error: string | undefined, description: string, bound: boolean): {message: string; hint: string} | undefined {
+  if (error === 'invalid_dpop_proof' || error === 'use_dpop_nonce') {
+    const clock = /\biat\b|too old|s old|future|clock/i.test(description)
+    return {
+      message: 'the MCP server refused the DPoP proof',
+      hint: clock
+        ? 'The proof\'s iat is outside the server\'s window: proofs carry this machine\'s time, so check its clock (and the server\'s).'
+        : 'ap-demo makes a fresh proof for each request; check --dpop-key, and that nothing between here and the server changes the request\'s method or URL (htm, htu).',
+    }
+  }
+  if (bound && /DPoP is not supported|not supported by this resource|only plain Bearer/i.test(description)) {
+    return {message: 'the MCP server does not accept DPoP-bound tokens', hint: 'Call it without --dpop (a plain Bearer token), or start it with DPoP on: ap-demo stack up --mcp-dpop allowed.'}
+  }
+  // Only the server's words: with DPoP required every challenge is a DPoP one, whatever the reason.
+  if (!bound && /requires DPoP|DPoP-bound access tokens/i.test(description)) {
+    return {message: 'the MCP server accepts only DPoP-bound tokens (RFC 9449) and this one is a plain Bearer token', hint: 'Add --dpop: the token is then minted bound to the profile\'s key (or --dpop-key FILE) and every request carries a proof.'}
+  }
+  return undefined
 }
 
 /**
@@ -77,6 +101,8 @@ export async function diagnoseRejection(rejection: McpRejection, accessToken: st
       expected,
     }
   }
+  const dpop = dpopDiagnosis(oauthError, oauthErrorDescription ?? '', claims.cnf !== undefined)
+  if (dpop) return {...base, expected, token: {iss: claims.iss, aud: claims.aud, scope: claims.scope, exp: claims.exp}, cause: 'dpop', message: `${dpop.message}${said}`, hint: dpop.hint}
   const token = {iss: claims.iss, aud: claims.aud, scope: claims.scope, exp: claims.exp}
   const audiences = Array.isArray(claims.aud) ? claims.aud.map(String) : typeof claims.aud === 'string' ? [claims.aud] : []
   const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : []

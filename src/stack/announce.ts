@@ -1,3 +1,5 @@
+import {adminKeyProblem} from './authserver/boot-rules.js'
+
 // How a listening address is written in URLs that other programs will use.
 
 // IPv6 loopback is not here: `localhost` may resolve to 127.0.0.1 only, so ::1 is announced as [::1].
@@ -18,23 +20,12 @@ export function announcedOrigin(bindHost: string, port: number): string | undefi
   return port === 0 ? undefined : `http://${announcedHost(bindHost)}:${port}`
 }
 
-/** Key values the real server refuses for a non-localhost issuer (contract §1). */
-const WEAK_ADMIN_KEYS = new Set(['changeme', 'change-me', 'secret', 'password', 'admin', 'test', 'default', 'adminkey', 'admin-key'])
-
 /**
- * The real authserver insists on a strong admin key as soon as the issuer is not a localhost URL;
- * the embedded one does the same so that a setup that works here also starts there.
- * Returns a reason when the key is not acceptable, undefined when it is.
+ * The real authserver's admin-key policy (internal/config/validate.go, restated in
+ * authserver/boot-rules.ts): a well-known weak key is refused at any issuer, and a non-localhost
+ * issuer needs a key of 16+ characters. The embedded server applies the same rule at start, so a
+ * setup that works here also starts there. Returns a reason when the key is not acceptable.
  */
 export function weakAdminKeyReason(issuer: string, key: string): string | undefined {
-  let hostname: string
-  try {
-    hostname = new URL(issuer).hostname
-  } catch {
-    return undefined
-  }
-  if (['localhost', '127.0.0.1', '[::1]', '::1'].includes(hostname)) return undefined
-  if (key.length < 16) return `the admin key has ${key.length} characters; a non-localhost issuer needs at least 16`
-  if (WEAK_ADMIN_KEYS.has(key.toLowerCase())) return 'the admin key is a well-known weak value'
-  return undefined
+  return adminKeyProblem(key, issuer)
 }

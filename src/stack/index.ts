@@ -54,6 +54,11 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
     adminKey,
     dataDir: options.dataDir,
     tokenTtlSeconds: options.tokenTtlSeconds,
+    rateLimit: options.rateLimit,
+    adminRateLimit: options.adminRateLimit,
+    dpop: options.dpop,
+    dcrMode: options.dcrMode,
+    dcrApprovedRedirects: options.dcrApprovedRedirects,
   })
   let mcpServer
   try {
@@ -68,6 +73,9 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
       sessionIdleMs: options.sessionIdleMs,
       maxSessions: options.maxSessions,
       allowedHosts: options.mcpAllowedHosts,
+      dpop: options.mcpDpop,
+      dpopNonce: options.mcpDpopNonce,
+      toolScopes: options.toolScopes,
     })
   } catch (error) {
     await authServer.stop()

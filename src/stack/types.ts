@@ -19,6 +19,29 @@ export interface AuthServerOptions {
   dataDir?: string
   /** Access-token lifetime in seconds. Default 3600. */
   tokenTtlSeconds?: number
+  /**
+   * Dynamic client registration (`POST /oauth/register`) policy, as `AUTHPLANE_DCR_MODE`:
+   * `open` (default), `approved_redirects` (every redirect URI must be in `dcrApprovedRedirects`)
+   * or `admin_only` (registration refused with 403).
+   */
+  dcrMode?: 'open' | 'approved_redirects' | 'admin_only'
+  /** Exact redirect URIs accepted in `approved_redirects` mode (`AUTHPLANE_DCR_APPROVED_REDIRECTS`). */
+  dcrApprovedRedirects?: string[]
+  /**
+   * DPoP at the token endpoint (`AUTHPLANE_DPOP_*`): `requireNonce` (default false) refuses proofs
+   * without a server nonce (`use_dpop_nonce`), `proofLifetimeSeconds` (10..300, default 60) bounds
+   * a proof's age, `nonceTtlSeconds` (default 60) how long an issued `DPoP-Nonce` stays valid.
+   */
+  dpop?: {requireNonce?: boolean; proofLifetimeSeconds?: number; nonceTtlSeconds?: number}
+  /**
+   * Rate limiting and login lockout (`AUTHPLANE_RATE_LIMIT_*`), on by default like the real
+   * server: 100 requests/s with a burst of 200 per client address on the public port (429
+   * `slow_down`, `Retry-After: 1`); 10 failed logins in 600 s lock that login for 900 s.
+   * `{enabled: false}` turns throughput limiting off (load tests); `authFailMax: 0` the lockout.
+   */
+  rateLimit?: {enabled?: boolean; requestsPerSecond?: number; burst?: number; authFailMax?: number; authFailWindowSeconds?: number; authLockoutSeconds?: number}
+  /** Per-address limit on the admin port (`admin.requests_per_second`/`admin.burst`); off when omitted, as in the real server. */
+  adminRateLimit?: {requestsPerSecond: number; burst: number}
 }
 
 export interface AuthServerHandle {
@@ -59,6 +82,18 @@ export interface McpServerOptions {
    * (0.0.0.0) bind is reached by: a container name, a remapped port, a reverse proxy's host.
    */
   allowedHosts?: string[]
+  /**
+   * Inbound DPoP (RFC 9449): `off` (default, tier 01: any DPoP signal is refused), `allowed`
+   * (Bearer tokens and DPoP-bound tokens with proofs), `required` (DPoP-bound tokens only).
+   */
+  dpop?: 'off' | 'allowed' | 'required'
+  /** With DPoP on: demand a server-provided nonce (RFC 9449 §9) in every proof, sent in `DPoP-Nonce`. */
+  dpopNonce?: boolean
+  /**
+   * Scope each tool needs on top of `requiredScope`, by tool name (`{whoami: 'mcp:whoami'}`). A
+   * `tools/call` without it gets 403 insufficient_scope naming the scopes in `scope=`.
+   */
+  toolScopes?: Record<string, string>
 }
 
 export interface McpServerHandle {
@@ -86,6 +121,21 @@ export interface StackOptions {
   maxSessions?: number
   /** Extra Host authorities the MCP server accepts (McpServerOptions.allowedHosts). */
   mcpAllowedHosts?: string[]
+  /** Rate limiting of the authorization server (AuthServerOptions.rateLimit); on by default. */
+  rateLimit?: AuthServerOptions['rateLimit']
+  /** Admin-port rate limit (AuthServerOptions.adminRateLimit); off by default. */
+  adminRateLimit?: AuthServerOptions['adminRateLimit']
+  /** DPoP settings of the token endpoint (AuthServerOptions.dpop). */
+  dpop?: AuthServerOptions['dpop']
+  /** Dynamic client registration policy (AuthServerOptions.dcrMode / dcrApprovedRedirects). */
+  dcrMode?: AuthServerOptions['dcrMode']
+  dcrApprovedRedirects?: AuthServerOptions['dcrApprovedRedirects']
+  /** McpServerOptions.dpop. */
+  mcpDpop?: 'off' | 'allowed' | 'required'
+  /** McpServerOptions.dpopNonce. */
+  mcpDpopNonce?: boolean
+  /** McpServerOptions.toolScopes. */
+  toolScopes?: Record<string, string>
 }
 
 export interface StackHandle {

@@ -19,13 +19,15 @@ export interface McpAuthRequest {
   onStep?: (line: string) => void
   /** A token whose audience does not fit (the MCP server will refuse it). */
   onWarning?: (message: string) => void
+  /** A 403 insufficient_scope answered by minting a token with the scopes it names (step-up). */
+  onStepUp?: (scopes: string[]) => void
 }
 
 export interface AuthenticatedCall<T> {
   value: T
   /** How the token was obtained: the configured issuer, a discovery, or no token at all. */
   auth:
-    | {mode: 'configured'; issuer: string; resource: string; clientId: string; tokenFromCache: boolean}
+    | {mode: 'configured'; issuer: string; resource: string; clientId: string; tokenFromCache: boolean; steppedUpTo?: string[]}
     | ({mode: 'discovered'} & DiscoveredAuth)
     | {mode: 'none'}
 }
@@ -48,7 +50,7 @@ export async function withMcpToken<T>(ctx: WalkthroughContext, request: McpAuthR
     const {withDiscoveredAuth} = await import('./discovered-auth.js')
     const outcome = await withDiscoveredAuth(
       ctx,
-      {credentials: given, configuredCredentials: configured, expectedIssuer: request.issuerFlag, scopes: request.scopes, noCache: request.noCache, onStep: request.onStep},
+      {credentials: given, configuredCredentials: configured, expectedIssuer: request.issuerFlag, scopes: request.scopes, noCache: request.noCache, onStep: request.onStep, onStepUp: request.onStepUp},
       use,
     )
     if (outcome.minted?.audienceWarning && !outcome.minted.opaque) request.onWarning?.(outcome.minted.audienceWarning)
@@ -64,9 +66,9 @@ export async function withMcpToken<T>(ctx: WalkthroughContext, request: McpAuthR
     }
   }
   const scopes = request.scopes ?? defaultScopes(ctx, credentials)
-  const {minted, value} = await withResourceToken(ctx, credentials, {scopes, resources: [ctx.resource], noCache: request.noCache}, (m) => {
+  const {minted, value, steppedUpTo} = await withResourceToken(ctx, credentials, {scopes, resources: [ctx.resource], noCache: request.noCache}, (m) => {
     if (m.audienceWarning) request.onWarning?.(m.audienceWarning)
     return use(m.token.accessToken, ctx)
-  })
-  return {value, auth: {mode: 'configured', issuer: ctx.issuer, resource: ctx.resource, clientId: credentials.clientId, tokenFromCache: minted.token.fromCache}}
+  }, {onStepUp: request.onStepUp})
+  return {value, auth: {mode: 'configured', issuer: ctx.issuer, resource: ctx.resource, clientId: credentials.clientId, tokenFromCache: minted.token.fromCache, ...(steppedUpTo ? {steppedUpTo} : {})}}
 }

@@ -18,12 +18,18 @@ export function describeCleanPlan(ctx: WalkthroughContext): string[] {
   return plan
 }
 
-async function deleteTolerating404(run: () => Promise<void>): Promise<'deleted' | 'already gone'> {
+/**
+ * The real authserver answers DELETE of an unknown client with 400 and its invalid_client sentinel
+ * text, not 404 (docs/fidelity.md, C9): that answer, exactly, also means the client is gone.
+ */
+const isUnknownClient = (error: AdminApiError): boolean => error.status === 400 && error.detail === 'client authentication failed'
+
+async function deleteTolerating404(run: () => Promise<void>, gone: (error: AdminApiError) => boolean = () => false): Promise<'deleted' | 'already gone'> {
   try {
     await run()
     return 'deleted'
   } catch (error) {
-    if (error instanceof AdminApiError && error.kind === 'not_found') return 'already gone'
+    if (error instanceof AdminApiError && (error.kind === 'not_found' || gone(error))) return 'already gone'
     throw error
   }
 }
@@ -47,7 +53,7 @@ export async function cleanWalkthrough(ctx: WalkthroughContext): Promise<Removed
   const removed: Removed[] = []
   if (profile.client) {
     const id = profile.client.id
-    const result = await deleteTolerating404(() => admin.deleteClient(id, true))
+    const result = await deleteTolerating404(() => admin.deleteClient(id, true), isUnknownClient)
     ctx.store.updateProfile(ctx.profile, (p) => {
       delete p.client
       p.tokens = {}

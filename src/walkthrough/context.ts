@@ -2,6 +2,7 @@ import type {ConnectionSettings} from '../config/settings.js'
 import type {ConfigStore} from '../config/store.js'
 import type {RequestObserver} from '../http/request.js'
 import {requireAbsoluteUrl} from '../http/url.js'
+import type {ClientDpop} from './dpop.js'
 
 /** Where the servers are: what a profile remembers and a stack announces. */
 export interface Endpoints {
@@ -22,6 +23,8 @@ export interface WalkthroughContext extends Endpoints {
   requestTimeoutMs: number
   /** Sees every request before it is sent (--print-curl); may throw DryRunStop to hold it back. */
   observer?: RequestObserver
+  /** RFC 9449: tokens are minted bound to this key and sent with its proofs (--dpop). */
+  dpop?: ClientDpop
 }
 
 export interface ContextOptions {

@@ -17,6 +17,8 @@ export interface DiscoveryOptions {
   noCache?: boolean
   /** Told each discovery step, for the human output. */
   onStep?: (line: string) => void
+  /** Told when a 403 insufficient_scope is answered with a token for more scopes. */
+  onStepUp?: (scopes: string[]) => void
 }
 
 export interface DiscoveredAuth {
@@ -109,6 +111,7 @@ export async function withDiscoveredAuth<T>(
     credentials,
     {scopes, resources: [metadata.resource], noCache: options.noCache, discovered: true},
     (m) => use(m.token.accessToken, discovered),
+    {onStepUp: options.onStepUp},
   )
   return {
     value,

@@ -11,12 +11,24 @@ export interface ProbeResult {
   status: number
   wwwAuthenticate: string | null
   body: unknown
+  /** RFC 9449 §9: the nonce the server wants in the next proof, if it sent one. */
+  dpopNonce: string | null
+}
+
+export interface ProbeOptions {
+  timeoutMs: number
+  observer?: RequestObserver
+  /** Credentials to send instead of `Bearer <accessToken>` (a DPoP token and its proof). */
+  authHeaders?: Record<string, string>
+  /** Credentials for the DELETE that closes a session the probe opened (a DPoP proof is per request). */
+  closeHeaders?: () => Promise<Record<string, string>>
 }
 
 /** One raw MCP `initialize` POST, as curl would send it, with an optional bearer token. */
-export async function probeInitialize(mcpUrl: string, accessToken: string | undefined, options: {timeoutMs: number; observer?: RequestObserver}): Promise<ProbeResult> {
+export async function probeInitialize(mcpUrl: string, accessToken: string | undefined, options: ProbeOptions): Promise<ProbeResult> {
   const headers: Record<string, string> = {'Content-Type': 'application/json', Accept: 'application/json, text/event-stream'}
-  if (accessToken !== undefined) headers.Authorization = `Bearer ${accessToken}`
+  if (options.authHeaders) Object.assign(headers, options.authHeaders)
+  else if (accessToken !== undefined) headers.Authorization = `Bearer ${accessToken}`
   const body = JSON.stringify({
     jsonrpc: '2.0',
     id: 1,
@@ -29,9 +41,10 @@ export async function probeInitialize(mcpUrl: string, accessToken: string | unde
   const sessionId = response.headers.get('mcp-session-id')
   if (sessionId) {
     // A probe that got in opened a session; end it rather than leave it to the idle sweep.
-    await httpFetch(mcpUrl, {method: 'DELETE', headers: {...headers, 'mcp-session-id': sessionId}, signal: AbortSignal.timeout(options.timeoutMs)}).catch(() => {})
+    const close = options.closeHeaders ? await options.closeHeaders().catch(() => ({})) : {}
+    await httpFetch(mcpUrl, {method: 'DELETE', headers: {...headers, ...close, 'mcp-session-id': sessionId}, signal: AbortSignal.timeout(options.timeoutMs)}).catch(() => {})
   }
-  return {status: response.status, wwwAuthenticate: response.headers.get('www-authenticate'), body: parsed}
+  return {status: response.status, wwwAuthenticate: response.headers.get('www-authenticate'), body: parsed, dpopNonce: response.headers.get('dpop-nonce')}
 }
 
 export interface McpReadiness {

@@ -112,6 +112,8 @@ export interface MintResult {
   opaque?: boolean
   /** Set when the token's aud does not contain the requested resource (contract §7 pitfall 2). */
   audienceWarning?: string
+  /** RFC 9449: the thumbprint of the key the token was requested for (compare with claims.cnf.jkt). */
+  dpopThumbprint?: string
 }
 
 /**
@@ -121,9 +123,10 @@ export interface MintResult {
  */
 export async function mintToken(ctx: WalkthroughContext, credentials: ClientCredentials, request: MintRequest): Promise<MintResult> {
   const cache = new StoreTokenCache(ctx.store, ctx.profile)
+  const dpop = ctx.dpop
   let token: TokenResult | undefined
   if (!request.noCache) {
-    const hit = cache.get(tokenCacheKey(ctx.issuer, credentials.clientId, request.scopes, request.resources))
+    const hit = cache.get(tokenCacheKey(ctx.issuer, credentials.clientId, request.scopes, request.resources, dpop?.key.thumbprint))
     if (hit) token = {...hit.result, fromCache: true}
   }
   if (!token) {
@@ -136,6 +139,7 @@ export async function mintToken(ctx: WalkthroughContext, credentials: ClientCred
       cache,
       onRequest: ctx.observer,
       requireJwksUri: !request.discovered,
+      ...(dpop ? {dpop: {key: dpop.key, handle: dpop.handle}} : {}),
     })
     try {
       token = await client.clientCredentials(request.scopes, request.resources, {noCache: request.noCache})
@@ -149,7 +153,7 @@ export async function mintToken(ctx: WalkthroughContext, credentials: ClientCred
     described = describeToken(token.accessToken)
   } catch {
     // RFC 6749 §1.4: a client does not read its access tokens; a server may issue opaque ones.
-    return {token, header: {}, claims: {}, clientId: credentials.clientId, opaque: true}
+    return {token, header: {}, claims: {}, clientId: credentials.clientId, opaque: true, ...(dpop ? {dpopThumbprint: dpop.key.thumbprint} : {})}
   }
   const header = described.header as Record<string, unknown>
   const claims = described.claims as Record<string, unknown>
@@ -161,12 +165,14 @@ export async function mintToken(ctx: WalkthroughContext, credentials: ClientCred
   } else if (wanted === undefined) {
     audienceWarning = `no resource was requested, so aud is ${JSON.stringify(aud)}; resource servers refuse such tokens`
   }
-  return {token, header, claims, clientId: credentials.clientId, audienceWarning}
+  const result: MintResult = {token, header, claims, clientId: credentials.clientId, audienceWarning}
+  if (dpop) result.dpopThumbprint = dpop.key.thumbprint
+  return result
 }
 
 /** Forgets the cached token for this request, e.g. after a server refused it. */
 export function forgetCachedToken(ctx: WalkthroughContext, credentials: ClientCredentials, request: MintRequest): void {
-  new StoreTokenCache(ctx.store, ctx.profile).delete(tokenCacheKey(ctx.issuer, credentials.clientId, request.scopes, request.resources))
+  new StoreTokenCache(ctx.store, ctx.profile).delete(tokenCacheKey(ctx.issuer, credentials.clientId, request.scopes, request.resources, ctx.dpop?.key.thumbprint))
 }
 
 export function scopesOf(scope: string | undefined): string[] {

@@ -4,9 +4,9 @@ import {ApDemoError, InputError, CredentialsError} from '../errors.js'
 import {buildToolArguments} from '../mcp/arguments.js'
 import {callTool, listTools, resultText, withMcpSession} from '../mcp/client.js'
 import {McpAuthRejectedError} from '../mcp/errors.js'
-import {diagnoseRejection} from '../mcp/diagnose.js'
+import {diagnoseRejection, parseWwwAuthenticate} from '../mcp/diagnose.js'
 import type {WalkthroughContext} from './context.js'
-import {forgetCachedToken, mintToken, type ClientCredentials, type MintRequest, type MintResult} from './token.js'
+import {forgetCachedToken, mintToken, scopesOf, type ClientCredentials, type MintRequest, type MintResult} from './token.js'
 
 export interface ToolCallOutcome {
   tool: Tool
@@ -44,32 +44,85 @@ export function tokenDemanded(error: unknown): McpAuthRejectedError | undefined 
 }
 
 /**
+ * The scopes a 403 `insufficient_scope` asks for (the challenge's `scope`, MCP authorization
+ * "scope challenge"), added to those already held; undefined when it asks for nothing new.
+ */
+export function stepUpScopes(error: unknown, held: readonly string[]): {needed: string[]; wanted: string[]} | undefined {
+  const rejected = error instanceof ApDemoError && error.code === 'token_rejected_scope' ? error.cause : undefined
+  if (!(rejected instanceof McpAuthRejectedError) || rejected.rejection.status !== 403) return undefined
+  const needed = scopesOf(parseWwwAuthenticate(rejected.rejection.wwwAuthenticate)?.params.scope).filter((s) => !held.includes(s))
+  return needed.length === 0 ? undefined : {needed, wanted: [...held, ...needed]}
+}
+
+/** The scopes the client may request, when ap-demo knows them (the saved client's ceiling). */
+function clientCeiling(ctx: WalkthroughContext, credentials: ClientCredentials): string[] | undefined {
+  if (credentials.source !== 'profile') return undefined
+  const saved = ctx.store.getProfile(ctx.profile).client
+  return saved && saved.id === credentials.clientId ? scopesOf(saved.scope) : undefined
+}
+
+export interface ResourceTokenOptions {
+  /** Told when a 403 insufficient_scope is answered by minting with more scopes (step-up). */
+  onStepUp?: (scopes: string[]) => void
+}
+
+/**
  * Mints (or reuses) the token, then runs `use` with it. A cached token the MCP server refuses
  * (the stack was restarted with a new key, the client was deleted, ...) is forgotten and the run
  * retried once with a freshly minted one; a fresh token that is refused is reported as it is.
+ * A 403 insufficient_scope naming scopes the client may request is stepped up once: a token with
+ * them is minted and the run retried (MCP authorization, step-up authorization flow).
  */
 export async function withResourceToken<T>(
   ctx: WalkthroughContext,
   credentials: ClientCredentials,
   request: MintRequest,
   use: (minted: MintResult) => Promise<T>,
-): Promise<{minted: MintResult; value: T}> {
-  const minted = await mintToken(ctx, credentials, request)
-  try {
-    return {minted, value: await use(minted)}
-  } catch (error) {
-    const refused = error instanceof ApDemoError && error.code.startsWith('token_rejected_')
-    if (!refused || !minted.token.fromCache) throw error
-    forgetCachedToken(ctx, credentials, request)
-    const fresh = await mintToken(ctx, credentials, request)
-    return {minted: fresh, value: await use(fresh)}
+  options: ResourceTokenOptions = {},
+): Promise<{minted: MintResult; value: T; steppedUpTo?: string[]}> {
+  let minted = await mintToken(ctx, credentials, request)
+  let current = request
+  let refreshed = false
+  let steppedUpTo: string[] | undefined
+  for (;;) {
+    try {
+      const value = await use(minted)
+      return steppedUpTo ? {minted, value, steppedUpTo} : {minted, value}
+    } catch (error) {
+      const refused = error instanceof ApDemoError && error.code.startsWith('token_rejected_')
+      const stepUp = steppedUpTo ? undefined : stepUpScopes(error, current.scopes)
+      if (stepUp) {
+        const ceiling = clientCeiling(ctx, credentials)
+        const beyond = ceiling ? stepUp.needed.filter((s) => !ceiling.includes(s)) : []
+        if (beyond.length > 0) throw beyondCeiling(error as ApDemoError, credentials, beyond, ceiling!)
+        steppedUpTo = stepUp.wanted
+        current = {...current, scopes: stepUp.wanted}
+        options.onStepUp?.(stepUp.wanted)
+        minted = await mintToken(ctx, credentials, current)
+        continue
+      }
+      if (!refused || !minted.token.fromCache || refreshed) throw error
+      refreshed = true
+      forgetCachedToken(ctx, credentials, current)
+      minted = await mintToken(ctx, credentials, current)
+    }
   }
+}
+
+/** The diagnosis of the 403 stands; the hint becomes exact: the client may not request the scope. */
+function beyondCeiling(error: ApDemoError, credentials: ClientCredentials, beyond: string[], ceiling: string[]): ApDemoError {
+  const all = [...new Set([...ceiling, ...beyond])].join(' ')
+  return new CredentialsError(error.code, error.message, {
+    hint: `Client ${credentials.clientId} may request only "${ceiling.join(' ')}", so ap-demo cannot step up to ${beyond.join(' ')}. Register a client that may: ap-demo setup client --new --scope "${all}" (the resource must declare the scope too).`,
+    details: {...error.details, missingScopes: beyond, clientScopes: ceiling},
+    cause: error.cause,
+  })
 }
 
 /** The tools the server offers, in one session (authenticated when a token is given). */
 export async function fetchTools(ctx: WalkthroughContext, accessToken: string | undefined): Promise<Tool[]> {
   return explained(ctx, accessToken, () =>
-    withMcpSession({url: ctx.mcpUrl, accessToken, timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer}, (session) => listTools(session, ctx.requestTimeoutMs)),
+    withMcpSession({url: ctx.mcpUrl, accessToken, timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer, dpop: ctx.dpop?.handle}, (session) => listTools(session, ctx.requestTimeoutMs)),
   )
 }
 
@@ -85,7 +138,7 @@ export async function runTool(
   hooks: {onSession?: (session: ToolCallOutcome['session']) => void} = {},
 ): Promise<ToolCallOutcome> {
   return explained(ctx, accessToken, () =>
-    withMcpSession({url: ctx.mcpUrl, accessToken, timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer}, async (session) => {
+    withMcpSession({url: ctx.mcpUrl, accessToken, timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer, dpop: ctx.dpop?.handle}, async (session) => {
       const info = {id: session.sessionId, serverInfo: session.serverInfo, protocolVersion: session.protocolVersion}
       hooks.onSession?.(info)
       const tools = await listTools(session, ctx.requestTimeoutMs)

@@ -4,7 +4,8 @@ import {ensureClient} from './client.js'
 import type {WalkthroughContext} from './context.js'
 import {VERIFY_DEFAULTS} from './defaults.js'
 import {waitForDiscovery} from './discovery.js'
-import {probeInitialize, waitForMcpServer} from './mcp-probe.js'
+import type {ClientDpop} from './dpop.js'
+import {probeInitialize, waitForMcpServer, type ProbeOptions} from './mcp-probe.js'
 import {ensureResource} from './resource.js'
 import {mintToken, type ClientCredentials} from './token.js'
 import {runTool} from './tool.js'
@@ -27,6 +28,25 @@ export const VERIFY_STEPS = [
   'refused: token without resource',
   'refused: tampered token',
 ] as const
+
+/** `verify --dpop`: the walkthrough with a DPoP-bound token, then the proofs that the binding holds. */
+export const DPOP_VERIFY_STEPS = [
+  ...VERIFY_STEPS.slice(0, 4),
+  'token minted (DPoP, cnf.jkt = key)',
+  'MCP initialize (DPoP proof)',
+  'echo tool',
+  ...VERIFY_STEPS.slice(7),
+  'refused: bound token as plain Bearer',
+  'refused: proof from another key',
+  'refused: replayed proof',
+  'refused: proof for another URL',
+  'refused: proof for another method',
+] as const
+
+/** The steps `runVerify` runs for a context: with a DPoP key, the binding proofs as well. */
+export function verifySteps(ctx: Pick<WalkthroughContext, 'dpop'>): readonly string[] {
+  return ctx.dpop ? DPOP_VERIFY_STEPS : VERIFY_STEPS
+}
 
 /** What verify registers: the resource and client of the walkthrough. */
 export interface VerifyTargets {
@@ -131,8 +151,16 @@ class StepRecorder {
 export async function runVerify(ctx: WalkthroughContext, options: VerifyOptions): Promise<VerifyReport> {
   const report: VerifyReport = {passed: false, issuer: ctx.issuer, adminUrl: ctx.adminUrl, mcpUrl: ctx.mcpUrl, resource: ctx.resource, slug: options.slug, steps: []}
   const steps = new StepRecorder(report, options)
-  const expect401 = async (token: string | undefined, what: string) => {
-    const probe = await probeInitialize(ctx.mcpUrl, token, {timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer})
+  const names = verifySteps(ctx)
+  // With DPoP, a token is presented the way the client presents it: `DPoP <token>` and a fresh proof.
+  const present = async (token: string | undefined): Promise<Partial<ProbeOptions>> => {
+    const dpop = ctx.dpop
+    if (!dpop || token === undefined) return {}
+    const {dpopRequestHeaders} = await import('../authplane/dpop.js')
+    return {authHeaders: await dpopRequestHeaders(dpop.handle, token, 'POST', ctx.mcpUrl), closeHeaders: () => dpopRequestHeaders(dpop.handle, token, 'DELETE', ctx.mcpUrl)}
+  }
+  const expect401: Expect401 = async (token, what, presented) => {
+    const probe = await probeInitialize(ctx.mcpUrl, token, {timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer, ...(presented ?? (await present(token)))})
     if (probe.status !== 401) {
       throw new CheckFailedError('not_refused', `${what}: expected 401, the MCP server answered ${probe.status}`, {
         hint: 'The MCP server must check the token\'s signature and audience; this one does not.',
@@ -143,11 +171,11 @@ export async function runVerify(ctx: WalkthroughContext, options: VerifyOptions)
   }
 
   const wait = {waitMs: options.waitMs, requestTimeoutMs: ctx.requestTimeoutMs, observer: ctx.observer}
-  await steps.run(VERIFY_STEPS[0], async () => {
+  await steps.run(names[0]!, async () => {
     const d = await waitForDiscovery(ctx.issuer, wait)
     return {value: d, detail: `issuer ${d.metadata.issuer}`}
   })
-  await steps.run(VERIFY_STEPS[1], async () => {
+  await steps.run(names[1]!, async () => {
     const r = await waitForMcpServer(ctx.mcpUrl, wait)
     if (r.resourceMetadata.resource && r.resourceMetadata.resource !== ctx.resource) {
       throw new ConfigError('audience_mismatch', `the MCP server expects the audience "${r.resourceMetadata.resource}" but ap-demo would bind tokens to "${ctx.resource}"`, {
@@ -157,54 +185,97 @@ export async function runVerify(ctx: WalkthroughContext, options: VerifyOptions)
     }
     return {value: r, detail: `${r.status}, metadata ${r.resourceMetadataUrl}`}
   })
-  await steps.run(VERIFY_STEPS[2], async () => {
+  await steps.run(names[2]!, async () => {
     const saved = ctx.store.getProfile(ctx.profile).resource
     const scopes = saved?.slug === options.slug ? saved.scopes : [{name: options.scope, description: 'echo tool'}]
     const r = await ensureResource(ctx, {slug: options.slug, uri: ctx.resource, displayName: options.displayName, scopes})
     return {value: r, detail: `${r.action === 'created' ? 'created' : 'reused'} ${r.resource.slug}`}
   })
-  const registered = await steps.run(VERIFY_STEPS[3], async () => {
+  const registered = await steps.run(names[3]!, async () => {
     const r = await ensureClient(ctx, {name: options.clientName, scope: options.scope})
     return {value: r, detail: `${r.action} ${r.client.id}`}
   })
   // The client of step 4, never AUTHPLANE_CLIENT_ID/SECRET: verify checks what it registered.
   const credentials: ClientCredentials = {clientId: registered.client.id, clientSecret: registered.client.secret, authMethod: registered.client.authMethod, source: 'profile'}
-  const minted = await steps.run(VERIFY_STEPS[4], async () => {
+  const minted = await steps.run(names[4]!, async () => {
     const m = await mintToken(ctx, credentials, {scopes: [options.scope], resources: [ctx.resource], noCache: true})
     if (m.opaque) throw new CheckFailedError('opaque_token', 'the access token is not a JWT', {hint: 'Authplane issues RFC 9068 JWT access tokens; is --issuer an Authplane server?'})
     const aud = m.claims.aud
     if (!Array.isArray(aud) || aud.length !== 1 || aud[0] !== ctx.resource) {
       throw new CheckFailedError('wrong_audience', `the token's aud is ${JSON.stringify(aud)}, expected ["${ctx.resource}"]`, {hint: 'The authorization server did not bind the token to the resource (RFC 8707).'})
     }
-    return {value: m, detail: `scope "${m.claims.scope ?? ''}", expires in ${m.token.expiresIn ?? '?'} s`}
+    const detail = `scope "${m.claims.scope ?? ''}", expires in ${m.token.expiresIn ?? '?'} s`
+    if (!ctx.dpop) return {value: m, detail}
+    // RFC 9449 §6.1: the token names the key it is bound to by its thumbprint.
+    const jkt = (m.claims.cnf as {jkt?: unknown} | undefined)?.jkt
+    if (m.token.tokenType !== 'DPoP' || jkt !== ctx.dpop.key.thumbprint) {
+      throw new CheckFailedError('not_bound', `the token is not bound to the key: token_type ${m.token.tokenType}, cnf.jkt ${JSON.stringify(jkt ?? null)}, key thumbprint ${ctx.dpop.key.thumbprint}`, {hint: 'The authorization server ignored the DPoP proof; it must issue DPoP-bound tokens (RFC 9449 §5).'})
+    }
+    return {value: m, detail: `token_type DPoP, cnf.jkt = key (${ctx.dpop.key.alg} ${jkt}), ${detail}`}
   })
 
   // Steps 6 and 7 are one `mcp call echo`, as the agent does it: initialize, then tools/call.
-  steps.start(VERIFY_STEPS[5])
+  steps.start(names[5]!)
   let initialized = false
   try {
     const outcome = await runTool(ctx, minted.token.accessToken, 'echo', {pairs: [['text', options.echoText]]}, {
       onSession: (session) => {
         initialized = true
-        steps.pass(VERIFY_STEPS[5], `${session.serverInfo?.name ?? '?'} ${session.serverInfo?.version ?? ''}, protocol ${session.protocolVersion ?? '?'}`)
-        steps.start(VERIFY_STEPS[6])
+        steps.pass(names[5]!, `${session.serverInfo?.name ?? '?'} ${session.serverInfo?.version ?? ''}, protocol ${session.protocolVersion ?? '?'}`)
+        steps.start(names[6]!)
       },
     })
     if (outcome.result.isError || !outcome.text.includes(options.echoText)) {
       throw new CheckFailedError('echo_mismatch', `echo returned ${JSON.stringify(outcome.text)}${outcome.result.isError ? ' (isError)' : ''}, expected the text ${JSON.stringify(options.echoText)}`, {details: {result: outcome.result}})
     }
     report.echoed = outcome.text
-    steps.pass(VERIFY_STEPS[6], JSON.stringify(outcome.text))
+    steps.pass(names[6]!, JSON.stringify(outcome.text))
   } catch (error) {
-    steps.fail(initialized ? VERIFY_STEPS[6] : VERIFY_STEPS[5], error)
+    steps.fail(initialized ? names[6]! : names[5]!, error)
   }
 
-  await steps.run(VERIFY_STEPS[7], () => expect401(undefined, 'a request without a token'))
-  await steps.run(VERIFY_STEPS[8], async () => {
+  await steps.run(names[7]!, () => expect401(undefined, 'a request without a token'))
+  await steps.run(names[8]!, async () => {
     const m = await mintToken(ctx, credentials, {scopes: [options.scope], resources: [], noCache: true})
     return expect401(m.token.accessToken, `a token minted without resource (aud ${JSON.stringify(m.claims.aud)})`)
   })
-  await steps.run(VERIFY_STEPS[9], () => expect401(tamper(minted.token.accessToken), 'a tampered token'))
+  await steps.run(names[9]!, () => expect401(tamper(minted.token.accessToken), 'a tampered token'))
+  if (ctx.dpop) await verifyBinding(ctx, ctx.dpop, minted.token.accessToken, names, steps, expect401)
   report.passed = true
   return report
+}
+
+type Expect401 = (token: string | undefined, what: string, presented?: Partial<ProbeOptions>) => Promise<{value: undefined; detail: string}>
+
+/**
+ * RFC 9449 §7: what makes a DPoP-bound token useless to anyone without the key. Each request below
+ * carries the valid bound token; only the proof (or its absence) is wrong, so a 401 can only come
+ * from the binding.
+ */
+async function verifyBinding(ctx: WalkthroughContext, dpop: ClientDpop, token: string, names: readonly string[], steps: StepRecorder, expect401: Expect401): Promise<void> {
+  const {adoptDpopNonce, dpopHandle, dpopRequestHeaders, generateDpopKey} = await import('../authplane/dpop.js')
+  const url = ctx.mcpUrl
+  const close = () => dpopRequestHeaders(dpop.handle, token, 'DELETE', url)
+  const withProof = (headers: {authorization: string; dpop: string}): Partial<ProbeOptions> => ({authHeaders: headers, closeHeaders: close})
+  await steps.run(names[10]!, () => expect401(token, 'the bound token sent as a plain Bearer token', {authHeaders: {Authorization: `Bearer ${token}`}}))
+  await steps.run(names[11]!, async () => {
+    const stranger = dpopHandle(await generateDpopKey())
+    // A server that demands nonces would refuse the stranger's first proof for lacking one; the
+    // key must be what is refused, so the stranger first learns the nonce, as any client would.
+    const first = await probeInitialize(url, token, {timeoutMs: ctx.requestTimeoutMs, ...withProof(await dpopRequestHeaders(stranger, token, 'POST', url))})
+    if ((first.body as {error?: unknown} | undefined)?.error === 'use_dpop_nonce' && first.dpopNonce) await adoptDpopNonce(stranger, url, first.dpopNonce)
+    return expect401(token, 'the bound token with a proof from another key', withProof(await dpopRequestHeaders(stranger, token, 'POST', url)))
+  })
+  await steps.run(names[12]!, async () => {
+    const once = await dpopRequestHeaders(dpop.handle, token, 'POST', url)
+    const first = await probeInitialize(url, token, {timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer, ...withProof(once)})
+    if (first.status !== 200) {
+      throw new CheckFailedError('proof_refused', `the first use of the proof got ${first.status}, expected 200`, {details: {httpStatus: first.status, body: first.body}})
+    }
+    return expect401(token, 'the same proof sent a second time', withProof(once))
+  })
+  const elsewhere = new URL(url)
+  elsewhere.pathname = `${elsewhere.pathname.replace(/\/$/, '')}/elsewhere`
+  await steps.run(names[13]!, async () => expect401(token, `a proof made for ${elsewhere.href}`, withProof(await dpopRequestHeaders(dpop.handle, token, 'POST', elsewhere.href))))
+  await steps.run(names[14]!, async () => expect401(token, 'a proof made for GET sent with POST', withProof(await dpopRequestHeaders(dpop.handle, token, 'GET', url))))
 }

@@ -26,6 +26,7 @@ export async function applyPlan(plan: WizardPlan, ctx: WalkthroughContext, ui: A
   ui.note(`${chalk.green('✔')} client ${client.client.name} ${client.action} (${client.client.id}); secret saved in ${ctx.store.path}`)
   if (!plan.runVerify) return {resource, client}
   ui.note(chalk.bold('\nVerifying'))
+  // With plan.useDpop the caller has put the key into ctx (ctx.dpop): verify runs its DPoP steps.
   const report = await runVerify(ctx, {
     waitMs: 30_000,
     echoText: ui.echoText,

@@ -33,7 +33,8 @@ export async function startBackgroundStack(binPath: string, dataDir: string, tim
   mkdirSync(dataDir, {recursive: true, mode: 0o700})
   const host = '127.0.0.1'
   const defaults = (await Promise.all([9000, 9001, 8080].map((p) => portFree(p, host)))).every(Boolean)
-  const args = ['stack', 'up', '--json', '--no-save', '--data-dir', join(dataDir, 'stack')]
+  // DPoP allowed: plain Bearer tokens work as in tier 01, and the wizard can offer tier 03.
+  const args = ['stack', 'up', '--json', '--no-save', '--data-dir', join(dataDir, 'stack'), '--mcp-dpop', 'allowed']
   if (!defaults) args.push('--port', '0', '--admin-port', '0', '--mcp-port', '0')
   const logFile = join(dataDir, 'stack-background.log')
   const out = openSync(logFile, 'w', 0o600)

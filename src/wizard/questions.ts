@@ -26,6 +26,8 @@ export interface WizardPlan {
   clientName: string
   clientScope: string
   runVerify: boolean
+  /** Tier 03: verify (and the printed commands) with a DPoP-bound token (RFC 9449). */
+  useDpop: boolean
   /** Set when the wizard started an embedded stack in the background. */
   startedStack?: {pid: number; logFile: string; args: string[]}
 }
@@ -76,6 +78,8 @@ export function splitScopes(value: string): string[] {
 export interface ProbeOutcome {
   issuerOk: boolean
   mcpOk: boolean
+  /** What the MCP server's resource metadata says about DPoP (RFC 9728 §2): not announced = off. */
+  mcpDpop?: 'off' | 'allowed' | 'required'
   issuerProblem?: string
   mcpProblem?: string
 }
@@ -83,12 +87,33 @@ export interface ProbeOutcome {
 export async function probeServers(issuer: string, mcpUrl: string, requestTimeoutMs: number): Promise<ProbeOutcome> {
   const wait = {waitMs: 1500, requestTimeoutMs: Math.min(requestTimeoutMs, 1500)}
   const [a, b] = await Promise.allSettled([waitForDiscovery(issuer, wait), waitForMcpServer(mcpUrl, wait)])
+  const metadata = (b.status === 'fulfilled' ? b.value.resourceMetadata : {}) as {dpop_signing_alg_values_supported?: unknown; dpop_bound_access_tokens_required?: unknown}
+  const mcpDpop = metadata.dpop_bound_access_tokens_required === true ? 'required' : Array.isArray(metadata.dpop_signing_alg_values_supported) ? 'allowed' : 'off'
   return {
     issuerOk: a.status === 'fulfilled',
     mcpOk: b.status === 'fulfilled',
+    mcpDpop,
     issuerProblem: a.status === 'rejected' ? (a.reason as Error).message : undefined,
     mcpProblem: b.status === 'rejected' ? (b.reason as Error).message : undefined,
   }
+}
+
+/**
+ * Tier 03: offered when the MCP server announces DPoP in its resource metadata and verify will
+ * run (a server that requires it gets yes by default). --dpop / --dpop-key answer it up front.
+ */
+async function offerDpop(flags: WizardFlags, mcpDpop: ProbeOutcome['mcpDpop'], runVerify: boolean, prompts: Prompter | undefined, wiz: WizardEnvironment): Promise<boolean> {
+  if (flags.dpop || flags['dpop-key'] !== undefined) return true
+  if (mcpDpop === 'off' || mcpDpop === undefined) {
+    if (runVerify) wiz.note(chalk.dim('Tier 03: this MCP server does not take DPoP-bound tokens; to try them, run it with ap-demo stack up --mcp-dpop allowed (docs/dpop.md).'))
+    return false
+  }
+  if (!runVerify || !prompts) return mcpDpop === 'required'
+  return prompts.confirm({
+    // Short enough for one terminal line: the prompt is matched as typed.
+    message: `Use a DPoP-bound token (tier 03, RFC 9449)? The MCP server ${mcpDpop === 'required' ? 'requires' : 'accepts'} them.`,
+    default: mcpDpop === 'required',
+  })
 }
 
 export function wizardDefaults(resource: string) {
@@ -124,6 +149,8 @@ scope?: string[]
 name?: string
 'client-scope'?: string
 verify?: boolean
+dpop?: boolean
+'dpop-key'?: string
 }
 
 export interface WizardEnvironment {
@@ -150,12 +177,14 @@ const timeoutMs = wiz.timeoutMs
   let adminKey = settings.adminKey.value
   let saveAdminKey = false
   let startedStack: WizardPlan['startedStack']
+  let mcpDpop: ProbeOutcome['mcpDpop'] = 'off'
   try {
     for (;;) {
       wiz.note(chalk.dim(`Looking for Authplane at ${issuer} and the MCP server at ${mcpUrl} ...`))
       const probe = await probeServers(issuer, mcpUrl, timeoutMs)
       if (probe.issuerOk && probe.mcpOk) {
-        wiz.note(`${chalk.green('✔')} found the authorization server and the MCP server`)
+        mcpDpop = probe.mcpDpop
+        wiz.note(`${chalk.green('✔')} found the authorization server and the MCP server${mcpDpop === 'off' ? '' : ` (it takes DPoP-bound tokens: ${mcpDpop})`}`)
         break
       }
       if (!probe.issuerOk) wiz.note(`${chalk.yellow('!')} ${probe.issuerProblem}`)
@@ -222,6 +251,7 @@ const timeoutMs = wiz.timeoutMs
       },
     })
     const runVerify = flags.verify ?? (prompts ? await prompts.confirm({message: 'Run ap-demo verify when done?', default: true}) : false)
+    const useDpop = await offerDpop(flags, mcpDpop, runVerify, prompts, wiz)
     return {
       issuer,
       adminUrl,
@@ -236,6 +266,7 @@ const timeoutMs = wiz.timeoutMs
       clientName,
       clientScope,
       runVerify,
+      useDpop,
       startedStack,
     }
   } catch (error) {

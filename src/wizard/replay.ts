@@ -15,6 +15,7 @@ export function replayCommands(plan: WizardPlan, defaults: {issuer: string; admi
   lines.push('export AUTHPLANE_ADMIN_API_KEY=...   # the admin key (never printed here)')
   lines.push(`ap-demo setup resource --slug ${q(plan.slug)} --uri ${q(plan.resourceUri)} --display-name ${q(plan.displayName)}${plan.scopeArgs.map((s) => ` --scope ${q(s)}`).join('')}${c}`)
   lines.push(`ap-demo setup client --name ${q(plan.clientName)} --scope ${q(plan.clientScope)}${c}`)
-  if (plan.runVerify) lines.push(`ap-demo verify${c}`)
+  if (plan.runVerify) lines.push(`ap-demo verify${plan.useDpop ? ' --dpop' : ''}${c}`)
+  if (plan.useDpop) lines.push(`ap-demo mcp call echo --text hi --dpop${c}`)
   return lines
 }

@@ -14,7 +14,7 @@ const TOKEN = '/oauth/token'
 const RESOURCE = 'http://localhost:8080/mcp'
 
 describe('circuit breaker unit (contract §4)', () => {
-  it('opens after 5 consecutive failures and half-opens after 30 s with a single trial', () => {
+  it('opens after 5 consecutive failures; after 30 s it is closed again, fully (no half-open trial)', () => {
     const clock = manualClock()
     const b = new CircuitBreaker({now: clock.now})
     for (let i = 0; i < 4; i++) {
@@ -34,12 +34,26 @@ describe('circuit breaker unit (contract §4)', () => {
     clock.advance(29_999)
     assert.throws(() => b.acquire(), AuthplaneCircuitOpenError)
     clock.advance(1)
-    assert.equal(b.status, 'half-open')
-    b.acquire() // the trial
-    assert.throws(() => b.acquire(), AuthplaneCircuitOpenError) // only one trial at a time
-    b.recordSuccess()
     assert.equal(b.status, 'closed')
-    assert.deepEqual(b.getState(), {consecutiveFailures: 0, openUntil: null})
+    b.acquire()
+    b.acquire() // any number of requests, not a single trial
+    assert.deepEqual(b.getState(), {consecutiveFailures: 0, openUntil: null}, 'the cooldown resets the count')
+    // It takes 5 more counted failures to open it again.
+    for (let i = 0; i < 4; i++) b.recordFailure()
+    assert.equal(b.status, 'closed')
+    b.recordFailure()
+    assert.equal(b.status, 'open')
+  })
+
+  it('keeps time in whole seconds like the SDK: open until floor(now) + 30 s', () => {
+    const clock = manualClock(1_700_000_000_700)
+    const b = new CircuitBreaker({now: clock.now})
+    for (let i = 0; i < 5; i++) b.recordFailure()
+    assert.equal(b.getState().openUntil, 1_700_000_030_000)
+    clock.set(1_700_000_029_999)
+    assert.equal(b.status, 'open')
+    clock.set(1_700_000_030_000)
+    assert.equal(b.status, 'closed')
   })
 
   it('persists as plain JSON and restores (malformed state gives a closed breaker)', () => {
@@ -128,38 +142,57 @@ describe('circuit breaker through the client (contract §4)', () => {
     assert.equal(tokenRequests(), 9)
   })
 
-  it('half-opens after 30 s: a failed trial re-opens, a successful trial closes', async () => {
+  it('after the 30 s cooldown requests flow again and it takes 5 new failures to re-open', async () => {
     const fail = problem(500, 'server_error', 'boom')
-    const {call, tokenRequests, clock, client} = await setup([fail, fail, fail, fail, fail, fail, tokenOk()])
+    const {call, tokenRequests, clock, client} = await setup([fail, fail, fail, fail, fail, fail, tokenOk(), fail, fail, fail, fail, fail])
     for (let i = 0; i < 5; i++) await assert.rejects(call(), AuthplaneServerError)
     clock.advance(29_000)
     await assert.rejects(call(), AuthplaneCircuitOpenError)
     assert.equal(tokenRequests(), 5)
 
-    clock.advance(1_000) // 30 s after opening: one trial goes out, and fails
+    clock.advance(1_000) // 30 s after opening: closed; a failure now is the first of a new count
     await assert.rejects(call(), AuthplaneServerError)
     assert.equal(tokenRequests(), 6)
-    await assert.rejects(call(), AuthplaneCircuitOpenError) // re-opened at once
-    assert.equal(tokenRequests(), 6)
-
-    clock.advance(30_000) // the next trial succeeds and closes the breaker
-    const r = await call()
-    assert.equal(r.accessToken.length > 0, true)
-    assert.equal(tokenRequests(), 7)
     assert.equal(client.breaker.status, 'closed')
-    await call()
-    assert.equal(tokenRequests(), 8)
+    assert.equal(client.breaker.getState().consecutiveFailures, 1)
+    assert.equal((await call()).accessToken.length > 0, true)
+    for (let i = 0; i < 4; i++) await assert.rejects(call(), AuthplaneServerError)
+    assert.equal(client.breaker.status, 'closed')
+    await assert.rejects(call(), AuthplaneServerError)
+    assert.equal(client.breaker.status, 'open')
+    assert.equal(tokenRequests(), 12)
   })
 
-  it('an open breaker restored from persisted state blocks a new client, including discovery', async () => {
+  it('the breaker is checked before the cache: an open breaker blocks a cached token too', async () => {
+    const fail = problem(500, 'server_error', 'boom')
+    const {client, tokenRequests} = await setup([tokenOk({expires_in: 3600}), fail, fail, fail, fail, fail])
+    const cached = () => client.clientCredentials(['mcp:echo'], [RESOURCE])
+    await cached()
+    assert.equal((await cached()).fromCache, true)
+    for (let i = 0; i < 5; i++) await assert.rejects(client.clientCredentials(['mcp:echo'], [RESOURCE], {noCache: true}), AuthplaneServerError)
+    await assert.rejects(cached(), AuthplaneCircuitOpenError)
+    assert.equal(tokenRequests(), 6)
+  })
+
+  it('an open breaker restored from persisted state blocks token requests, not discovery (SDK: discovery is not guarded)', async () => {
     const clock = manualClock()
     const source = new CircuitBreaker({now: clock.now})
     for (let i = 0; i < 5; i++) source.recordFailure()
     const breaker = CircuitBreaker.fromState(source.getState(), {now: clock.now})
-    await assert.rejects(
-      AuthplaneClient.create({issuer: server.origin, auth: {clientId: 'c', clientSecret: 's'}, breaker, now: clock.now}),
-      AuthplaneCircuitOpenError,
-    )
-    assert.equal(server.requests.length, 0)
+    const client = await AuthplaneClient.create({issuer: server.origin, auth: {clientId: 'c', clientSecret: 's'}, breaker, now: clock.now})
+    const discovery = server.requests.length
+    assert.ok(discovery >= 1)
+    await assert.rejects(client.clientCredentials(['mcp:echo'], [RESOURCE]), AuthplaneCircuitOpenError)
+    assert.equal(server.requests.length, discovery)
+  })
+
+  it('discovery failures do not count toward the breaker', async () => {
+    const clock = manualClock()
+    const breaker = new CircuitBreaker({now: clock.now})
+    for (let i = 0; i < 6; i++) {
+      await assert.rejects(AuthplaneClient.create({issuer: `${server.origin}/missing`, auth: {clientId: 'c', clientSecret: 's'}, breaker, now: clock.now}))
+    }
+    assert.equal(breaker.status, 'closed')
+    assert.equal(breaker.getState().consecutiveFailures, 0)
   })
 })

@@ -57,6 +57,24 @@ describe('--har and --diagram', () => {
     }
   })
 
+  it('verify --embedded --dpop: proofs and DPoP-bound tokens are redacted too', async () => {
+    const box = new Sandbox()
+    try {
+      const r = await box.run(['verify', '--embedded', '--dpop', '--har', 'dpop.har'])
+      assert.equal(r.code, 0, r.stderr)
+      const {text, har} = readHar(join(box.root, 'dpop.har'))
+      assert.deepEqual(harProblems(har), [])
+      assert.doesNotMatch(text, /eyJ[\w-]+\.eyJ/, 'no token and no proof')
+      const headers = har.log.entries.flatMap((e) => e.request.headers)
+      const proofs = headers.filter((h) => h.name.toLowerCase() === 'dpop')
+      assert.ok(proofs.length >= 2, 'a proof for the token request and for each MCP request')
+      for (const proof of proofs) assert.match(proof.value, /^\[redacted dpop-proof [0-9a-f]{8}\]$/)
+      assert.ok(headers.some((h) => /^DPoP \[redacted access-token [0-9a-f]{8}\]$/.test(h.value)), 'Authorization: DPoP <token>')
+    } finally {
+      box.cleanup()
+    }
+  })
+
   it('verify --diagram prints Mermaid after the steps; --diagram=ascii a chart within 100 columns; --json carries it as a field', async () => {
     const box = new Sandbox()
     try {

@@ -16,6 +16,8 @@ export interface ConfigShowResult {
   resource: Profile['resource'] | null
   client: (Omit<NonNullable<Profile['client']>, 'secret'> & {secret: string | undefined}) | null
   cachedTokens: number
+  /** The profile's DPoP key: its algorithm and thumbprint, never the private key. */
+  dpopKey: {alg: string; thumbprint: string; createdAt: string} | null
 }
 
 export interface ConfigListResult {
@@ -40,6 +42,7 @@ export function configShow(settings: ConnectionSettings, profile: Profile, store
     resource: profile.resource ?? null,
     client: profile.client ? {...profile.client, secret: maskSecret(profile.client.secret)} : null,
     cachedTokens: Object.values(profile.tokens ?? {}).filter((t) => t.expiresAt > now).length,
+    dpopKey: profile.dpopKey ? {alg: profile.dpopKey.alg, thumbprint: profile.dpopKey.thumbprint, createdAt: profile.dpopKey.createdAt} : null,
   }
 }
 
@@ -53,6 +56,7 @@ export function renderConfigShow(r: ConfigShowResult): string[] {
   lines.push(`  resource  ${res ? `${res.slug} ${res.uri} [${res.scopes.map((x) => x.name).join(' ')}] id ${res.id}` : chalk.dim('(none: ap-demo setup resource)')}`)
   lines.push(`  client    ${r.client ? `${r.client.name} ${r.client.id} scope "${r.client.scope}" secret ${r.client.secret}` : chalk.dim('(none: ap-demo setup client)')}`)
   lines.push(`  tokens    ${r.cachedTokens} cached`)
+  lines.push(`  dpop key  ${r.dpopKey ? `${r.dpopKey.alg}, thumbprint ${r.dpopKey.thumbprint} (the cnf.jkt of tokens minted with --dpop)` : chalk.dim('(none yet: created by the first --dpop)')}`)
   return lines
 }
 

@@ -8,6 +8,10 @@ export interface StackUpResult {
   adminUrl: string
   mcpUrl: string
   resource: string
+  /** Tier 03: the MCP server's DPoP mode, nonces and per-tool scopes. */
+  mcpDpop: 'off' | 'allowed' | 'required'
+  mcpDpopNonce: boolean
+  toolScopes: Record<string, string>
   dataDir: string | null
   adminKeySource: string
   profile: string | null
@@ -21,6 +25,16 @@ export interface StackMcpResult {
   resource: string
   resourceMetadataUrl: string
   issuer: string
+  mcpDpop: 'off' | 'allowed' | 'required'
+  mcpDpopNonce: boolean
+  toolScopes: Record<string, string>
+}
+
+/** The tier-03 line of the MCP server, when any of its options is on. */
+export function mcpPolicyLine(r: {mcpDpop: string; mcpDpopNonce: boolean; toolScopes: Record<string, string>}): string[] {
+  const scopes = Object.entries(r.toolScopes).map(([tool, scope]) => `${tool}=${scope}`)
+  if (r.mcpDpop === 'off' && scopes.length === 0) return []
+  return [`  tier 03    DPoP ${r.mcpDpop}${r.mcpDpopNonce ? ' (with nonces)' : ''}${scopes.length ? `, tool scopes ${scopes.join(' ')}` : ''}`]
 }
 
 const savedLine = (profile: string | null, store: string | null) => `  profile    ${profile ? `"${profile}" now points here (${store})` : 'not saved (--no-save)'}`
@@ -31,6 +45,7 @@ export function renderStackUp(r: StackUpResult, keyHowTo: string): string[] {
     `  issuer     ${r.issuer}${r.publicUrl === r.issuer ? '' : `  (listening at ${r.publicUrl})`}`,
     `  admin API  ${r.adminUrl}/admin`,
     `  MCP server ${r.mcpUrl}  (audience ${r.resource})`,
+    ...mcpPolicyLine(r),
     `  admin key  ${keyHowTo}`,
     `  data       ${r.dataDir ?? 'in memory'}`,
     savedLine(r.profile, r.store),
@@ -56,5 +71,6 @@ export function renderStackMcp(r: StackMcpResult): string[] {
     `  audience           ${r.resource}`,
     `  resource metadata  ${r.resourceMetadataUrl}`,
     `  trusted issuer     ${r.issuer}`,
+    ...mcpPolicyLine(r).map((line) => line.replace('  tier 03    ', '  tier 03            ')),
   ]
 }

@@ -12,16 +12,25 @@ export interface TokenMintResult {
   claims: Record<string, unknown>
   clientId: string
   warning: string | null
+  /** RFC 9449: the key the token was requested for, and the thumbprint the token names (cnf.jkt). */
+  dpop: {alg: string; thumbprint: string; key: string; cnfJkt: string | null} | null
+}
+
+/** `cnf.jkt` beside the key's own thumbprint: they must be the same for the token to be usable. */
+function dpopLine(d: NonNullable<TokenMintResult['dpop']>): string {
+  const same = d.cnfJkt === d.thumbprint
+  return `DPoP: token cnf.jkt ${d.cnfJkt ?? '(none)'}\n      key thumbprint ${d.thumbprint} (${d.alg}, ${d.key === 'profile' ? 'the profile\'s key' : d.key}) ${same ? chalk.green('= bound to this key') : chalk.red('!= not bound to this key')}`
 }
 
 /** The bare token (it pipes), or with --decode its header and claims. */
 export function renderToken(result: TokenMintResult, decode: boolean): {stdout: string; note: string} {
+  const bound = result.dpop ? `, ${result.token_type} token bound to key ${result.dpop.thumbprint}: send it as "Authorization: DPoP" with a fresh proof per request` : ''
   if (!decode) {
-    return {stdout: result.access_token, note: `${result.fromCache ? 'token from the cache (--no-cache mints a new one)' : 'token minted'}${result.jwt ? '' : ' (opaque: not a JWT)'}`}
+    return {stdout: result.access_token, note: `${result.fromCache ? 'token from the cache (--no-cache mints a new one)' : 'token minted'}${result.jwt ? '' : ' (opaque: not a JWT)'}${bound}`}
   }
   const ttl = typeof result.claims.exp === 'number' ? result.claims.exp - Math.floor(Date.now() / 1000) : undefined
   return {
-    stdout: `${chalk.bold('header')} ${JSON.stringify(result.header, null, 2)}\n${chalk.bold('claims')} ${JSON.stringify(result.claims, null, 2)}`,
+    stdout: `${chalk.bold('header')} ${JSON.stringify(result.header, null, 2)}\n${chalk.bold('claims')} ${JSON.stringify(result.claims, null, 2)}${result.dpop ? `\n${dpopLine(result.dpop)}` : ''}`,
     note: `${result.fromCache ? 'from the cache' : 'freshly minted'}${ttl === undefined ? '' : `, expires in ${ttl} s`}, client ${result.clientId}`,
   }
 }

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
-import {clientFlags, discoverFlags, requestFlags, serverFlags} from '../../cli/flags.js'
+import {clientFlags, discoverFlags, dpopFlags, requestFlags, serverFlags} from '../../cli/flags.js'
 import {mcpAuthRequest} from '../../cli/mcp-auth.js'
 import type {McpCallResult} from '../../cli/render/mcp.js'
 import {CheckFailedError} from '../../errors.js'
@@ -15,11 +15,14 @@ export default class McpCall extends BaseCommand {
 
 Tool arguments are flags named after the tool's input schema (--text hi for echo), or a JSON object with --args; values are converted to the schema's types. When the server refuses the token (401/403), the answer is explained: which of issuer, audience, scope or expiry is wrong, and how to fix it.
 
-Without any client configured, the server is called without a token first. Given only the MCP URL and client credentials (--client-id, --client-secret), or with --discover, no issuer is needed: ap-demo follows the server's 401 to its protected resource metadata (RFC 9728), takes the authorization server from it, discovers that server's metadata (RFC 8414) and mints a token for exactly the resource the metadata names.`
+Without any client configured, the server is called without a token first. Given only the MCP URL and client credentials (--client-id, --client-secret), or with --discover, no issuer is needed: ap-demo follows the server's 401 to its protected resource metadata (RFC 9728), takes the authorization server from it, discovers that server's metadata (RFC 8414) and mints a token for exactly the resource the metadata names.
+
+A 403 insufficient_scope whose challenge names a scope the client may request (its saved scope ceiling, or any for a client given with --client-id) is answered once with a token for those scopes: step-up, as in the MCP authorization specification. With --dpop the token is bound to a key (RFC 9449) and every request carries a proof; see docs/dpop.md.`
 
   static override examples = [
     {description: 'The tier-02 call:', command: '<%= config.bin %> <%= command.id %> echo --text hi'},
     {description: 'Arguments as JSON, raw result as JSON:', command: '<%= config.bin %> <%= command.id %> echo --args \'{"text":"hi"}\' --json'},
+    {description: 'With a DPoP-bound token (RFC 9449), against `ap-demo stack up --mcp-dpop required`:', command: '<%= config.bin %> <%= command.id %> echo --text hi --dpop'},
     {
       description: 'Only the MCP URL and a client: the authorization server is found from the server\'s 401:',
       command: 'AUTHPLANE_CLIENT_SECRET=... <%= config.bin %> <%= command.id %> echo --text hi --mcp-url http://localhost:8080/mcp --client-id <id>',
@@ -35,6 +38,7 @@ Without any client configured, the server is called without a token first. Given
     ...requestFlags,
     ...clientFlags,
     ...discoverFlags,
+    ...dpopFlags,
     args: Flags.string({summary: 'Tool arguments as a JSON object.', description: 'Flags named after the schema\'s properties win over the same keys here.'}),
   }
 

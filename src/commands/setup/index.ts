@@ -4,11 +4,11 @@ import {join} from 'node:path'
 
 import {BaseCommand} from '../../cli/base-command.js'
 import {describeError} from '../../cli/error-map.js'
-import {connectionFlags, inputFlags, requestFlags} from '../../cli/flags.js'
+import {connectionFlags, dpopFlags, inputFlags, requestFlags} from '../../cli/flags.js'
 import {formatStepLines} from '../../cli/render/verify.js'
 import {DEFAULTS, ENV} from '../../config/settings.js'
 import {createContext} from '../../walkthrough/context.js'
-import {DEFAULT_ECHO_TEXT, VERIFY_STEPS, type VerifyReport} from '../../walkthrough/verify.js'
+import {DEFAULT_ECHO_TEXT, verifySteps, type VerifyReport} from '../../walkthrough/verify.js'
 import {applyPlan} from '../../wizard/apply.js'
 import {collectPlan, missingForNonInteractive, noTerminalError, type Prompter} from '../../wizard/questions.js'
 import {replayCommands} from '../../wizard/replay.js'
@@ -30,6 +30,8 @@ export default class Setup extends BaseCommand {
 
   static override description = `Walks through the tier-02 setup with questions and sensible defaults: finds the authorization server and the MCP server (and offers to start the embedded stack in the background when nothing answers), asks for the admin key (masked) when none is configured, then the resource (slug, URI, scopes) and the client (name, scope), validating each answer as it is typed. It then runs the same steps as \`ap-demo setup resource\` and \`ap-demo setup client\`, optionally \`ap-demo verify\`, and prints the equivalent non-interactive commands.
 
+Tier 03: when the MCP server announces DPoP in its resource metadata (\`ap-demo stack up --mcp-dpop allowed\` or \`required\`; the background stack the wizard starts allows it), the wizard offers to verify with a DPoP-bound token (\`verify --dpop\`); --dpop answers yes up front.
+
 All questions come first: pressing Ctrl-C at any prompt leaves the store exactly as it was.
 
 Without a terminal (or with --no-input, or CI set) it never prompts: with --yes it runs with the flags given and defaults for the rest, otherwise it fails at once naming the missing flags.`
@@ -50,6 +52,7 @@ Without a terminal (or with --no-input, or CI set) it never prompts: with --yes 
     name: Flags.string({summary: 'Client name.', description: 'Skips the question. Default demo-agent-ts.'}),
     'client-scope': Flags.string({summary: 'Client scope ceiling (space-separated).', description: 'Skips the question. Default: the resource\'s first scope.'}),
     verify: Flags.boolean({summary: 'Run the verify walkthrough at the end.', description: 'Skips the question; --no-verify skips verify.', allowNo: true}),
+    ...dpopFlags,
     yes: Flags.boolean({char: 'y', summary: 'Take the defaults; ask nothing.', description: 'Runs without prompts, using the flags given and the defaults for everything else.'}),
   }
 
@@ -77,12 +80,13 @@ Without a terminal (or with --no-input, or CI set) it never prompts: with --yes 
     }
 
     // Phase 2: the same steps as `setup resource` and `setup client`, then verify if asked.
-    const ctx = createContext(
+    const plain = createContext(
       {issuer: plan.issuer, adminUrl: plan.adminUrl, mcpUrl: plan.mcpUrl, resource: plan.resourceUri},
       {store: this.store, profile: settings.profile, adminKey: plan.adminKey, requestTimeoutMs: timeoutMs, observer: this.requestObserver(flags, plan.adminKey, settings.profile)},
     )
+    const ctx = plan.useDpop && plan.runVerify ? await this.withDpop(plain, {dpop: true, 'dpop-key': flags['dpop-key']}) : plain
     const stepLines = (s: Parameters<typeof formatStepLines>[0]) => {
-      for (const line of formatStepLines(s, VERIFY_STEPS.length)) this.note(line)
+      for (const line of formatStepLines(s, verifySteps(ctx).length)) this.note(line)
     }
     const {resource, client, report} = await applyPlan(plan, ctx, {note: (m) => this.note(m), echoText: this.env.get(ENV.echoText) ?? DEFAULT_ECHO_TEXT, verify: {onStep: stepLines, describeError}})
 

@@ -2,6 +2,8 @@ import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
 import {BaseCommand} from '../../cli/base-command.js'
+import {mcpPolicyFlags} from '../../cli/flags.js'
+import {mcpPolicy} from '../../cli/mcp-policy.js'
 import {renderStackMcp, type StackMcpResult} from '../../cli/render/stack.js'
 import {inputError, listenError} from '../../errors.js'
 import {requireAbsoluteUrl} from '../../http/url.js'
@@ -14,11 +16,12 @@ export default class StackMcp extends BaseCommand {
 
   static override description = `Starts the tier-01 MCP server (streamable HTTP at /mcp, tool "echo") protected by tokens from the given issuer, for example a real authplane/authserver container. It discovers the issuer's metadata and JWKS lazily, so it may start before the issuer is up (requests get 503 until then).
 
-Tokens must carry exactly --issuer as iss, contain --resource in aud, and grant the scope mcp:echo.`
+Tokens must carry exactly --issuer as iss, contain --resource in aud, and grant the scope mcp:echo. Tier 03: --mcp-dpop makes it take DPoP-bound tokens (RFC 9449), --tool-scope makes a tool need a scope of its own (docs/dpop.md).`
 
   static override examples = [
     {description: 'Protect the echo server with a real Authplane on localhost:9000:', command: '<%= config.bin %> <%= command.id %> --issuer http://localhost:9000 --resource http://localhost:8080/mcp'},
     {description: 'Issuer announced as http://authserver:9000 but reachable at localhost:9000:', command: '<%= config.bin %> <%= command.id %> --issuer http://authserver:9000 --issuer-fetch-url http://localhost:9000'},
+    {description: 'Tier 03: DPoP-bound tokens only, and the whoami tool needs mcp:whoami:', command: '<%= config.bin %> <%= command.id %> --mcp-dpop required --tool-scope whoami=mcp:whoami'},
     {description: 'In a container, also reachable from other containers as mcp-server:8080:', command: '<%= config.bin %> <%= command.id %> --host 0.0.0.0 --resource http://localhost:8080/mcp --allowed-host mcp-server:8080'},
   ]
 
@@ -34,6 +37,7 @@ Tokens must carry exactly --issuer as iss, contain --resource in aud, and grant 
       description: 'DNS-rebinding protection: requests whose Host (or browser Origin) names this server otherwise are refused with 403. Always accepted: localhost, 127.0.0.1 and [::1] with the listening port, the --host address with that port, and the host of --resource. Add the names a 0.0.0.0 server is reached by, e.g. a container name (mcp-server:8080) or a remapped port.',
       multiple: true,
     }),
+    ...mcpPolicyFlags,
   }
 
   async run(): Promise<undefined> {
@@ -44,6 +48,7 @@ Tokens must carry exactly --issuer as iss, contain --resource in aud, and grant 
     for (const entry of flags['allowed-host'] ?? []) {
       if (normalizeAuthority(entry.trim()) === undefined) throw inputError(`--allowed-host "${entry}" is not a host[:port]`, 'Example: --allowed-host mcp-server:8080')
     }
+    const policy = mcpPolicy(flags)
     const resource = flags.resource ?? (flags.port === 0 ? undefined : `${announcedOrigin(flags.host, flags.port)}/mcp`)
     const {startMcpServer} = await import('../../stack/mcp-server/index.js')
     let server
@@ -56,11 +61,14 @@ Tokens must carry exactly --issuer as iss, contain --resource in aud, and grant 
         resource,
         requiredScope: flags.scope,
         allowedHosts: flags['allowed-host'],
+        dpop: policy.dpop,
+        dpopNonce: policy.dpopNonce,
+        toolScopes: policy.toolScopes,
       })
     } catch (error) {
       throw listenError(error, 'cannot start the MCP server')
     }
-    const result: StackMcpResult = {mcpUrl: server.url, resource: server.resource, resourceMetadataUrl: server.resourceMetadataUrl, issuer: flags.issuer}
+    const result: StackMcpResult = {mcpUrl: server.url, resource: server.resource, resourceMetadataUrl: server.resourceMetadataUrl, issuer: flags.issuer, mcpDpop: policy.dpop, mcpDpopNonce: policy.dpopNonce, toolScopes: policy.toolScopes}
     // A long-running command: the result is printed now, not when it returns.
     if (this.jsonEnabled()) this.logJson(this.toSuccessJson(result))
     this.display(renderStackMcp(result))

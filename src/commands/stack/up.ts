@@ -3,6 +3,8 @@ import chalk from 'chalk'
 import {join} from 'node:path'
 
 import {BaseCommand} from '../../cli/base-command.js'
+import {mcpPolicyFlags} from '../../cli/flags.js'
+import {mcpPolicy} from '../../cli/mcp-policy.js'
 import {renderDockerUp, renderStackUp, type DockerStackUpResult, type StackUpResult} from '../../cli/render/stack.js'
 import {InputError, inputError, listenError} from '../../errors.js'
 import {requireAbsoluteUrl} from '../../http/url.js'
@@ -33,6 +35,25 @@ const embeddedFlags = {
     description: 'The MCP server refuses (403) requests whose Host or browser Origin names it otherwise (DNS-rebinding protection). Always accepted: localhost, 127.0.0.1 and [::1] with the MCP port, the --host address, and the host of --resource. See `ap-demo stack mcp --allowed-host`.',
     multiple: true,
   }),
+  'rate-limit': Flags.boolean({
+    summary: 'Limit requests per client address, as the real authserver does by default.',
+    description: 'On by default (AUTHPLANE_RATE_LIMIT_ENABLED): a token bucket per client address on the public port; a refused request is 429 slow_down with Retry-After: 1. --no-rate-limit turns it off, e.g. for a load test from one machine.',
+    allowNo: true,
+    default: true,
+  }),
+  'rate-limit-rps': Flags.integer({summary: 'Requests per second each client address may make.', description: 'AUTHPLANE_RATE_LIMIT_RPS; the real server\'s default is 100.', default: 100, min: 1}),
+  'rate-limit-burst': Flags.integer({summary: 'Requests a client address may make at once before the rate applies.', description: 'AUTHPLANE_RATE_LIMIT_BURST; the real server\'s default is 200.', default: 200, min: 1}),
+  'auth-fail-max': Flags.integer({summary: 'Failed logins that lock a login out (0 = no lockout).', description: 'AUTHPLANE_RATE_LIMIT_AUTH_FAIL_MAX, default 10: that many failed logins of one identity from one address within --auth-fail-window lock it for --auth-lockout. Applies to the browser login.', default: 10, min: 0}),
+  'auth-fail-window': Flags.integer({summary: 'Seconds in which failed logins are counted.', description: 'AUTHPLANE_RATE_LIMIT_AUTH_FAIL_WINDOW; default 600 (10 minutes).', default: 600, min: 1}),
+  'auth-lockout': Flags.integer({summary: 'Seconds a locked-out login stays locked.', description: 'AUTHPLANE_RATE_LIMIT_AUTH_LOCKOUT; default 900 (15 minutes).', default: 900, min: 1}),
+  'dpop-require-nonce': Flags.boolean({summary: 'Require a server nonce in every DPoP proof.', description: 'AUTHPLANE_DPOP_REQUIRE_NONCE: a proof without a nonce the server issued (in its DPoP-Nonce header) is refused with use_dpop_nonce.'}),
+  'dcr-mode': Flags.string({
+    summary: 'Dynamic client registration policy.',
+    description: 'AUTHPLANE_DCR_MODE: open (the default) lets anyone POST /oauth/register; admin_only refuses it (403). approved_redirects is not offered here (it needs a list of URIs).',
+    options: ['open', 'admin_only'],
+    default: 'open',
+  }),
+  ...mcpPolicyFlags,
 }
 
 export default class StackUp extends BaseCommand {
@@ -51,6 +72,7 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
     {description: 'Use the admin key of the Authplane examples:', command: 'AUTHPLANE_ADMIN_API_KEY=dev-admin-key-change-me <%= config.bin %> <%= command.id %>'},
     {description: 'Announce the issuer a Docker network would use, listening on every interface:', command: '<%= config.bin %> <%= command.id %> --host 0.0.0.0 --issuer http://authserver:9000'},
     {description: 'Throwaway stack on free ports, nothing written to disk:', command: '<%= config.bin %> <%= command.id %> --port 0 --admin-port 0 --mcp-port 0 --memory'},
+    {description: 'Tier 03: the MCP server takes DPoP-bound tokens only, and whoami needs its own scope:', command: '<%= config.bin %> <%= command.id %> --mcp-dpop required --tool-scope whoami=mcp:whoami'},
     {description: 'The real authplane/authserver and the MCP server in Docker, configured by ./.env:', command: 'cp .env.example .env && <%= config.bin %> <%= command.id %> --docker'},
   ]
 
@@ -78,6 +100,7 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
     for (const entry of flags['mcp-allowed-host'] ?? []) {
       if (normalizeAuthority(entry.trim()) === undefined) throw inputError(`--mcp-allowed-host "${entry}" is not a host[:port]`, 'Example: --mcp-allowed-host mcp.example:8080')
     }
+    const policy = mcpPolicy(flags)
     const envKey = process.env.AUTHPLANE_ADMIN_API_KEY?.trim() || undefined
     if (envKey && issuer) {
       const reason = weakAdminKeyReason(issuer, envKey)
@@ -98,6 +121,19 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
         dataDir,
         tokenTtlSeconds: flags['token-ttl'],
         mcpAllowedHosts: flags['mcp-allowed-host'],
+        rateLimit: {
+          enabled: flags['rate-limit'],
+          requestsPerSecond: flags['rate-limit-rps'],
+          burst: flags['rate-limit-burst'],
+          authFailMax: flags['auth-fail-max'],
+          authFailWindowSeconds: flags['auth-fail-window'],
+          authLockoutSeconds: flags['auth-lockout'],
+        },
+        dpop: {requireNonce: flags['dpop-require-nonce']},
+        dcrMode: flags['dcr-mode'] as 'open' | 'admin_only',
+        mcpDpop: policy.dpop,
+        mcpDpopNonce: policy.dpopNonce,
+        toolScopes: policy.toolScopes,
       })
     } catch (error) {
       throw listenError(error, 'cannot start the stack')
@@ -114,6 +150,9 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
       adminUrl,
       mcpUrl,
       resource: stack.resource,
+      mcpDpop: policy.dpop,
+      mcpDpopNonce: policy.dpopNonce,
+      toolScopes: policy.toolScopes,
       dataDir: dataDir ?? null,
       adminKeySource: envKey ? 'env AUTHPLANE_ADMIN_API_KEY' : (keyFile ?? 'memory'),
       profile: savedTo,

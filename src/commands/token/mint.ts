@@ -2,9 +2,14 @@ import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {clientFlags, requestFlags, serverFlags} from '../../cli/flags.js'
+import {clientFlags, dpopFlags, requestFlags, serverFlags} from '../../cli/flags.js'
 import {renderToken, type TokenMintResult} from '../../cli/render/token.js'
 import {mintForResource} from '../../walkthrough/token.js'
+
+function cnfJkt(claims: Record<string, unknown>): string | null {
+  const jkt = (claims.cnf as {jkt?: unknown} | undefined)?.jkt
+  return typeof jkt === 'string' ? jkt : null
+}
 
 export default class TokenMint extends BaseCommand {
   static override summary = 'Mint a client_credentials access token bound to the resource.'
@@ -13,12 +18,15 @@ export default class TokenMint extends BaseCommand {
 
 Tokens are cached in the profile until 30 s before they expire, for the client and secret that minted them; --no-cache mints a new one. The client is --client-id/--client-secret, else AUTHPLANE_CLIENT_ID / AUTHPLANE_CLIENT_SECRET, else the one saved by \`ap-demo setup client\`.
 
-Prints the token as issued, so it pipes: curl -H "Authorization: Bearer $(ap-demo token mint)" ...`
+Prints the token as issued, so it pipes: curl -H "Authorization: Bearer $(ap-demo token mint)" ...
+
+With --dpop (or --dpop-key FILE) the token request carries a DPoP proof and the token is bound to the key (token_type DPoP, cnf.jkt); such a token is useless as a Bearer token, and each request must carry a fresh proof (see docs/dpop.md).`
 
   static override examples = [
     {description: 'A token for the configured resource:', command: '<%= config.bin %> <%= command.id %>'},
     {description: 'Show its header and claims:', command: '<%= config.bin %> <%= command.id %> --decode'},
     {description: 'Use it with curl:', command: 'curl -H "Authorization: Bearer $(<%= config.bin %> <%= command.id %>)" http://localhost:8080/mcp ...'},
+    {description: 'A DPoP-bound token (RFC 9449): cnf.jkt next to the key\'s own thumbprint:', command: '<%= config.bin %> <%= command.id %> --dpop --decode'},
     {description: 'Another client, skipping the cache:', command: 'AUTHPLANE_CLIENT_SECRET=... <%= config.bin %> <%= command.id %> --client-id <id> --no-cache'},
   ]
 
@@ -26,6 +34,7 @@ Prints the token as issued, so it pipes: curl -H "Authorization: Bearer $(ap-dem
     ...serverFlags,
     ...requestFlags,
     ...clientFlags,
+    ...dpopFlags,
     'no-resource': Flags.boolean({summary: 'Request no resource parameter.', description: 'The token\'s aud is then the issuer, and resource servers refuse it: useful to see audience binding at work.', exclusive: ['resource']}),
     decode: Flags.boolean({summary: 'Print the header and claims instead of the bare token.', description: 'Needs a JWT; decoded without verification, for reading (the MCP server verifies the signature).'}),
   }
@@ -53,6 +62,7 @@ Prints the token as issued, so it pipes: curl -H "Authorization: Bearer $(ap-dem
       claims: minted.claims,
       clientId: minted.clientId,
       warning: minted.audienceWarning ?? null,
+      dpop: ctx.dpop ? {alg: ctx.dpop.key.alg, thumbprint: ctx.dpop.key.thumbprint, key: ctx.dpop.source === 'file' ? ctx.dpop.key.file! : 'profile', cnfJkt: cnfJkt(minted.claims)} : null,
     }
     const shown = renderToken(result, Boolean(flags.decode))
     this.display(shown.stdout)

@@ -1,4 +1,7 @@
+import type {DpopState} from './dpop.js'
 import type {JwtSigner} from './keys.js'
+import type {AuthLockout, RateLimiter} from './ratelimit.js'
+import type {DcrMode} from './register.js'
 import type {SecretHasher} from './secrets.js'
 import type {Store} from './store.js'
 import type {AccessTokenMinter} from './tokens.js'
@@ -15,5 +18,11 @@ export interface ServerContext {
   /** Base URL the public port is reachable at; DPoP `htu` may name it instead of the issuer. */
   publicUrl: string
   tokenTtlSeconds: number
+  /** Dynamic client registration policy; the mode can change at runtime (PATCH /admin/settings/dcr). */
+  dcr: {mode: DcrMode; approvedRedirects: string[]}
+  /** DPoP settings, server nonces and the proof replay cache. */
+  dpop: DpopState
+  /** Throughput limiters (undefined = off) and the login lockout the browser flow consults. */
+  limits: {public: RateLimiter | undefined; admin: RateLimiter | undefined; lockout: AuthLockout}
   stats: {tokenRequests: number; tokensIssued: number}
 }

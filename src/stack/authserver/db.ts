@@ -78,6 +78,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX issued_tokens_by_client ON issued_tokens (client_id, exp);
     `,
   },
+  {
+    version: 2,
+    name: 'clients.application_type (RFC 7591 / OIDC registration)',
+    sql: `ALTER TABLE clients ADD COLUMN application_type TEXT NOT NULL DEFAULT '';`,
+  },
 ]
 
 function migrate(db: Db): void {

@@ -77,8 +77,19 @@ export function send(res: ServerResponse, status: number, contentType: string | 
   res.end(body)
 }
 
+const GO_ESCAPES: Record<string, string> = {'<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029'}
+
+/**
+ * JSON as Go's `json.NewEncoder(w).Encode(v)` writes it, which is how every JSON body of the real
+ * server is produced: `<`, `>`, `&`, U+2028 and U+2029 escaped (they can only occur inside
+ * strings), and a trailing newline.
+ */
+export function goJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => GO_ESCAPES[c]!) + '\n'
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Headers = {}): void {
-  send(res, status, 'application/json', JSON.stringify(body), headers)
+  send(res, status, 'application/json', goJson(body), headers)
 }
 
 export function sendNoContent(res: ServerResponse, status = 204, headers: Headers = {}): void {
@@ -91,7 +102,7 @@ export function sendNoContent(res: ServerResponse, status = 204, headers: Header
 }
 
 export function sendProblem(res: ServerResponse, status: number, detail: string, headers: Headers = {}): void {
-  send(res, status, 'application/problem+json', JSON.stringify({type: 'about:blank', title: statusText(status), status, detail}), headers)
+  send(res, status, 'application/problem+json', goJson({type: 'about:blank', title: statusText(status), status, detail}), headers)
 }
 
 /** The media type of a Content-Type header, lower-cased, without parameters. */
@@ -143,4 +154,83 @@ export function pathOf(url: string | undefined): string {
 /** Host part for a URL: IPv6 literals must be bracketed (RFC 3986 §3.2.2). */
 export function urlHost(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
+}
+
+/**
+ * Parses the first JSON value of `text` the way Go's `json.NewDecoder(r).Decode(&v)` does: leading
+ * whitespace is skipped, anything after the first complete value is left unread (so `{} trailing`
+ * decodes), and an empty body is an error. Throws SyntaxError when there is no valid first value.
+ */
+export function decodeFirstJson(text: string): unknown {
+  let i = 0
+  while (i < text.length && ' \t\r\n'.includes(text[i]!)) i++
+  if (i === text.length) throw new SyntaxError('unexpected end of JSON input')
+  const start = i
+  const c = text[i]!
+  if (c === '{' || c === '[') {
+    let depth = 0
+    let inString = false
+    for (; i < text.length; i++) {
+      const ch = text[i]!
+      if (inString) {
+        if (ch === '\\') i++
+        else if (ch === '"') inString = false
+      } else if (ch === '"') inString = true
+      else if (ch === '{' || ch === '[') depth++
+      else if (ch === '}' || ch === ']') {
+        depth--
+        if (depth === 0) return JSON.parse(text.slice(start, i + 1))
+      }
+    }
+    throw new SyntaxError('unexpected end of JSON input')
+  }
+  if (c === '"') {
+    for (i++; i < text.length; i++) {
+      if (text[i] === '\\') i++
+      else if (text[i] === '"') return JSON.parse(text.slice(start, i + 1))
+    }
+    throw new SyntaxError('unexpected end of JSON input')
+  }
+  const m = /^[^\s{}[\],:"]+/.exec(text.slice(start))
+  return JSON.parse(m === null ? text.slice(start) : m[0])
+}
+
+const TEXT_PLAIN: Headers = {'X-Content-Type-Options': 'nosniff'}
+
+/** Go's ServeMux answer for a path no route matches: 404 `404 page not found` in text/plain. */
+export function sendGoNotFound(res: ServerResponse): void {
+  send(res, 404, 'text/plain; charset=utf-8', '404 page not found\n', TEXT_PLAIN)
+}
+
+/**
+ * Go's ServeMux answer when the path matches but the method does not: 405 in text/plain with an
+ * `Allow` header listing the route's methods, sorted (a GET route also serves HEAD).
+ */
+export function sendGoMethodNotAllowed(res: ServerResponse, methods: readonly string[]): void {
+  const allow = new Set(methods)
+  if (allow.has('GET')) allow.add('HEAD')
+  send(res, 405, 'text/plain; charset=utf-8', 'Method Not Allowed\n', {...TEXT_PLAIN, Allow: [...allow].sort().join(', ')})
+}
+
+/** Does `method` match a Go route registered for `methods`? (GET routes answer HEAD too.) */
+export function methodMatches(method: string, methods: readonly string[]): boolean {
+  return methods.includes(method) || (method === 'HEAD' && methods.includes('GET'))
+}
+
+/**
+ * A JSON request body as Go's `json.NewDecoder(http.MaxBytesReader(limit)).Decode(&req)` sees it
+ * in the admin handlers: the first JSON value (trailing bytes unread), `null` for a JSON null, and
+ * a 400 "invalid JSON body" problem for anything else, including a body over the limit and a
+ * value that is not an object.
+ */
+export async function readGoJson(req: IncomingMessage, limit: number): Promise<Record<string, unknown> | null> {
+  let parsed: unknown
+  try {
+    parsed = decodeFirstJson((await readBody(req, limit)).toString('utf8'))
+  } catch {
+    throw new ProblemError(400, 'invalid JSON body')
+  }
+  if (parsed === null) return null
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ProblemError(400, 'invalid JSON body')
+  return parsed as Record<string, unknown>
 }

@@ -2,16 +2,21 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import type {AddressInfo} from 'node:net'
 import type {AuthServerHandle, AuthServerOptions} from '../types.js'
 import {adminHandler} from './admin.js'
+import {adminKeyProblem, AuthServerConfigError} from './boot-rules.js'
 import type {ServerContext} from './context.js'
 import {openDatabase} from './db.js'
+import {DpopState, dpopSettings} from './dpop.js'
 import {ensurePrivateDir} from './files.js'
 import {urlHost} from './http.js'
 import {JwtSigner, loadOrCreateSigningKey} from './keys.js'
 import {publicHandler} from './oauth.js'
+import {AuthLockout, RateLimiter, rateLimitSettings} from './ratelimit.js'
+import {DCR_MODES} from './register.js'
 import {loadOrCreatePepper, SecretHasher} from './secrets.js'
 import {Store} from './store.js'
 import {AccessTokenMinter} from './tokens.js'
 
+export {AuthServerConfigError} from './boot-rules.js'
 export {signBenchmarkToken} from './tokens.js'
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]', ''])
@@ -57,6 +62,17 @@ function makeServer(handler: (req: IncomingMessage, res: ServerResponse) => void
   return server
 }
 
+function dcrSettings(opts: AuthServerOptions): ServerContext['dcr'] {
+  const mode = opts.dcrMode ?? 'open'
+  if (!DCR_MODES.includes(mode)) throw new AuthServerConfigError(`dcrMode must be one of ${DCR_MODES.join(', ')} (got ${String(mode)})`)
+  const approvedRedirects = [...(opts.dcrApprovedRedirects ?? [])]
+  // The real server refuses to boot with this combination (internal/config/validate.go).
+  if (mode === 'approved_redirects' && approvedRedirects.length === 0) {
+    throw new AuthServerConfigError('dcr.approved_redirects must not be empty when dcr.mode is approved_redirects')
+  }
+  return {mode, approvedRedirects}
+}
+
 /**
  * Starts the embedded Authplane-compatible authorization server: the public (issuer) port and
  * the admin port. Rejects with the original listen error (it carries `.code` and `.port`).
@@ -65,6 +81,17 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
   const host = opts.host ?? '127.0.0.1'
   const ttl = opts.tokenTtlSeconds ?? 3600
   if (!Number.isInteger(ttl) || ttl <= 0) throw new RangeError(`tokenTtlSeconds must be a positive integer (got ${ttl})`)
+  // The real server's boot checks, before anything is opened or bound. The default issuer's
+  // host decides "localhost" the same way whatever port is bound later.
+  const keyProblem = adminKeyProblem(opts.adminKey, opts.issuer ?? `http://${WILDCARD_HOSTS.has(host) ? 'localhost' : urlHost(host)}:0`)
+  if (keyProblem !== undefined) throw new AuthServerConfigError(keyProblem)
+  const limits = rateLimitSettings(opts.rateLimit)
+  const dpop = new DpopState(dpopSettings(opts.dpop))
+  const dcr = dcrSettings(opts)
+  const adminLimit = opts.adminRateLimit
+  if (adminLimit !== undefined && !(adminLimit.requestsPerSecond > 0 && adminLimit.burst > 0)) {
+    throw new AuthServerConfigError('adminRateLimit needs requestsPerSecond > 0 and burst > 0 (omit it to leave the admin port unlimited)')
+  }
   if (opts.dataDir !== undefined) ensurePrivateDir(opts.dataDir)
 
   const db = openDatabase(opts.dataDir)
@@ -84,6 +111,13 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
       issuer: opts.issuer ?? '',
       publicUrl: '',
       tokenTtlSeconds: ttl,
+      dcr,
+      dpop,
+      limits: {
+        public: limits.enabled ? new RateLimiter(limits.requestsPerSecond, limits.burst) : undefined,
+        admin: adminLimit === undefined ? undefined : new RateLimiter(adminLimit.requestsPerSecond, adminLimit.burst),
+        lockout: new AuthLockout(limits),
+      },
       stats: {tokenRequests: 0, tokensIssued: 0},
     }
     ctx.minter = new AccessTokenMinter(signer, () => ctx.issuer, ttl)

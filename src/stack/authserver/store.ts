@@ -43,6 +43,8 @@ export interface Client {
   registration_source: string
   agent: boolean
   agent_description: string
+  /** OIDC application_type as registered ('' = not stated; reads as "web"). */
+  application_type: string
   issued_at: string
   updated_at: string
 }
@@ -82,6 +84,7 @@ interface ClientRow {
   registration_source: string
   agent: number
   agent_description: string
+  application_type: string
   issued_at: string
   updated_at: string
 }
@@ -135,7 +138,7 @@ export class Store {
       scopeNamesOf: p('SELECT name FROM resource_scopes WHERE resource_id = ?'),
       deleteScopes: p('DELETE FROM resource_scopes WHERE resource_id = ?'),
       insertScope: p('INSERT INTO resource_scopes (resource_id, position, name, description, upstream) VALUES (?, ?, ?, ?, ?)'),
-      allScopeNames: p('SELECT DISTINCT name FROM resource_scopes'),
+      allScopeNames: p('SELECT s.name FROM resource_scopes s JOIN resources r ON r.id = s.resource_id ORDER BY r.rowid, s.position'),
       policyOf: p('SELECT kind, client_id FROM resource_policy_clients WHERE resource_id = ? ORDER BY kind, position'),
       deletePolicy: p('DELETE FROM resource_policy_clients WHERE resource_id = ?'),
       insertPolicy: p('INSERT OR IGNORE INTO resource_policy_clients (resource_id, kind, position, client_id) VALUES (?, ?, ?, ?)'),
@@ -143,12 +146,13 @@ export class Store {
         WHERE r.uri = ? AND p.kind = 'runtime' AND p.client_id = ? LIMIT 1`),
       clientById: p('SELECT * FROM clients WHERE id = ?'),
       clientExists: p('SELECT 1 FROM clients WHERE id = ?'),
-      listClients: p('SELECT * FROM clients ORDER BY rowid LIMIT ? OFFSET ?'),
-      listClientsByStatus: p('SELECT * FROM clients WHERE status = ? ORDER BY rowid LIMIT ? OFFSET ?'),
+      // Empty filter values match everything, as in the real server's store.
+      listClients: p(`SELECT * FROM clients WHERE (@status = '' OR status = @status) AND (@source = '' OR registration_source = @source)
+        ORDER BY rowid LIMIT @limit OFFSET @offset`),
       insertClient: p(`INSERT INTO clients (id, name, secret_hash, redirect_uris, grant_types, response_types,
-        token_endpoint_auth_method, scope, status, registration_source, agent, agent_description, issued_at, updated_at)
+        token_endpoint_auth_method, scope, status, registration_source, agent, agent_description, application_type, issued_at, updated_at)
         VALUES (@id, @name, @secret_hash, @redirect_uris, @grant_types, @response_types, @token_endpoint_auth_method,
-        @scope, @status, @registration_source, @agent, @agent_description, @issued_at, @updated_at)`),
+        @scope, @status, @registration_source, @agent, @agent_description, @application_type, @issued_at, @updated_at)`),
       updateClient: p(`UPDATE clients SET name = @name, redirect_uris = @redirect_uris, grant_types = @grant_types,
         response_types = @response_types, scope = @scope, updated_at = @updated_at WHERE id = @id`),
       setClientSecret: p('UPDATE clients SET secret_hash = ?, updated_at = ? WHERE id = ?'),
@@ -226,8 +230,9 @@ export class Store {
     return rows.map((r) => this.hydrate(r))
   }
 
+  /** Every resource's scope names, first appearance wins, in registration order. */
   allScopeNames(): string[] {
-    return this.st('allScopeNames').pluck().all() as string[]
+    return [...new Set(this.st('allScopeNames').pluck().all() as string[])]
   }
 
   /** Inserts or fully rewrites a resource with its scopes and policy, atomically. */
@@ -278,10 +283,8 @@ export class Store {
     return this.st('clientExists').get(id) !== undefined
   }
 
-  listClients(limit: number, offset: number, status?: string): Client[] {
-    const rows = (status === undefined
-      ? this.st('listClients').all(limit, offset)
-      : this.st('listClientsByStatus').all(status, limit, offset)) as ClientRow[]
+  listClients(limit: number, offset: number, filter: {status?: string; source?: string} = {}): Client[] {
+    const rows = this.st('listClients').all({status: filter.status ?? '', source: filter.source ?? '', limit, offset}) as ClientRow[]
     return rows.map(toClient)
   }
 

@@ -3,6 +3,8 @@
 // with several defects is always reported for the same (first) one.
 import {decodeProtectedHeader, errors, importJWK, jwtVerify, type CryptoKey, type JWK, type JWTPayload} from 'jose'
 
+import {DPOP_PROOF_ALGORITHMS, DpopProofError, type InboundDpop} from './dpop.js'
+
 /** Algorithms the real server signs with; anything else (`none`, HS256, ...) is refused up front. */
 export const ACCEPTED_ALGORITHMS = ['ES256', 'RS256'] as const
 
@@ -18,6 +20,8 @@ export interface Principal {
   clientId: string
   scopes: string[]
   expiresAt: number
+  /** RFC 9449: the key thumbprint the token is bound to, when it came with a valid proof. */
+  jkt?: string
 }
 
 /**
@@ -27,8 +31,12 @@ export interface Principal {
 export class AuthFailure extends Error {
   constructor(
     readonly status: 401 | 403 | 503,
-    readonly error: 'invalid_token' | 'insufficient_scope' | 'temporarily_unavailable',
+    readonly error: 'invalid_token' | 'insufficient_scope' | 'temporarily_unavailable' | 'invalid_dpop_proof' | 'use_dpop_nonce',
     readonly description: string,
+    /** The authentication scheme whose challenge carries the error (RFC 9449 §7.1). */
+    readonly scheme: 'Bearer' | 'DPoP' = 'Bearer',
+    /** The scopes the request needs, when they are more than the server's base scope (per-tool scopes). */
+    readonly scope?: string,
   ) {
     super(description)
     this.name = 'AuthFailure'
@@ -36,6 +44,7 @@ export class AuthFailure extends Error {
 }
 
 const invalid = (description: string) => new AuthFailure(401, 'invalid_token', description)
+const invalidDpop = (description: string) => new AuthFailure(401, 'invalid_token', description, 'DPoP')
 const unavailable = (description: string) => new AuthFailure(503, 'temporarily_unavailable', description)
 
 /**
@@ -69,6 +78,20 @@ export function wwwAuthenticate(
   )
 }
 
+/**
+ * The challenges of a refusal once DPoP is on (RFC 9449 §7.1): the scheme the failure concerns
+ * carries the error; `allowed` adds a bare challenge of the other scheme, `required` offers DPoP only.
+ * The DPoP challenge lists the proof algorithms in `algs`.
+ */
+export function dpopChallenges(failure: AuthFailure, mode: 'allowed' | 'required', scope: string, resourceMetadataUrl: string): string {
+  const algs = `algs=${quote(DPOP_PROOF_ALGORITHMS.join(' '))}`
+  const common = `scope=${quote(failure.scope ?? scope)}, resource_metadata=${quote(resourceMetadataUrl)}`
+  const scheme = mode === 'required' ? 'DPoP' : failure.scheme
+  const withError = `${scheme} error=${quote(failure.error)}, error_description=${quote(failure.description)}, ${common}${scheme === 'DPoP' ? `, ${algs}` : ''}`
+  if (mode === 'required') return withError
+  return scheme === 'DPoP' ? `${withError}, Bearer ${common}` : `${withError}, DPoP ${algs}`
+}
+
 function normalizeTyp(typ: string): string {
   const lower = typ.toLowerCase()
   return lower.startsWith('application/') ? lower.slice('application/'.length) : lower
@@ -85,6 +108,15 @@ export interface BearerVerifierOptions {
   requiredScope: string
   /** Aborts in-flight discovery fetches when the server stops. */
   signal: AbortSignal
+  /** Inbound DPoP; absent = mode `off`. */
+  dpop?: InboundDpop
+}
+
+/** The request a proof must be bound to (RFC 9449 §4.3 checks 8 and 9). */
+export interface ProofTarget {
+  method: string
+  /** The URLs the request may name as htu: as reached (Host header) and the resource. */
+  urls: readonly string[]
 }
 
 /**
@@ -103,6 +135,11 @@ export class BearerVerifier {
     this.#opts = opts
   }
 
+  /** The nonce to send in `DPoP-Nonce`, when the resource demands nonces. */
+  dpopNonce(): string | undefined {
+    return this.#opts.dpop?.nonce()
+  }
+
   /** The URL metadata is fetched from (RFC 8414 §3.1: well-known segment before the issuer path). */
   get metadataUrl(): string {
     const issuerUrl = new URL(this.#opts.issuer)
@@ -111,15 +148,26 @@ export class BearerVerifier {
     return `${origin}/.well-known/oauth-authorization-server${path}`
   }
 
-  async verify(authorization: string | undefined, dpopHeader: string | undefined): Promise<Principal> {
+  async verify(authorization: string | undefined, dpopHeader: string | undefined, target?: ProofTarget): Promise<Principal> {
+    const mode = this.#opts.dpop?.mode ?? 'off'
     if (authorization === undefined || authorization.trim() === '') throw invalid('Missing Authorization header')
-    const match = /^Bearer +([^\s]+) *$/i.exec(authorization)
-    if (!match?.[1]) throw invalid('Authorization header must have the form "Bearer <token>"')
-    const token = match[1]
-    // This tier only understands plain bearer tokens; accepting a DPoP proof without validating it
-    // would let a stolen sender-constrained token through, so its mere presence is refused.
-    if (dpopHeader !== undefined) {
-      throw invalid('DPoP is not supported by this resource; send a plain Bearer token without a DPoP header')
+    const match = /^(Bearer|DPoP) +([^\s]+) *$/i.exec(authorization)
+    if (!match?.[2]) {
+      throw invalid(mode === 'off' ? 'Authorization header must have the form "Bearer <token>"' : 'Authorization header must have the form "Bearer <token>" or "DPoP <token>"')
+    }
+    const scheme = match[1]!.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer'
+    const token = match[2]
+    if (mode === 'off') {
+      // This tier only understands plain bearer tokens; accepting a DPoP proof without validating it
+      // would let a stolen sender-constrained token through, so its mere presence is refused.
+      if (dpopHeader !== undefined || scheme === 'DPoP') {
+        throw invalid('DPoP is not supported by this resource; send a plain Bearer token without a DPoP header')
+      }
+    } else if (scheme === 'DPoP' && dpopHeader === undefined) {
+      throw new AuthFailure(401, 'invalid_dpop_proof', 'the DPoP scheme needs a DPoP proof header', 'DPoP')
+    } else if (dpopHeader !== undefined && (dpopHeader.includes(',') || dpopHeader.trim() === '')) {
+      // RFC 9449 §4.3 check 1: exactly one proof (Node joins repeated headers with commas).
+      throw new AuthFailure(401, 'invalid_dpop_proof', 'exactly one DPoP proof header is allowed', 'DPoP')
     }
 
     let header
@@ -162,20 +210,53 @@ export class BearerVerifier {
       const value = payload[claim]
       if (typeof value !== 'string' || value === '') throw invalid(`token has no ${claim} claim`)
     }
-    if (payload['cnf'] !== undefined) {
-      throw invalid('token is sender-constrained (cnf claim); this resource accepts only plain Bearer tokens')
-    }
+    const jkt = await this.#checkBinding(payload, token, scheme, dpopHeader, target)
     const scopes = typeof payload['scope'] === 'string' ? payload['scope'].split(' ').filter(Boolean) : []
     if (!scopes.includes(this.#opts.requiredScope)) {
-      throw new AuthFailure(403, 'insufficient_scope', `token lacks the required scope ${this.#opts.requiredScope}`)
+      throw new AuthFailure(403, 'insufficient_scope', `token lacks the required scope ${this.#opts.requiredScope}`, scheme)
     }
-    return {
+    const principal: Principal = {
       token,
       sub: payload.sub as string,
       clientId: payload['client_id'] as string,
       scopes,
       expiresAt: payload.exp,
     }
+    if (jkt !== undefined) principal.jkt = jkt
+    return principal
+  }
+
+  /**
+   * RFC 9449 §7: the token's `cnf` against the scheme and proof it came with, per mode (the SDK's
+   * three modes: not configured, supported, required). Returns the bound thumbprint.
+   */
+  async #checkBinding(payload: JWTPayload, token: string, scheme: 'Bearer' | 'DPoP', dpopHeader: string | undefined, target: ProofTarget | undefined): Promise<string | undefined> {
+    const dpop = this.#opts.dpop
+    const cnf = payload['cnf']
+    if (!dpop || dpop.mode === 'off') {
+      if (cnf !== undefined) throw invalid('token is sender-constrained (cnf claim); this resource accepts only plain Bearer tokens')
+      return undefined
+    }
+    if (cnf === undefined) {
+      if (dpop.mode === 'required') {
+        throw invalidDpop('this resource requires DPoP-bound access tokens (RFC 9449); the token has no cnf.jkt: mint it with a DPoP proof')
+      }
+      if (scheme === 'DPoP' || dpopHeader !== undefined) {
+        throw invalidDpop('the token is not DPoP-bound (no cnf.jkt), so a DPoP proof has nothing to bind to; send it as a plain Bearer token')
+      }
+      return undefined
+    }
+    const jkt = typeof cnf === 'object' && cnf !== null ? (cnf as {jkt?: unknown}).jkt : undefined
+    if (typeof jkt !== 'string' || jkt === '') throw invalidDpop('token has a cnf claim without jkt; its binding cannot be checked')
+    // RFC 9449 §7.2: a bound token presented as a Bearer token is refused, proof or not.
+    if (scheme !== 'DPoP') throw invalidDpop('the token is DPoP-bound (cnf.jkt); send it as "Authorization: DPoP <token>" with a DPoP proof, not as a Bearer token')
+    try {
+      await dpop.verify({proof: dpopHeader!, method: target?.method ?? 'POST', urls: target?.urls ?? [this.#opts.resource], accessToken: token, jkt})
+    } catch (err) {
+      if (err instanceof DpopProofError) throw new AuthFailure(401, err.error, err.message, 'DPoP')
+      throw err
+    }
+    return jkt
   }
 
   #describe(err: unknown): AuthFailure {

@@ -1,4 +1,4 @@
-// The MCP server behind one session: the tier-01 example exposes a single `echo` tool.
+// The MCP server behind one session: the tier-01 example's `echo` tool, and `whoami`.
 import {McpServer} from '@modelcontextprotocol/sdk/server/mcp.js'
 import {AjvJsonSchemaValidator} from '@modelcontextprotocol/sdk/validation/ajv'
 import {z} from 'zod'
@@ -18,6 +18,22 @@ export function createEchoServer(): McpServer {
       inputSchema: {text: z.string().describe('Text to echo back')},
     },
     async ({text}) => ({content: [{type: 'text', text}]}),
+  )
+  // A second tool, so that per-tool scopes (`--tool-scope whoami=...`) have something to compare:
+  // it shows what the server learned from the token, including the DPoP key it is bound to.
+  server.registerTool(
+    'whoami',
+    {description: 'Show the client, scopes and DPoP binding of the access token this call was made with', inputSchema: {}},
+    async (_args, extra) => {
+      const auth = extra.authInfo
+      const jkt = auth?.extra?.['jkt']
+      const lines = [
+        `client_id ${auth?.clientId ?? '?'}`,
+        `scope ${auth?.scopes.join(' ') || '(none)'}`,
+        `token ${typeof jkt === 'string' ? `DPoP-bound, cnf.jkt ${jkt}` : 'Bearer (not bound to a key)'}`,
+      ]
+      return {content: [{type: 'text', text: lines.join('\n')}]}
+    },
   )
   return server
 }

@@ -10,7 +10,8 @@ import {StreamableHTTPServerTransport} from '@modelcontextprotocol/sdk/server/st
 import {isInitializeRequest} from '@modelcontextprotocol/sdk/types.js'
 
 import type {McpServerHandle, McpServerOptions} from '../types.js'
-import {AuthFailure, BearerVerifier, wwwAuthenticate, type Principal} from './auth.js'
+import {AuthFailure, BearerVerifier, dpopChallenges, wwwAuthenticate, type Principal} from './auth.js'
+import {DPOP_MODES, DPOP_PROOF_ALGORITHMS, InboundDpop} from './dpop.js'
 import {createEchoServer} from './echo-server.js'
 import {createHostGuard, requireAuthority} from './host-guard.js'
 import {SessionStore, type Session} from './sessions.js'
@@ -33,6 +34,9 @@ export async function startMcpServer(opts: McpServerOptions): Promise<McpServerH
   if (opts.issuerFetchUrl !== undefined) new URL(opts.issuerFetchUrl)
   if (opts.resource !== undefined) protectedResourceMetadataUrl(opts.resource)
   for (const entry of opts.allowedHosts ?? []) requireAuthority(entry)
+  const dpopMode = opts.dpop ?? 'off'
+  if (!DPOP_MODES.includes(dpopMode)) throw new Error(`unknown DPoP mode ${JSON.stringify(dpopMode)} (off, allowed or required)`)
+  const toolScopes = checkToolScopes(opts.toolScopes ?? {})
 
   const http = createServer()
   await listen(http, opts.port ?? DEFAULT_PORT, host)
@@ -50,6 +54,7 @@ export async function startMcpServer(opts: McpServerOptions): Promise<McpServerH
     resource,
     requiredScope,
     signal: shutdown.signal,
+    dpop: dpopMode === 'off' ? undefined : new InboundDpop({mode: dpopMode, requireNonce: opts.dpopNonce}),
   })
   const sessions = new SessionStore(
     opts.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS,
@@ -62,7 +67,11 @@ export async function startMcpServer(opts: McpServerOptions): Promise<McpServerH
     authorization_servers: [opts.issuer],
     bearer_methods_supported: ['header'],
     resource_signing_alg_values_supported: ['RS256', 'ES256'],
-    scopes_supported: [requiredScope],
+    scopes_supported: [...new Set([requiredScope, ...Object.values(toolScopes)])],
+    // RFC 9728 §2: announced only when the resource understands DPoP at all.
+    ...(dpopMode === 'off'
+      ? {}
+      : {dpop_signing_alg_values_supported: [...DPOP_PROOF_ALGORITHMS], dpop_bound_access_tokens_required: dpopMode === 'required'}),
   })
 
   function refuse(res: ServerResponse, failure: AuthFailure): void {
@@ -72,18 +81,36 @@ export async function startMcpServer(opts: McpServerOptions): Promise<McpServerH
       sendJson(res, 503, {error: failure.error, error_description: failure.description}, {'Retry-After': '5'})
       return
     }
-    sendJson(
-      res,
-      failure.status,
-      {error: failure.error, error_description: failure.description},
-      {'WWW-Authenticate': wwwAuthenticate(failure.error, failure.description, requiredScope, resourceMetadataUrl)},
-    )
+    const challenge =
+      dpopMode === 'off'
+        ? wwwAuthenticate(failure.error, failure.description, failure.scope ?? requiredScope, resourceMetadataUrl)
+        : dpopChallenges(failure, dpopMode, requiredScope, resourceMetadataUrl)
+    sendJson(res, failure.status, {error: failure.error, error_description: failure.description}, {'WWW-Authenticate': challenge})
+  }
+
+  /** Per-tool scopes: every `tools/call` in the body must be allowed by the token's scopes. */
+  function toolRefusal(body: unknown, principal: Principal, scheme: 'Bearer' | 'DPoP'): AuthFailure | undefined {
+    for (const message of Array.isArray(body) ? body : [body]) {
+      const call = message as {method?: unknown; params?: {name?: unknown}} | null
+      if (call?.method !== 'tools/call' || typeof call.params?.name !== 'string') continue
+      const needed = toolScopes[call.params.name]
+      if (needed === undefined || principal.scopes.includes(needed)) continue
+      // MCP authorization, scope challenge: `scope` lists every scope the request needs, so a
+      // client can step up by asking for exactly those.
+      const scope = [...new Set([requiredScope, ...principal.scopes.filter((s) => s !== requiredScope), needed])].join(' ')
+      return new AuthFailure(403, 'insufficient_scope', `tool "${call.params.name}" requires the scope ${needed}`, scheme, scope)
+    }
+    return undefined
   }
 
   async function handleMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const nonce = verifier.dpopNonce()
+    // RFC 9449 §9: the current nonce goes with every answer, so the next proof can carry it.
+    if (nonce !== undefined) res.setHeader('DPoP-Nonce', nonce)
     let principal: Principal
     try {
-      principal = await verifier.verify(headerValue(req, 'authorization'), headerValue(req, 'dpop'))
+      const target = {method: req.method ?? 'GET', urls: [`http://${headerValue(req, 'host') ?? ''}${MCP_PATH}`, resource]}
+      principal = await verifier.verify(headerValue(req, 'authorization'), headerValue(req, 'dpop'), target)
     } catch (err) {
       if (err instanceof AuthFailure) return refuse(res, err)
       throw err
@@ -96,7 +123,7 @@ export async function startMcpServer(opts: McpServerOptions): Promise<McpServerH
       scopes: principal.scopes,
       expiresAt: principal.expiresAt,
       resource: new URL(resource),
-      extra: {sub: principal.sub},
+      extra: principal.jkt === undefined ? {sub: principal.sub} : {sub: principal.sub, jkt: principal.jkt},
     }
     ;(req as IncomingMessage & {auth?: AuthInfo}).auth = auth
 
@@ -118,6 +145,8 @@ export async function startMcpServer(opts: McpServerOptions): Promise<McpServerH
       } catch {
         return sendJsonRpcError(res, 400, -32700, 'Parse error: Invalid JSON')
       }
+      const refusal = toolRefusal(body, principal, principal.jkt === undefined ? 'Bearer' : 'DPoP')
+      if (refusal) return refuse(res, refusal)
     }
 
     const sessionId = headerValue(req, 'mcp-session-id')
@@ -206,6 +235,15 @@ export async function startMcpServer(opts: McpServerOptions): Promise<McpServerH
       return stopping
     },
   }
+}
+
+/** `tool=scope` entries: a scope is one RFC 6749 §3.3 scope-token (no spaces, quotes or backslashes). */
+function checkToolScopes(toolScopes: Record<string, string>): Record<string, string> {
+  for (const [tool, scope] of Object.entries(toolScopes)) {
+    if (tool === '') throw new Error('a tool scope needs a tool name (tool=scope)')
+    if (!/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope)) throw new Error(`the scope ${JSON.stringify(scope)} for tool "${tool}" is not a single scope token`)
+  }
+  return {...toolScopes}
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -41,11 +41,18 @@ describe('authserver OAuth endpoints', () => {
         assert.equal(m.authorization_endpoint, `${h.issuer}/oauth/authorize`)
         assert.ok(m.grant_types_supported.includes('client_credentials'))
         assert.deepEqual(m.token_endpoint_auth_methods_supported, ['none', 'client_secret_basic', 'client_secret_post'])
-        assert.deepEqual(m.scopes_supported, ['mcp:admin', 'mcp:echo'])
+        assert.deepEqual(m.scopes_supported, ['mcp:echo', 'mcp:admin'], 'registration order, like the real collectScopes')
         assert.equal(m.resource_indicators_supported, true)
         assert.deepEqual(m.dpop_signing_alg_values_supported, ['ES256', 'RS256', 'PS256'])
         assert.deepEqual(m.response_types_supported, ['code'])
         assert.deepEqual(m.code_challenge_methods_supported, ['S256'])
+        assert.deepEqual(m.revocation_endpoint_auth_methods_supported, ['none', 'client_secret_basic', 'client_secret_post'])
+        assert.deepEqual(m.introspection_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post'])
+        assert.equal('client_id_metadata_document_supported' in m, false, 'no CIMD here, so none announced')
+        // The real server's asMetadata member order.
+        assert.deepEqual(Object.keys(m), ['issuer', 'authorization_endpoint', 'token_endpoint', 'registration_endpoint', 'revocation_endpoint', 'introspection_endpoint',
+          'jwks_uri', 'response_types_supported', 'grant_types_supported', 'token_endpoint_auth_methods_supported', 'introspection_endpoint_auth_methods_supported',
+          'revocation_endpoint_auth_methods_supported', 'code_challenge_methods_supported', 'scopes_supported', 'resource_indicators_supported', 'dpop_signing_alg_values_supported'])
       }
     })
 
@@ -111,6 +118,7 @@ describe('authserver OAuth endpoints', () => {
     it('publishes the signing key as a JWKS', async () => {
       const res = await fetch(`${h.publicUrl}/.well-known/jwks.json`)
       assert.equal(res.status, 200)
+      assert.equal(res.headers.get('cache-control'), 'public, max-age=3600', 'the real handler\'s value (its generated docs say 300)')
       const {keys} = (await res.json()) as any
       assert.equal(keys.length, 1)
       const k = keys[0]
@@ -128,18 +136,27 @@ describe('authserver OAuth endpoints', () => {
         assert.equal(res.status, 200)
         const body = (await res.json()) as any
         assert.equal(body.status, status)
-        assert.ok(!Number.isNaN(Date.parse(body.time)))
+        assert.match(body.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'Go time.RFC3339: whole seconds')
+        assert.equal(res.headers.get('cache-control'), null)
         if (extra) assert.equal(body.db, 'ok')
+        else assert.deepEqual(Object.keys(body), ['status', 'time'])
       }
     })
 
-    it('answers unknown paths with a 404 problem and unimplemented endpoints with 501', async () => {
+    it('answers unknown paths and wrong methods like Go\'s ServeMux (plain text 404/405)', async () => {
       const res = await fetch(`${h.publicUrl}/nope`)
       assert.equal(res.status, 404)
-      assert.equal(res.headers.get('content-type'), 'application/problem+json')
-      const reg = await fetch(`${h.publicUrl}/oauth/register`, {method: 'POST'})
-      assert.equal(reg.status, 501)
-      assert.equal(reg.headers.get('content-type'), 'application/problem+json')
+      assert.equal(res.headers.get('content-type'), 'text/plain; charset=utf-8')
+      assert.equal(await res.text(), '404 page not found\n')
+      for (const path of ['/oauth/token', '/oauth/introspect', '/oauth/revoke', '/oauth/register']) {
+        const r = await fetch(h.publicUrl + path)
+        assert.equal(r.status, 405, path)
+        assert.equal(r.headers.get('allow'), 'POST')
+        assert.equal(await r.text(), 'Method Not Allowed\n')
+      }
+      const m = await fetch(`${h.publicUrl}/.well-known/jwks.json`, {method: 'POST'})
+      assert.equal(m.status, 405)
+      assert.equal(m.headers.get('allow'), 'GET, HEAD')
     })
   })
 
@@ -262,8 +279,8 @@ describe('authserver OAuth endpoints', () => {
       const pub = await createClient(h, {token_endpoint_auth_method: 'none'})
       assert.equal(pub.client_secret, undefined)
       const r = await post(`${h.publicUrl}/oauth/token`, form({grant_type: 'client_credentials', client_id: pub.client_id}))
-      assertOAuthError(r, 401, 'invalid_client', /public client/)
-      assertOAuthError(await token(h, {client_id: pub.client_id, client_secret: 'x'}, {}), 401, 'invalid_client', /public client/)
+      assertOAuthError(r, 401, 'invalid_client', 'client authentication failed')
+      assertOAuthError(await token(h, {client_id: pub.client_id, client_secret: 'x'}, {}), 401, 'invalid_client', 'client authentication failed')
     })
 
     it('client without the client_credentials grant -> 400 unauthorized_client', async () => {
@@ -271,19 +288,30 @@ describe('authserver OAuth endpoints', () => {
       assertOAuthError(await token(h, web, {resource: RESOURCE_URI}), 400, 'unauthorized_client')
     })
 
-    it('unknown or missing grant_type', async () => {
-      assertOAuthError(await token(h, client, {grant_type: 'password'}), 400, 'unsupported_grant_type')
-      assertOAuthError(await token(h, client, {grant_type: 'authorization_code'}), 400, 'unsupported_grant_type')
+    it('unknown or missing grant_type -> unsupported_grant_type with the real server\'s texts', async () => {
+      assertOAuthError(await token(h, client, {grant_type: 'password'}), 400, 'unsupported_grant_type', 'grant_type "password" is not supported')
       const r = await post(`${h.publicUrl}/oauth/token`, form({resource: RESOURCE_URI}), {authorization: basic(client.client_id, client.client_secret)})
-      assertOAuthError(r, 400, 'invalid_request', 'grant_type is required')
+      assertOAuthError(r, 400, 'unsupported_grant_type', 'grant_type "" is not supported')
     })
 
-    it('unparseable body, wrong content type, oversized body -> invalid_request', async () => {
+    it('disabled grants (token exchange, jwt-bearer) name the switch, as the real server does', async () => {
+      assertOAuthError(await token(h, client, {grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange'}), 400, 'unsupported_grant_type', 'feature token_exchange is disabled (set token_exchange.enabled=true to enable)')
+      assertOAuthError(await token(h, client, {grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer'}), 400, 'unsupported_grant_type', 'feature jwt_bearer is disabled (set xaa.enabled=true to enable)')
+    })
+
+    it('parses parameters like Go\'s ParseForm: form body only, query merged after it, bad or oversized body -> invalid form body', async () => {
       const auth = {authorization: basic(client.client_id, client.client_secret)}
       const url = `${h.publicUrl}/oauth/token`
-      assertOAuthError(await post(url, 'grant_type=client_credentials&scope=%zz', auth), 400, 'invalid_request')
-      assertOAuthError(await post(url, JSON.stringify({grant_type: 'client_credentials'}), {...auth, 'content-type': 'application/json'}), 400, 'invalid_request', /x-www-form-urlencoded/)
-      assertOAuthError(await post(url, `grant_type=client_credentials&pad=${'a'.repeat(64 * 1024)}`, auth), 413, 'invalid_request', /64 KiB/)
+      assertOAuthError(await post(url, 'grant_type=client_credentials&scope=%zz', auth), 400, 'invalid_request', 'invalid form body')
+      assertOAuthError(await post(url, `grant_type=client_credentials&pad=${'a'.repeat(64 * 1024)}`, auth), 400, 'invalid_request', 'invalid form body')
+      // A JSON body is not read at all: there is no grant_type.
+      assertOAuthError(await post(url, JSON.stringify({grant_type: 'client_credentials'}), {...auth, 'content-type': 'application/json'}), 400, 'unsupported_grant_type', 'grant_type "" is not supported')
+      // Parameters in the query string count; a body value wins over the query.
+      const q = await post(`${url}?grant_type=client_credentials&resource=${encodeURIComponent(RESOURCE_URI)}`, '', {...auth, 'content-type': 'text/plain'})
+      assert.equal(q.status, 200, q.text)
+      assert.deepEqual(decodeJwt(q.body.access_token).payload.aud, [RESOURCE_URI])
+      const both = await post(`${url}?grant_type=password`, 'grant_type=client_credentials', auth)
+      assert.equal(both.status, 200, both.text)
       // The charset parameter is fine.
       assert.equal((await post(url, 'grant_type=client_credentials', {...auth, 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8'})).status, 200)
     })
@@ -309,7 +337,9 @@ describe('authserver OAuth endpoints', () => {
 
     it('scope rules: ceiling, resource catalog, omitted scope', async () => {
       const wide = await createClient(h, {scope: 'mcp:echo mcp:admin other'})
-      assertOAuthError(await token(h, client, {resource: RESOURCE_URI, scope: 'mcp:admin'}), 400, 'invalid_scope', `scope "mcp:admin" exceeds the client's registered scopes`)
+      assertOAuthError(await token(h, client, {resource: RESOURCE_URI, scope: 'mcp:admin'}), 400, 'invalid_scope', "the requested scope is invalid or not allowed: the requested scope exceeds the client's registered scopes")
+      const bare = await createClient(h, {scope: ''})
+      assertOAuthError(await token(h, bare, {scope: 'mcp:echo'}), 400, 'invalid_scope', 'the requested scope is invalid or not allowed: the client has no registered scopes; grant them with PATCH /admin/clients/{id}')
       assertOAuthError(await token(h, wide, {resource: RESOURCE_URI, scope: 'mcp:echo other'}), 400, 'invalid_scope', 'scope "other" is not declared by the target resource')
       // Omitted with a resource: the ceiling intersected with the resource's catalog, sorted.
       const both = await token(h, wide, {resource: RESOURCE_URI})
@@ -382,13 +412,15 @@ describe('authserver OAuth endpoints', () => {
       const mine = await introspect(client)
       assert.equal(mine.status, 200)
       assert.equal(mine.headers.get('content-type'), 'application/json')
-      assert.equal(mine.headers.get('cache-control'), 'no-store')
+      assert.equal(mine.headers.get('cache-control'), null, 'the real introspection handler sets no Cache-Control')
       const {payload} = decodeJwt(jwt)
       assert.equal(mine.body.active, true)
       assert.equal(mine.body.scope, 'mcp:echo')
       assert.equal(mine.body.client_id, client.client_id)
       assert.equal(mine.body.sub, client.client_id)
-      assert.deepEqual(mine.body.aud, [guarded.uri])
+      assert.equal(mine.body.aud, guarded.uri, 'IntrospectResponse.aud is a string')
+      assert.equal('nbf' in mine.body, false)
+      assert.deepEqual(Object.keys(mine.body), ['active', 'scope', 'client_id', 'sub', 'aud', 'iss', 'exp', 'iat', 'jti', 'token_type'])
       assert.equal(mine.body.iss, h.issuer)
       assert.equal(mine.body.exp, payload.exp)
       assert.equal(mine.body.iat, payload.iat)
@@ -408,6 +440,7 @@ describe('authserver OAuth endpoints', () => {
       const r1 = await revoke(client)
       assert.equal(r1.status, 200)
       assert.equal(r1.text, '')
+      assert.equal(r1.headers.get('cache-control'), null)
       assert.deepEqual((await introspect(client)).body, {active: false})
       assert.deepEqual((await introspect(runtime)).body, {active: false})
       assertOAuthError(await revoke({client_id: client.client_id, client_secret: 'nope'}), 401, 'invalid_client')
@@ -418,6 +451,13 @@ describe('authserver OAuth endpoints', () => {
       const lt = await token(h, lone, {})
       await post(`${h.publicUrl}/oauth/revoke`, form({token: lt.body.access_token}), {authorization: basic(lone.client_id, lone.client_secret)})
       assert.equal((await admin(h, 'DELETE', `/admin/clients/${lone.client_id}`)).status, 204)
+    })
+
+    it('introspection and revocation parameters: token first (before client authentication), then the client', async () => {
+      for (const path of ['/oauth/introspect', '/oauth/revoke']) {
+        assertOAuthError(await post(h.publicUrl + path, form({}), {authorization: basic(client.client_id, 'wrong')}), 400, 'invalid_request', 'token parameter is required')
+        assertOAuthError(await post(h.publicUrl + path, form({token: 'x'}), {authorization: basic(client.client_id, 'wrong')}), 401, 'invalid_client', 'client authentication failed')
+      }
     })
 
     it('a suspended owner makes its tokens inactive', async () => {

@@ -41,7 +41,8 @@ describe('tier-01 MCP echo server', () => {
       assert.ok(transport.sessionId, 'the session id header is set')
       assert.deepEqual(client.getServerVersion(), {name: 'demo-server', version: '1.0.0'})
       const {tools} = await client.listTools()
-      assert.equal(tools.length, 1)
+      // The tier-01 echo tool, and whoami (tier 03: something to compare per-tool scopes with).
+      assert.deepEqual(tools.map((t) => t.name), ['echo', 'whoami'])
       const echo = tools[0]
       assert.equal(echo?.name, 'echo')
       assert.equal(echo?.inputSchema.type, 'object')

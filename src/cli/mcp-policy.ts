@@ -1,0 +1,38 @@
+import {inputError} from '../errors.js'
+
+export interface McpPolicyFlags {
+  'mcp-dpop'?: string
+  'mcp-dpop-nonce'?: boolean
+  'tool-scope'?: string[]
+}
+
+export interface McpPolicy {
+  dpop: 'off' | 'allowed' | 'required'
+  dpopNonce: boolean
+  toolScopes: Record<string, string>
+}
+
+/** RFC 6749 §3.3 scope-token: printable ASCII without space, `"` or `\`. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
+
+/** The MCP server's DPoP mode and per-tool scopes, from --mcp-dpop, --mcp-dpop-nonce and --tool-scope. */
+export function mcpPolicy(flags: McpPolicyFlags): McpPolicy {
+  const dpop = (flags['mcp-dpop'] ?? 'off') as McpPolicy['dpop']
+  if (flags['mcp-dpop-nonce'] && dpop === 'off') {
+    throw inputError('--mcp-dpop-nonce needs DPoP at the MCP server', 'Add --mcp-dpop allowed (or required).')
+  }
+  const toolScopes: Record<string, string> = {}
+  for (const entry of flags['tool-scope'] ?? []) {
+    const at = entry.indexOf('=')
+    const tool = entry.slice(0, Math.max(at, 0)).trim()
+    const scope = entry.slice(at + 1).trim()
+    if (at <= 0 || tool === '' || !SCOPE_TOKEN.test(scope)) {
+      throw inputError(`--tool-scope "${entry}" is not TOOL=SCOPE (one scope, no spaces)`, 'Example: --tool-scope whoami=mcp:whoami (repeat the flag for more tools).')
+    }
+    if (toolScopes[tool] !== undefined && toolScopes[tool] !== scope) {
+      throw inputError(`--tool-scope gives tool "${tool}" two scopes (${toolScopes[tool]} and ${scope})`, 'One scope per tool.')
+    }
+    toolScopes[tool] = scope
+  }
+  return {dpop, dpopNonce: Boolean(flags['mcp-dpop-nonce']), toolScopes}
+}

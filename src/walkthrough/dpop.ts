@@ -1,0 +1,60 @@
+import {readFileSync} from 'node:fs'
+
+import type {DPoPHandle} from 'oauth4webapi'
+
+import type {DpopKey} from '../authplane/dpop.js'
+import {DpopKeyError} from '../authplane/dpop-errors.js'
+import {keepDpopKey, savedDpopKey} from '../config/dpop-key.js'
+import type {ConfigStore} from '../config/store.js'
+
+/** What a command needs to send DPoP proofs: the key, and one handle that keeps the servers' nonces. */
+export interface ClientDpop {
+  key: DpopKey
+  handle: DPoPHandle
+  /** `file`: --dpop-key; `profile`: the profile's own key (`created` on this run). */
+  source: 'file' | 'profile'
+  created: boolean
+}
+
+/** PEM files are small; anything this large is not a key. */
+const MAX_KEY_FILE_BYTES = 64 * 1024
+
+/**
+ * The DPoP key of this run: the PKCS#8 PEM in `keyFile` (--dpop-key), else the profile's own ES256
+ * key, created and saved (0600, like the client secret) on first use.
+ */
+export async function clientDpop(store: ConfigStore, profile: string, options: {keyFile?: string; clockSkewSeconds?: number} = {}): Promise<ClientDpop> {
+  // Loaded here, not at the top: commands without --dpop never load jose or oauth4webapi for it.
+  const {dpopHandle, generateDpopKey, parseDpopKey} = await import('../authplane/dpop.js')
+  let key: DpopKey
+  let source: ClientDpop['source'] = 'profile'
+  let created = false
+  if (options.keyFile !== undefined) {
+    key = await parseDpopKey(readKeyFile(options.keyFile), options.keyFile)
+    source = 'file'
+  } else {
+    const saved = savedDpopKey(store, profile)
+    if (saved) {
+      key = await parseDpopKey(saved.pem)
+    } else {
+      const fresh = await generateDpopKey()
+      const kept = keepDpopKey(store, profile, {pem: fresh.pem, alg: fresh.alg, thumbprint: fresh.thumbprint, createdAt: new Date().toISOString()})
+      created = kept.thumbprint === fresh.thumbprint
+      key = created ? fresh : await parseDpopKey(kept.pem)
+    }
+  }
+  return {key, handle: dpopHandle(key, {clockSkewSeconds: options.clockSkewSeconds}), source, created}
+}
+
+function readKeyFile(file: string): string {
+  let text: Buffer
+  try {
+    text = readFileSync(file)
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable (permission denied)' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? (cause as Error).message})`
+    throw new DpopKeyError('unreadable', file, `${file} ${why}`, {cause})
+  }
+  if (text.length > MAX_KEY_FILE_BYTES) throw new DpopKeyError('malformed', file, `${file} is ${text.length} bytes, too large for a PEM private key`)
+  return text.toString('utf8')
+}

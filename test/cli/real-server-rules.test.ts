@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict'
+import {describe, it} from 'node:test'
+import {assertCleanFailure, Sandbox, terminate} from './helpers.js'
+
+// The real server's rules as the CLI meets them: `stack up` exposes its rate limits, lockout,
+// DPoP nonce and DCR settings as flags and refuses what it refuses at boot with one clean line;
+// `clean` understands its answer for a client that is already gone.
+
+const FREE_PORTS = ['--port', '0', '--admin-port', '0', '--mcp-port', '0', '--memory']
+
+describe('stack up: rate limits and boot rules as flags', () => {
+  it('--rate-limit-rps/--rate-limit-burst limit the public port; --no-rate-limit turns it off', async () => {
+    const box = new Sandbox()
+    try {
+      const limited = await box.startJson(['stack', 'up', ...FREE_PORTS, '--rate-limit-rps', '1', '--rate-limit-burst', '2', '--no-save', '--json'])
+      try {
+        const url = `${limited.doc.result.publicUrl}/livez`
+        const statuses = []
+        for (let i = 0; i < 4; i++) statuses.push((await fetch(url)).status)
+        assert.equal(statuses.slice(0, 2).join(','), '200,200')
+        assert.ok(statuses.slice(2).includes(429), `got ${statuses.join(',')}`)
+      } finally {
+        assert.equal(await terminate(limited.child), 0)
+      }
+      const open = await box.startJson(['stack', 'up', ...FREE_PORTS, '--no-rate-limit', '--rate-limit-burst', '1', '--no-save', '--json'])
+      try {
+        const url = `${open.doc.result.publicUrl}/livez`
+        for (let i = 0; i < 5; i++) assert.equal((await fetch(url)).status, 200)
+      } finally {
+        assert.equal(await terminate(open.child), 0)
+      }
+    } finally {
+      box.cleanup()
+    }
+  })
+
+  it('--dcr-mode admin_only closes registration; --dpop-require-nonce demands nonces', async () => {
+    const box = new Sandbox()
+    try {
+      const {child, doc} = await box.startJson(['stack', 'up', ...FREE_PORTS, '--dcr-mode', 'admin_only', '--dpop-require-nonce', '--no-save', '--json'])
+      try {
+        const reg = await fetch(`${doc.result.publicUrl}/oauth/register`, {method: 'POST', body: JSON.stringify({client_name: 'x', grant_types: ['client_credentials']})})
+        assert.equal(reg.status, 403)
+        assert.equal(((await reg.json()) as {error: string}).error, 'access_denied')
+      } finally {
+        assert.equal(await terminate(child), 0)
+      }
+    } finally {
+      box.cleanup()
+    }
+  })
+
+  it('a weak admin key is refused at any issuer, with the real server\'s reason (exit 2)', async () => {
+    const box = new Sandbox({AUTHPLANE_ADMIN_API_KEY: 'changeme'})
+    try {
+      assertCleanFailure(await box.run(['stack', 'up', ...FREE_PORTS, '--no-save']), 2, /known weak\/default value/)
+      assertCleanFailure(await box.run(['stack', 'up', '--port', '0', '--admin-port', '0', '--mcp-port', '0', '--memory', '--no-save', '--issuer', 'http://authserver:9000'], {env: {AUTHPLANE_ADMIN_API_KEY: 'short-key'}}), 2, /at least 16 characters/)
+    } finally {
+      box.cleanup()
+    }
+  })
+})
+
+describe('clean against the real server\'s answer for a client that is already gone', () => {
+  it('a 400 "client authentication failed" on DELETE (the real server\'s unknown-client answer) counts as already gone', async () => {
+    const {startTestStack} = await import('./helpers.js')
+    const {stack, env} = await startTestStack()
+    const box = new Sandbox(env)
+    try {
+      for (const args of [['setup', 'resource'], ['setup', 'client']]) assert.equal((await box.run(args)).code, 0, args.join(' '))
+      const profile = JSON.parse((await box.run(['config', 'show', '--json'])).stdout).result
+      const clientId: string = profile.client?.id ?? profile.profile?.client?.id
+      assert.ok(clientId, JSON.stringify(profile))
+      const del = await fetch(`${stack.adminUrl}/admin/clients/${clientId}?force=true`, {method: 'DELETE', headers: {authorization: `Bearer ${stack.adminKey}`}})
+      assert.equal(del.status, 204)
+      const clean = await box.run(['clean', '--yes', '--json'])
+      assert.equal(clean.code, 0, clean.stderr)
+      assert.match(clean.stdout, /already gone/)
+    } finally {
+      box.cleanup()
+      await stack.stop()
+    }
+  })
+})
