@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Every outside check, one after the other: software nobody here wrote judging ap-demo and its
 // embedded stack. Exits non-zero when any of them fails. Needs `npm run build` and
-// `bash interop/install-tools.sh` first (CI does both). README "Compatibility" lists what each proves.
+// `bash interop/install-tools.sh` first (CI does both). docs/compatibility.md lists what each proves.
 //   npm run interop
 import {spawn} from 'node:child_process'
 import {join} from 'node:path'

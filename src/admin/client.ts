@@ -53,6 +53,26 @@ export interface CreatedClient extends ClientInfo {
   secret?: string
 }
 
+export type UserRole = 'admin' | 'user'
+
+/** The admin API's user view (it never carries a password or its hash). */
+export interface UserView {
+  id: string
+  email: string
+  name: string
+  role: string
+  status: string
+  provider: string
+  created_at: string
+}
+
+export interface CreateUserRequest {
+  email: string
+  password: string
+  name?: string
+  role?: UserRole
+}
+
 export type AdminErrorKind = 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'invalid' | 'server' | 'unexpected'
 
 export class AdminApiError extends Error {
@@ -171,5 +191,34 @@ export class AdminClient {
 
   async deleteClient(id: string, force = false): Promise<void> {
     await this.call('DELETE', `/admin/clients/${encodeURIComponent(id)}${force ? '?force=true' : ''}`, undefined, [204, 200])
+  }
+
+  async listUsers(): Promise<UserView[]> {
+    const body = await this.call('GET', '/admin/users')
+    return Array.isArray(body) ? (body as UserView[]) : []
+  }
+
+  /** The user with this email (compared case-insensitively, as the server's uniqueness is), if any. */
+  async findUserByEmail(email: string): Promise<UserView | undefined> {
+    const wanted = email.toLowerCase()
+    return (await this.listUsers()).find((u) => u.email.toLowerCase() === wanted)
+  }
+
+  async createUser(request: CreateUserRequest): Promise<UserView> {
+    return (await this.call('POST', '/admin/users', request, [201])) as UserView
+  }
+
+  async updateUser(id: string, fields: {email?: string; name?: string}): Promise<UserView> {
+    return (await this.call('PATCH', `/admin/users/${encodeURIComponent(id)}`, fields)) as UserView
+  }
+
+  /** PATCH /admin/users/{id}/disable|enable; 409 when the user already is in that state. */
+  async setUserEnabled(id: string, enabled: boolean): Promise<string> {
+    const body = (await this.call('PATCH', `/admin/users/${encodeURIComponent(id)}/${enabled ? 'enable' : 'disable'}`)) as Record<string, unknown>
+    return str(body.status)
+  }
+
+  async deleteUser(id: string, force = false): Promise<void> {
+    await this.call('DELETE', `/admin/users/${encodeURIComponent(id)}${force ? '?force=true' : ''}`, undefined, [204, 200])
   }
 }

@@ -9,6 +9,7 @@ import {contextFromSettings, type WalkthroughContext} from '../walkthrough/conte
 import {toCliError} from './error-map.js'
 import {ExitCode} from './exit-codes.js'
 import {RequestRecorder} from './observer.js'
+import {inquirerPrompter} from './prompts.js'
 import {CommandTrace, secretKinds, withDiagramDefault, type TraceFlags} from './trace.js'
 import type {TraceResult} from '../trace/run.js'
 
@@ -61,11 +62,7 @@ export abstract class BaseCommand extends Command {
   }
 
   override async init(): Promise<void> {
-    // A reader that stops early (`ap-demo --help | head -1`) closes stdout: end quietly, exit 0.
-    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPIPE') process.exit(0)
-      throw error
-    })
+    // A closed stdout (`ap-demo ... | head -1`) is handled for every command and for help in ./main.ts.
     await super.init()
     this.argv = withDiagramDefault(this.argv)
     // https://no-color.org: chalk itself only honours FORCE_COLOR and the terminal.
@@ -102,23 +99,40 @@ export abstract class BaseCommand extends Command {
   }
 
   /**
-   * Runs a wait that may take more than a second and says what it waits for: a spinner on a
-   * terminal (oclif's ux.action), one line on stderr otherwise, nothing under --json.
+   * Runs work that may wait for a server and says what it waits for once it has taken a second:
+   * a spinner on a terminal (oclif's ux.action), one line on stderr otherwise, nothing under --json.
    */
   protected async waitingFor<T>(what: string, work: () => Promise<T>): Promise<T> {
-    if (this.jsonEnabled()) return work()
-    if (!process.stderr.isTTY) {
-      process.stderr.write(`${what} ...\n`)
-      return work()
-    }
-    ux.action.start(what)
+    const waiting = this.startWaiting(what)
     try {
       const value = await work()
-      ux.action.stop()
+      waiting.stop()
       return value
     } catch (error) {
-      ux.action.stop(chalk.red('failed'))
+      waiting.stop(false)
       throw error
+    }
+  }
+
+  /** The same for waits that start and end in callbacks (verify's steps). */
+  protected startWaiting(what: string): {stop: (ok?: boolean) => void} {
+    if (this.jsonEnabled()) return {stop() {}}
+    let spinning = false
+    const timer = setTimeout(() => {
+      if (process.stderr.isTTY) {
+        spinning = true
+        ux.action.start(what)
+      } else {
+        process.stderr.write(`${what} ...\n`)
+      }
+    }, 1000)
+    timer.unref()
+    return {
+      stop(ok = true) {
+        clearTimeout(timer)
+        if (spinning) ux.action.stop(ok ? 'done' : 'failed')
+        spinning = false
+      },
     }
   }
 
@@ -222,9 +236,8 @@ export abstract class BaseCommand extends Command {
         hint: `Set ${ENV.adminKey} (or put it in ./.env, or pass --admin-key); \`ap-demo stack up\` saves its key in the profile.`,
       })
     }
-    const {password} = await import('@inquirer/prompts')
-    const key = await password({message: 'Authplane admin API key', mask: '*', validate: (v) => (v.trim() ? true : 'The key cannot be empty')}, {output: process.stderr})
-    return key.trim()
+    const {password} = await inquirerPrompter()
+    return (await password({message: 'Authplane admin API key', validate: (v) => (v.trim() ? true : 'The key cannot be empty')})).trim()
   }
 
   protected override toSuccessJson(result: unknown): unknown {

@@ -45,7 +45,13 @@ export class CliError extends Error {
   }
 }
 
-const CLIENT_SOURCES: Record<string, string> = {flag: '--client-id/--client-secret', env: `the environment (${'AUTHPLANE_CLIENT_ID'}/${'AUTHPLANE_CLIENT_SECRET'})`, '.env': './.env (AUTHPLANE_CLIENT_ID/AUTHPLANE_CLIENT_SECRET)', profile: 'the profile'}
+/** Where a client came from, in the words of a hint. */
+const CLIENT_SOURCES: Record<string, string> = {
+  flag: '--client-id/--client-secret',
+  env: 'the environment (AUTHPLANE_CLIENT_ID/AUTHPLANE_CLIENT_SECRET)',
+  '.env': './.env (AUTHPLANE_CLIENT_ID/AUTHPLANE_CLIENT_SECRET)',
+  profile: 'the profile',
+}
 
 /** Walkthrough errors whose message or hint depends on their facts. */
 function fromWalkthroughError(err: ApDemoError): CliError | undefined {
@@ -59,8 +65,11 @@ function fromWalkthroughError(err: ApDemoError): CliError | undefined {
       hint = clientRefused
         ? `${issuer} refused client "${clientId}" (from ${clientSource}): it must be a client_credentials client registered at that server, with its current secret.`
         : `${issuer} (named by the MCP server's resource metadata) refused the request; --print-curl shows it, and --scope overrides the scope it asked for.`
-    } else if (clientRefused && clientSource !== 'profile') {
+    } else if (clientSource !== 'profile' && clientRefused) {
+      // Not a client ap-demo saved: `setup client --rotate` cannot help it.
       hint = `${issuer} refused client "${clientId}" from ${CLIENT_SOURCES[clientSource] ?? clientSource}: check that id and secret against the server that issued them.`
+    } else if (clientSource !== 'profile' && err.code === 'invalid_scope') {
+      hint = `Client "${clientId}" (from ${CLIENT_SOURCES[clientSource] ?? clientSource}) may not have that scope at ${issuer}: ask with --scope for one it was registered with.`
     }
     const message = discovered ? `${mapped.message} at ${issuer}` : mapped.message
     return new CliError(mapped.code, message, {exitCode: mapped.exitCode, hint, details: {...mapped.details, ...err.details}, cause: err})
@@ -205,7 +214,6 @@ function fromLayerError(err: unknown): CliError | undefined {
   return undefined
 }
 
-
 const OCLIF_USAGE_ERRORS = new Set([
   'RequiredArgsError',
   'FailedFlagValidationError',
@@ -218,8 +226,8 @@ const OCLIF_USAGE_ERRORS = new Set([
 
 /**
  * What kind of ap-demo error ends with which exit code. Subclasses come before their base class:
- * the first match wins. A new typed error is one more line here (or a rule in LAYER_RULES when
- * its message or hint needs the error's facts).
+ * the first match wins. A new kind of error is one more line here; an error whose message or hint
+ * needs its facts gets a rule in fromWalkthroughError (ours) or fromLayerError (a library's own).
  */
 const KIND_EXIT_CODES: Array<[abstract new (...args: any[]) => ApDemoError, ExitCodeValue]> = [
   [NeedsInputError, ExitCode.USAGE],
@@ -271,10 +279,24 @@ export function toCliError(err: unknown): CliError {
   })
 }
 
-/** The first line of an oclif parse error that says something (flag-relationship errors start with a header). */
-function usageMessage(e: Error): string {
-  const first = String(e.message ?? e).split('\n').find((l) => l.trim() !== '' && !/^The following errors? occurred:?$/.test(l.trim())) ?? 'invalid usage'
-  return first.trim()
+/**
+ * An oclif parse error as one line that says what was expected: "Parsing --port" alone does not,
+ * so its detail line joins it ("--port: expected an integer but received: abc"); a missing
+ * argument is named ("missing argument PROFILE (Profile name.)").
+ */
+export function usageMessage(e: Error): string {
+  const lines = String(e.message ?? e)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^The following errors? occurred:?$/.test(l) && !/^See more help with/.test(l))
+  const [first = 'invalid usage', second] = lines
+  const parsing = /^Parsing (--?[\w-]+)$/.exec(first)
+  if (parsing && second) return `${parsing[1]}: ${second.charAt(0).toLowerCase()}${second.slice(1)}`
+  if (/^Missing \d+ required args?:?$/.test(first) && second) {
+    const [name, ...description] = second.split(/\s{2,}/)
+    return `missing argument ${name!.toUpperCase()}${description.length > 0 ? ` (${description.join(' ')})` : ''}`
+  }
+  return first
 }
 
 /** The verify report's view of a failed step: the same fields as the JSON envelope's error. */

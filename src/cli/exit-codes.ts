@@ -18,6 +18,8 @@ export const ExitCode = {
   CONFIG: 7,
   /** Cancelled by the user at a prompt (Ctrl-C), as shells report SIGINT. Nothing was changed. */
   CANCELLED: 130,
+  /** No such command (the closest one is suggested), as shells report a command not found. */
+  UNKNOWN_COMMAND: 127,
   /** A bug in ap-demo. Please report it. */
   INTERNAL: 70,
 } as const

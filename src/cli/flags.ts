@@ -10,7 +10,7 @@ import {ENV} from '../config/settings.js'
 /** The profile of the local store: every command that reads or writes it. */
 export const profileFlags = {
   profile: Flags.string({
-    summary: 'Profile of the local store to use.',
+    summary: 'Profile of the local store.',
     description: `Env ${ENV.profile}. Default: the active profile (ap-demo config use), else "default".`,
   }),
 }
@@ -26,7 +26,7 @@ const mcpUrl = Flags.string({
   helpGroup: 'SERVER',
 })
 const resource = Flags.string({
-  summary: 'RFC 8707 resource: the audience tokens are bound to.',
+  summary: 'Audience the tokens are bound to (RFC 8707 resource).',
   description: `Env ${ENV.resource}. Default: the profile's resource, else the MCP URL. Must equal the registered resource uri and the MCP server's expected audience byte for byte.`,
   helpGroup: 'SERVER',
 })
@@ -54,13 +54,13 @@ export const connectionFlags = {...serverFlags, ...adminFlags}
 /** How requests are sent and shown: every command that talks to a server. */
 export const requestFlags = {
   'print-curl': Flags.boolean({
-    summary: 'Print each HTTP request as an equivalent curl command (on stderr).',
+    summary: 'Print each HTTP request as a curl command (stderr).',
     description:
       'Secrets never appear: each is replaced by the shell variable that holds it ($AUTHPLANE_ADMIN_API_KEY, $AUTHPLANE_CLIENT_SECRET, $ACCESS_TOKEN, $MCP_SESSION_ID), so the lines are safe to share and run once those are exported.',
     helpGroup: 'REQUEST',
   }),
   'dry-run': Flags.boolean({
-    summary: 'Print the first request that would change something instead of sending it.',
+    summary: 'Print the first changing request; do not send it.',
     description:
       'Read-only requests (discovery, lookups) are still sent so that the printed requests are the real ones; the first request that would change state (or mint a token) is printed as curl and not sent, and the command stops there with exit 0.',
     helpGroup: 'REQUEST',
@@ -89,7 +89,7 @@ export const requestFlags = {
 /** The client a token is minted for: token mint, mcp call, mcp tools. */
 export const clientFlags = {
   'client-id': Flags.string({
-    summary: 'client_id of a client_credentials client (else the configured one).',
+    summary: 'A client_credentials client (else the configured one).',
     description: `Env ${ENV.clientId} (with ${ENV.clientSecret}), else the client saved by ap-demo setup client. For mcp call/tools, without --issuer it implies --discover.`,
     helpGroup: 'CLIENT',
   }),
@@ -104,13 +104,13 @@ export const clientFlags = {
     multiple: true,
     helpGroup: 'CLIENT',
   }),
-  'no-cache': Flags.boolean({summary: 'Mint a new token instead of using the cached one.', description: 'The new token is not cached either.', helpGroup: 'CLIENT'}),
+  'no-cache': Flags.boolean({summary: 'Mint a new token; skip the cache.', description: 'The new token is not cached either.', helpGroup: 'CLIENT'}),
 }
 
 /** Finding the authorization server from the MCP server: mcp call, mcp tools. */
 export const discoverFlags = {
   discover: Flags.boolean({
-    summary: 'Find the authorization server from the MCP server\'s 401 (RFC 9728).',
+    summary: 'Find the issuer from the MCP server\'s 401 (RFC 9728).',
     description:
       'Calls without a token first; on 401 follows resource_metadata to the protected resource metadata, takes its authorization server, discovers that server\'s metadata and mints a client_credentials token with resource = the metadata\'s resource, byte for byte. With --issuer, the metadata must list that issuer. Implied by --client-id without --issuer.',
     helpGroup: 'CLIENT',
@@ -120,7 +120,7 @@ export const discoverFlags = {
 /** Commands that may prompt (admin key, confirmation, the wizard's questions). */
 export const inputFlags = {
   'no-input': Flags.boolean({
-    summary: 'Never prompt; fail with the missing flags instead.',
+    summary: 'Never prompt; fail naming the missing flags.',
     description: 'Also implied when stdin or stdout is not a terminal, or when the CI environment variable is set.',
     env: 'AP_DEMO_NO_INPUT',
   }),

@@ -1,5 +1,6 @@
 import {BaseCommand} from '../cli/base-command.js'
 import {adminFlags, inputFlags, profileFlags, requestFlags, yesFlags} from '../cli/flags.js'
+import {inquirerPrompter} from '../cli/prompts.js'
 import {renderClean, type CleanResult} from '../cli/render/setup.js'
 import {NeedsInputError} from '../errors.js'
 import {cleanWalkthrough, describeCleanPlan} from '../walkthrough/clean.js'
@@ -23,7 +24,7 @@ Asks for confirmation on a terminal; elsewhere pass --yes.`
     const ctx = await this.context(flags, {needAdminKey: true})
     const plan = describeCleanPlan(ctx)
     let removed: CleanResult['removed'] = []
-    if (plan.length > 0 && (flags.yes || (await this.confirmDelete(flags, plan)))) removed = await cleanWalkthrough(ctx)
+    if (plan.length > 0 && (flags.yes || (await this.confirmDelete(flags, plan)))) removed = await this.waitingFor(`deleting at ${ctx.adminUrl}`, () => cleanWalkthrough(ctx))
     else if (plan.length > 0) this.note('nothing deleted')
     const result = {profile: ctx.profile, removed}
     if (plan.length === 0 || removed.length > 0) this.display(renderClean(result))
@@ -34,7 +35,7 @@ Asks for confirmation on a terminal; elsewhere pass --yes.`
     if (!this.canPrompt(flags)) {
       throw new NeedsInputError('confirmation_needed', 'clean deletes things on the server and needs confirmation', {hint: 'Pass --yes to confirm without a prompt.'})
     }
-    const {confirm} = await import('@inquirer/prompts')
-    return confirm({message: `Delete ${plan.join(' and ')}?`, default: false}, {output: process.stderr})
+    const {confirm} = await inquirerPrompter()
+    return confirm({message: `Delete ${plan.join(' and ')}?`, default: false})
   }
 }

@@ -69,12 +69,14 @@ With --dpop (tier 03, RFC 9449) the token is bound to the profile's key (or --dp
     } else {
       ctx = await this.context(flags, {needAdminKey: true})
     }
+    const steps = this.stepDisplay(verifySteps(ctx).length)
     try {
-      const report = await runVerify(ctx, {...verifyTargets(ctx), waitMs: flags.timeout * 1000, echoText, describeError, ...this.stepDisplay(verifySteps(ctx).length)})
+      const report = await runVerify(ctx, {...verifyTargets(ctx), waitMs: flags.timeout * 1000, echoText, describeError, onStart: steps.onStart, onStep: steps.onStep})
       this.traceSuccess('ALL CHECKS PASSED')
       this.display(chalk.green.bold('ALL CHECKS PASSED'))
       return report
     } finally {
+      steps.stop()
       await cleanup()
     }
   }
@@ -84,19 +86,18 @@ With --dpop (tier 03, RFC 9449) the token is bound to the profile's key (or --dp
    * (the servers may take up to --timeout to come up).
    */
   private stepDisplay(total: number) {
-    let timer: NodeJS.Timeout | undefined
+    let waiting: {stop: (ok?: boolean) => void} | undefined
     return {
       onStart: (step: number, name: string) => {
         this.traceMark(`${step}. ${name}`)
-        clearTimeout(timer)
-        if (this.jsonEnabled()) return
-        timer = setTimeout(() => this.note(chalk.dim(`[${String(step).padStart(2)}/${total}] waiting: ${name} ...`)), 1000)
-        timer.unref()
+        waiting?.stop()
+        waiting = this.startWaiting(`[${String(step).padStart(2)}/${total}] waiting: ${name}`)
       },
       onStep: (s: Parameters<typeof formatStepLines>[0]) => {
-        clearTimeout(timer)
+        waiting?.stop(s.ok)
         this.display(formatStepLines(s, total))
       },
+      stop: () => waiting?.stop(),
     }
   }
 }

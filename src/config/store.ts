@@ -40,6 +40,8 @@ export interface ClientRecord {
 export interface StoredToken {
   result: {accessToken: string; tokenType: 'Bearer' | 'DPoP'; expiresIn?: number; scope?: string; raw: Record<string, unknown>}
   expiresAt: number
+  /** A digest of the credentials that minted it: a token is served only to the same secret. */
+  credential?: string
 }
 
 /** The profile's own DPoP key (RFC 9449), kept like the client secret: only in this 0600 file. */

@@ -1,5 +1,5 @@
 // The MCP layer's typed errors, in a module of their own so that mapping them to exit codes
-// does not load the MCP SDK (src/error-map.ts is imported by every command).
+// does not load the MCP SDK (src/cli/error-map.ts is imported by every command).
 
 /** What the MCP server answered when it refused the token (401/403), kept for the diagnosis. */
 export interface McpRejection {

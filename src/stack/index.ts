@@ -54,6 +54,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
     adminKey,
     dataDir: options.dataDir,
     tokenTtlSeconds: options.tokenTtlSeconds,
+    corsOrigins: options.corsOrigins,
     rateLimit: options.rateLimit,
     adminRateLimit: options.adminRateLimit,
     dpop: options.dpop,

@@ -34,6 +34,12 @@ export interface AuthServerOptions {
    */
   dpop?: {requireNonce?: boolean; proofLifetimeSeconds?: number; nonceTtlSeconds?: number}
   /**
+   * Origins allowed to call the discovery, token, registration, revocation and introspection
+   * endpoints from a browser (CORS), e.g. the MCP Inspector's `http://localhost:6274`; `*` allows
+   * any. Default none, as on the real server.
+   */
+  corsOrigins?: string[]
+  /**
    * Rate limiting and login lockout (`AUTHPLANE_RATE_LIMIT_*`), on by default like the real
    * server: 100 requests/s with a burst of 200 per client address on the public port (429
    * `slow_down`, `Retry-After: 1`); 10 failed logins in 600 s lock that login for 900 s.
@@ -52,6 +58,11 @@ export interface AuthServerHandle {
   adminUrl: string
   /** Counters for tests and benchmarks. */
   stats(): {tokenRequests: number; tokensIssued: number}
+  /**
+   * Creates the local user `email` with `password` unless a user with that email exists, which is
+   * kept as it is (its password unchanged). Rejects with the admin API's message on bad input.
+   */
+  ensureUser(email: string, password: string): Promise<{id: string; created: boolean}>
   stop(): Promise<void>
 }
 
@@ -121,6 +132,8 @@ export interface StackOptions {
   maxSessions?: number
   /** Extra Host authorities the MCP server accepts (McpServerOptions.allowedHosts). */
   mcpAllowedHosts?: string[]
+  /** Origins the authorization server answers with CORS headers (AuthServerOptions.corsOrigins). */
+  corsOrigins?: string[]
   /** Rate limiting of the authorization server (AuthServerOptions.rateLimit); on by default. */
   rateLimit?: AuthServerOptions['rateLimit']
   /** Admin-port rate limit (AuthServerOptions.adminRateLimit); off by default. */

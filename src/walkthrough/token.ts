@@ -1,3 +1,5 @@
+import {createHash} from 'node:crypto'
+
 import {tokenCacheKey, type CachedToken, type TokenCache} from '../authplane/cache.js'
 import {AuthplaneOAuthError} from '../authplane/errors.js'
 import {describeToken} from '../authplane/token.js'
@@ -8,16 +10,22 @@ import {CheckFailedError, ConfigError, InputError} from '../errors.js'
 import type {WalkthroughContext} from './context.js'
 import {TokenRequestRefused} from './errors.js'
 
-/** The token cache of contract §4, kept in the profile so that it outlives one CLI process. */
+/**
+ * The token cache of contract §4, kept in the profile so that it outlives one CLI process. Each
+ * entry remembers a digest of the credentials that minted it and is served only to the same ones:
+ * a mistyped or rotated secret must fail now, not when the cached token expires.
+ */
 export class StoreTokenCache implements TokenCache {
   constructor(
     private readonly store: ConfigStore,
     private readonly profile: string,
+    private readonly credential?: string,
   ) {}
 
   get(key: string): CachedToken | undefined {
     const entry = this.store.getProfile(this.profile).tokens?.[key]
-    return entry && entry.expiresAt > Date.now() ? (entry as CachedToken) : undefined
+    if (!entry || entry.expiresAt <= Date.now()) return undefined
+    return this.credential === undefined || entry.credential === this.credential ? (entry as CachedToken) : undefined
   }
 
   set(key: string, entry: CachedToken): void {
@@ -25,7 +33,7 @@ export class StoreTokenCache implements TokenCache {
       const now = Date.now()
       // Drop expired entries so the file does not grow with every new scope/resource combination.
       const kept = Object.fromEntries(Object.entries(p.tokens ?? {}).filter(([, e]) => e.expiresAt > now))
-      p.tokens = {...kept, [key]: entry}
+      p.tokens = {...kept, [key]: {...entry, ...(this.credential === undefined ? {} : {credential: this.credential})}}
     })
   }
 
@@ -34,6 +42,11 @@ export class StoreTokenCache implements TokenCache {
       if (p.tokens) delete p.tokens[key]
     })
   }
+}
+
+/** A digest that tells two credentials apart without keeping the secret a second time. */
+export function credentialDigest(credentials: {clientId: string; clientSecret: string; authMethod: string}): string {
+  return createHash('sha256').update(JSON.stringify([credentials.clientId, credentials.clientSecret, credentials.authMethod])).digest('base64url').slice(0, 22)
 }
 
 export interface ClientCredentials {
@@ -122,7 +135,7 @@ export interface MintResult {
  * the issuer, client, scopes and resources.
  */
 export async function mintToken(ctx: WalkthroughContext, credentials: ClientCredentials, request: MintRequest): Promise<MintResult> {
-  const cache = new StoreTokenCache(ctx.store, ctx.profile)
+  const cache = new StoreTokenCache(ctx.store, ctx.profile, credentialDigest(credentials))
   const dpop = ctx.dpop
   let token: TokenResult | undefined
   if (!request.noCache) {

@@ -37,14 +37,18 @@ describe('CLI conventions', () => {
     assert.ok(Object.keys(manifest.commands).length >= 14)
   })
 
-  it('an unknown command exits 127 at once without a terminal (plugin-not-found never blocks)', async () => {
+  it('an unknown command exits 127 at once without a terminal, suggesting the closest one', async () => {
     const box = new Sandbox()
     try {
       const started = Date.now()
       const result = await box.run(['verfy'])
       assert.equal(result.code, 127)
-      assert.match(result.stderr, /verfy is not a ap-demo command/)
+      assert.match(result.stderr, /"verfy" is not an ap-demo command\. Did you mean verify\?/)
       assert.ok(Date.now() - started < 8000)
+      const json = await box.run(['mcp', 'cal', '--json'])
+      assert.equal(json.code, 127)
+      assert.equal(JSON.parse(json.stdout).error.message, '"mcp cal" is not an ap-demo command. Did you mean mcp call?')
+      assert.match((await box.run(['zzzzzz'])).stderr, /is not an ap-demo command\n/, 'no suggestion when nothing is close')
     } finally {
       box.cleanup()
     }

@@ -118,6 +118,22 @@ describe('ap-demo setup (the wizard) in a real terminal', () => {
     }
   })
 
+  it('Quit, when nothing answers, is a clean exit: no error, exit 0, nothing written', async () => {
+    const box = new Sandbox({AUTHPLANE_ISSUER: 'http://127.0.0.1:9', ADMIN_URL: 'http://127.0.0.1:9', MCP_URL: 'http://127.0.0.1:9/mcp'})
+    const pty = new Pty([process.execPath, BIN, 'setup'], {cwd: box.root, env: box.env})
+    try {
+      // The third choice: down, down, Enter.
+      await pty.answer(/What now\?[\s\S]*Quit/, '\x1b[B\x1b[B')
+      assert.equal(await pty.exited, 0, pty.text)
+      assert.match(pty.text, /setup stopped; nothing was changed/)
+      assert.doesNotMatch(pty.text, /Error:/)
+      assert.throws(() => readFileSync(box.storePath, 'utf8'), 'no store was written')
+    } finally {
+      pty.kill()
+      box.cleanup()
+    }
+  })
+
   it('never prompts without a terminal: fails at once with the missing flags (exit 2)', async () => {
     const box = new Sandbox(conn)
     try {

@@ -2,6 +2,7 @@ import chalk from 'chalk'
 
 import type {ResourceRecord} from '../../config/store.js'
 import type {Removed} from '../../walkthrough/clean.js'
+import type {VerifyReport} from '../../walkthrough/verify-failed.js'
 
 export interface SetupResourceResult {
   action: 'created' | 'exists'
@@ -15,6 +16,18 @@ export interface SetupClientResult {
   profile: string
   client: {id: string; name: string; scope: string; authMethod: string; createdAt: string}
   secret: string | {stored: true; store: string; profile: string}
+}
+
+export interface SetupResult {
+  profile: string
+  /** True when the user chose Quit: nothing was changed. */
+  quit?: true
+  resource?: unknown
+  client?: {id: string; name: string; scope: string; action: string}
+  secret?: {stored: true; store: string; profile: string}
+  verify?: VerifyReport | null
+  backgroundStack?: {pid: number; logFile: string; args: string[]} | null
+  replay?: string[]
 }
 
 export interface CleanResult {

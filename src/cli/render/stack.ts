@@ -1,6 +1,7 @@
 import chalk from 'chalk'
 
 import type {DockerUpResult} from '../../docker/stack.js'
+import {renderStackUser} from './user.js'
 
 export interface StackUpResult {
   issuer: string
@@ -16,6 +17,8 @@ export interface StackUpResult {
   adminKeySource: string
   profile: string | null
   store: string | null
+  /** The --user account: its password only when it was generated for a user created now. */
+  user: {email: string; created: boolean; password: string | null; passwordSource: string} | null
 }
 
 export type DockerStackUpResult = Omit<DockerUpResult, 'adminKey'> & {profile: string | null; store: string | null}
@@ -48,6 +51,7 @@ export function renderStackUp(r: StackUpResult, keyHowTo: string): string[] {
     ...mcpPolicyLine(r),
     `  admin key  ${keyHowTo}`,
     `  data       ${r.dataDir ?? 'in memory'}`,
+    ...(r.user === null ? [] : [renderStackUser(r.user)]),
     savedLine(r.profile, r.store),
   ]
 }

@@ -29,6 +29,8 @@ A 403 insufficient_scope whose challenge names a scope the client may request (i
     },
   ]
 
+  static override usage = '<%= command.id %> TOOL [TOOL FLAGS] [FLAGS]'
+
   static override args = {
     tool: Args.string({description: 'Name of the tool (see ap-demo mcp tools).', required: true}),
   }
@@ -47,7 +49,9 @@ A 403 insufficient_scope whose challenge names a scope the client may request (i
     const {args, flags} = await this.parse(McpCall, split.own)
     const pairs = parseToolFlags(args.tool, split.tool)
     const ctx = await this.context(flags)
-    const {value: outcome, auth} = await withMcpToken(ctx, mcpAuthRequest(flags, this.env, this.progress), (token, c) => runTool(c, token, args.tool, {pairs, json: flags.args}))
+    const {value: outcome, auth} = await this.waitingFor(`calling ${args.tool} at ${ctx.mcpUrl}`, () =>
+      withMcpToken(ctx, mcpAuthRequest(flags, this.env, this.progress), (token, c) => runTool(c, token, args.tool, {pairs, json: flags.args})),
+    )
     if (outcome.result.isError) {
       throw new CheckFailedError('tool_error', `tool "${args.tool}" reported an error: ${outcome.text || '(no text)'}`, {details: {result: outcome.result}})
     }

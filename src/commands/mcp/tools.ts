@@ -20,7 +20,7 @@ export default class McpTools extends BaseCommand {
   async run(): Promise<McpToolsResult> {
     const {flags} = await this.parse(McpTools)
     const ctx = await this.context(flags)
-    const {value: tools, auth} = await withMcpToken(ctx, mcpAuthRequest(flags, this.env, this.progress), (token, c) => fetchTools(c, token))
+    const {value: tools, auth} = await this.waitingFor(`listing the tools of ${ctx.mcpUrl}`, () => withMcpToken(ctx, mcpAuthRequest(flags, this.env, this.progress), (token, c) => fetchTools(c, token)))
     const result = {tools, auth}
     this.display(renderTools(result))
     return result

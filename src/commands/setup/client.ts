@@ -34,7 +34,7 @@ A second run reuses the saved client while it still exists on the server and mat
     const {flags} = await this.parse(SetupClient)
     const ctx = await this.context(flags, {needAdminKey: true})
     const authMethod = flags['auth-method'] as 'client_secret_basic' | 'client_secret_post'
-    const {action, reason, client: c} = await ensureClient(ctx, {name: flags.name, scope: flags.scope, authMethod}, {forceNew: flags.new, rotate: flags.rotate})
+    const {action, reason, client: c} = await this.waitingFor(`registering the client at ${ctx.adminUrl}`, () => ensureClient(ctx, {name: flags.name, scope: flags.scope, authMethod}, {forceNew: flags.new, rotate: flags.rotate}))
     if (reason) this.warnUser(`a new client was created: ${reason}`)
     const result: SetupClientResult = {
       action,

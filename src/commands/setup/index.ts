@@ -5,25 +5,15 @@ import {join} from 'node:path'
 import {BaseCommand} from '../../cli/base-command.js'
 import {describeError} from '../../cli/error-map.js'
 import {connectionFlags, dpopFlags, inputFlags, requestFlags} from '../../cli/flags.js'
+import {inquirerPrompter} from '../../cli/prompts.js'
+import type {SetupResult} from '../../cli/render/setup.js'
 import {formatStepLines} from '../../cli/render/verify.js'
 import {DEFAULTS, ENV} from '../../config/settings.js'
 import {createContext} from '../../walkthrough/context.js'
-import {DEFAULT_ECHO_TEXT, verifySteps, type VerifyReport} from '../../walkthrough/verify.js'
+import {DEFAULT_ECHO_TEXT, verifySteps} from '../../walkthrough/verify.js'
 import {applyPlan} from '../../wizard/apply.js'
-import {collectPlan, missingForNonInteractive, noTerminalError, type Prompter} from '../../wizard/questions.js'
+import {collectPlan, missingForNonInteractive, noTerminalError} from '../../wizard/questions.js'
 import {replayCommands} from '../../wizard/replay.js'
-
-export interface SetupResult {
-  profile: string
-  /** True when the user chose Quit: nothing was changed. */
-  quit?: true
-  resource?: unknown
-  client?: {id: string; name: string; scope: string; action: string}
-  secret?: {stored: true; store: string; profile: string}
-  verify?: VerifyReport | null
-  backgroundStack?: {pid: number; logFile: string; args: string[]} | null
-  replay?: string[]
-}
 
 export default class Setup extends BaseCommand {
   static override summary = 'Interactive wizard: find the servers, register the resource and the client, verify.'
@@ -65,7 +55,7 @@ Without a terminal (or with --no-input, or CI set) it never prompts: with --yes 
       const missing = missingForNonInteractive(flags, Boolean(settings.adminKey.value)).filter((m) => !flags.yes || m.startsWith('AUTHPLANE'))
       if (missing.length > 0) throw noTerminalError(missing)
     }
-    const prompts = interactive ? await this.prompter() : undefined
+    const prompts = interactive ? await inquirerPrompter() : undefined
     const timeoutMs = flags['request-timeout'] * 1000
 
     // Phase 1: questions only. Nothing is written before every answer is in.
@@ -102,17 +92,6 @@ Without a terminal (or with --no-input, or CI set) it never prompts: with --yes 
       verify: report ?? null,
       backgroundStack: plan.startedStack ?? null,
       replay,
-    }
-  }
-
-  private async prompter(): Promise<Prompter> {
-    const inquirer = await import('@inquirer/prompts')
-    const context = {output: process.stderr}
-    return {
-      input: (o) => inquirer.input({message: o.message, default: o.default, validate: o.validate}, context),
-      password: (o) => inquirer.password({message: o.message, mask: '*', validate: o.validate}, context),
-      confirm: (o) => inquirer.confirm(o, context),
-      select: (o) => inquirer.select(o, context),
     }
   }
 

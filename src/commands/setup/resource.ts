@@ -35,7 +35,7 @@ If the slug is already taken (HTTP 409, e.g. on a re-run), the existing resource
     const {flags} = await this.parse(SetupResource)
     const ctx = await this.context(flags, {needAdminKey: true})
     const scopes = (flags.scope ?? ['mcp:echo||echo tool']).map(parseScopeArgument)
-    const {action, resource} = await ensureResource(ctx, {slug: flags.slug, uri: flags.uri ?? ctx.resource, displayName: flags['display-name'], scopes})
+    const {action, resource} = await this.waitingFor(`registering the resource at ${ctx.adminUrl}`, () => ensureResource(ctx, {slug: flags.slug, uri: flags.uri ?? ctx.resource, displayName: flags['display-name'], scopes}))
     const result = {action, profile: ctx.profile, resource}
     this.display(renderResource(result))
     return result

@@ -12,6 +12,7 @@ import {announcedOrigin, weakAdminKeyReason} from '../../stack/announce.js'
 import {normalizeAuthority} from '../../stack/mcp-server/host-guard.js'
 import {waitForShutdownSignal} from '../../stack/signals.js'
 import {saveEndpoints, type Endpoints} from '../../walkthrough/context.js'
+import {checkEmail, userPassword, USER_PASSWORD_ENV} from '../../walkthrough/user.js'
 
 /** The flags of the embedded stack; --docker takes none of them. Add an embedded-only flag here. */
 const embeddedFlags = {
@@ -54,6 +55,15 @@ const embeddedFlags = {
     default: 'open',
   }),
   ...mcpPolicyFlags,
+  user: Flags.string({
+    summary: 'Email of a local user to create (or keep) for the login page.',
+    description: `Interactive MCP clients (the MCP Inspector, Claude, Cursor) send a person to the login page; this is who signs in. The password comes from ${USER_PASSWORD_ENV}, or is generated and printed once. A user that already exists is kept as it is, password included. More users: ap-demo setup user.`,
+  }),
+  'cors-origin': Flags.string({
+    summary: 'A web origin allowed to call discovery, registration and token endpoints from a browser (repeatable).',
+    description: 'CORS, as the real server\'s setting: needed by clients that run in a web page, e.g. --cors-origin http://localhost:6274 for the MCP Inspector; * allows any origin. Default none.',
+    multiple: true,
+  }),
 }
 
 export default class StackUp extends BaseCommand {
@@ -101,6 +111,10 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
       if (normalizeAuthority(entry.trim()) === undefined) throw inputError(`--mcp-allowed-host "${entry}" is not a host[:port]`, 'Example: --mcp-allowed-host mcp.example:8080')
     }
     const policy = mcpPolicy(flags)
+    for (const origin of flags['cors-origin'] ?? []) {
+      if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) throw inputError(`--cors-origin "${origin}" is not a web origin`, 'An origin is scheme://host[:port], no path: --cors-origin http://localhost:6274')
+    }
+    const user = flags.user === undefined ? undefined : {email: checkEmail(flags.user, '--user'), ...userPassword((name) => this.env.get(name))}
     const envKey = process.env.AUTHPLANE_ADMIN_API_KEY?.trim() || undefined
     if (envKey && issuer) {
       const reason = weakAdminKeyReason(issuer, envKey)
@@ -121,6 +135,7 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
         dataDir,
         tokenTtlSeconds: flags['token-ttl'],
         mcpAllowedHosts: flags['mcp-allowed-host'],
+        corsOrigins: flags['cors-origin'],
         rateLimit: {
           enabled: flags['rate-limit'],
           requestsPerSecond: flags['rate-limit-rps'],
@@ -137,6 +152,17 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
       })
     } catch (error) {
       throw listenError(error, 'cannot start the stack')
+    }
+    let stackUser: StackUpResult['user'] = null
+    if (user) {
+      try {
+        const {created} = await stack.authServer.ensureUser(user.email, user.password)
+        // Shown once, and only when ap-demo made it up: nothing else keeps it.
+        stackUser = {email: user.email, created, password: created && user.generated ? user.password : null, passwordSource: user.generated ? 'generated' : `env ${USER_PASSWORD_ENV}`}
+      } catch (error) {
+        await stack.stop()
+        throw inputError(`cannot create the user ${user.email}: ${(error as Error).message}`, `Check --user and ${USER_PASSWORD_ENV}.`)
+      }
     }
 
     // On a loopback or wildcard bind, other programs reach the servers as localhost, like the issuer.
@@ -157,6 +183,7 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
       adminKeySource: envKey ? 'env AUTHPLANE_ADMIN_API_KEY' : (keyFile ?? 'memory'),
       profile: savedTo,
       store: savedTo ? this.store.path : null,
+      user: stackUser,
     }
     // A long-running command: the result is printed now, not when it returns.
     if (this.jsonEnabled()) this.logJson(this.toSuccessJson(result))

@@ -42,14 +42,14 @@ With --dpop (or --dpop-key FILE) the token request carries a DPoP proof and the 
   async run(): Promise<TokenMintResult> {
     const {flags} = await this.parse(TokenMint)
     const ctx = await this.context(flags)
-    const minted = await mintForResource(ctx, this.env, {
+    const minted = await this.waitingFor(`minting a token at ${ctx.issuer}`, () => mintForResource(ctx, this.env, {
       clientId: flags['client-id'],
       clientSecret: flags['client-secret'],
       scopes: flags.scope,
       withResource: !flags['no-resource'],
       noCache: flags['no-cache'],
       decode: flags.decode,
-    })
+    }))
     if (minted.audienceWarning) this.warnUser(minted.audienceWarning, flags['no-resource'] ? undefined : `Mint with --resource <the MCP server's resource> (now "${ctx.resource}").`)
     const result: TokenMintResult = {
       access_token: minted.token.accessToken,

@@ -8,6 +8,7 @@ import {policyRoute} from './admin-policy.js'
 import {clientIp} from './ratelimit.js'
 import {DCR_MODES, type DcrMode} from './register.js'
 import {newClientSecret, randomId} from './secrets.js'
+import {userAdminRoute} from './users-admin.js'
 import type {AuthMethod, BackendKind, Client, ClientStatus, Policy, Resource, ScopeDef} from './store.js'
 
 const ADMIN_BODY_LIMIT = 1024 * 1024
@@ -19,11 +20,11 @@ const SCOPE_TOKEN_RE = /^[\x21\x23-\x5B\x5D-\x7E]+$/
 
 type Json = Record<string, unknown>
 
-function bad(detail: string): ProblemError {
+export function bad(detail: string): ProblemError {
   return new ProblemError(400, detail)
 }
 
-function now(): string {
+export function now(): string {
   return new Date().toISOString()
 }
 
@@ -58,7 +59,7 @@ function checkAdminKey(ctx: ServerContext, req: IncomingMessage, res: ServerResp
 
 // --- request helpers --------------------------------------------------------------------------
 
-function readJsonObject(req: IncomingMessage): Promise<Json | null> {
+export function readJsonObject(req: IncomingMessage): Promise<Json | null> {
   return readGoJson(req, ADMIN_BODY_LIMIT)
 }
 
@@ -270,7 +271,7 @@ const CLIENT_FIELDS: Record<string, FieldKind> = {
 const CLIENT_PATCH_FIELDS: Record<string, FieldKind> = {client_name: 'string', redirect_uris: 'strings', grant_types: 'strings', scope: 'string'}
 
 /** Go's encoding/json into the handler's request struct: a wrong JSON type is "invalid JSON body". */
-function decodeClientBody(body: Json | null, kinds: Record<string, FieldKind>): Record<string, unknown> {
+export function decodeClientBody(body: Json | null, kinds: Record<string, FieldKind>): Record<string, unknown> {
   try {
     return decodeStruct(body, kinds)
   } catch (err) {
@@ -437,7 +438,7 @@ async function clients(ctx: ServerContext, req: IncomingMessage, res: ServerResp
 // admin-key middleware: an unknown path or method is answered by the mux itself (plain text,
 // before any key check), a known one checks the key first.
 const MAX_PATH_PARAM = 256
-type Route = {methods: string[]; handle: (ctx: ServerContext, req: IncomingMessage, res: ServerResponse, id: string | undefined, q: URLSearchParams) => Promise<void>}
+export type Route = {methods: string[]; handle: (ctx: ServerContext, req: IncomingMessage, res: ServerResponse, id: string | undefined, q: URLSearchParams) => Promise<void>}
 
 function routeFor(segs: string[]): Route | undefined {
   const [root, collection, rawId, action, ...rest] = segs
@@ -455,6 +456,8 @@ function routeFor(segs: string[]): Route | undefined {
     if (action === 'rotate-secret') return {methods: ['POST'], handle: (c, req, res, id, q) => clients(c, req, res, id, action, q)}
     if (action in TRANSITIONS) return {methods: ['PATCH'], handle: (c, req, res, id, q) => clients(c, req, res, id, action, q)}
   }
+  const users = userAdminRoute(collection, rawId, action)
+  if (users !== undefined) return users
   if (collection === 'settings' && rawId === 'dcr' && action === undefined) {
     return {methods: ['GET', 'PATCH'], handle: (c, req, res) => dcrSettings(c, req, res)}
   }

@@ -1,3 +1,4 @@
+import type {BrowserSessions} from './browser-session.js'
 import type {DpopState} from './dpop.js'
 import type {JwtSigner} from './keys.js'
 import type {AuthLockout, RateLimiter} from './ratelimit.js'
@@ -5,10 +6,15 @@ import type {DcrMode} from './register.js'
 import type {SecretHasher} from './secrets.js'
 import type {Store} from './store.js'
 import type {AccessTokenMinter} from './tokens.js'
+import type {UserStore} from './user-store.js'
 
 /** What the request handlers of both ports share. */
 export interface ServerContext {
   store: Store
+  /** Users, authorization sessions, consent grants and refresh-token families (the browser flow). */
+  users: UserStore
+  /** Session cookies, CSRF tokens and the login lockout of the browser flow. */
+  browser: BrowserSessions
   hasher: SecretHasher
   signer: JwtSigner
   minter: AccessTokenMinter
@@ -18,6 +24,8 @@ export interface ServerContext {
   /** Base URL the public port is reachable at; DPoP `htu` may name it instead of the issuer. */
   publicUrl: string
   tokenTtlSeconds: number
+  /** Origins allowed by CORS on the endpoints browser-based clients call (none: no CORS headers). */
+  corsOrigins: string[]
   /** Dynamic client registration policy; the mode can change at runtime (PATCH /admin/settings/dcr). */
   dcr: {mode: DcrMode; approvedRedirects: string[]}
   /** DPoP settings, server nonces and the proof replay cache. */

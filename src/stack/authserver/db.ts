@@ -83,6 +83,82 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'clients.application_type (RFC 7591 / OIDC registration)',
     sql: `ALTER TABLE clients ADD COLUMN application_type TEXT NOT NULL DEFAULT '';`,
   },
+  {
+    version: 3,
+    name: 'users, authorization sessions, consent grants, refresh-token families',
+    sql: `
+      CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        email TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'user')),
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
+        provider TEXT NOT NULL DEFAULT 'local',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE UNIQUE INDEX users_by_email ON users (email COLLATE NOCASE);
+
+      CREATE TABLE auth_sessions (
+        id TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL DEFAULT '',
+        redirect_uri TEXT NOT NULL,
+        scope TEXT NOT NULL DEFAULT '',
+        resource TEXT NOT NULL DEFAULT '',
+        resource_id TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL DEFAULT '',
+        code_challenge TEXT NOT NULL,
+        code_hash TEXT UNIQUE,
+        expires_at INTEGER NOT NULL,
+        consumed_at INTEGER,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX auth_sessions_by_expiry ON auth_sessions (expires_at);
+
+      CREATE TABLE consent_grants (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        client_id TEXT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+        resource_id TEXT NOT NULL REFERENCES resources (id) ON DELETE CASCADE,
+        scopes TEXT NOT NULL DEFAULT '[]',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        revoked_at TEXT
+      );
+      CREATE UNIQUE INDEX consent_grants_live ON consent_grants (user_id, client_id, resource_id) WHERE revoked_at IS NULL;
+
+      CREATE TABLE token_families (
+        id TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        scope TEXT NOT NULL DEFAULT '',
+        resource TEXT NOT NULL DEFAULT '',
+        auth_session_id TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'revoked')),
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX token_families_by_user ON token_families (user_id, status);
+
+      CREATE TABLE refresh_tokens (
+        id TEXT PRIMARY KEY,
+        family_id TEXT NOT NULL REFERENCES token_families (id) ON DELETE CASCADE,
+        token_hash TEXT NOT NULL UNIQUE,
+        expires_at INTEGER NOT NULL,
+        consumed_at INTEGER,
+        created_at INTEGER NOT NULL
+      );
+
+      -- Which access tokens a family issued, so that revoking the family (code or refresh-token
+      -- reuse, force logout) also makes them introspect as inactive.
+      CREATE TABLE family_access_tokens (
+        jti TEXT PRIMARY KEY,
+        family_id TEXT NOT NULL REFERENCES token_families (id) ON DELETE CASCADE
+      );
+      CREATE INDEX family_access_tokens_by_family ON family_access_tokens (family_id);
+    `,
+  },
 ]
 
 function migrate(db: Db): void {

@@ -2,19 +2,22 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import type {AddressInfo} from 'node:net'
 import type {AuthServerHandle, AuthServerOptions} from '../types.js'
 import {adminHandler} from './admin.js'
+import {BrowserSessions} from './browser-session.js'
 import {adminKeyProblem, AuthServerConfigError} from './boot-rules.js'
 import type {ServerContext} from './context.js'
 import {openDatabase} from './db.js'
 import {DpopState, dpopSettings} from './dpop.js'
 import {ensurePrivateDir} from './files.js'
-import {urlHost} from './http.js'
+import {ProblemError, urlHost} from './http.js'
 import {JwtSigner, loadOrCreateSigningKey} from './keys.js'
 import {publicHandler} from './oauth.js'
 import {AuthLockout, RateLimiter, rateLimitSettings} from './ratelimit.js'
 import {DCR_MODES} from './register.js'
-import {loadOrCreatePepper, SecretHasher} from './secrets.js'
+import {loadOrCreatePepper, loadOrCreateSecretFile, SecretHasher} from './secrets.js'
 import {Store} from './store.js'
 import {AccessTokenMinter} from './tokens.js'
+import {UserStore} from './user-store.js'
+import {createUser} from './users-admin.js'
 
 export {AuthServerConfigError} from './boot-rules.js'
 export {signBenchmarkToken} from './tokens.js'
@@ -102,8 +105,13 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
     const signer = new JwtSigner(loadOrCreateSigningKey(opts.dataDir))
     // Expired token rows only matter to introspection, which treats them as inactive anyway.
     store.purgeExpired(Math.floor(Date.now() / 1000) - 86_400)
+    const users = new UserStore(db)
+    users.purgeSessions(Math.floor(Date.now() / 1000) - 86_400)
     const ctx: ServerContext = {
       store,
+      users,
+      // Signs session cookies and CSRF tokens; kept on disk so a restart does not sign everyone out.
+      browser: new BrowserSessions(loadOrCreateSecretFile(opts.dataDir, 'session.key', 32)),
       hasher: new SecretHasher(loadOrCreatePepper(opts.dataDir)),
       signer,
       minter: undefined as unknown as AccessTokenMinter,
@@ -111,6 +119,7 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
       issuer: opts.issuer ?? '',
       publicUrl: '',
       tokenTtlSeconds: ttl,
+      corsOrigins: [...(opts.corsOrigins ?? [])],
       dcr,
       dpop,
       limits: {
@@ -138,6 +147,16 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
       publicUrl: ctx.publicUrl,
       adminUrl: reachableUrl(host, adminPort),
       stats: () => ({...ctx.stats}),
+      ensureUser: async (email, password) => {
+        const existing = users.userByEmail(email)
+        if (existing !== undefined) return {id: existing.id, created: false}
+        try {
+          return {id: (await createUser(ctx, {email, password})).id, created: true}
+        } catch (err) {
+          if (err instanceof ProblemError) throw new Error(err.detail)
+          throw err
+        }
+      },
       stop: () => {
         stopping ??= Promise.all(servers.map(close)).then(() => store.close())
         return stopping

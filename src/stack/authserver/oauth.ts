@@ -2,13 +2,16 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {GRANT_JWT_BEARER, GRANT_TOKEN_EXCHANGE, goQuote} from './client-rules.js'
 import type {ServerContext} from './context.js'
 import {DpopError, verifyDpopProof} from './dpop.js'
-import {BodyTooLargeError, formDecode, goJson, mediaType, methodMatches, parseForm, pathOf, readBody, send, sendGoMethodNotAllowed, sendGoNotFound, sendJson, sendProblem, statusText, type Headers} from './http.js'
+import {BodyTooLargeError, formDecode, goJson, mediaType, methodMatches, parseForm, pathOf, readBody, send, sendGoMethodNotAllowed, sendGoNotFound, sendJson, statusText, type Headers} from './http.js'
 import {clientIp} from './ratelimit.js'
 import {register, RegistrationError} from './register.js'
+import {browserRoute} from './browser.js'
+import {applyCors} from './cors.js'
+import {userGrant} from './grants.js'
 import type {Client} from './store.js'
 
 const TOKEN_BODY_LIMIT = 64 * 1024
-const NO_STORE: Headers = {'Cache-Control': 'no-store', Pragma: 'no-cache'}
+export const NO_STORE: Headers = {'Cache-Control': 'no-store', Pragma: 'no-cache'}
 const METADATA_CACHE: Headers = {'Cache-Control': 'public, max-age=3600'}
 const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/
 // Grants the real server knows but serves only when switched on (off by default, as here).
@@ -42,17 +45,17 @@ function sendOAuthError(res: ServerResponse, e: OAuthError): void {
   send(res, e.status, 'application/problem+json', goJson(body), e.headers)
 }
 
-function invalidRequest(description: string): OAuthError {
+export function invalidRequest(description: string): OAuthError {
   return new OAuthError(400, 'invalid_request', description)
 }
 
 // RFC 6749 §5.2: a failed client authentication is 401 with a challenge naming the scheme the
 // client should use; the realm is the real server's.
-function invalidClient(description = 'client authentication failed'): OAuthError {
+export function invalidClient(description = 'client authentication failed'): OAuthError {
   return new OAuthError(401, 'invalid_client', description, {'WWW-Authenticate': 'Basic realm="authserver"'})
 }
 
-function first(form: Map<string, string[]>, name: string): string | undefined {
+export function first(form: Map<string, string[]>, name: string): string | undefined {
   return form.get(name)?.[0]
 }
 
@@ -94,7 +97,7 @@ async function readForm(req: IncomingMessage): Promise<Map<string, string[]>> {
  * half form-unescaped, `+` is a space; a bad escape yields no credentials at all); otherwise the
  * `client_id`/`client_secret` form parameters.
  */
-function extractClientAuth(req: IncomingMessage, form: Map<string, string[]>): {id: string; secret: string} {
+export function extractClientAuth(req: IncomingMessage, form: Map<string, string[]>): {id: string; secret: string} {
   const auth = req.headers.authorization
   if (auth !== undefined && auth.startsWith('Basic ')) {
     const b64 = auth.slice(6)
@@ -175,6 +178,7 @@ async function token(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
   const grantType = first(form, 'grant_type') ?? ''
   const disabled = DISABLED_GRANTS[grantType]
   if (disabled !== undefined) throw new OAuthError(400, 'unsupported_grant_type', disabled)
+  if (grantType === 'authorization_code' || grantType === 'refresh_token') return userGrant(ctx, req, res, form, grantType)
   if (grantType !== 'client_credentials') {
     throw new OAuthError(400, 'unsupported_grant_type', `grant_type ${goQuote(grantType)} is not supported`)
   }
@@ -199,25 +203,30 @@ async function token(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
   }
   const scopes = grantScopes(client, first(form, 'scope'), catalog)
 
-  let jkt: string | undefined
-  // Like Go's Header.Get: the first DPoP header counts.
-  const proof = req.headersDistinct.dpop?.[0]
-  if (proof !== undefined && proof !== '') {
-    try {
-      const verified = await verifyDpopProof(proof, [`${ctx.issuer}/oauth/token`, `${ctx.publicUrl}/oauth/token`], ctx.dpop.settings.proofLifetimeSeconds)
-      ctx.dpop.accept(verified)
-      jkt = verified.jkt
-    } catch (err) {
-      if (err instanceof DpopError) throw new OAuthError(400, err.error, err.message)
-      throw err
-    }
-  }
-
+  const jkt = await dpopThumbprint(ctx, req)
   const minted = ctx.minter.mint({clientId: client.id, audience, scopes, jkt})
   ctx.store.recordToken({jti: minted.jti, client_id: client.id, aud: audience, scope: scopes.join(' '), iat: minted.iat, exp: minted.exp, cnf_jkt: jkt ?? null, revoked: 0})
   ctx.stats.tokensIssued++
   const body = goJson({access_token: minted.jwt, token_type: jkt === undefined ? 'Bearer' : 'DPoP', expires_in: ctx.tokenTtlSeconds, scope: scopes.join(' ')})
   send(res, 200, 'application/json', body, NO_STORE)
+}
+
+/**
+ * RFC 9449: the thumbprint of the key a valid DPoP proof at the token endpoint binds the token to
+ * (`cnf.jkt`), or undefined when the request carries no proof. Every grant goes through here.
+ */
+export async function dpopThumbprint(ctx: ServerContext, req: IncomingMessage): Promise<string | undefined> {
+  // Like Go's Header.Get: the first DPoP header counts.
+  const proof = req.headersDistinct.dpop?.[0]
+  if (proof === undefined || proof === '') return undefined
+  try {
+    const verified = await verifyDpopProof(proof, [`${ctx.issuer}/oauth/token`, `${ctx.publicUrl}/oauth/token`], ctx.dpop.settings.proofLifetimeSeconds)
+    ctx.dpop.accept(verified)
+    return verified.jkt
+  } catch (err) {
+    if (err instanceof DpopError) throw new OAuthError(400, err.error, err.message)
+    throw err
+  }
 }
 
 /** RFC 7662 view of a token for `caller`, or undefined when the caller may not see it as active. */
@@ -287,8 +296,9 @@ function metadata(ctx: ServerContext): Record<string, unknown> {
     introspection_endpoint: `${iss}/oauth/introspect`,
     jwks_uri: `${iss}/.well-known/jwks.json`,
     response_types_supported: ['code'],
-    // Only what this server really does at the token endpoint is announced.
-    grant_types_supported: ['client_credentials'],
+    // Only what this server really does at the token endpoint is announced, in the real
+    // server's order.
+    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
     token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     revocation_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
@@ -349,10 +359,8 @@ async function route(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
     case '/ready':
       if (readOnly()) health(ctx, res, 'ready', 'not_ready')
       return
-    case '/oauth/authorize':
-      // Served by the browser flow (issue 14); until it lands the route says so.
-      return sendProblem(res, 501, `${path} is not implemented by the embedded server; register clients through the admin API and use client_credentials`)
   }
+  if (await browserRoute(ctx, req, res, path)) return
   sendGoNotFound(res)
 }
 
@@ -379,6 +387,7 @@ export function publicHandler(ctx: ServerContext): (req: IncomingMessage, res: S
       req.resume()
       return sendOAuthError(res, new OAuthError(429, 'slow_down', 'rate limit exceeded', {'Retry-After': '1'}))
     }
+    if (applyCors(ctx.corsOrigins, pathOf(req.url), req, res)) return
     route(ctx, req, res).catch((err: unknown) => {
       if (err instanceof OAuthError) return sendOAuthError(res, err)
       if (err instanceof RegistrationError) return sendOAuthError(res, new OAuthError(err.status, err.error, err.description))

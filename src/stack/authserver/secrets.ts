@@ -15,20 +15,28 @@ export function newClientSecret(): string {
   return randomBytes(32).toString('base64url')
 }
 
-/** Loads the server pepper from `pepper.key`, creating it on first start; in memory without a dataDir. */
-export function loadOrCreatePepper(dataDir: string | undefined): Buffer {
-  if (dataDir === undefined) return randomBytes(PEPPER_BYTES)
-  const path = join(dataDir, 'pepper.key')
+/**
+ * Loads `<dataDir>/<fileName>`, a random key of exactly `bytes` bytes, creating it on first start;
+ * a fresh in-memory key without a dataDir.
+ */
+export function loadOrCreateSecretFile(dataDir: string | undefined, fileName: string, bytes: number): Buffer {
+  if (dataDir === undefined) return randomBytes(bytes)
+  const path = join(dataDir, fileName)
   const existing = readPrivateFile(path)
   if (existing !== undefined) {
-    if (existing.length !== PEPPER_BYTES) {
-      throw new Error(`${path} must hold exactly ${PEPPER_BYTES} bytes (found ${existing.length}); refusing to guess`)
+    if (existing.length !== bytes) {
+      throw new Error(`${path} must hold exactly ${bytes} bytes (found ${existing.length}); refusing to guess`)
     }
     return existing
   }
-  const pepper = randomBytes(PEPPER_BYTES)
-  writePrivateFile(path, pepper)
-  return pepper
+  const key = randomBytes(bytes)
+  writePrivateFile(path, key)
+  return key
+}
+
+/** The server pepper (`pepper.key`) that keys client-secret hashes. */
+export function loadOrCreatePepper(dataDir: string | undefined): Buffer {
+  return loadOrCreateSecretFile(dataDir, 'pepper.key', PEPPER_BYTES)
 }
 
 // Why a fast keyed hash and not bcrypt/argon2: our client secrets are 256 bits from a CSPRNG, not

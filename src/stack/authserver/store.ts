@@ -205,6 +205,11 @@ export class Store {
     return row && this.hydrate(row)
   }
 
+  /** Every resource registered under exactly this URI (URIs are not unique). */
+  resourcesByUri(uri: string): Resource[] {
+    return (this.st('resourcesByUri').pluck().all(uri) as string[]).flatMap((id) => this.resourceById(id) ?? [])
+  }
+
   /** Token-endpoint lookup: the resource registered under exactly this URI and its scope names. */
   resourceScopesByUri(uri: string): {id: string; scopeNames: string[]} | undefined {
     const cached = this.uriCache.get(uri)

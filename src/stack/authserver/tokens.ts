@@ -10,6 +10,8 @@ export interface MintedToken {
 
 export interface AccessTokenRequest {
   clientId: string
+  /** `sub`: the user for user grants; the client itself (the real server's choice) otherwise. */
+  subject?: string
   audience: string
   /** Granted scopes, already sorted and de-duplicated. */
   scopes: readonly string[]
@@ -46,7 +48,7 @@ export class AccessTokenMinter {
     const jti = randomJti()
     // Claim order mirrors the real server's tokens; aud is always a one-element array (the real
     // server never emits the string form, and some resource servers only accept the array).
-    const claims: Record<string, unknown> = {iss: this.issuer(), sub: req.clientId, aud: [req.audience], client_id: req.clientId}
+    const claims: Record<string, unknown> = {iss: this.issuer(), sub: req.subject ?? req.clientId, aud: [req.audience], client_id: req.clientId}
     if (req.scopes.length > 0) claims.scope = req.scopes.join(' ')
     claims.jti = jti
     claims.iat = iat

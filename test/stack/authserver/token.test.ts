@@ -290,6 +290,8 @@ describe('authserver OAuth endpoints', () => {
 
     it('unknown or missing grant_type -> unsupported_grant_type with the real server\'s texts', async () => {
       assertOAuthError(await token(h, client, {grant_type: 'password'}), 400, 'unsupported_grant_type', 'grant_type "password" is not supported')
+      // Served since the browser flow: without a code it is the grant that is wrong.
+      assertOAuthError(await token(h, client, {grant_type: 'authorization_code'}), 400, 'invalid_grant')
       const r = await post(`${h.publicUrl}/oauth/token`, form({resource: RESOURCE_URI}), {authorization: basic(client.client_id, client.client_secret)})
       assertOAuthError(r, 400, 'unsupported_grant_type', 'grant_type "" is not supported')
     })
