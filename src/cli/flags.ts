@@ -134,13 +134,13 @@ export const yesFlags = {
 /** RFC 9449 DPoP for the client: token mint, mcp call, verify. */
 export const dpopFlags = {
   dpop: Flags.boolean({
-    summary: 'Bind the token to the profile\'s key (RFC 9449 DPoP) and prove possession on every request.',
+    summary: 'Bind the token to the profile\'s key (RFC 9449 DPoP).',
     description:
       'The token request carries a DPoP proof, the token comes back as token_type DPoP with cnf.jkt = the key\'s thumbprint, and each request to the MCP server sends "Authorization: DPoP <token>" with a fresh proof (ath = the token\'s hash). The profile\'s ES256 key is created on first use and kept in the store (0600). A server that demands a nonce gets one retry. See docs/dpop.md.',
     helpGroup: 'DPOP',
   }),
   'dpop-key': Flags.string({
-    summary: 'Sign DPoP proofs with this PKCS#8 PEM private key instead (implies --dpop).',
+    summary: 'PKCS#8 PEM key for the proofs (implies --dpop).',
     description: 'ES256 (a P-256 EC key) or RS256 (an RSA key of 2048 bits or more), not encrypted. For example: openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out agent.pem',
     helpGroup: 'DPOP',
   }),
@@ -157,7 +157,7 @@ export const mcpPolicyFlags = {
     helpGroup: 'TIER 03',
   }),
   'mcp-dpop-nonce': Flags.boolean({
-    summary: 'Make the MCP server demand its own nonce in every DPoP proof (RFC 9449 §9).',
+    summary: 'The MCP server demands its nonce in proofs (RFC 9449 §9).',
     description: 'Every answer carries the current nonce in DPoP-Nonce; a proof without it gets 401 use_dpop_nonce. Needs --mcp-dpop allowed or required.',
     helpGroup: 'TIER 03',
   }),

@@ -35,6 +35,20 @@ function firstSentences(text: string, max: number): string {
 
 type LoadedFlag = Command.Loadable['flags'][string]
 
+/**
+ * Groups of knobs that mirror the real authserver's settings: on screen they are one wrapped list
+ * of names (their text is in docs/commands.md), so that `stack up -h` still fits a screen.
+ */
+const NAMES_ONLY_GROUPS = new Set(['AUTHSERVER SETTINGS'])
+/** Examples shown on screen at the most; the reference lists them all. */
+const SCREEN_EXAMPLES = 4
+/**
+ * Lines a command's help may take below oclif's summary line (and above a topic's command list):
+ * with those, `ap-demo <command> -h` fits a 40-line screen.
+ */
+const SCREEN_LINES = 37
+const FOOTER_LINES = 2
+
 export default class ApDemoHelp extends Help {
   private get lineWidth(): number {
     // A terminal's own width up to 100 columns; 100 when the help goes to a file or a pipe.
@@ -58,17 +72,23 @@ export default class ApDemoHelp extends Help {
       out.push('', 'ARGUMENTS', ...wrap(`${arg.name.toUpperCase()}  ${arg.description ?? ''}`, this.lineWidth, '  '))
     }
     out.push(...this.flagLines(command))
+    // What is left of the screen goes to the description's first sentences and the examples; when
+    // the flags take most of it, the examples shrink to the first ones, then the description goes
+    // (the reference keeps both whole).
     const about = firstSentences(this.fill(command.description ?? '', command).split(/\n\s*\n/)[0] ?? '', 180)
-    if (about) out.push('', 'DESCRIPTION', ...wrap(about, this.lineWidth, '  '))
+    const description = about ? ['', 'DESCRIPTION', ...wrap(about, this.lineWidth, '  ')] : []
     const examples = (command.examples ?? []).map((e) => (typeof e === 'string' ? {description: '', command: e} : e))
-    if (examples.length > 0) {
-      out.push('', 'EXAMPLES')
-      for (const e of examples) {
-        if (e.description) out.push(`  # ${this.fill(e.description, command).replace(/:$/, '')}`)
-        out.push(`  $ ${this.fill(e.command, command)}`)
-      }
-    }
-    out.push('', 'Every flag in detail: docs/commands.md in the ap-demo repository.')
+    const exampleLines = (n: number): string[] =>
+      n === 0 ? [] : ['', 'EXAMPLES', ...examples.slice(0, n).flatMap((e) => [...(e.description ? [`  # ${this.fill(e.description, command).replace(/:$/, '')}`] : []), `  $ ${this.fill(e.command, command)}`])]
+    let shown = Math.min(examples.length, SCREEN_EXAMPLES)
+    let withDescription = true
+    const total = () => out.length + (withDescription ? description.length : 0) + exampleLines(shown).length + FOOTER_LINES
+    while (total() > SCREEN_LINES && shown > 2) shown--
+    if (total() > SCREEN_LINES) withDescription = false
+    while (total() > SCREEN_LINES && shown > 1) shown--
+    if (withDescription) out.push(...description)
+    out.push(...exampleLines(shown))
+    out.push('', 'Every flag and example in detail: docs/commands.md in the ap-demo repository.')
     return out.join('\n')
   }
 
@@ -91,16 +111,33 @@ export default class ApDemoHelp extends Help {
     const out: string[] = []
     for (const group of order) {
       out.push('', group ? `${group} FLAGS` : 'FLAGS')
+      if (NAMES_ONLY_GROUPS.has(group)) {
+        out.push(...wrap(groups.get(group)!.map((entry) => label(entry).trim()).join('  '), this.lineWidth, '      '))
+        continue
+      }
       for (const entry of groups.get(group)!) {
         const f = entry[1]
         const dflt = f.type === 'option' && f.default !== undefined && typeof f.default !== 'function' ? ` [default: ${f.default}]` : ''
-        const head = `  ${label(entry).padEnd(pad)}`
+        // A label longer than the column still keeps two spaces before its text.
+        const head = `  ${label(entry).padEnd(pad)}`.replace(/(\S)$/, '$1  ')
         const text = `${f.summary ?? f.description?.split('\n')[0] ?? ''}${dflt}`
         const wrapped = wrap(text, this.lineWidth, ' '.repeat(head.length))
         out.push(head + (wrapped[0] ?? '').trimStart(), ...wrapped.slice(1))
       }
     }
     return out
+  }
+
+  /** A topic's commands, one line each (the summary cut at a word to fit the width). */
+  protected override formatCommands(commands: Command.Loadable[]): string {
+    const visible = commands.filter((c) => !c.hidden)
+    if (visible.length === 0) return ''
+    const ids = visible.map((c) => c.id.replaceAll(':', ' '))
+    const pad = Math.max(...ids.map((id) => id.length)) + 2
+    return ['COMMANDS', ...visible.map((c, i) => {
+        const summary = this.fill(c.summary ?? c.description?.split('\n')[0] ?? '', c).trim()
+        return `  ${ids[i]!.padEnd(pad)}${firstSentences(summary, this.lineWidth - pad - 2)}`
+      })].join('\n')
   }
 
   override formatRoot(): string {

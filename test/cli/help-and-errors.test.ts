@@ -12,7 +12,7 @@ import {closedPort, ROOT, Sandbox} from './helpers.js'
 const manifest = () => JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {flags: Record<string, unknown>}>}
 
 describe('help and errors', () => {
-  it('every --help fits a screen (<= 46 lines), -h works, and the root help opens with a getting-started example', async () => {
+  it('every --help fits a screen (<= 44 lines: the help itself 40, a topic its command list), -h works, and the root help opens with a getting-started example', async () => {
     const box = new Sandbox()
     try {
       const ids = Object.keys(manifest().commands).map((id) => id.split(':'))
@@ -22,7 +22,7 @@ describe('help and errors', () => {
         assert.equal(code, 0, `${id.join(' ')} -h`)
         const lines = stdout.trimEnd().split('\n')
         if (lines.length > longest.lines) Object.assign(longest, {lines: lines.length, id: id.join(' ')})
-        assert.ok(lines.length <= 46, `${id.join(' ')} --help has ${lines.length} lines`)
+        assert.ok(lines.length <= 44, `${id.join(' ')} --help has ${lines.length} lines`)
         assert.ok(!/\[\s*\|/.test(stdout) && !/\|\s*\]/.test(stdout), `${id.join(' ')}: a usage line with an empty alternative`)
       }
       const root = await box.run(['--help'])

@@ -6,7 +6,7 @@ import {inputError} from '../../errors.js'
 import {checkEmail, ensureUser, listUsers, removeUser, setUserEnabled, userPassword, USER_PASSWORD_ENV} from '../../walkthrough/user.js'
 
 export default class SetupUser extends BaseCommand {
-  static override summary = 'Create, disable, enable, delete or list the users who sign in to the authorization server.'
+  static override summary = 'Create, disable, enable, delete or list the users of the login page.'
 
   static override description = `Interactive MCP clients (the MCP Inspector, Claude, Cursor) send a person to the authorization server's login page; these are the accounts they sign in with, managed through the admin API (/admin/users).
 
