@@ -78,6 +78,10 @@ export const requestFlags = {
       'Opens in a browser\'s network panel (Import HAR). The admin key, client secrets, tokens, Authorization and DPoP headers become [redacted <kind> <fingerprint>], the same fingerprint for the same secret within the file. Written atomically with mode 0600, also when the run fails. See docs/trace.md.',
     helpGroup: 'REQUEST',
   }),
+}
+
+/** The run drawn as a sequence diagram (docs/trace.md): verify, and the MCP calls a discovery may lead anywhere. */
+export const diagramFlags = {
   diagram: Flags.string({
     summary: 'Sequence diagram of the run: Mermaid, ascii or FILE.',
     description:
