@@ -1,4 +1,5 @@
 import * as oauth from 'oauth4webapi'
+import {httpFetch} from '../http/fetch.js'
 import {CircuitBreaker} from './breaker.js'
 import {
   CACHE_EXPIRY_MARGIN_SECONDS,
@@ -547,7 +548,7 @@ function observingFetch(onRequest: ((req: ObservedRequest) => void) | undefined)
     const requestInit: RequestInit = {method: init.method, headers: init.headers, redirect: init.redirect}
     if (body !== undefined) requestInit.body = body
     if (init.signal !== undefined) requestInit.signal = init.signal
-    return fetch(url, requestInit)
+    return httpFetch(url, requestInit)
   }
 }
 

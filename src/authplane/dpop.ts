@@ -9,6 +9,7 @@ import {createPrivateKey, createPublicKey, generateKeyPairSync, webcrypto, type 
 import {calculateJwkThumbprint, exportJWK, type JWK} from 'jose'
 import * as oauth from 'oauth4webapi'
 
+import {httpFetch} from '../http/fetch.js'
 import {DpopKeyError, DpopNonceError} from './dpop-errors.js'
 
 /** The algorithms ap-demo signs proofs with: the two the SDK supports (`SUPPORTED_DPOP_ALGORITHMS`). */
@@ -127,7 +128,7 @@ type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<
 export interface DpopFetchOptions {
   handle: oauth.DPoPHandle
   accessToken: string
-  /** The fetch that actually sends (an observer, a timeout wrapper). Default: global fetch. */
+  /** The fetch that actually sends (an observer, a timeout wrapper). Default: httpFetch. */
   fetch?: FetchLike
   /** Called when the resource asked for a nonce and the request is sent again, once. */
   onNonceRetry?: (url: string) => void
@@ -141,7 +142,7 @@ export interface DpopFetchOptions {
  * Other challenges are returned as responses, for the caller to read.
  */
 export function dpopFetch(options: DpopFetchOptions): FetchLike {
-  const send: FetchLike = options.fetch ?? ((input, init) => fetch(input, init))
+  const send: FetchLike = options.fetch ?? httpFetch
   return async (input, init = {}) => {
     const url = new URL(input instanceof Request ? input.url : String(input))
     const method = (init.method ?? 'GET').toUpperCase()

@@ -10,9 +10,11 @@ import {toCliError} from './error-map.js'
 import {ExitCode} from './exit-codes.js'
 import {RequestRecorder} from './observer.js'
 import {inquirerPrompter} from './prompts.js'
+import {CommandTrace, secretKinds, withDiagramDefault, type TraceFlags} from './trace.js'
+import type {TraceResult} from '../trace/run.js'
 
 /** The flags the base command reads when a command declares them (see ./flags.ts). */
-export interface CommonFlags extends ConnectionFlags {
+export interface CommonFlags extends ConnectionFlags, TraceFlags {
   profile?: string
   'no-input'?: boolean
   'print-curl'?: boolean
@@ -35,6 +37,9 @@ export abstract class BaseCommand extends Command {
   private _store?: ConfigStore
   private _env?: Environment
   private recorder?: RequestRecorder
+  private trace?: CommandTrace
+  private traceResult?: TraceResult
+  private traceFinished = false
 
   /** The local store, in oclif's config dir ($XDG_CONFIG_HOME/ap-demo; AP_DEMO_CONFIG_DIR overrides). */
   protected get store(): ConfigStore {
@@ -59,6 +64,7 @@ export abstract class BaseCommand extends Command {
   override async init(): Promise<void> {
     // A closed stdout (`ap-demo ... | head -1`) is handled for every command and for help in ./main.ts.
     await super.init()
+    this.argv = withDiagramDefault(this.argv)
     // https://no-color.org: chalk itself only honours FORCE_COLOR and the terminal.
     if (process.env.NO_COLOR) chalk.level = 0
   }
@@ -149,6 +155,7 @@ export abstract class BaseCommand extends Command {
       dryRun: Boolean(flags['dry-run']),
       onNote: (message) => this.note(message),
     })
+    if (this.trace) this.trace.endpoints = {issuer: ctx.issuer, adminUrl: ctx.adminUrl, mcpUrl: ctx.mcpUrl}
     return this.withDpop(ctx, flags)
   }
 
@@ -163,22 +170,66 @@ export abstract class BaseCommand extends Command {
 
   /** The --print-curl / --dry-run observer, or undefined when neither is asked for. */
   protected requestObserver(flags: CommonFlags, adminKey: string | undefined, profile: string, store = this.store) {
-    this.recorder = new RequestRecorder({
-      printCurl: Boolean(flags['print-curl']),
-      dryRun: Boolean(flags['dry-run']),
-      print: (line) => this.note(line),
-      secrets: () => {
-        const map: Record<string, string> = {}
-        if (adminKey) map[adminKey] = ENV.adminKey
-        const client = store.getProfile(profile).client
-        if (client) map[client.secret] = ENV.clientSecret
-        const envSecret = this.env.get(ENV.clientSecret)
-        if (envSecret) map[envSecret] = ENV.clientSecret
-        if (flags['client-secret']) map[flags['client-secret']] = ENV.clientSecret
-        return map
-      },
-    })
+    const secrets = () => {
+      const map: Record<string, string> = {}
+      if (adminKey) map[adminKey] = ENV.adminKey
+      const client = store.getProfile(profile).client
+      if (client) map[client.secret] = ENV.clientSecret
+      const envSecret = this.env.get(ENV.clientSecret)
+      if (envSecret) map[envSecret] = ENV.clientSecret
+      if (flags['client-secret']) map[flags['client-secret']] = ENV.clientSecret
+      return map
+    }
+    this.recorder = new RequestRecorder({printCurl: Boolean(flags['print-curl']), dryRun: Boolean(flags['dry-run']), print: (line) => this.note(line), secrets})
+    if (this.trace) this.trace.secrets = () => secretKinds(secrets())
     return this.recorder.observer
+  }
+
+  /**
+   * Every command parses its flags first: --har / --diagram start recording there, before any
+   * request, and a file that cannot be written is refused before anything happens.
+   */
+  protected override async parse<F extends {[name: string]: any}, B extends {[name: string]: any}, A extends {[name: string]: any}>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const parsed = await super.parse(options, argv)
+    this.trace ??= CommandTrace.start(parsed.flags as TraceFlags)
+    return parsed
+  }
+
+  /** A point of the recorded timeline: the diagram's notes and the HAR entries' comments name it. */
+  protected traceMark(label: string): void {
+    this.trace?.mark(label)
+  }
+
+  /** The last note of the diagram when the command succeeds (verify: ALL CHECKS PASSED). */
+  protected traceSuccess(message: string): void {
+    if (this.trace) this.trace.success = {ok: true, message}
+  }
+
+  /** Writes the HAR file and the diagram, once, when the command ends; prints a diagram that has no file. */
+  private async finishTrace(error?: unknown): Promise<void> {
+    if (!this.trace || this.traceFinished) return
+    this.traceFinished = true
+    if (error instanceof DryRunStop) this.traceSuccess(`dry run: ${error.request.method} ${new URL(error.request.url).pathname} not sent`)
+    const failure = error === undefined || error instanceof DryRunStop ? undefined : toCliError(error).message
+    this.traceResult = await this.trace.finish({creator: {name: this.config.name, version: this.config.version}, title: `ap-demo ${this.id ?? ''}`.trim(), failure})
+    if (this.traceResult.harFile) this.note(`HAR written to ${this.traceResult.harFile}`)
+    if (this.traceResult.diagramFile) this.note(`diagram written to ${this.traceResult.diagramFile}`)
+    if (this.traceResult.diagram && !this.jsonEnabled()) process.stdout.write(this.traceResult.diagram)
+  }
+
+  protected override async finally(error: Error | undefined): Promise<unknown> {
+    if (!error) {
+      try {
+        await this.finishTrace()
+      } catch (traceError) {
+        // The command did its work, but a file the user asked for is missing: that is a failure.
+        await this.catch(traceError as Interfaces.CommandError)
+      }
+    }
+    return super.finally(error)
   }
 
   protected async askAdminKey(flags: {'no-input'?: boolean}): Promise<string> {
@@ -192,7 +243,7 @@ export abstract class BaseCommand extends Command {
   }
 
   protected override toSuccessJson(result: unknown): unknown {
-    return {status: 'ok', result}
+    return {status: 'ok', result, ...(this.traceResult?.diagram ? {diagram: this.traceResult.diagram} : {})}
   }
 
   protected override toErrorJson(err: unknown): unknown {
@@ -200,12 +251,19 @@ export abstract class BaseCommand extends Command {
     return {
       status: 'error',
       error: {code: e.code, message: e.message, hint: e.hint ?? null, exitCode: e.exitCode, ...e.details},
+      ...(this.traceResult?.diagram ? {diagram: this.traceResult.diagram} : {}),
     }
   }
 
   protected override async catch(err: Interfaces.CommandError): Promise<void> {
     // oclif's own exit (this.exit) is not an error to report.
     if ((err as {oclif?: {exit?: number}; code?: string}).code === 'EEXIT') throw err
+    try {
+      await this.finishTrace(err)
+    } catch (traceError) {
+      // The run's own error is the one to report; the missing file is said on the side.
+      this.warnUser(toCliError(traceError).message)
+    }
     if (err instanceof DryRunStop) return this.reportDryRun(err)
     const e = toCliError(err)
     if (this.jsonEnabled()) {

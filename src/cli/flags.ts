@@ -75,6 +75,22 @@ export const requestFlags = {
     max: 600,
     helpGroup: 'REQUEST',
   }),
+  har: Flags.string({
+    summary: 'Save the run\'s HTTP exchanges to FILE (HAR 1.2, no secrets).',
+    description:
+      'Opens in a browser\'s network panel (Import HAR). The admin key, client secrets, tokens, Authorization and DPoP headers become [redacted <kind> <fingerprint>], the same fingerprint for the same secret within the file. Written atomically with mode 0600, also when the run fails. See docs/trace.md.',
+    helpGroup: 'REQUEST',
+  }),
+}
+
+/** The run drawn as a sequence diagram (docs/trace.md): verify, and the MCP calls a discovery may lead anywhere. */
+export const diagramFlags = {
+  diagram: Flags.string({
+    summary: 'Sequence diagram of the run: Mermaid, ascii or FILE.',
+    description:
+      'A bare --diagram prints Mermaid after the command\'s output; --diagram=ascii a chart within 100 columns. FILE.md gets Markdown with a mermaid block (GitHub renders it), FILE.txt the text chart, any other FILE plain Mermaid. With --json the diagram is the envelope\'s "diagram" field. Before a positional argument write --diagram=mermaid.',
+    helpGroup: 'REQUEST',
+  }),
 }
 
 /** The client a token is minted for: token mint, mcp call, mcp tools. */

@@ -3,7 +3,7 @@ import chalk from 'chalk'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {describeError} from '../cli/error-map.js'
-import {connectionFlags, dpopFlags, inputFlags, requestFlags} from '../cli/flags.js'
+import {connectionFlags, diagramFlags, dpopFlags, inputFlags, requestFlags} from '../cli/flags.js'
 import {formatStepLines} from '../cli/render/verify.js'
 import {ENV} from '../config/settings.js'
 import {ConfigStore} from '../config/store.js'
@@ -33,6 +33,7 @@ With --dpop (tier 03, RFC 9449) the token is bound to the profile's key (or --dp
   static override flags = {
     ...connectionFlags,
     ...requestFlags,
+    ...diagramFlags,
     ...inputFlags,
     ...dpopFlags,
     embedded: Flags.boolean({summary: 'Start an embedded stack on free ports and verify against it.', description: 'Uses a throwaway store and in-memory data; the connection flags and the profile are ignored.'}),
@@ -72,6 +73,7 @@ With --dpop (tier 03, RFC 9449) the token is bound to the profile's key (or --dp
     const steps = this.stepDisplay(verifySteps(ctx).length)
     try {
       const report = await runVerify(ctx, {...verifyTargets(ctx), waitMs: flags.timeout * 1000, echoText, describeError, onStart: steps.onStart, onStep: steps.onStep})
+      this.traceSuccess('ALL CHECKS PASSED')
       this.display(chalk.green.bold('ALL CHECKS PASSED'))
       return report
     } finally {
@@ -88,6 +90,7 @@ With --dpop (tier 03, RFC 9449) the token is bound to the profile's key (or --dp
     let waiting: {stop: (ok?: boolean) => void} | undefined
     return {
       onStart: (step: number, name: string) => {
+        this.traceMark(`${step}. ${name}`)
         waiting?.stop()
         waiting = this.startWaiting(`[${String(step).padStart(2)}/${total}] waiting: ${name}`)
       },

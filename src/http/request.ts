@@ -1,6 +1,9 @@
+import {httpFetch} from './fetch.js'
+
 // One fetch wrapper for every client-side HTTP call ap-demo makes (admin API, probes): a timeout on
 // each request, an observer that sees each request before it is sent (for --print-curl and for
-// tests), and network failures turned into one typed error.
+// tests), and network failures turned into one typed error. Below it, httpFetch (fetch.ts) is what
+// every client-side request goes through, including those the MCP SDK and oauth4webapi send.
 
 export interface ObservedRequest {
   method: string
@@ -50,7 +53,7 @@ export async function send(url: string, options: SendOptions = {}): Promise<Resp
   if (refused) throw new InvalidRequestError(`cannot send the request to ${new URL(url).origin}: ${refused}`)
   let response: Response
   try {
-    response = await fetch(url, {method, headers, body: options.body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs)})
+    response = await httpFetch(url, {method, headers, body: options.body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs)})
   } catch (error) {
     const e = error as Error & {cause?: {code?: string; message?: string}}
     if (e.name === 'TimeoutError' || e.name === 'AbortError') {

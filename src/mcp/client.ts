@@ -6,6 +6,7 @@ import type {DPoPHandle} from 'oauth4webapi'
 
 import {DpopNonceError} from '../authplane/dpop-errors.js'
 import {ApDemoError} from '../errors.js'
+import {httpFetch} from '../http/fetch.js'
 import {DryRunStop, HttpRedirectError, type RequestObserver} from '../http/request.js'
 import {McpAuthRejectedError, McpProtocolError, McpToolArgumentError, McpUnreachableError, type McpRejection} from './errors.js'
 
@@ -47,7 +48,7 @@ export async function withMcpSession<T>(options: McpSessionOptions, fn: (session
       options.observer({method: init?.method ?? 'GET', url: String(input), headers, body: typeof init?.body === 'string' ? init.body : undefined})
     }
     // Not followed: the bearer token would go wherever the redirect points.
-    const response = await fetch(input, {...init, redirect: 'manual', signal: init?.signal ?? AbortSignal.timeout(timeoutMs)})
+    const response = await httpFetch(input, {...init, redirect: 'manual', signal: init?.signal ?? AbortSignal.timeout(timeoutMs)})
     if (response.status >= 300 && response.status < 400 && response.status !== 304) {
       void response.body?.cancel().catch(() => {})
       throw new HttpRedirectError(String(input), response.status, response.headers.get('location'))

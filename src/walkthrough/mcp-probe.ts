@@ -1,6 +1,7 @@
 import {LATEST_PROTOCOL_VERSION} from '@modelcontextprotocol/sdk/types.js'
 
 import {UnreachableError, CheckFailedError} from '../errors.js'
+import {httpFetch} from '../http/fetch.js'
 import {readJson, readText, send, type RequestObserver} from '../http/request.js'
 import {CLIENT_INFO} from '../mcp/client.js'
 import {parseWwwAuthenticate} from '../mcp/diagnose.js'
@@ -41,7 +42,7 @@ export async function probeInitialize(mcpUrl: string, accessToken: string | unde
   if (sessionId) {
     // A probe that got in opened a session; end it rather than leave it to the idle sweep.
     const close = options.closeHeaders ? await options.closeHeaders().catch(() => ({})) : {}
-    await fetch(mcpUrl, {method: 'DELETE', headers: {...headers, ...close, 'mcp-session-id': sessionId}, signal: AbortSignal.timeout(options.timeoutMs)}).catch(() => {})
+    await httpFetch(mcpUrl, {method: 'DELETE', headers: {...headers, ...close, 'mcp-session-id': sessionId}, signal: AbortSignal.timeout(options.timeoutMs)}).catch(() => {})
   }
   return {status: response.status, wwwAuthenticate: response.headers.get('www-authenticate'), body: parsed, dpopNonce: response.headers.get('dpop-nonce')}
 }

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
-import {clientFlags, discoverFlags, dpopFlags, requestFlags, serverFlags} from '../../cli/flags.js'
+import {clientFlags, diagramFlags, discoverFlags, dpopFlags, requestFlags, serverFlags} from '../../cli/flags.js'
 import {mcpAuthRequest} from '../../cli/mcp-auth.js'
 import type {McpCallResult} from '../../cli/render/mcp.js'
 import {CheckFailedError} from '../../errors.js'
@@ -38,6 +38,7 @@ A 403 insufficient_scope whose challenge names a scope the client may request (i
   static override flags = {
     ...serverFlags,
     ...requestFlags,
+    ...diagramFlags,
     ...clientFlags,
     ...discoverFlags,
     ...dpopFlags,

@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict'
+import {mkdtempSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {describe, it} from 'node:test'
+
+import {toHar} from '../../src/http/har.js'
+import type {RecordedEvent, RecordedExchange} from '../../src/http/recorder.js'
+import {Redactor} from '../../src/http/redact.js'
+import {toAscii} from '../../src/trace/ascii.js'
+import {FileError} from '../../src/errors.js'
+import {checkWritable, writePrivateFile} from '../../src/trace/files.js'
+import {toMermaid} from '../../src/trace/mermaid.js'
+import {diagramTarget} from '../../src/trace/run.js'
+import {buildSequence, type SequenceModel} from '../../src/trace/sequence.js'
+import {harProblems, parseMermaid} from './validators.js'
+
+// The renderers and the redactor on inputs a real server does not produce on demand: hostile text
+// in an error description, many servers, long paths, secrets in odd places.
+
+function exchange(method: string, url: string, status: number | undefined, extra: Partial<RecordedExchange> = {}): RecordedExchange {
+  return {
+    kind: 'exchange',
+    started: new Date('2026-01-01T00:00:00Z'),
+    request: {method, url, headers: []},
+    ...(status === undefined ? {} : {response: {status, statusText: '', headers: [], body: '', complete: true}}),
+    wait: 1,
+    receive: 1,
+    ...extra,
+  }
+}
+
+const HOSTILE = 'a;b #c <br/> d%%e end\nNote over x: y -->> z ::: "q" `t` {u} [v] (w) & ok'
+
+describe('the Mermaid renderer', () => {
+  it('writes any server text so that Mermaid still parses the diagram', async () => {
+    const model: SequenceModel = {
+      participants: [
+        {id: 'agent', label: 'ap-demo (agent)', short: 'ap-demo'},
+        {id: 'mcp', label: `MCP ${HOSTILE}`, short: 'MCP'},
+      ],
+      items: [
+        {kind: 'step', label: HOSTILE},
+        {kind: 'request', to: 'mcp', method: 'POST', path: `/x;y#z<b>`, status: 401, count: 1},
+        {kind: 'note', over: 'mcp', text: `401: ${HOSTILE}`},
+        {kind: 'request', to: 'mcp', method: 'POST', path: '/mcp', failure: 'no answer (timeout)', count: 3},
+        {kind: 'end', ok: false, text: `stopped: ${HOSTILE}`},
+      ],
+    }
+    const text = toMermaid(model)
+    assert.equal(await parseMermaid(text), 'sequence')
+    // Each item stays on one line: a newline in server text cannot start a statement.
+    assert.equal(text.trimEnd().split('\n').length, 1 + 2 + 5)
+    assert.match(text, /agent-xmcp: POST \/mcp · no answer \(timeout\) \(×3\)/)
+  })
+
+  it('is checked by a parser that does reject a broken diagram', async () => {
+    await assert.rejects(parseMermaid('sequenceDiagram\n    agent->>: POST /x\n'), /Parse error/)
+  })
+})
+
+describe('the sequence model', () => {
+  it('learns the authorization server from the resource metadata, and names unknown servers by host', () => {
+    const events: RecordedEvent[] = [
+      exchange('POST', 'http://mcp.test/mcp', 401),
+      {...exchange('GET', 'http://mcp.test/.well-known/oauth-protected-resource/mcp', 200), response: {status: 200, statusText: 'OK', headers: [], body: JSON.stringify({resource: 'http://mcp.test/mcp', authorization_servers: ['http://as.test']}), complete: true}},
+      exchange('GET', 'http://as.test/.well-known/oauth-authorization-server', 200),
+      exchange('GET', 'http://elsewhere.test/thing', 200),
+    ]
+    const model = buildSequence(events, {mcpUrl: 'http://mcp.test/mcp', issuer: 'http://wrong.test'})
+    assert.deepEqual(model.participants.map((p) => p.label), ['ap-demo (agent)', 'Authorization server', 'MCP server', 'elsewhere.test'])
+    assert.deepEqual(model.items.filter((i) => i.kind === 'request').map((i) => (i as {to: string}).to), ['mcp', 'mcp', 'auth', 'server1'])
+  })
+
+  it('counts a poll of a server that is not up yet as one arrow', () => {
+    const refused = {failure: {name: 'TypeError', message: 'fetch failed', code: 'ECONNREFUSED'}}
+    const events = [1, 2, 3].map(() => exchange('GET', 'http://as.test/.well-known/oauth-authorization-server', undefined, refused))
+    events.push(exchange('GET', 'http://as.test/.well-known/oauth-authorization-server', 200))
+    const model = buildSequence(events, {issuer: 'http://as.test'})
+    assert.deepEqual(model.items, [
+      {kind: 'request', to: 'auth', method: 'GET', path: '/.well-known/oauth-authorization-server', failure: 'no answer (ECONNREFUSED)', count: 3},
+      {kind: 'request', to: 'auth', method: 'GET', path: '/.well-known/oauth-authorization-server', status: 200, count: 1},
+    ])
+  })
+})
+
+describe('the text chart', () => {
+  it('fits 100 columns with many servers and long paths and notes', () => {
+    const participants = ['agent', 'admin', 'auth', 'mcp', 's1', 's2', 's3'].map((id) => ({id, label: `${id} server with a long name`, short: `${id} server with a long name`}))
+    const model: SequenceModel = {
+      participants,
+      items: [
+        {kind: 'step', label: 'x'.repeat(150)},
+        ...participants.slice(1).map((p) => ({kind: 'request' as const, to: p.id, method: 'GET', path: `/${'very-long-segment/'.repeat(8)}`, status: 200, count: 1})),
+        {kind: 'note', over: 's3', text: 'word '.repeat(60)},
+        {kind: 'note', over: 's3', text: 'x'.repeat(300)},
+        {kind: 'end', ok: false, text: `stopped: ${'why '.repeat(50)}`},
+      ],
+    }
+    const chart = toAscii(model)
+    for (const line of chart.trimEnd().split('\n')) assert.ok([...line].length <= 100, `${[...line].length}: ${line}`)
+    // Each arrow reaches its own lifeline: the lifelines are where the second row has bars.
+    const lines = chart.split('\n')
+    const bars = [...lines[1]!].flatMap((c, i) => (c === '|' ? [i] : []))
+    assert.equal(bars.length, 7)
+    participants.slice(1).forEach((_p, k) => assert.equal(lines[3 + k]!.indexOf('>'), bars[k + 1]! - 1))
+  })
+})
+
+describe('the redactor', () => {
+  it('keeps the Basic client id readable and fingerprints the secret, the same as in the creation response', () => {
+    const secret = 's3cr3t+/=with:odd&chars'
+    const basic = Buffer.from(`my-client:${encodeURIComponent(secret)}`).toString('base64')
+    const x1 = exchange('POST', 'http://as.test/token', 200)
+    x1.request.headers = [['authorization', `Basic ${basic}`], ['content-type', 'application/x-www-form-urlencoded'], ['DPoP', 'eyJhbGciOiJFUzI1NiJ9.eyJodG0iOiJQT1NUIn0.sig']]
+    x1.request.body = `grant_type=client_credentials&client_secret=${encodeURIComponent(secret)}&client_assertion=short`
+    const x2 = exchange('POST', `http://admin.test/admin/clients?echo=${encodeURIComponent(secret)}`, 201)
+    x2.response!.body = JSON.stringify({client_id: 'my-client', client_secret: secret, nested: [{refresh_token: 'rt-1'}]})
+    x2.response!.headers = [['set-cookie', 'session=abc']]
+    const har = toHar([x1, x2], {creator: {name: 't', version: '0'}, secrets: []})
+    assert.deepEqual(harProblems(har), [])
+    const text = JSON.stringify(har)
+    for (const leaked of [secret, encodeURIComponent(secret), basic, 'eyJhbGciOiJFUzI1NiJ9', 'rt-1', 'session=abc', 'short']) assert.ok(!text.includes(leaked), `leaked ${leaked}`)
+    const [first, second] = har.log.entries
+    const auth = first!.request.headers.find((h) => h.name === 'authorization')!.value
+    const mark = /^Basic client_id=my-client secret=(\[redacted client-secret [0-9a-f]{8}\])$/.exec(auth)?.[1]
+    assert.ok(mark, auth)
+    assert.ok(first!.request.postData!.text.includes(`client_secret=${mark}`))
+    assert.deepEqual(first!.request.postData!.params!.find((p) => p.name === 'client_secret')?.value, mark)
+    assert.ok(second!.response.content.text!.includes(`"client_secret":"${mark}"`))
+    assert.ok(second!.request.url.includes(encodeURIComponent(mark)), `${second!.request.url} ${mark}`)
+    assert.equal(second!.request.queryString[0]!.value, mark)
+    assert.match(first!.request.headers.find((h) => h.name === 'DPoP')!.value, /^\[redacted dpop-proof [0-9a-f]{8}\]$/)
+  })
+
+  it('draws a new fingerprint key for each file: fingerprints tell nothing outside it', () => {
+    assert.notEqual(new Redactor().placeholder('same secret'), new Redactor().placeholder('same secret'))
+    const one = new Redactor()
+    assert.equal(one.placeholder('same secret', 'admin-key'), one.placeholder('same secret', 'admin-key'))
+  })
+})
+
+describe('trace files', () => {
+  it('replace an existing file atomically with mode 0600 and leave no temporary file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ap-demo-trace-'))
+    try {
+      const file = join(dir, 'run.har')
+      writeFileSync(file, 'old', {mode: 0o644})
+      writePrivateFile(file, '{"new":true}\n')
+      assert.equal(statSync(file).mode & 0o777, 0o600)
+      assert.deepEqual(readdirSync(dir), ['run.har'])
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+
+  it('are refused before the run when their directory is missing or they name a directory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ap-demo-trace-'))
+    try {
+      assert.throws(() => checkWritable(join(dir, 'missing', 'run.har')), (e: unknown) => e instanceof FileError && e.code === 'trace_unwritable' && e.details.reason === 'no_directory')
+      assert.throws(() => checkWritable(dir), (e: unknown) => e instanceof FileError && e.details.reason === 'is_directory')
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+
+  it('take their format from --diagram: Mermaid or ascii on stdout, Markdown for .md, the chart for .txt', () => {
+    assert.deepEqual(diagramTarget('mermaid'), {format: 'mermaid'})
+    assert.deepEqual(diagramTarget('ascii'), {format: 'ascii'})
+    assert.deepEqual(diagramTarget('flow.md'), {format: 'markdown', file: 'flow.md'})
+    assert.deepEqual(diagramTarget('flow.txt'), {format: 'ascii', file: 'flow.txt'})
+    assert.deepEqual(diagramTarget('flow.mmd'), {format: 'mermaid', file: 'flow.mmd'})
+  })
+})
