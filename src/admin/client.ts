@@ -127,11 +127,19 @@ function toClientInfo(body: Record<string, unknown>): ClientInfo {
   }
 }
 
+/**
+ * The admin API's base URL, as every request is built from it: routes live under /admin, so a URL
+ * that already ends in /admin (as `stack up` and the server docs show the API) is taken as its base.
+ */
+export function adminBaseUrl(adminUrl: string): string {
+  return adminUrl.replace(/\/+$/, '').replace(/\/admin$/, '')
+}
+
 export class AdminClient {
   readonly baseUrl: string
 
   constructor(private readonly options: AdminClientOptions) {
-    this.baseUrl = options.adminUrl.replace(/\/+$/, '')
+    this.baseUrl = adminBaseUrl(options.adminUrl)
   }
 
   private async call(method: string, path: string, body?: unknown, expected: number[] = [200]): Promise<unknown> {

@@ -25,7 +25,7 @@ import {filesystemErrorCode} from '../files.js'
 import {HttpRedirectError, HttpUnreachableError, InvalidRequestError} from '../http/request.js'
 import {AuthServerConfigError} from '../stack/authserver/boot-rules.js'
 import {StackFileError} from '../stack/errors.js'
-import {McpAuthRejectedError, McpDiscoveryError, McpProtocolError, McpToolArgumentError, McpUnreachableError} from '../mcp/errors.js'
+import {McpAuthRejectedError, McpDiscoveryError, McpProtocolError, McpToolArgumentError, McpUnknownFlagError, McpUnreachableError} from '../mcp/errors.js'
 import {TokenRequestRefused} from '../walkthrough/errors.js'
 import {VerifyFailed} from '../walkthrough/verify-failed.js'
 import {ExitCode, type ExitCodeValue} from './exit-codes.js'
@@ -167,7 +167,7 @@ function fromLayerError(err: unknown): CliError | undefined {
         const collection = /\/admin\/(resources|clients)$/.test(new URL(err.request.url).pathname)
         return new CliError(collection ? 'not_an_admin_api' : 'not_found', collection ? `${new URL(err.request.url).origin} does not serve the Authplane admin API (404 on ${new URL(err.request.url).pathname})` : `not found on the admin API: ${err.detail}`, {
           exitCode: collection ? ExitCode.CONFIG : ExitCode.REJECTED,
-          hint: collection ? 'Check --admin-url (ADMIN_URL): the admin port, 9001 by default, not the issuer or MCP port.' : 'It may have been deleted; run the setup command again to recreate it.',
+          hint: collection ? 'Check --admin-url (ADMIN_URL): the base URL of the admin port, e.g. http://localhost:9001 (9001 by default), not the issuer or MCP port.' : 'It may have been deleted; run the setup command again to recreate it.',
           details,
           cause: err,
         })
@@ -230,7 +230,14 @@ function fromLayerError(err: unknown): CliError | undefined {
     return new CliError('mcp_unreachable', err.message, {exitCode: ExitCode.UNREACHABLE, hint: START_HINT, details: {url: err.url}, cause: err})
   }
   if (err instanceof McpProtocolError) {
-    return new CliError('mcp_error', `MCP request failed: ${err.message}`, {exitCode: err.status && err.status >= 500 ? ExitCode.UNREACHABLE : ExitCode.REJECTED, hint: 'Check --mcp-url points at the MCP endpoint (it ends in /mcp for tier 01).', details: {url: err.url, httpStatus: err.status ?? null}, cause: err})
+    const hint = 'Check --mcp-url (MCP_URL) points at the MCP endpoint itself, e.g. http://localhost:8080/mcp (it ends in /mcp for tier 01).'
+    const details = {url: err.url, httpStatus: err.status ?? null, detail: err.message}
+    if (err.status === 404 || err.status === 405) {
+      // The URL answers, but nothing there speaks MCP: the SDK's wording ("Error POSTing to endpoint") does not say so.
+      return new CliError('not_an_mcp_endpoint', `the MCP endpoint ${err.url} answered ${err.status} (not an MCP server there?)`, {exitCode: ExitCode.REJECTED, hint, details, cause: err})
+    }
+    const first = err.message.split('\n').find((l) => l.trim() !== '')?.trim() ?? 'no detail'
+    return new CliError('mcp_error', `MCP request failed: ${first}`, {exitCode: err.status && err.status >= 500 ? ExitCode.UNREACHABLE : ExitCode.REJECTED, hint, details, cause: err})
   }
   if (err instanceof McpDiscoveryError) {
     const hint =
@@ -238,6 +245,9 @@ function fromLayerError(err: unknown): CliError | undefined {
         ? 'A token for that resource could be replayed elsewhere (RFC 9728 §7.3). Check --mcp-url, or use the configured issuer and --resource instead of --discover.'
         : 'The MCP server must publish RFC 9728 metadata (resource, authorization_servers). Without it, pass --issuer and --resource instead of --discover.'
     return new CliError(err.problem, err.message, {exitCode: ExitCode.UNREACHABLE, hint, details: {url: err.url}, cause: err})
+  }
+  if (err instanceof McpUnknownFlagError) {
+    return new CliError('unknown_flag', err.message, {exitCode: ExitCode.USAGE, hint: `ap-demo mcp call --help lists the command's flags; ap-demo mcp tools shows the arguments of "${err.tool}".`, details: {flag: err.flag, suggestion: err.suggestion, tool: err.tool}, cause: err})
   }
   if (err instanceof McpToolArgumentError) {
     return new CliError('invalid_tool_arguments', err.message, {exitCode: ExitCode.USAGE, hint: `See the arguments with: ap-demo mcp tools (schema of "${err.tool}")`, details: {tool: err.tool, schema: err.schema}, cause: err})

@@ -1,7 +1,7 @@
 import type {CallToolResult, Tool} from '@modelcontextprotocol/sdk/types.js'
 
 import {ApDemoError, InputError, CredentialsError} from '../errors.js'
-import {buildToolArguments} from '../mcp/arguments.js'
+import {buildToolArguments, type NearMiss} from '../mcp/arguments.js'
 import {callTool, listTools, resultText, withMcpSession} from '../mcp/client.js'
 import {McpAuthRejectedError} from '../mcp/errors.js'
 import {diagnoseRejection, parseWwwAuthenticate} from '../mcp/diagnose.js'
@@ -134,7 +134,7 @@ export async function runTool(
   ctx: WalkthroughContext,
   accessToken: string | undefined,
   name: string,
-  input: {pairs: Array<[string, string]>; json?: string},
+  input: {pairs: Array<[string, string]>; json?: string; nearMisses?: NearMiss[]},
   hooks: {onSession?: (session: ToolCallOutcome['session']) => void} = {},
 ): Promise<ToolCallOutcome> {
   return explained(ctx, accessToken, () =>
@@ -148,7 +148,7 @@ export async function runTool(
           hint: `It offers: ${tools.map((t) => t.name).join(', ') || 'no tools'} (ap-demo mcp tools).`,
         })
       }
-      const args = buildToolArguments(tool, input.pairs, input.json)
+      const args = buildToolArguments(tool, input.pairs, input.json, input.nearMisses)
       const result = await callTool(session, name, args, ctx.requestTimeoutMs)
       return {
         tool,
