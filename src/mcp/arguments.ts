@@ -1,5 +1,6 @@
 import type {Tool} from '@modelcontextprotocol/sdk/types.js'
 
+import {levenshtein} from '../edit-distance.js'
 import {McpToolArgumentError, McpUnknownFlagError} from './errors.js'
 
 interface PropertySchema {
@@ -202,17 +203,6 @@ export interface NearMiss {
   flag: string
   suggestion: string
   value?: string
-}
-
-/** Levenshtein distance, one row at a time. */
-function levenshtein(a: string, b: string): number {
-  let row = Array.from({length: b.length + 1}, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i]
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
-    row = next
-  }
-  return row[b.length]!
 }
 
 /** The command's flag within two edits of `name` (and fewer edits than its length), the closest first. */
