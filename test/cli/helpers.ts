@@ -108,7 +108,9 @@ export function assertCleanFailure(result: CliResult, exitCode: number, pattern?
 
 /** An embedded stack on free loopback ports, and the environment that points the CLI at it. */
 export async function startTestStack(): Promise<{stack: StackHandle; env: NodeJS.ProcessEnv}> {
-  const stack = await startStack({port: 0, adminPort: 0, mcpPort: 0})
+  // One stack serves a whole suite's CLI runs from one address, faster than a person would: the
+  // real server's per-address rate limit (tested on stacks of its own) would make them flaky.
+  const stack = await startStack({port: 0, adminPort: 0, mcpPort: 0, rateLimit: {enabled: false}})
   return {
     stack,
     env: {AUTHPLANE_ISSUER: stack.issuer, ADMIN_URL: stack.adminUrl, AUTHPLANE_ADMIN_API_KEY: stack.adminKey, MCP_URL: stack.mcpUrl},
