@@ -109,3 +109,21 @@ describe('MCP server CORS (--cors-origin, browser-based clients such as the MCP 
     }
   })
 })
+
+describe('startStack passes corsOrigins to both servers', () => {
+  it('the issuer discovery and the MCP 401 both carry Allow-Origin', async () => {
+    const {startStack} = await import('../../../src/stack/index.js')
+    const stack = await startStack({port: 0, adminPort: 0, mcpPort: 0, corsOrigins: [INSPECTOR]})
+    try {
+      const mcp = await postMcp(stack.mcpUrl, initializeRequest(), {headers: {Origin: INSPECTOR}})
+      await mcp.text()
+      assert.equal(mcp.status, 401)
+      assert.equal(mcp.headers.get('access-control-allow-origin'), INSPECTOR)
+      const meta = await fetch(`${stack.publicUrl}/.well-known/oauth-authorization-server`, {headers: {Origin: INSPECTOR}})
+      await meta.text()
+      assert.equal(meta.headers.get('access-control-allow-origin'), INSPECTOR)
+    } finally {
+      await stack.stop()
+    }
+  })
+})
