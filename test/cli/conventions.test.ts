@@ -54,6 +54,37 @@ describe('CLI conventions', () => {
     }
   })
 
+  it('suggests the command when arguments follow a mistyped one (mcp cal echo)', async () => {
+    const box = new Sandbox()
+    try {
+      const result = await box.run(['mcp', 'cal', 'echo', 'text=hi'])
+      assert.equal(result.code, 127)
+      assert.match(result.stderr, /"mcp cal echo( text=hi)?" is not an ap-demo command\. Did you mean mcp call\?/)
+      assert.match((await box.run(['verfy', 'extra'])).stderr, /Did you mean verify\?/)
+    } finally {
+      box.cleanup()
+    }
+  })
+
+  it('an unknown flag gets the closest flag of that command (exit 2), in text and --json', async () => {
+    const box = new Sandbox()
+    try {
+      const result = await box.run(['verify', '--embeded'])
+      assert.equal(result.code, 2)
+      assert.match(result.stderr, /Nonexistent flag: --embeded\. Did you mean --embedded\?/)
+      const json = await box.run(['config', 'show', '--jsn', '--json'])
+      assert.equal(json.code, 2)
+      const error = JSON.parse(json.stdout).error
+      assert.match(error.message, /Did you mean --json\?/)
+      assert.deepEqual(error.suggestions, ['--json'])
+      const far = await box.run(['verify', '--zzzzzzzz'])
+      assert.equal(far.code, 2)
+      assert.doesNotMatch(far.stderr, /Did you mean/, 'no suggestion when nothing is close')
+    } finally {
+      box.cleanup()
+    }
+  })
+
   describe('against a stack', () => {
     let stack!: StackHandle
     let env!: NodeJS.ProcessEnv
