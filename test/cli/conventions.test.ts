@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
 import {readFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {describe, it} from 'node:test'
 import {promisify} from 'node:util'
 
+import {ConfigStore} from '../../src/config/store.js'
 import type {StackHandle} from '../../src/stack/index.js'
 import {ROOT, Sandbox, terminate, useTestStack} from './helpers.js'
 
@@ -61,6 +62,34 @@ describe('CLI conventions', () => {
       assert.equal(result.code, 127)
       assert.match(result.stderr, /"mcp cal echo( text=hi)?" is not an ap-demo command\. Did you mean mcp call\?/)
       assert.match((await box.run(['verfy', 'extra'])).stderr, /Did you mean verify\?/)
+    } finally {
+      box.cleanup()
+    }
+  })
+
+  it('config use of a profile that does not exist switches to it, with a one-line warning naming the existing ones', async () => {
+    const box = new Sandbox()
+    try {
+      assert.equal((await box.run(['config', 'use', 'docker'])).code, 0)
+      const none = await box.run(['config', 'use', 'docker'])
+      assert.equal(none.code, 0)
+      assert.match(none.stderr, /Warning: no profile "docker" yet: it starts empty\. Existing profiles: none\n$/)
+      // Two saved profiles, as `stack up` and `setup` leave them.
+      const store = new ConfigStore({cwd: dirname(box.storePath)})
+      store.updateProfile('default', (p) => ({...p, issuer: 'http://localhost:9000'}))
+      store.updateProfile('docker', (p) => ({...p, issuer: 'http://authserver:9000'}))
+      const json = await box.run(['config', 'use', 'nosuch', '--json'])
+      assert.equal(json.code, 0)
+      assert.equal(json.stderr, '', 'under --json the warning is a field, not a line')
+      const result = JSON.parse(json.stdout).result
+      assert.equal(result.active, 'nosuch')
+      assert.equal(result.existed, false)
+      assert.deepEqual(result.existingProfiles, ['default', 'docker'])
+      assert.equal(result.warning, 'no profile "nosuch" yet: it starts empty. Existing profiles: default, docker')
+      const shown = JSON.parse((await box.run(['config', 'show', '--json'])).stdout).result
+      assert.equal(shown.profile, 'nosuch', 'the switch still happens')
+      const text = await box.run(['config', 'use', 'dokcer'])
+      assert.match(text.stderr, /^Warning: no profile "dokcer" yet: it starts empty\. Existing profiles: default, docker\n$/)
     } finally {
       box.cleanup()
     }
