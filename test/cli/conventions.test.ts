@@ -230,12 +230,24 @@ describe('CLI conventions', () => {
         const mcpLines = call.stderr.split('\n').filter((l) => l.startsWith('curl ') && l.includes('/mcp'))
         const init = mcpLines.find((l) => l.includes('"initialize"'))!
         const toolCall = mcpLines.find((l) => l.includes('"tools/call"'))!
+        assert.match(init, /^curl -sS -D - /, 'the initialize line shows the answer headers')
+        // The capture printed above the initialize line, used as printed.
+        const capture = /to capture it: (export MCP_SESSION_ID=.*)$/m.exec(call.stderr)?.[1]
+        assert.ok(capture?.includes('<the line below>'), call.stderr)
         const script = `set -e
-export MCP_SESSION_ID=$(${init} -D - -o /dev/null | tr -d '\\r' | awk -F': ' 'tolower($1)=="mcp-session-id"{print $2}')
+${capture!.replace('<the line below>', init)}
 test -n "$MCP_SESSION_ID"
 ${toolCall}`
         const out = (await bash(script, {...box.env, ACCESS_TOKEN: curlToken.access_token}, box.root)).stdout
         assert.match(out, /"text":"hi from curl"/)
+        // The event stream line, if the client opened one, ends by itself (--max-time, exit 28).
+        const sse = mcpLines.find((l) => l.includes('text/event-stream') && !l.includes(' -X '))
+        if (sse !== undefined) {
+          assert.match(sse, /^curl -sS -N --max-time 5 /)
+          assert.match(call.stderr, /# The event stream below stays open/)
+          const ended = await bash(`${sse}; echo "exit $?"`, {...box.env, ACCESS_TOKEN: curlToken.access_token}, box.root)
+          assert.match(ended.stdout, /exit (0|28)\n$/)
+        }
       } finally {
         box.cleanup()
       }
