@@ -155,7 +155,7 @@ describe('edge cases', () => {
       assert.equal(result.code, 0, result.stderr)
       const doc = JSON.parse(result.stdout)
       assert.equal(doc.result.dryRun, true)
-      assert.match(doc.result.notSent, /^curl -sS -X POST .*\/mcp'/, 'the first POST (the MCP probe) is held back')
+      assert.match(doc.result.notSent, /^curl -sS -D - -X POST .*\/mcp'/, 'the first POST (the MCP probe) is held back')
     } finally {
       box.cleanup()
     }
