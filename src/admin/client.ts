@@ -80,6 +80,9 @@ export interface CreateUserRequest {
   role?: UserRole
 }
 
+/** Where an admin key came from: a hint about a refused key names it. */
+export type AdminKeySource = 'flag' | 'env' | '.env' | 'profile' | 'prompt'
+
 export type AdminErrorKind = 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'invalid' | 'server' | 'unexpected'
 
 export class AdminApiError extends Error {
@@ -89,6 +92,8 @@ export class AdminApiError extends Error {
     readonly detail: string,
     readonly request: {method: string; url: string},
     readonly body: unknown,
+    /** Where the admin key came from (flag, env, .env, profile, prompt), when the caller said. */
+    readonly keySource?: AdminKeySource,
   ) {
     super(`${request.method} ${new URL(request.url).pathname} -> ${status}: ${detail}`)
     this.name = 'AdminApiError'
@@ -100,6 +105,7 @@ export interface AdminClientOptions {
   adminKey: string
   timeoutMs?: number
   observer?: RequestObserver
+  keySource?: AdminKeySource
 }
 
 function kindFor(status: number): AdminErrorKind {
@@ -127,11 +133,19 @@ function toClientInfo(body: Record<string, unknown>): ClientInfo {
   }
 }
 
+/**
+ * The admin API's base URL, as every request is built from it: routes live under /admin, so a URL
+ * that already ends in /admin (as `stack up` and the server docs show the API) is taken as its base.
+ */
+export function adminBaseUrl(adminUrl: string): string {
+  return adminUrl.replace(/\/+$/, '').replace(/\/admin$/, '')
+}
+
 export class AdminClient {
   readonly baseUrl: string
 
   constructor(private readonly options: AdminClientOptions) {
-    this.baseUrl = options.adminUrl.replace(/\/+$/, '')
+    this.baseUrl = adminBaseUrl(options.adminUrl)
   }
 
   private async call(method: string, path: string, body?: unknown, expected: number[] = [200]): Promise<unknown> {
@@ -154,7 +168,7 @@ export class AdminClient {
     const record = (parsed ?? {}) as Record<string, unknown>
     // 401 uses the OAuth-style shape; everything else is RFC 9457 problem+json.
     const detail = str(record.error_description) || str(record.detail) || str(record.title) || `HTTP ${response.status}`
-    throw new AdminApiError(kindFor(response.status), response.status, detail, {method, url}, parsed)
+    throw new AdminApiError(kindFor(response.status), response.status, detail, {method, url}, parsed, this.options.keySource)
   }
 
   async createResource(request: CreateResourceRequest): Promise<ResourceView> {

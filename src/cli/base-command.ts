@@ -1,6 +1,8 @@
 import {Command, Interfaces, ux} from '@oclif/core'
 import chalk from 'chalk'
 
+import type {AdminKeySource} from '../admin/client.js'
+
 import {ENV, Environment, resolveConnection, type ConnectionFlags, type ConnectionSettings} from '../config/settings.js'
 import {ConfigStore, validateProfileName} from '../config/store.js'
 import {NeedsInputError} from '../errors.js'
@@ -147,10 +149,15 @@ export abstract class BaseCommand extends Command {
   protected async context(flags: CommonFlags, options: {needAdminKey?: boolean} = {}): Promise<WalkthroughContext> {
     const settings = this.connection(flags)
     let adminKey = settings.adminKey.value
-    if (!adminKey && options.needAdminKey) adminKey = await this.askAdminKey(flags)
+    let adminKeySource = adminKey === undefined ? undefined : (settings.adminKey.source as AdminKeySource)
+    if (!adminKey && options.needAdminKey) {
+      adminKey = await this.askAdminKey(flags)
+      adminKeySource = 'prompt'
+    }
     const ctx = contextFromSettings(settings, {
       store: this.store,
       adminKey,
+      adminKeySource,
       requestTimeoutMs: (flags['request-timeout'] ?? 10) * 1000,
       observer: this.requestObserver(flags, adminKey, settings.profile),
       dryRun: Boolean(flags['dry-run']),

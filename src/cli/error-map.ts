@@ -1,4 +1,4 @@
-import {AdminApiError} from '../admin/client.js'
+import {AdminApiError, type AdminKeySource} from '../admin/client.js'
 import {
   AuthplaneCircuitOpenError,
   AuthplaneConfigError,
@@ -25,7 +25,7 @@ import {filesystemErrorCode} from '../files.js'
 import {HttpRedirectError, HttpUnreachableError, InvalidRequestError} from '../http/request.js'
 import {AuthServerConfigError} from '../stack/authserver/boot-rules.js'
 import {StackFileError} from '../stack/errors.js'
-import {McpAuthRejectedError, McpDiscoveryError, McpProtocolError, McpToolArgumentError, McpUnreachableError} from '../mcp/errors.js'
+import {McpAuthRejectedError, McpDiscoveryError, McpProtocolError, McpToolArgumentError, McpUnknownFlagError, McpUnreachableError} from '../mcp/errors.js'
 import {TokenRequestRefused} from '../walkthrough/errors.js'
 import {VerifyFailed} from '../walkthrough/verify-failed.js'
 import {ExitCode, type ExitCodeValue} from './exit-codes.js'
@@ -59,14 +59,22 @@ const CLIENT_SOURCES: Record<string, string> = {
 function fromWalkthroughError(err: ApDemoError): CliError | undefined {
   if (err instanceof TokenRequestRefused) {
     const mapped = fromLayerError(err.cause)!
-    const {issuer, clientId, clientSource, discovered} = err.facts
+    const {issuer, clientId, clientSource, discovered, clientKnown} = err.facts
     const clientRefused = err.code === 'invalid_client' || err.code === 'unauthorized_client'
+    const undeclared = err.code === 'invalid_scope' && /not declared by the target resource/i.test(err.cause.description ?? '')
     let hint = mapped.hint
     if (discovered) {
       // Someone else's server: Authplane's admin flow (rotate the saved client, register the resource) does not apply.
       hint = clientRefused
         ? `${issuer} refused client "${clientId}" (from ${clientSource}): it must be a client_credentials client registered at that server, with its current secret.`
         : `${issuer} (named by the MCP server's resource metadata) refused the request; --print-curl shows it, and --scope overrides the scope it asked for.`
+    } else if (undeclared) {
+      // No client can fix this: the resource itself lacks the scope, and its scopes are set when it is registered.
+      hint = undeclaredScopeHint(err.facts, err.cause.description ?? '')
+    } else if (err.code === 'invalid_client' && clientKnown === false) {
+      hint = `${issuer} does not know client "${clientId}" (the admin API answers 404 for it): it was deleted, or the server forgot it (a --memory stack forgets everything on restart). Register a new one: ap-demo setup client --new`
+    } else if (err.code === 'invalid_client' && clientKnown === undefined && clientSource === 'profile') {
+      hint = `${mapped.hint} Or the server no longer knows this client (a --memory stack forgets it on restart): ap-demo setup client --new`
     } else if (clientSource !== 'profile' && clientRefused) {
       // Not a client ap-demo saved: `setup client --rotate` cannot help it.
       hint = `${issuer} refused client "${clientId}" from ${CLIENT_SOURCES[clientSource] ?? clientSource}: check that id and secret against the server that issued them.`
@@ -77,6 +85,15 @@ function fromWalkthroughError(err: ApDemoError): CliError | undefined {
     return new CliError(mapped.code, message, {exitCode: mapped.exitCode, hint, details: {...mapped.details, ...err.details}, cause: err})
   }
   return undefined
+}
+
+/** invalid_scope "not declared by the target resource": register the resource again with the scope. */
+function undeclaredScopeHint(facts: TokenRequestRefused['facts'], description: string): string {
+  const named = /scope "([^"]+)"/.exec(description)?.[1]
+  const wanted = [...new Set([...(facts.resourceScopes ?? []), ...(facts.scopes ?? []), ...(named ? [named] : [])])]
+  const scopeFlags = wanted.length > 0 ? wanted.map((s) => `--scope ${s}`).join(' ') : '--scope <scope> ...'
+  const resource = facts.resource ? `The resource ${facts.resource}` : 'The resource'
+  return `${resource} does not declare ${named ? `"${named}"` : 'that scope'}, and a resource's scopes are set when it is registered: register it again with every scope, then a client that may ask for them: ap-demo clean --yes; ap-demo setup resource ${scopeFlags}; ap-demo setup client --new --scope "${wanted.join(' ') || '<scopes>'}" (clean deletes only a resource ap-demo created).`
 }
 
 const START_HINT = 'Is the server running? Start the embedded one with `ap-demo stack up`, or check --issuer / --admin-url / --mcp-url (and the profile: ap-demo config show).'
@@ -96,6 +113,16 @@ const OAUTH_HINTS: Record<string, string> = {
   unsupported_grant_type: 'The server does not support client_credentials for this client.',
   access_denied: 'The authorization server denied the request; check the client\'s status (suspended or revoked clients are refused).',
   invalid_grant: 'The grant was refused by the authorization server.',
+}
+
+/** A refused admin key, by where it came from: the environment silently overrides the profile's saved key. */
+const ADMIN_KEY_HINTS: Record<AdminKeySource | 'unknown', string> = {
+  env: 'The key came from AUTHPLANE_ADMIN_API_KEY in the environment, which overrides the profile\'s saved key: unset it (unset AUTHPLANE_ADMIN_API_KEY) or set it to the key the server was started with.',
+  '.env': 'The key came from AUTHPLANE_ADMIN_API_KEY in ./.env, which overrides the profile\'s saved key: remove that line or set it to the key the server was started with.',
+  flag: 'The key came from --admin-key: pass the key the server was started with (`ap-demo stack up` prints how to get it).',
+  profile: 'The key is the one saved in the profile (ap-demo config show): the server now runs with another one. Rerun `ap-demo stack up` (it saves its key), or set AUTHPLANE_ADMIN_API_KEY (or --admin-key) to the server\'s key.',
+  prompt: 'The key typed at the prompt was refused: use the key the server was started with.',
+  unknown: 'Set AUTHPLANE_ADMIN_API_KEY (or --admin-key) to the key the server was started with; for `ap-demo stack up` it is printed at start.',
 }
 
 const DPOP_KEY_HINTS: Record<DpopKeyError['problem'], string> = {
@@ -156,8 +183,8 @@ function fromLayerError(err: unknown): CliError | undefined {
       case 'unauthorized':
         return new CliError('admin_key_rejected', `the admin API refused the admin key (${err.detail})`, {
           exitCode: ExitCode.AUTH,
-          hint: 'Set AUTHPLANE_ADMIN_API_KEY (or --admin-key) to the key the server was started with; for `ap-demo stack up` it is printed at start.',
-          details,
+          hint: ADMIN_KEY_HINTS[err.keySource ?? 'unknown'],
+          details: {...details, keySource: err.keySource ?? null},
           cause: err,
         })
       case 'forbidden':
@@ -167,7 +194,7 @@ function fromLayerError(err: unknown): CliError | undefined {
         const collection = /\/admin\/(resources|clients)$/.test(new URL(err.request.url).pathname)
         return new CliError(collection ? 'not_an_admin_api' : 'not_found', collection ? `${new URL(err.request.url).origin} does not serve the Authplane admin API (404 on ${new URL(err.request.url).pathname})` : `not found on the admin API: ${err.detail}`, {
           exitCode: collection ? ExitCode.CONFIG : ExitCode.REJECTED,
-          hint: collection ? 'Check --admin-url (ADMIN_URL): the admin port, 9001 by default, not the issuer or MCP port.' : 'It may have been deleted; run the setup command again to recreate it.',
+          hint: collection ? 'Check --admin-url (ADMIN_URL): the base URL of the admin port, e.g. http://localhost:9001 (9001 by default), not the issuer or MCP port.' : 'It may have been deleted; run the setup command again to recreate it.',
           details,
           cause: err,
         })
@@ -230,7 +257,14 @@ function fromLayerError(err: unknown): CliError | undefined {
     return new CliError('mcp_unreachable', err.message, {exitCode: ExitCode.UNREACHABLE, hint: START_HINT, details: {url: err.url}, cause: err})
   }
   if (err instanceof McpProtocolError) {
-    return new CliError('mcp_error', `MCP request failed: ${err.message}`, {exitCode: err.status && err.status >= 500 ? ExitCode.UNREACHABLE : ExitCode.REJECTED, hint: 'Check --mcp-url points at the MCP endpoint (it ends in /mcp for tier 01).', details: {url: err.url, httpStatus: err.status ?? null}, cause: err})
+    const hint = 'Check --mcp-url (MCP_URL) points at the MCP endpoint itself, e.g. http://localhost:8080/mcp (it ends in /mcp for tier 01).'
+    const details = {url: err.url, httpStatus: err.status ?? null, detail: err.message}
+    if (err.status === 404 || err.status === 405) {
+      // The URL answers, but nothing there speaks MCP: the SDK's wording ("Error POSTing to endpoint") does not say so.
+      return new CliError('not_an_mcp_endpoint', `the MCP endpoint ${err.url} answered ${err.status} (not an MCP server there?)`, {exitCode: ExitCode.REJECTED, hint, details, cause: err})
+    }
+    const first = err.message.split('\n').find((l) => l.trim() !== '')?.trim() ?? 'no detail'
+    return new CliError('mcp_error', `MCP request failed: ${first}`, {exitCode: err.status && err.status >= 500 ? ExitCode.UNREACHABLE : ExitCode.REJECTED, hint, details, cause: err})
   }
   if (err instanceof McpDiscoveryError) {
     const hint =
@@ -238,6 +272,9 @@ function fromLayerError(err: unknown): CliError | undefined {
         ? 'A token for that resource could be replayed elsewhere (RFC 9728 §7.3). Check --mcp-url, or use the configured issuer and --resource instead of --discover.'
         : 'The MCP server must publish RFC 9728 metadata (resource, authorization_servers). Without it, pass --issuer and --resource instead of --discover.'
     return new CliError(err.problem, err.message, {exitCode: ExitCode.UNREACHABLE, hint, details: {url: err.url}, cause: err})
+  }
+  if (err instanceof McpUnknownFlagError) {
+    return new CliError('unknown_flag', err.message, {exitCode: ExitCode.USAGE, hint: `ap-demo mcp call --help lists the command's flags; ap-demo mcp tools shows the arguments of "${err.tool}".`, details: {flag: err.flag, suggestion: err.suggestion, tool: err.tool}, cause: err})
   }
   if (err instanceof McpToolArgumentError) {
     return new CliError('invalid_tool_arguments', err.message, {exitCode: ExitCode.USAGE, hint: `See the arguments with: ap-demo mcp tools (schema of "${err.tool}")`, details: {tool: err.tool, schema: err.schema}, cause: err})

@@ -64,7 +64,7 @@ export const requestFlags = {
   'dry-run': Flags.boolean({
     summary: 'Print the first changing request; do not send it.',
     description:
-      'Read-only requests (discovery, lookups) are still sent so that the printed requests are the real ones; the first request that would change state (or mint a token) is printed as curl and not sent, and the command stops there with exit 0.',
+      'Requests that change nothing (discovery, lookups, the MCP probe without a token) are still sent so that the printed requests are the real ones; the first request that would change state (or mint a token) is printed as curl and not sent, and the command stops there with exit 0.',
     helpGroup: 'REQUEST',
   }),
   'request-timeout': Flags.integer({

@@ -28,7 +28,7 @@ export class RequestRecorder {
     return (request) => {
       const line = toCurl(request, this.options.secrets())
       if (dryRun) this.lines.push(line)
-      if (dryRun && request.method !== 'GET') throw new DryRunStop(request)
+      if (dryRun && request.method !== 'GET' && !request.readOnly) throw new DryRunStop(request)
       if (!printCurl) return
       if (!this.dpopNoted && carriesDpopProof(request)) {
         this.dpopNoted = true

@@ -1,16 +1,6 @@
 // "Did you mean ...?" for typos: unknown commands (hooks/command-not-found.ts) and unknown flags
 // (base-command.ts).
-
-/** Levenshtein distance: how many edits turn `a` into `b`. */
-export function editDistance(a: string, b: string): number {
-  let previous = Array.from({length: b.length + 1}, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
-    previous = current
-  }
-  return previous[b.length]!
-}
+import {levenshtein as editDistance} from '../edit-distance.js'
 
 /** Close enough to be a typo: at most 2 edits, or a third of the typed length. */
 function closeEnough(typed: string, distance: number): boolean {

@@ -17,7 +17,7 @@ export default class Verify extends BaseCommand {
 
 It checks the profile's own resource and client when it has them (as the wizard left them), else registers the walkthrough's demo-mcp and demo-agent-ts.
 
-Prints one line per step and ALL CHECKS PASSED (exit 0), or the failing step with the server's answer and a hint (non-zero exit, see the exit codes in the README).
+Prints one line per step and ALL CHECKS PASSED (exit 0), or the failing step with the server's answer and a hint. The exit code is the failure's own: 1 when the server answered wrongly (a refusal step not refused), 3 for refused credentials, 4 for a server down, 5 for a rejected request (README "Exit codes").
 
 With --embedded it first starts an embedded Authplane-compatible stack on free ports, with a throwaway store and data, so nothing else is needed.
 

@@ -10,6 +10,8 @@ export interface ObservedRequest {
   url: string
   headers: Record<string, string>
   body?: string
+  /** A POST that changes nothing on the server (a probe without credentials): --dry-run sends it. */
+  readOnly?: boolean
 }
 
 export type RequestObserver = (request: ObservedRequest) => void
@@ -32,6 +34,8 @@ export interface SendOptions {
   body?: string
   timeoutMs?: number
   observer?: RequestObserver
+  /** See ObservedRequest.readOnly. */
+  readOnly?: boolean
 }
 
 /** Thrown by a dry-run observer: the request was printed, not sent. */
@@ -45,7 +49,7 @@ export class DryRunStop extends Error {
 export async function send(url: string, options: SendOptions = {}): Promise<Response> {
   const method = options.method ?? 'GET'
   const headers = options.headers ?? {}
-  const observed: ObservedRequest = {method, url, headers, body: options.body}
+  const observed: ObservedRequest = {method, url, headers, body: options.body, ...(options.readOnly ? {readOnly: true} : {})}
   // The observer may throw (DryRunStop) to keep the request from being sent.
   options.observer?.(observed)
   const timeoutMs = options.timeoutMs ?? 10_000

@@ -1,6 +1,7 @@
 import type {Tool} from '@modelcontextprotocol/sdk/types.js'
 
-import {McpToolArgumentError} from './errors.js'
+import {levenshtein} from '../edit-distance.js'
+import {McpToolArgumentError, McpUnknownFlagError} from './errors.js'
 
 interface PropertySchema {
   type?: string | string[]
@@ -84,8 +85,14 @@ function coerce(tool: Tool, name: string, raw: string, schema: PropertySchema): 
  * Tool arguments from `--name value` pairs (coerced by the tool's JSON Schema) and/or a JSON object
  * (`--args`); flags win over the JSON. Unknown and missing arguments are errors naming the schema.
  */
-export function buildToolArguments(tool: Tool, pairs: Array<[string, string]>, json?: string): Record<string, unknown> {
+export function buildToolArguments(tool: Tool, pairs: Array<[string, string]>, json?: string, nearMisses: NearMiss[] = []): Record<string, unknown> {
   const properties = (tool.inputSchema.properties ?? {}) as Record<string, PropertySchema>
+  // A flag like --dpopp is a typo of the command's own --dpop, unless the tool really takes it.
+  for (const miss of nearMisses) {
+    if (!properties[miss.flag]) throw new McpUnknownFlagError(tool.name, miss.flag, miss.suggestion, schemaSummary(tool), tool.inputSchema)
+    if (miss.value === undefined) throw new McpToolArgumentError(tool.name, `--${miss.flag} needs a value`, tool.inputSchema)
+    pairs = [...pairs, [miss.flag, miss.value]]
+  }
   let args: Record<string, unknown> = {}
   if (json !== undefined) {
     let parsed: unknown
@@ -154,9 +161,10 @@ interface FlagDefinitionLike {
  * (`--text hi`). So the argv is split first: the command's own flags (with their values) go to
  * oclif, every other `--name value` / `--name=value` is a tool argument.
  */
-export function splitToolArgv(argv: string[], definitions: Record<string, FlagDefinitionLike>): {own: string[]; tool: string[]} {
+export function splitToolArgv(argv: string[], definitions: Record<string, FlagDefinitionLike>): {own: string[]; tool: string[]; nearMisses: NearMiss[]} {
   const own: string[] = []
   const tool: string[] = []
+  const nearMisses: NearMiss[] = []
   const byName = new Map<string, FlagDefinitionLike>()
   for (const [name, def] of Object.entries(definitions)) {
     byName.set(name, def)
@@ -171,6 +179,15 @@ export function splitToolArgv(argv: string[], definitions: Record<string, FlagDe
     const eq = item.indexOf('=')
     const name = item.slice(2, eq === -1 ? undefined : eq)
     const def = byName.get(name) ?? (name === 'help' ? {type: 'boolean'} : undefined)
+    const suggestion = def ? undefined : closestFlag(name, [...byName.keys()])
+    if (suggestion !== undefined) {
+      // Kept aside until the tool's schema is known; a following flag is not its value (--dpopp --text hi).
+      const next = argv[i + 1]
+      const value = eq !== -1 ? item.slice(eq + 1) : next !== undefined && !next.startsWith('--') ? next : undefined
+      if (eq === -1 && value !== undefined) i++
+      nearMisses.push({flag: name, suggestion, value})
+      continue
+    }
     const target = def ? own : tool
     target.push(item)
     if (eq === -1 && (!def || def.type !== 'boolean') && i + 1 < argv.length) {
@@ -178,5 +195,22 @@ export function splitToolArgv(argv: string[], definitions: Record<string, FlagDe
       i++
     }
   }
-  return {own, tool}
+  return {own, tool, nearMisses}
+}
+
+/** A `--name` that is not one of the command's flags but is close to one (see closestFlag). */
+export interface NearMiss {
+  flag: string
+  suggestion: string
+  value?: string
+}
+
+/** The command's flag within two edits of `name` (and fewer edits than its length), the closest first. */
+export function closestFlag(name: string, flags: string[]): string | undefined {
+  let best: {flag: string; distance: number} | undefined
+  for (const flag of flags) {
+    const distance = levenshtein(name, flag)
+    if (distance > 0 && distance <= 2 && distance < name.length && (!best || distance < best.distance)) best = {flag, distance}
+  }
+  return best?.flag
 }

@@ -96,7 +96,8 @@ export async function withMcpSession<T>(options: McpSessionOptions, fn: (session
       return new McpUnreachableError(options.url, `MCP server ${new URL(options.url).origin}: no answer within ${timeoutMs / 1000} s`, {cause: error})
     }
     const status = typeof e?.code === 'number' && e.code >= 100 ? e.code : undefined
-    return new McpProtocolError(options.url, status, e?.message ?? String(error), {cause: error})
+    // The SDK quotes the server's body as it came, trailing newline and all (Go's "404 page not found\n").
+    return new McpProtocolError(options.url, status, (e?.message ?? String(error)).trim(), {cause: error})
   }
   try {
     await client.connect(transport, {timeout: timeoutMs})

@@ -40,6 +40,14 @@ export class McpToolArgumentError extends Error {
   }
 }
 
+/** `mcp call --dpopp`: not a property of the tool's schema, and one or two typos away from a flag of the command. */
+export class McpUnknownFlagError extends McpToolArgumentError {
+  constructor(tool: string, readonly flag: string, readonly suggestion: string, schemaSummary: string, schema: unknown) {
+    super(tool, `unknown flag --${flag}: did you mean --${suggestion}? (tool arguments come from the tool's schema: ${schemaSummary})`, schema)
+    this.name = 'McpUnknownFlagError'
+  }
+}
+
 export type McpDiscoveryProblem = 'resource_metadata_missing' | 'resource_metadata_unavailable' | 'resource_metadata_invalid' | 'resource_mismatch'
 
 /** The MCP server's RFC 9728 metadata cannot be used to find its authorization server. */

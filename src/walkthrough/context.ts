@@ -1,3 +1,4 @@
+import type {AdminKeySource} from '../admin/client.js'
 import type {ConnectionSettings} from '../config/settings.js'
 import type {ConfigStore} from '../config/store.js'
 import type {RequestObserver} from '../http/request.js'
@@ -17,6 +18,8 @@ export interface Endpoints {
 export interface WalkthroughContext extends Endpoints {
   /** Needed only by the admin steps. */
   adminKey?: string
+  /** Where adminKey came from, for the hint when the server refuses it. */
+  adminKeySource?: AdminKeySource
   store: ConfigStore
   profile: string
   /** Per-request timeout. */
@@ -35,6 +38,7 @@ export interface ContextOptions {
   store: ConfigStore
   profile: string
   adminKey?: string
+  adminKeySource?: AdminKeySource
   requestTimeoutMs: number
   observer?: RequestObserver
   dryRun?: boolean
@@ -49,6 +53,7 @@ export function createContext(endpoints: Endpoints, options: ContextOptions): Wa
     mcpUrl: endpoints.mcpUrl,
     resource: endpoints.resource,
     adminKey: options.adminKey,
+    adminKeySource: options.adminKeySource,
     store: options.store,
     profile: options.profile,
     requestTimeoutMs: options.requestTimeoutMs,

@@ -12,7 +12,19 @@ import type {ClientCredentials} from './token.js'
 export class TokenRequestRefused extends ApDemoError {
   constructor(
     override readonly cause: AuthplaneOAuthError,
-    readonly facts: {issuer: string; clientId: string; clientSource: ClientCredentials['source']; discovered: boolean},
+    readonly facts: {
+      issuer: string
+      clientId: string
+      clientSource: ClientCredentials['source']
+      discovered: boolean
+      /** The resource and scopes asked for. */
+      resource?: string
+      scopes?: string[]
+      /** The scopes the profile's resource declares, when the profile holds that resource. */
+      resourceScopes?: string[]
+      /** After invalid_client: whether the admin API still knows the client (undefined: could not tell). */
+      clientKnown?: boolean
+    },
   ) {
     super(cause.code, cause.message, {cause, details: {issuer: facts.issuer, clientSource: facts.clientSource}})
   }

@@ -35,7 +35,9 @@ export async function probeInitialize(mcpUrl: string, accessToken: string | unde
     method: 'initialize',
     params: {protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: CLIENT_INFO},
   })
-  const response = await send(mcpUrl, {method: 'POST', headers, body, timeoutMs: options.timeoutMs, observer: options.observer})
+  // Without credentials the server refuses before anything happens: --dry-run sends it.
+  const readOnly = accessToken === undefined && !options.authHeaders
+  const response = await send(mcpUrl, {method: 'POST', headers, body, timeoutMs: options.timeoutMs, observer: options.observer, readOnly})
   const contentType = response.headers.get('content-type') ?? ''
   const parsed = contentType.includes('json') ? await readJson(response) : await readText(response, mcpUrl)
   const sessionId = response.headers.get('mcp-session-id')

@@ -155,5 +155,5 @@ export function adminClient(ctx: WalkthroughContext): AdminClient {
       hint: 'Set AUTHPLANE_ADMIN_API_KEY (or put it in ./.env); `ap-demo stack up` saves its key in the profile for you.',
     })
   }
-  return new AdminClient({adminUrl: ctx.adminUrl, adminKey: ctx.adminKey, timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer})
+  return new AdminClient({adminUrl: ctx.adminUrl, adminKey: ctx.adminKey, keySource: ctx.adminKeySource, timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer})
 }

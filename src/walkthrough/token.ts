@@ -111,6 +111,29 @@ export function resolveClientCredentials(ctx: WalkthroughContext, env: Environme
   return credentials
 }
 
+/** The scopes the profile's resource declares, when the profile holds the resource with that uri. */
+export function knownResourceScopes(ctx: WalkthroughContext, uri: string): string[] | undefined {
+  const resource = ctx.store.getProfile(ctx.profile).resource
+  return resource && resource.uri === uri ? resource.scopes.map((s) => s.name) : undefined
+}
+
+/**
+ * After invalid_client: does the server still know the client? Asked of the admin API when a key
+ * is at hand (GET /admin/clients/{id}: 404 = unknown, e.g. a --memory stack restarted); undefined
+ * when it cannot tell.
+ */
+async function clientKnownToServer(ctx: WalkthroughContext, clientId: string): Promise<boolean | undefined> {
+  if (!ctx.adminKey) return undefined
+  const [{adminClient}, {AdminApiError}] = await Promise.all([import('./resource.js'), import('../admin/client.js')])
+  try {
+    await adminClient(ctx).getClient(clientId)
+    return true
+  } catch (error) {
+    // A problem+json 404 is the admin API's own answer; a bare 404 may be a wrong --admin-url.
+    return error instanceof AdminApiError && error.kind === 'not_found' && typeof error.body === 'object' && error.body !== null ? false : undefined
+  }
+}
+
 export interface MintRequest {
   scopes: string[]
   /** RFC 8707 resources; empty = mint without a resource (aud = the issuer). */
@@ -165,7 +188,19 @@ export async function mintToken(ctx: WalkthroughContext, credentials: ClientCred
     try {
       token = await client.clientCredentials(request.scopes, request.resources, {noCache: request.noCache})
     } catch (error) {
-      if (error instanceof AuthplaneOAuthError) throw new TokenRequestRefused(error, {issuer: ctx.issuer, clientId: credentials.clientId, clientSource: credentials.source, discovered: Boolean(request.discovered)})
+      if (error instanceof AuthplaneOAuthError) {
+        const discovered = Boolean(request.discovered)
+        throw new TokenRequestRefused(error, {
+          issuer: ctx.issuer,
+          clientId: credentials.clientId,
+          clientSource: credentials.source,
+          discovered,
+          resource: request.resources[0],
+          scopes: request.scopes,
+          resourceScopes: request.resources[0] === undefined ? undefined : knownResourceScopes(ctx, request.resources[0]),
+          clientKnown: error.code === 'invalid_client' && !discovered ? await clientKnownToServer(ctx, credentials.clientId) : undefined,
+        })
+      }
       throw error
     }
   }

@@ -1,12 +1,12 @@
 import type {CallToolResult, Tool} from '@modelcontextprotocol/sdk/types.js'
 
 import {ApDemoError, InputError, CredentialsError} from '../errors.js'
-import {buildToolArguments} from '../mcp/arguments.js'
+import {buildToolArguments, type NearMiss} from '../mcp/arguments.js'
 import {callTool, listTools, resultText, withMcpSession} from '../mcp/client.js'
 import {McpAuthRejectedError} from '../mcp/errors.js'
 import {diagnoseRejection, parseWwwAuthenticate} from '../mcp/diagnose.js'
 import type {WalkthroughContext} from './context.js'
-import {forgetCachedToken, mintToken, scopesOf, type ClientCredentials, type MintRequest, type MintResult} from './token.js'
+import {forgetCachedToken, knownResourceScopes, mintToken, scopesOf, type ClientCredentials, type MintRequest, type MintResult} from './token.js'
 
 export interface ToolCallOutcome {
   tool: Tool
@@ -94,7 +94,7 @@ export async function withResourceToken<T>(
       if (stepUp) {
         const ceiling = clientCeiling(ctx, credentials)
         const beyond = ceiling ? stepUp.needed.filter((s) => !ceiling.includes(s)) : []
-        if (beyond.length > 0) throw beyondCeiling(error as ApDemoError, credentials, beyond, ceiling!)
+        if (beyond.length > 0) throw beyondCeiling(error as ApDemoError, credentials, beyond, ceiling!, knownResourceScopes(ctx, current.resources[0] ?? ctx.resource))
         steppedUpTo = stepUp.wanted
         current = {...current, scopes: stepUp.wanted}
         options.onStepUp?.(stepUp.wanted)
@@ -110,11 +110,18 @@ export async function withResourceToken<T>(
 }
 
 /** The diagnosis of the 403 stands; the hint becomes exact: the client may not request the scope. */
-function beyondCeiling(error: ApDemoError, credentials: ClientCredentials, beyond: string[], ceiling: string[]): ApDemoError {
-  const all = [...new Set([...ceiling, ...beyond])].join(' ')
+function beyondCeiling(error: ApDemoError, credentials: ClientCredentials, beyond: string[], ceiling: string[], resourceScopes: string[] | undefined): ApDemoError {
+  const all = [...new Set([...ceiling, ...beyond])]
+  const client = `Client ${credentials.clientId} may request only "${ceiling.join(' ')}", so ap-demo cannot step up to ${beyond.join(' ')}.`
+  const undeclared = resourceScopes ? beyond.filter((s) => !resourceScopes.includes(s)) : []
+  // A new client alone would be refused (invalid_scope, not declared by the target resource): the resource needs the scope first.
+  const hint =
+    undeclared.length > 0
+      ? `${client} The resource does not declare ${undeclared.join(' ')} either (it has "${resourceScopes!.join(' ')}"), and its scopes are set when it is registered: ap-demo clean --yes; ap-demo setup resource ${[...new Set([...resourceScopes!, ...all])].map((s) => `--scope ${s}`).join(' ')}; ap-demo setup client --new --scope "${all.join(' ')}".`
+      : `${client} Register a client that may: ap-demo setup client --new --scope "${all.join(' ')}"${resourceScopes ? '' : ' (the resource must declare the scope too)'}.`
   return new CredentialsError(error.code, error.message, {
-    hint: `Client ${credentials.clientId} may request only "${ceiling.join(' ')}", so ap-demo cannot step up to ${beyond.join(' ')}. Register a client that may: ap-demo setup client --new --scope "${all}" (the resource must declare the scope too).`,
-    details: {...error.details, missingScopes: beyond, clientScopes: ceiling},
+    hint,
+    details: {...error.details, missingScopes: beyond, clientScopes: ceiling, ...(resourceScopes ? {resourceScopes} : {})},
     cause: error.cause,
   })
 }
@@ -134,7 +141,7 @@ export async function runTool(
   ctx: WalkthroughContext,
   accessToken: string | undefined,
   name: string,
-  input: {pairs: Array<[string, string]>; json?: string},
+  input: {pairs: Array<[string, string]>; json?: string; nearMisses?: NearMiss[]},
   hooks: {onSession?: (session: ToolCallOutcome['session']) => void} = {},
 ): Promise<ToolCallOutcome> {
   return explained(ctx, accessToken, () =>
@@ -148,7 +155,7 @@ export async function runTool(
           hint: `It offers: ${tools.map((t) => t.name).join(', ') || 'no tools'} (ap-demo mcp tools).`,
         })
       }
-      const args = buildToolArguments(tool, input.pairs, input.json)
+      const args = buildToolArguments(tool, input.pairs, input.json, input.nearMisses)
       const result = await callTool(session, name, args, ctx.requestTimeoutMs)
       return {
         tool,

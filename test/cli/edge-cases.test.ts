@@ -155,7 +155,9 @@ describe('edge cases', () => {
       assert.equal(result.code, 0, result.stderr)
       const doc = JSON.parse(result.stdout)
       assert.equal(doc.result.dryRun, true)
-      assert.match(doc.result.notSent, /^curl -sS -D - -X POST .*\/mcp'/, 'the first POST (the MCP probe) is held back')
+      // The unauthenticated MCP probe changes nothing, so it is sent; the resource registration is held back.
+      assert.match(doc.result.notSent, /^curl -sS -X POST .*\/admin\/resources'/, 'the first changing request is held back')
+      assert.ok(doc.result.sent.some((line: string) => /-X POST .*\/mcp'/.test(line)), 'the probe was sent')
     } finally {
       box.cleanup()
     }

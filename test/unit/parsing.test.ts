@@ -44,9 +44,22 @@ describe('tool arguments from the input schema', () => {
   })
   it('splits the command\'s own flags from the tool\'s', () => {
     const defs = {json: {type: 'boolean'}, scope: {type: 'option'}, 'no-cache': {type: 'boolean'}}
-    assert.deepEqual(splitToolArgv(['echo', '--text', 'hi', '--json', '--scope', 's', '--n=3'], defs), {own: ['echo', '--json', '--scope', 's'], tool: ['--text', 'hi', '--n=3']})
+    assert.deepEqual(splitToolArgv(['echo', '--text', 'hi', '--json', '--scope', 's', '--n=3'], defs), {own: ['echo', '--json', '--scope', 's'], tool: ['--text', 'hi', '--n=3'], nearMisses: []})
     assert.deepEqual(parseToolFlags('t', ['--text', 'hi', '--n=3']), [['text', 'hi'], ['n', '3']])
     assert.throws(() => parseToolFlags('t', ['stray']), /unexpected argument/)
+  })
+  it('keeps a near miss of the command\'s own flags aside, without taking the next flag as its value', () => {
+    const defs = {dpop: {type: 'boolean'}, scope: {type: 'option'}}
+    assert.deepEqual(splitToolArgv(['echo', '--dpopp', '--text', 'hi', '--scopes', 'a b', '--sc=x'], defs), {
+      own: ['echo'],
+      tool: ['--text', 'hi', '--sc=x'],
+      nearMisses: [{flag: 'dpopp', suggestion: 'dpop', value: undefined}, {flag: 'scopes', suggestion: 'scope', value: 'a b'}],
+    })
+    const tool = {name: 'echo', inputSchema: {type: 'object' as const, properties: {text: {type: 'string'}, scopes: {type: 'string'}}, required: ['text']}}
+    assert.throws(() => buildToolArguments(tool, [['text', 'hi']], undefined, [{flag: 'dpopp', suggestion: 'dpop'}]), /^McpUnknownFlagError: unknown flag --dpopp: did you mean --dpop\? \(tool arguments come from the tool's schema: --text <string> \(required\)/)
+    // A property of the schema is the tool's, however close to a flag of the command.
+    assert.deepEqual(buildToolArguments(tool, [['text', 'hi']], undefined, [{flag: 'scopes', suggestion: 'scope', value: 'a b'}]), {text: 'hi', scopes: 'a b'})
+    assert.throws(() => buildToolArguments(tool, [['text', 'hi']], undefined, [{flag: 'scopes', suggestion: 'scope'}]), /--scopes needs a value/)
   })
 })
 

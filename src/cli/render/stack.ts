@@ -57,7 +57,7 @@ export function renderStackUp(r: StackUpResult, keyHowTo: string): string[] {
   return [
     chalk.bold('Authplane-compatible stack running'),
     `  issuer     ${r.issuer}${r.publicUrl === r.issuer ? '' : `  (listening at ${r.publicUrl})`}`,
-    `  admin API  ${r.adminUrl}/admin`,
+    `  admin API  ${r.adminUrl}  (--admin-url; routes under /admin)`,
     `  MCP server ${r.mcpUrl}  (audience ${r.resource})`,
     ...mcpPolicyLine(r),
     `  admin key  ${keyHowTo}`,
@@ -71,7 +71,7 @@ export function renderDockerUp(r: DockerStackUpResult): string[] {
   return [
     `${chalk.bold('Authplane stack running in Docker')} (compose project ap-demo, ready after ${(r.waitedMs / 1000).toFixed(1)} s)`,
     `  issuer     ${r.issuer}`,
-    `  admin API  ${r.adminUrl}/admin`,
+    `  admin API  ${r.adminUrl}  (--admin-url; routes under /admin)`,
     `  MCP server ${r.mcpUrl}  (audience ${r.resource})`,
     `  admin key  from ${r.adminKeySource}`,
     `  compose    ${r.composeFile}${r.envFile ? `, env file ${r.envFile}` : ', no env file'}`,

@@ -11,6 +11,15 @@ function cnfJkt(claims: Record<string, unknown>): string | null {
   return typeof jkt === 'string' ? jkt : null
 }
 
+/** --dry-run when the cache holds the token: no request, and the token stays unprinted. */
+interface CachedDryRun {
+  dryRun: true
+  fromCache: true
+  clientId: string
+  sent: string[]
+  notSent: null
+}
+
 export default class TokenMint extends BaseCommand {
   static override summary = 'Mint a client_credentials access token bound to the resource.'
 
@@ -19,6 +28,8 @@ export default class TokenMint extends BaseCommand {
 Tokens are cached in the profile until 30 s before they expire, for the client and secret that minted them; --no-cache mints a new one. The client is --client-id/--client-secret, else AUTHPLANE_CLIENT_ID / AUTHPLANE_CLIENT_SECRET, else the one saved by \`ap-demo setup client\`.
 
 Prints the token as issued, so it pipes: curl -H "Authorization: Bearer $(ap-demo token mint)" ...
+
+With --dry-run and a cached token, nothing would be sent: it says so and prints no token (--no-cache --dry-run prints the token request).
 
 With --dpop (or --dpop-key FILE) the token request carries a DPoP proof and the token is bound to the key (token_type DPoP, cnf.jkt); such a token is useless as a Bearer token, and each request must carry a fresh proof (see docs/dpop.md).`
 
@@ -39,7 +50,7 @@ With --dpop (or --dpop-key FILE) the token request carries a DPoP proof and the 
     decode: Flags.boolean({summary: 'Print the header and claims instead of the bare token.', description: 'Needs a JWT; decoded without verification, for reading (the MCP server verifies the signature).'}),
   }
 
-  async run(): Promise<TokenMintResult> {
+  async run(): Promise<TokenMintResult | CachedDryRun> {
     const {flags} = await this.parse(TokenMint)
     const ctx = await this.context(flags)
     const minted = await this.waitingFor(`minting a token at ${ctx.issuer}`, () => mintForResource(ctx, this.env, {
@@ -50,6 +61,11 @@ With --dpop (or --dpop-key FILE) the token request carries a DPoP proof and the 
       noCache: flags['no-cache'],
       decode: flags.decode,
     }))
+    if (flags['dry-run'] && minted.token.fromCache) {
+      // Nothing was or would be sent: the token would come from the cache. It is not printed.
+      this.note(`dry run: a cached token (client ${minted.clientId}) would be printed; no request would be sent. --no-cache --dry-run shows the token request.`)
+      return {dryRun: true, fromCache: true, clientId: minted.clientId, sent: [], notSent: null}
+    }
     if (minted.audienceWarning) this.warnUser(minted.audienceWarning, flags['no-resource'] ? undefined : `Mint with --resource <the MCP server's resource> (now "${ctx.resource}").`)
     const result: TokenMintResult = {
       access_token: minted.token.accessToken,
