@@ -8,10 +8,11 @@ import {ConfigStore, validateProfileName} from '../config/store.js'
 import {NeedsInputError} from '../errors.js'
 import {DryRunStop} from '../http/request.js'
 import {contextFromSettings, type WalkthroughContext} from '../walkthrough/context.js'
-import {toCliError} from './error-map.js'
+import {CliError, toCliError} from './error-map.js'
 import {ExitCode} from './exit-codes.js'
 import {RequestRecorder} from './observer.js'
 import {inquirerPrompter} from './prompts.js'
+import {closestFlag} from './suggest.js'
 import {CommandTrace, secretKinds, withDiagramDefault, type TraceFlags} from './trace.js'
 import type {TraceResult} from '../trace/run.js'
 
@@ -200,9 +201,27 @@ export abstract class BaseCommand extends Command {
     options?: Interfaces.Input<F, B, A>,
     argv?: string[],
   ): Promise<Interfaces.ParserOutput<F, B, A>> {
-    const parsed = await super.parse(options, argv)
+    let parsed: Interfaces.ParserOutput<F, B, A>
+    try {
+      parsed = await super.parse(options, argv)
+    } catch (error) {
+      // oclif adds --json itself (enableJsonFlag), outside the declared flags.
+      const names = Object.keys({...this.ctor.baseFlags, ...this.ctor.flags, ...options?.baseFlags, ...options?.flags})
+      throw this.withFlagSuggestion(error, this.ctor.enableJsonFlag ? [...names, 'json'] : names)
+    }
     this.trace ??= CommandTrace.start(parsed.flags as TraceFlags)
     return parsed
+  }
+
+  /** `Nonexistent flag: --embeded` gains `. Did you mean --embedded?` when one flag is that close. */
+  private withFlagSuggestion(error: unknown, names: string[]): unknown {
+    const unknown = (error as {flags?: unknown}).flags
+    if ((error as Error)?.constructor?.name !== 'NonExistentFlagsError' || !Array.isArray(unknown)) return error
+    const suggestions = unknown.map((flag) => [String(flag), closestFlag(String(flag), names)] as const).filter(([, near]) => near !== undefined)
+    if (suggestions.length === 0) return error
+    const typo = suggestions.map(([flag, near]) => (unknown.length === 1 ? `Did you mean ${near}?` : `Did you mean ${near} for ${flag}?`)).join(' ')
+    const first = toCliError(error)
+    return new CliError(first.code, `${first.message}. ${typo}`, {exitCode: first.exitCode, hint: first.hint, details: {...first.details, suggestions: suggestions.map(([, near]) => near)}, cause: error})
   }
 
   /** A point of the recorded timeline: the diagram's notes and the HAR entries' comments name it. */

@@ -187,3 +187,12 @@ export const mcpPolicyFlags = {
     helpGroup: 'TIER 03',
   }),
 }
+
+/** Browser origins trusted by CORS: stack up (both servers) and stack mcp. */
+export const corsFlags = {
+  'cors-origin': Flags.string({
+    summary: 'A web origin browsers may call from (CORS, repeatable).',
+    description: 'CORS, as the real server\'s setting: needed by clients that run in a web page, e.g. --cors-origin http://localhost:6274 for the MCP Inspector; * allows any origin. The MCP server answers it on /mcp and its resource metadata, and its DNS-rebinding guard accepts it as Origin. Default none.',
+    multiple: true,
+  }),
+}

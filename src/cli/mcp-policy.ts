@@ -36,3 +36,11 @@ export function mcpPolicy(flags: McpPolicyFlags): McpPolicy {
   }
   return {dpop, dpopNonce: Boolean(flags['mcp-dpop-nonce']), toolScopes}
 }
+
+/** --cors-origin values: each `scheme://host[:port]` (no path) or `*`. */
+export function corsOrigins(values: readonly string[] | undefined): string[] | undefined {
+  for (const origin of values ?? []) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) throw inputError(`--cors-origin "${origin}" is not a web origin`, 'An origin is scheme://host[:port], no path: --cors-origin http://localhost:6274')
+  }
+  return values === undefined ? undefined : [...values]
+}

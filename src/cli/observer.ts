@@ -1,4 +1,4 @@
-import {carriesDpopProof, DPOP_CURL_NOTE, toCurl} from '../http/curl.js'
+import {carriesDpopProof, DPOP_CURL_NOTE, isEventStream, isMcpInitialize, MCP_SESSION_CURL_NOTE, SSE_CURL_NOTE, toCurl} from '../http/curl.js'
 import {DryRunStop, type RequestObserver} from '../http/request.js'
 
 export interface RecorderOptions {
@@ -34,6 +34,8 @@ export class RequestRecorder {
         this.dpopNoted = true
         this.options.print(DPOP_CURL_NOTE)
       }
+      if (isMcpInitialize(request)) this.options.print(MCP_SESSION_CURL_NOTE)
+      if (isEventStream(request)) this.options.print(SSE_CURL_NOTE)
       this.options.print(line)
     }
   }

@@ -39,6 +39,11 @@ function replaceSecrets(text: string, secrets: CurlSecrets): {text: string; mask
  */
 export function toCurl(request: ObservedRequest, secrets: CurlSecrets): string {
   const parts = ['curl', '-sS']
+  // MCP initialize: the session id comes back in a header, so the headers are shown (-D -).
+  if (isMcpInitialize(request)) parts.push('-D', '-')
+  // The server-sent event stream (GET, Accept: text/event-stream) stays open: -N shows events as
+  // they come, --max-time ends the line.
+  if (isEventStream(request)) parts.push('-N', '--max-time', String(SSE_MAX_TIME_SECONDS))
   if (request.method !== 'GET') parts.push('-X', request.method)
   const url = replaceSecrets(request.url, secrets)
   parts.push(url.masked ? dquote(url.text) : quote(url.text))
@@ -94,3 +99,30 @@ export function carriesDpopProof(request: ObservedRequest): boolean {
 export const DPOP_CURL_NOTE =
   '# The DPoP proof below is single-use (RFC 9449 §11.1): it is bound to this method and URL (and to the token, ath), ' +
   'and the server refuses it as a replay if this line is run again; ap-demo makes a new proof for every request.'
+
+const SSE_MAX_TIME_SECONDS = 5
+
+/** A JSON-RPC `initialize` (alone or in a batch): the request that opens an MCP session. */
+export function isMcpInitialize(request: ObservedRequest): boolean {
+  if (request.method !== 'POST' || request.body === undefined || !request.body.includes('"initialize"')) return false
+  try {
+    const body: unknown = JSON.parse(request.body)
+    return (Array.isArray(body) ? body : [body]).some((m) => (m as {method?: unknown} | null)?.method === 'initialize')
+  } catch {
+    return false
+  }
+}
+
+/** A GET that asks for a server-sent event stream (MCP streamable HTTP's standalone stream). */
+export function isEventStream(request: ObservedRequest): boolean {
+  return request.method === 'GET' && Object.entries(request.headers).some(([name, value]) => name.toLowerCase() === 'accept' && value.includes('text/event-stream'))
+}
+
+/** Printed above an MCP initialize line: how to keep the session id for the lines after it. */
+export const MCP_SESSION_CURL_NOTE =
+  "# initialize: the Mcp-Session-Id answer header (shown by -D -) names the session the next lines use as $MCP_SESSION_ID; " +
+  "to capture it: export MCP_SESSION_ID=$(<the line below> -o /dev/null | tr -d '\\r' | awk -F': ' 'tolower($1)==\"mcp-session-id\"{print $2}')"
+
+/** Printed above the event-stream line. */
+export const SSE_CURL_NOTE =
+  `# The event stream below stays open until the session ends: --max-time ${SSE_MAX_TIME_SECONDS} stops it (curl then exits 28, which is expected).`

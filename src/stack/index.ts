@@ -95,6 +95,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
       sessionIdleMs: options.sessionIdleMs,
       maxSessions: options.maxSessions,
       allowedHosts: options.mcpAllowedHosts,
+      corsOrigins: options.corsOrigins,
       dpop: options.mcpDpop,
       dpopNonce: options.mcpDpopNonce,
       toolScopes: options.toolScopes,

@@ -113,6 +113,11 @@ export interface McpServerOptions {
    */
   allowedHosts?: string[]
   /**
+   * Browser origins (`scheme://host[:port]`, `*` for any) answered with CORS headers on /mcp and
+   * the protected resource metadata, and accepted as Origin by the DNS-rebinding guard. Default none.
+   */
+  corsOrigins?: string[]
+  /**
    * Inbound DPoP (RFC 9449): `off` (default, tier 01: any DPoP signal is refused), `allowed`
    * (Bearer tokens and DPoP-bound tokens with proofs), `required` (DPoP-bound tokens only).
    */
@@ -151,7 +156,7 @@ export interface StackOptions {
   maxSessions?: number
   /** Extra Host authorities the MCP server accepts (McpServerOptions.allowedHosts). */
   mcpAllowedHosts?: string[]
-  /** Origins the authorization server answers with CORS headers (AuthServerOptions.corsOrigins). */
+  /** Origins both servers answer with CORS headers (AuthServerOptions / McpServerOptions.corsOrigins). */
   corsOrigins?: string[]
   /** Rate limiting of the authorization server (AuthServerOptions.rateLimit); on by default. */
   rateLimit?: AuthServerOptions['rateLimit']

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
 import {readFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {describe, it} from 'node:test'
 import {promisify} from 'node:util'
 
+import {ConfigStore} from '../../src/config/store.js'
 import type {StackHandle} from '../../src/stack/index.js'
 import {ROOT, Sandbox, terminate, useTestStack} from './helpers.js'
 
@@ -49,6 +50,65 @@ describe('CLI conventions', () => {
       assert.equal(json.code, 127)
       assert.equal(JSON.parse(json.stdout).error.message, '"mcp cal" is not an ap-demo command. Did you mean mcp call?')
       assert.match((await box.run(['zzzzzz'])).stderr, /is not an ap-demo command\n/, 'no suggestion when nothing is close')
+    } finally {
+      box.cleanup()
+    }
+  })
+
+  it('suggests the command when arguments follow a mistyped one (mcp cal echo)', async () => {
+    const box = new Sandbox()
+    try {
+      const result = await box.run(['mcp', 'cal', 'echo', 'text=hi'])
+      assert.equal(result.code, 127)
+      assert.match(result.stderr, /"mcp cal echo( text=hi)?" is not an ap-demo command\. Did you mean mcp call\?/)
+      assert.match((await box.run(['verfy', 'extra'])).stderr, /Did you mean verify\?/)
+    } finally {
+      box.cleanup()
+    }
+  })
+
+  it('config use of a profile that does not exist switches to it, with a one-line warning naming the existing ones', async () => {
+    const box = new Sandbox()
+    try {
+      assert.equal((await box.run(['config', 'use', 'docker'])).code, 0)
+      const none = await box.run(['config', 'use', 'docker'])
+      assert.equal(none.code, 0)
+      assert.match(none.stderr, /Warning: no profile "docker" yet: it starts empty\. Existing profiles: none\n$/)
+      // Two saved profiles, as `stack up` and `setup` leave them.
+      const store = new ConfigStore({cwd: dirname(box.storePath)})
+      store.updateProfile('default', (p) => ({...p, issuer: 'http://localhost:9000'}))
+      store.updateProfile('docker', (p) => ({...p, issuer: 'http://authserver:9000'}))
+      const json = await box.run(['config', 'use', 'nosuch', '--json'])
+      assert.equal(json.code, 0)
+      assert.equal(json.stderr, '', 'under --json the warning is a field, not a line')
+      const result = JSON.parse(json.stdout).result
+      assert.equal(result.active, 'nosuch')
+      assert.equal(result.existed, false)
+      assert.deepEqual(result.existingProfiles, ['default', 'docker'])
+      assert.equal(result.warning, 'no profile "nosuch" yet: it starts empty. Existing profiles: default, docker')
+      const shown = JSON.parse((await box.run(['config', 'show', '--json'])).stdout).result
+      assert.equal(shown.profile, 'nosuch', 'the switch still happens')
+      const text = await box.run(['config', 'use', 'dokcer'])
+      assert.match(text.stderr, /^Warning: no profile "dokcer" yet: it starts empty\. Existing profiles: default, docker\n$/)
+    } finally {
+      box.cleanup()
+    }
+  })
+
+  it('an unknown flag gets the closest flag of that command (exit 2), in text and --json', async () => {
+    const box = new Sandbox()
+    try {
+      const result = await box.run(['verify', '--embeded'])
+      assert.equal(result.code, 2)
+      assert.match(result.stderr, /Nonexistent flag: --embeded\. Did you mean --embedded\?/)
+      const json = await box.run(['config', 'show', '--jsn', '--json'])
+      assert.equal(json.code, 2)
+      const error = JSON.parse(json.stdout).error
+      assert.match(error.message, /Did you mean --json\?/)
+      assert.deepEqual(error.suggestions, ['--json'])
+      const far = await box.run(['verify', '--zzzzzzzz'])
+      assert.equal(far.code, 2)
+      assert.doesNotMatch(far.stderr, /Did you mean/, 'no suggestion when nothing is close')
     } finally {
       box.cleanup()
     }
@@ -170,12 +230,24 @@ describe('CLI conventions', () => {
         const mcpLines = call.stderr.split('\n').filter((l) => l.startsWith('curl ') && l.includes('/mcp'))
         const init = mcpLines.find((l) => l.includes('"initialize"'))!
         const toolCall = mcpLines.find((l) => l.includes('"tools/call"'))!
+        assert.match(init, /^curl -sS -D - /, 'the initialize line shows the answer headers')
+        // The capture printed above the initialize line, used as printed.
+        const capture = /to capture it: (export MCP_SESSION_ID=.*)$/m.exec(call.stderr)?.[1]
+        assert.ok(capture?.includes('<the line below>'), call.stderr)
         const script = `set -e
-export MCP_SESSION_ID=$(${init} -D - -o /dev/null | tr -d '\\r' | awk -F': ' 'tolower($1)=="mcp-session-id"{print $2}')
+${capture!.replace('<the line below>', init)}
 test -n "$MCP_SESSION_ID"
 ${toolCall}`
         const out = (await bash(script, {...box.env, ACCESS_TOKEN: curlToken.access_token}, box.root)).stdout
         assert.match(out, /"text":"hi from curl"/)
+        // The event stream line, if the client opened one, ends by itself (--max-time, exit 28).
+        const sse = mcpLines.find((l) => l.includes('text/event-stream') && !l.includes(' -X '))
+        if (sse !== undefined) {
+          assert.match(sse, /^curl -sS -N --max-time 5 /)
+          assert.match(call.stderr, /# The event stream below stays open/)
+          const ended = await bash(`${sse}; echo "exit $?"`, {...box.env, ACCESS_TOKEN: curlToken.access_token}, box.root)
+          assert.match(ended.stdout, /exit (0|28)\n$/)
+        }
       } finally {
         box.cleanup()
       }

@@ -6,7 +6,7 @@ import {after, describe, it} from 'node:test'
 
 import type {StackHandle} from '../../src/stack/types.js'
 import {Browser} from '../stack/authserver/browser.js'
-import {assertCleanFailure, Sandbox, useTestStack} from './helpers.js'
+import {assertCleanFailure, closedPort, Sandbox, useTestStack} from './helpers.js'
 
 async function canSignIn(publicUrl: string, email: string, password: string): Promise<boolean> {
   const b = new Browser(publicUrl)
@@ -57,6 +57,23 @@ describe('users: setup user and stack up --user', () => {
     assertCleanFailure(await sandbox.run(['setup', 'user', '--email', 'bo@example.test', '--delete'], {env}), 5, /no user with email bo@example\.test/)
     assertCleanFailure(await sandbox.run(['setup', 'user', '--email', 'not-an-email'], {env}), 2, /not an email address/)
     assertCleanFailure(await sandbox.run(['setup', 'user'], {env}), 2, /--email is required/)
+  })
+
+  it('setup user offers only the flags it uses (profile, admin API, request), and they work', async () => {
+    const help = await sandbox.run(['setup', 'user', '-h'], {env})
+    assert.equal(help.code, 0, help.stderr)
+    for (const unused of ['--issuer', '--mcp-url', '--resource']) assert.doesNotMatch(help.stdout, new RegExp(`${unused}\\b`), `${unused} in setup user -h`)
+    for (const used of ['--profile', '--admin-url', '--admin-key', '--print-curl', '--no-input']) assert.match(help.stdout, new RegExp(`${used}\\b`), `${used} missing`)
+    assertCleanFailure(await sandbox.run(['setup', 'user', '--list', '--issuer', 'http://localhost:9000'], {env}), 2, /Nonexistent flag: --issuer/)
+
+    const {AUTHPLANE_ADMIN_URL: _url, ...withoutUrl} = env
+    const listed = await sandbox.run(['setup', 'user', '--list', '--admin-url', stack.adminUrl, '--profile', 'other', '--json'], {env: withoutUrl})
+    assert.equal(listed.code, 0, listed.stderr)
+    assert.equal(JSON.parse(listed.stdout).result.profile, 'other')
+    const curl = await sandbox.run(['setup', 'user', '--list', '--admin-url', stack.adminUrl, '--print-curl'], {env: withoutUrl})
+    assert.equal(curl.code, 0, curl.stderr)
+    assert.match(curl.stderr, new RegExp(`curl .*${stack.adminUrl.replaceAll('.', '\\.')}/admin/users`))
+    assertCleanFailure(await sandbox.run(['setup', 'user', '--list', '--admin-url', `http://127.0.0.1:${await closedPort()}`, '--request-timeout', '2'], {env: withoutUrl}), 4, /./)
   })
 
   it('stack up --user creates the user once and keeps it (and its password) across restarts', async () => {

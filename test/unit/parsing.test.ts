@@ -85,6 +85,14 @@ describe('curl rendering', () => {
     const bearer = toCurl({method: 'GET', url: 'http://x/mcp', headers: {authorization: 'Bearer eyJ.x.y', 'mcp-session-id': 'abc'}}, {})
     assert.match(bearer, /"authorization: Bearer \$\{ACCESS_TOKEN\}" -H "mcp-session-id: \$\{MCP_SESSION_ID\}"/)
   })
+  it('MCP: the initialize line shows the answer headers, the event-stream GET ends by itself, others are unchanged', () => {
+    const init = toCurl({method: 'POST', url: 'http://x/mcp', headers: {accept: 'application/json, text/event-stream'}, body: '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{}}'}, {})
+    assert.match(init, /^curl -sS -D - -X POST /)
+    const sse = toCurl({method: 'GET', url: 'http://x/mcp', headers: {accept: 'text/event-stream', 'mcp-session-id': 'abc'}}, {})
+    assert.match(sse, /^curl -sS -N --max-time 5 'http:\/\/x\/mcp'/)
+    const call = toCurl({method: 'POST', url: 'http://x/mcp', headers: {accept: 'application/json, text/event-stream'}, body: '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"initialize"}}'}, {})
+    assert.match(call, /^curl -sS -X POST /, 'a tool named "initialize" is not the initialize request')
+  })
   it('tampers a JWT by changing its payload, not its signature', () => {
     const t = tamper('aaa.bbbbbb.ccc')
     assert.notEqual(t, 'aaa.bbbbbb.ccc')

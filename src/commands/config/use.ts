@@ -13,11 +13,17 @@ export default class ConfigUse extends BaseCommand {
     profile: Args.string({description: 'Profile name.', required: true}),
   }
 
-  async run(): Promise<{active: string; existed: boolean}> {
+  async run(): Promise<{active: string; existed: boolean; existingProfiles: string[]; warning: string | null}> {
     const {args} = await this.parse(ConfigUse)
-    const existed = this.store.hasProfile(args.profile)
+    const existingProfiles = this.store.profileNames()
+    const existed = existingProfiles.includes(args.profile)
     this.store.setActiveProfile(args.profile)
+    // Kept as before (a new profile starts empty), but said: a typo would otherwise go unnoticed.
+    const warning = existed
+      ? null
+      : `no profile "${args.profile}" yet: it starts empty. Existing profiles: ${existingProfiles.length === 0 ? 'none' : existingProfiles.join(', ')}`
+    if (warning) this.warnUser(warning)
     this.display(`active profile: ${args.profile}${existed ? '' : ' (new, empty)'}`)
-    return {active: args.profile, existed}
+    return {active: args.profile, existed, existingProfiles, warning}
   }
 }

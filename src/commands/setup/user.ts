@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
-import {connectionFlags, inputFlags, requestFlags} from '../../cli/flags.js'
+import {adminFlags, inputFlags, profileFlags, requestFlags} from '../../cli/flags.js'
 import {renderUser, type SetupUserResult} from '../../cli/render/user.js'
 import {inputError} from '../../errors.js'
 import {checkEmail, ensureUser, listUsers, removeUser, setUserEnabled, userPassword, USER_PASSWORD_ENV} from '../../walkthrough/user.js'
@@ -20,7 +20,8 @@ Creating keeps an existing user with that email as it is (its password is never 
   ]
 
   static override flags = {
-    ...connectionFlags,
+    ...profileFlags,
+    ...adminFlags,
     ...requestFlags,
     ...inputFlags,
     email: Flags.string({summary: 'The user\'s email (their login name).', description: 'Unique on the server, compared case-insensitively.', exclusive: ['list']}),

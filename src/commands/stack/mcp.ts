@@ -2,8 +2,8 @@ import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {mcpPolicyFlags, mcpSessionFlags} from '../../cli/flags.js'
-import {mcpPolicy} from '../../cli/mcp-policy.js'
+import {corsFlags, mcpPolicyFlags, mcpSessionFlags} from '../../cli/flags.js'
+import {corsOrigins, mcpPolicy} from '../../cli/mcp-policy.js'
 import {renderStackMcp, type StackMcpResult} from '../../cli/render/stack.js'
 import {inputError, listenError} from '../../errors.js'
 import {requireAbsoluteUrl} from '../../http/url.js'
@@ -40,6 +40,7 @@ Tokens must carry exactly --issuer as iss, contain --resource in aud, and grant 
     }),
     ...mcpSessionFlags,
     ...mcpPolicyFlags,
+    ...corsFlags,
   }
 
   async run(): Promise<undefined> {
@@ -53,6 +54,7 @@ Tokens must carry exactly --issuer as iss, contain --resource in aud, and grant 
     const scopeProblem = scopeTokenProblem(flags.scope)
     if (scopeProblem) throw inputError(`--scope "${printable(flags.scope)}" is not usable: ${scopeProblem}`, 'One scope token, e.g. mcp:echo (RFC 6749 §3.3).')
     const policy = mcpPolicy(flags)
+    const cors = corsOrigins(flags['cors-origin'])
     const resource = flags.resource ?? (flags.port === 0 ? undefined : `${announcedOrigin(flags.host, flags.port)}/mcp`)
     const {startMcpServer} = await import('../../stack/mcp-server/index.js')
     let server
@@ -69,6 +71,7 @@ Tokens must carry exactly --issuer as iss, contain --resource in aud, and grant 
         dpop: policy.dpop,
         dpopNonce: policy.dpopNonce,
         toolScopes: policy.toolScopes,
+        corsOrigins: cors,
       })
     } catch (error) {
       throw listenError(error, 'cannot start the MCP server')

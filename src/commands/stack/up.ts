@@ -3,8 +3,8 @@ import chalk from 'chalk'
 import {join} from 'node:path'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {mcpPolicyFlags, mcpSessionFlags} from '../../cli/flags.js'
-import {mcpPolicy} from '../../cli/mcp-policy.js'
+import {corsFlags, mcpPolicyFlags, mcpSessionFlags} from '../../cli/flags.js'
+import {corsOrigins, mcpPolicy} from '../../cli/mcp-policy.js'
 import {describeNotice, renderDockerUp, renderStackUp, type DockerStackUpResult, type StackUpResult} from '../../cli/render/stack.js'
 import {InputError, inputError, listenError} from '../../errors.js'
 import {requireAbsoluteUrl} from '../../http/url.js'
@@ -63,11 +63,7 @@ const embeddedFlags = {
     summary: 'Email of a local user to create (or keep) for the login page.',
     description: `Interactive MCP clients (the MCP Inspector, Claude, Cursor) send a person to the login page; this is who signs in. The password comes from ${USER_PASSWORD_ENV}, or is generated and printed once. A user that already exists is kept as it is, password included. More users: ap-demo setup user.`,
   }),
-  'cors-origin': Flags.string({
-    summary: 'A web origin that may call the public port (CORS, repeatable).',
-    description: 'CORS, as the real server\'s setting: needed by clients that run in a web page, e.g. --cors-origin http://localhost:6274 for the MCP Inspector; * allows any origin. Default none.',
-    multiple: true,
-  }),
+  ...corsFlags,
 }
 
 export default class StackUp extends BaseCommand {
@@ -115,9 +111,7 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
       if (normalizeAuthority(entry.trim()) === undefined) throw inputError(`--mcp-allowed-host "${entry}" is not a host[:port]`, 'Example: --mcp-allowed-host mcp.example:8080')
     }
     const policy = mcpPolicy(flags)
-    for (const origin of flags['cors-origin'] ?? []) {
-      if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) throw inputError(`--cors-origin "${origin}" is not a web origin`, 'An origin is scheme://host[:port], no path: --cors-origin http://localhost:6274')
-    }
+    const cors = corsOrigins(flags['cors-origin'])
     const user = flags.user === undefined ? undefined : {email: checkEmail(flags.user, '--user'), ...userPassword((name) => this.env.get(name))}
     const envKey = process.env.AUTHPLANE_ADMIN_API_KEY?.trim() || undefined
     if (envKey && issuer) {
@@ -140,7 +134,7 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
         tokenTtlSeconds: flags['token-ttl'],
         maxSessions: flags['max-sessions'],
         mcpAllowedHosts: flags['mcp-allowed-host'],
-        corsOrigins: flags['cors-origin'],
+        corsOrigins: cors,
         rateLimit: {
           enabled: flags['rate-limit'],
           requestsPerSecond: flags['rate-limit-rps'],

@@ -46,6 +46,11 @@ export interface HostGuardOptions {
   resource: string
   /** Further `host[:port]` authorities to accept (reverse proxies, container names, remapped ports). */
   allowedHosts?: readonly string[]
+  /**
+   * Browser origins trusted by CORS (`scheme://host[:port]`, or `*` for any): accepted as Origin.
+   * The Host header is still checked, and that is what defeats DNS rebinding.
+   */
+  allowedOrigins?: readonly string[]
 }
 
 /** Why a request was refused; the caller turns it into a 403. */
@@ -85,6 +90,7 @@ function isLoopbackHostname(hostname: string): boolean {
  */
 export function createHostGuard(opts: HostGuardOptions): (host: string | undefined, origin: string | undefined) => HostRefusal | undefined {
   const allowed = allowedAuthorities(opts)
+  const trustedOrigins = new Set(opts.allowedOrigins ?? [])
   return (host, origin) => {
     // HTTP/1.1 requires Host (RFC 9112 §3.2); without it there is nothing to check against.
     if (host === undefined || host === '') return {header: 'Host', message: 'Missing Host header'}
@@ -92,6 +98,7 @@ export function createHostGuard(opts: HostGuardOptions): (host: string | undefin
     if (authority === undefined) return {header: 'Host', message: `Invalid Host header: ${printable(host)}`}
     if (!allowed.has(authority)) return {header: 'Host', message: `Host ${printable(host)} is not allowed`}
     if (origin === undefined) return undefined
+    if (trustedOrigins.has('*') || trustedOrigins.has(origin)) return undefined
     // A present Origin comes from a browser. `null` (sandboxed frames, file: pages) names no site
     // we could trust, so it is refused like any foreign origin.
     let url: URL | undefined

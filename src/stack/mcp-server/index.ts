@@ -12,6 +12,7 @@ import {isInitializeRequest} from '@modelcontextprotocol/sdk/types.js'
 import type {McpServerHandle, McpServerOptions} from '../types.js'
 import {AuthFailure, BearerVerifier, dpopChallenges, wwwAuthenticate, type Principal} from './auth.js'
 import {DPOP_MODES, DPOP_PROOF_ALGORITHMS, InboundDpop} from './dpop.js'
+import {applyMcpCors} from './cors.js'
 import {createEchoServer} from './echo-server.js'
 import {createHostGuard, requireAuthority} from './host-guard.js'
 import {SessionStore, type Session} from './sessions.js'
@@ -45,7 +46,8 @@ export async function startMcpServer(opts: McpServerOptions): Promise<McpServerH
   const resource = opts.resource ?? url
   const resourceMetadataUrl = protectedResourceMetadataUrl(resource)
   const metadataPath = new URL(resourceMetadataUrl).pathname
-  const checkHost = createHostGuard({bindHost: host, port, resource, allowedHosts: opts.allowedHosts})
+  const corsOrigins = [...(opts.corsOrigins ?? [])]
+  const checkHost = createHostGuard({bindHost: host, port, resource, allowedHosts: opts.allowedHosts, allowedOrigins: corsOrigins})
 
   const shutdown = new AbortController()
   const verifier = new BearerVerifier({
@@ -209,6 +211,8 @@ export async function startMcpServer(opts: McpServerOptions): Promise<McpServerH
       if (path === MCP_PATH) return sendJsonRpcError(res, 403, -32000, `Forbidden: ${refusal.message}`)
       return sendJson(res, 403, {error: 'forbidden', error_description: refusal.message})
     }
+    // CORS preflight: answered here, before authentication (browsers send no token with it).
+    if (applyMcpCors(corsOrigins, req, res)) return
     if (path === metadataPath) return handleResourceMetadata(req, res)
     if (path === MCP_PATH) return handleMcp(req, res)
     sendJson(res, 404, {error: 'not_found', error_description: `no route for ${req.method ?? 'GET'} ${path}`})
