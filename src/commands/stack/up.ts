@@ -4,16 +4,14 @@ import {join} from 'node:path'
 
 import {BaseCommand} from '../../cli/base-command.js'
 import {corsFlags, mcpPolicyFlags, mcpSessionFlags} from '../../cli/flags.js'
-import {corsOrigins, mcpPolicy} from '../../cli/mcp-policy.js'
+import {embeddedStackPlan} from '../../cli/stack-up-options.js'
 import {describeNotice, renderDockerUp, renderStackUp, type DockerStackUpResult, type StackUpResult} from '../../cli/render/stack.js'
-import {InputError, inputError, listenError} from '../../errors.js'
-import {requireAbsoluteUrl} from '../../http/url.js'
-import {announcedOrigin, weakAdminKeyReason} from '../../stack/announce.js'
-import {normalizeAuthority} from '../../stack/mcp-server/host-guard.js'
+import {inputError, listenError} from '../../errors.js'
+import {announcedOrigin} from '../../stack/announce.js'
 import {waitForShutdownSignal} from '../../stack/signals.js'
 import {MAX_TOKEN_TTL_SECONDS} from '../../stack/types.js'
 import {saveEndpoints, type Endpoints} from '../../walkthrough/context.js'
-import {checkEmail, userPassword, USER_PASSWORD_ENV} from '../../walkthrough/user.js'
+import {USER_PASSWORD_ENV} from '../../walkthrough/user.js'
 
 /** The flags of the embedded stack; --docker takes none of them. Add an embedded-only flag here. */
 const embeddedFlags = {
@@ -102,53 +100,11 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
     const {flags} = await this.parse(StackUp)
     if (flags.docker) return this.upDocker(flags)
     const dataDir = flags.memory ? undefined : (flags['data-dir'] ?? join(this.config.dataDir, 'stack'))
-    const issuer = flags.issuer ?? announcedOrigin(flags.host, flags.port)
-    const resource = flags.resource ?? (flags['mcp-port'] === 0 ? undefined : `${announcedOrigin(flags.host, flags['mcp-port'])}/mcp`)
-    for (const [name, value] of [['--issuer', issuer], ['--resource', resource]] as const) {
-      if (value !== undefined) requireAbsoluteUrl(value, name)
-    }
-    for (const entry of flags['mcp-allowed-host'] ?? []) {
-      if (normalizeAuthority(entry.trim()) === undefined) throw inputError(`--mcp-allowed-host "${entry}" is not a host[:port]`, 'Example: --mcp-allowed-host mcp.example:8080')
-    }
-    const policy = mcpPolicy(flags)
-    const cors = corsOrigins(flags['cors-origin'])
-    const user = flags.user === undefined ? undefined : {email: checkEmail(flags.user, '--user'), ...userPassword((name) => this.env.get(name))}
-    const envKey = process.env.AUTHPLANE_ADMIN_API_KEY?.trim() || undefined
-    if (envKey && issuer) {
-      const reason = weakAdminKeyReason(issuer, envKey)
-      if (reason) throw new InputError('weak_admin_key', `refusing to start: ${reason}`, {hint: 'Set AUTHPLANE_ADMIN_API_KEY to a random value of 16+ characters (or unset it to have one generated).'})
-    }
-
+    const {options, policy, envKey, user} = embeddedStackPlan(flags, dataDir, (name) => this.env.get(name))
     const {startStack, ADMIN_KEY_FILE} = await import('../../stack/index.js')
     let stack
     try {
-      stack = await startStack({
-        host: flags.host,
-        port: flags.port,
-        adminPort: flags['admin-port'],
-        mcpPort: flags['mcp-port'],
-        issuer,
-        resource,
-        adminKey: envKey,
-        dataDir,
-        tokenTtlSeconds: flags['token-ttl'],
-        maxSessions: flags['max-sessions'],
-        mcpAllowedHosts: flags['mcp-allowed-host'],
-        corsOrigins: cors,
-        rateLimit: {
-          enabled: flags['rate-limit'],
-          requestsPerSecond: flags['rate-limit-rps'],
-          burst: flags['rate-limit-burst'],
-          authFailMax: flags['auth-fail-max'],
-          authFailWindowSeconds: flags['auth-fail-window'],
-          authLockoutSeconds: flags['auth-lockout'],
-        },
-        dpop: {requireNonce: flags['dpop-require-nonce']},
-        dcrMode: flags['dcr-mode'] as 'open' | 'admin_only',
-        mcpDpop: policy.dpop,
-        mcpDpopNonce: policy.dpopNonce,
-        toolScopes: policy.toolScopes,
-      })
+      stack = await startStack(options)
     } catch (error) {
       throw listenError(error, 'cannot start the stack')
     }
