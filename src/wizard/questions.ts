@@ -156,6 +156,8 @@ dpop?: boolean
 export interface WizardEnvironment {
 /** Progress for humans (stderr). */
 note: (message: string) => void
+/** How text from outside (a server's answer, an error) is shown in a note: the CLI's terminal rule. */
+shown: (text: string) => string
 /** bin/run.js, to start the embedded stack in the background. */
 binPath: string
 /** ap-demo's data directory (the background stack keeps its data and log there). */
@@ -187,8 +189,8 @@ const timeoutMs = wiz.timeoutMs
         wiz.note(`${chalk.green('✔')} found the authorization server and the MCP server${mcpDpop === 'off' ? '' : ` (it takes DPoP-bound tokens: ${mcpDpop})`}`)
         break
       }
-      if (!probe.issuerOk) wiz.note(`${chalk.yellow('!')} ${probe.issuerProblem}`)
-      if (!probe.mcpOk) wiz.note(`${chalk.yellow('!')} ${probe.mcpProblem}`)
+      if (!probe.issuerOk) wiz.note(`${chalk.yellow('!')} ${wiz.shown(probe.issuerProblem ?? '')}`)
+      if (!probe.mcpOk) wiz.note(`${chalk.yellow('!')} ${wiz.shown(probe.mcpProblem ?? '')}`)
       if (!prompts) {
         throw new UnreachableError('unreachable', 'the servers do not answer', {hint: 'Start them (ap-demo stack up) or pass --issuer / --admin-url / --mcp-url.'})
       }
@@ -219,12 +221,12 @@ const timeoutMs = wiz.timeoutMs
     const keyCheck = adminKey ? await checkAdminKey(adminUrl, adminKey, timeoutMs) : 'missing'
     if (keyCheck !== true) {
       if (!prompts) throw new CredentialsError('admin_key_rejected', `the admin key is not accepted: ${keyCheck}`, {hint: 'Set AUTHPLANE_ADMIN_API_KEY to the key the server was started with.'})
-      if (adminKey) wiz.note(`${chalk.yellow('!')} the configured admin key does not work: ${keyCheck}`)
+      if (adminKey) wiz.note(`${chalk.yellow('!')} the configured admin key does not work: ${wiz.shown(keyCheck)}`)
       let check: true | string = 'missing'
       while (check !== true) {
         adminKey = (await prompts.password({message: 'Admin API key', validate: (v) => (v.trim() ? true : 'The key cannot be empty')})).trim()
         check = await checkAdminKey(adminUrl, adminKey, timeoutMs)
-        if (check !== true) wiz.note(`${chalk.red('✖')} ${check}`)
+        if (check !== true) wiz.note(`${chalk.red('✖')} ${wiz.shown(check)}`)
       }
       saveAdminKey = await prompts.confirm({message: `Save the admin key in profile "${settings.profile}" (file mode 0600)?`, default: true})
     } else if (startedStack) {

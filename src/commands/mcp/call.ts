@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {clientFlags, diagramFlags, discoverFlags, dpopFlags, requestFlags, serverFlags} from '../../cli/flags.js'
 import {mcpAuthRequest} from '../../cli/mcp-auth.js'
-import type {McpCallResult} from '../../cli/render/mcp.js'
+import {renderToolText, type McpCallResult} from '../../cli/render/mcp.js'
 import {CheckFailedError} from '../../errors.js'
 import {parseToolFlags, splitToolArgv} from '../../mcp/arguments.js'
 import {withMcpToken} from '../../walkthrough/authenticated-call.js'
@@ -56,7 +56,7 @@ A 403 insufficient_scope whose challenge names a scope the client may request (i
     if (outcome.result.isError) {
       throw new CheckFailedError('tool_error', `tool "${args.tool}" reported an error: ${outcome.text || '(no text)'}`, {details: {result: outcome.result}})
     }
-    this.display(outcome.text)
+    this.display(renderToolText(outcome.text))
     return {tool: args.tool, arguments: outcome.arguments, result: outcome.result, session: outcome.session, tokenFromCache: 'tokenFromCache' in auth ? auth.tokenFromCache : null, auth}
   }
 }
