@@ -12,7 +12,7 @@ import {CliError, toCliError} from './error-map.js'
 import {ExitCode} from './exit-codes.js'
 import {RequestRecorder} from './observer.js'
 import {formatError, formatWarning} from './render/messages.js'
-import {terminalLine} from './terminal-text.js'
+import {terminalJson, terminalLine} from './terminal-text.js'
 import {inquirerPrompter} from './prompts.js'
 import {closestFlag} from './suggest.js'
 import {CommandTrace, secretKinds, withDiagramDefault, type TraceFlags} from './trace.js'
@@ -288,6 +288,11 @@ export abstract class BaseCommand extends Command {
     }
     const {password} = await inquirerPrompter()
     return (await password({message: 'Authplane admin API key', validate: (v) => (v.trim() ? true : 'The key cannot be empty')})).trim()
+  }
+
+  /** The --json document, as oclif prints it, with the controls JSON leaves raw escaped (./terminal-text.ts). */
+  override logJson(json: unknown): void {
+    ux.stdout(terminalJson(ux.colorizeJson(json, {pretty: true, theme: this.config.theme?.json})))
   }
 
   protected override toSuccessJson(result: unknown): unknown {

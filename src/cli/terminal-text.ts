@@ -32,6 +32,14 @@ export function terminalBlock(text: string): string {
   return text.replace(UNSAFE_IN_BLOCK, visible)
 }
 
+/**
+ * JSON text for a terminal: JSON escapes C0 itself, but leaves DEL, C1 and the bidi controls raw;
+ * they become \\u escapes, so the document still parses to exactly the same strings.
+ */
+export function terminalJson(json: string): string {
+  return json.replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
 /** Whether the text holds anything the rule would escape (for tests and for a warning). */
 export function hasTerminalControls(text: string): boolean {
   return new RegExp(UNSAFE.source).test(text)

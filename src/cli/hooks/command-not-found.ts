@@ -3,6 +3,7 @@ import type {Hook} from '@oclif/core'
 import {CliError} from '../error-map.js'
 import {ExitCode} from '../exit-codes.js'
 import {formatError} from '../render/messages.js'
+import {terminalJson} from '../terminal-text.js'
 import {closestCommand} from '../suggest.js'
 
 /**
@@ -18,7 +19,7 @@ const hook: Hook.CommandNotFound = async function (options) {
     hint: `Run ${options.config.bin} help for the list of commands.`,
   })
   if (options.argv?.includes('--json')) {
-    process.stdout.write(`${JSON.stringify({status: 'error', error: {code: error.code, message: error.message, hint: error.hint, exitCode: error.exitCode}}, null, 2)}\n`)
+    process.stdout.write(`${terminalJson(JSON.stringify({status: 'error', error: {code: error.code, message: error.message, hint: error.hint, exitCode: error.exitCode}}, null, 2))}\n`)
   } else {
     for (const line of formatError(error)) process.stderr.write(`${line}\n`)
   }

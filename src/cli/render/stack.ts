@@ -58,6 +58,7 @@ const savedLine = (profile: string | null, store: string | null) => `  profile  
 
 export function renderStackUp(r: StackUpResult, keyHowTo: string): string[] {
   r = terminalSafe(r)
+  keyHowTo = terminalSafe(keyHowTo)
   return [
     chalk.bold('Authplane-compatible stack running'),
     `  issuer     ${r.issuer}${r.publicUrl === r.issuer ? '' : `  (listening at ${r.publicUrl})`}`,

@@ -54,7 +54,10 @@ A 403 insufficient_scope whose challenge names a scope the client may request (i
       withMcpToken(ctx, mcpAuthRequest(flags, this.env, this.progress), (token, c) => runTool(c, token, args.tool, {pairs, json: flags.args, nearMisses: split.nearMisses})),
     )
     if (outcome.result.isError) {
-      throw new CheckFailedError('tool_error', `tool "${args.tool}" reported an error: ${outcome.text || '(no text)'}`, {details: {result: outcome.result}})
+      throw new CheckFailedError('tool_error', `tool "${args.tool}" reported an error: ${outcome.text || '(no text)'}`, {
+        hint: 'The tool ran and answered isError: true (the call and its token were fine); --json shows its whole result.',
+        details: {result: outcome.result},
+      })
     }
     this.display(renderToolText(outcome.text))
     return {tool: args.tool, arguments: outcome.arguments, result: outcome.result, session: outcome.session, tokenFromCache: 'tokenFromCache' in auth ? auth.tokenFromCache : null, auth}
