@@ -38,7 +38,7 @@ With --dpop (tier 03, RFC 9449) the token is bound to the profile's key (or --dp
     ...dpopFlags,
     embedded: Flags.boolean({summary: 'Start an embedded stack on free ports and verify against it.', description: 'Uses a throwaway store and in-memory data; the connection flags and the profile are ignored.'}),
     text: Flags.string({summary: 'Text to send to the echo tool.', description: `Env ${ENV.echoText}. Default "${DEFAULT_ECHO_TEXT}".`}),
-    timeout: Flags.integer({summary: 'Seconds to wait for the servers to come up.', description: 'Bounds the discovery and MCP readiness waits of steps 1 and 2, as the original verify script\'s 60 s; at most 3600.', default: 60, min: 1, max: 3600}),
+    timeout: Flags.integer({summary: 'Seconds to wait for the servers to come up (1-3600).', description: 'Bounds the discovery and MCP readiness waits of steps 1 and 2, as the original verify script\'s 60 s.', default: 60, min: 1, max: 3600}),
   }
 
   async run(): Promise<VerifyReport> {
