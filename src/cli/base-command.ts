@@ -68,6 +68,8 @@ export abstract class BaseCommand extends Command {
   }
 
   override async init(): Promise<void> {
+    // The command starts: bin/run.js's slow-start watchdog (a cold disk) has nothing more to say.
+    ;(globalThis as {__apDemoStarted?: () => void}).__apDemoStarted?.()
     // A closed stdout (`ap-demo ... | head -1`) is handled for every command and for help in ./main.ts.
     await super.init()
     this.argv = withDiagramDefault(this.argv)
@@ -125,25 +127,41 @@ export abstract class BaseCommand extends Command {
     }
   }
 
-  /** The same for waits that start and end in callbacks (verify's steps). */
-  protected startWaiting(what: string): {stop: (ok?: boolean) => void} {
-    if (this.jsonEnabled()) return {stop() {}}
+  /**
+   * The same for waits that start and end in callbacks (verify's steps). `update` says where the
+   * wait stands (what it polls, why it still waits): the spinner shows it, or, without a terminal,
+   * one more line whenever it changes.
+   */
+  protected startWaiting(what: string): {stop: (ok?: boolean) => void; update: (status: string) => void} {
+    if (this.jsonEnabled()) return {stop() {}, update() {}}
     what = terminalLine(what)
-    let spinning = false
+    let status: string | undefined
+    let shown: 'spinner' | 'line' | undefined
+    let printed: string | undefined
+    const line = () => {
+      printed = status
+      process.stderr.write(`${what}${status ? `: ${status}` : ''} ...\n`)
+    }
     const timer = setTimeout(() => {
       if (process.stderr.isTTY) {
-        spinning = true
-        ux.action.start(what)
+        shown = 'spinner'
+        ux.action.start(what, status)
       } else {
-        process.stderr.write(`${what} ...\n`)
+        shown = 'line'
+        line()
       }
     }, 1000)
     timer.unref()
     return {
+      update(next: string) {
+        status = terminalLine(next)
+        if (shown === 'spinner') ux.action.status = status
+        else if (shown === 'line' && status !== printed) line()
+      },
       stop(ok = true) {
         clearTimeout(timer)
-        if (spinning) ux.action.stop(ok ? 'done' : 'failed')
-        spinning = false
+        if (shown === 'spinner') ux.action.stop(ok ? 'done' : 'failed')
+        shown = undefined
       },
     }
   }

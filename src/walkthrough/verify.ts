@@ -10,6 +10,7 @@ import {ensureResource} from './resource.js'
 import {mintToken, type ClientCredentials} from './token.js'
 import {runTool} from './tool.js'
 import {VerifyFailed, type StepReport, type VerifyReport} from './verify-failed.js'
+import type {WaitState} from './wait.js'
 
 export {VerifyFailed, type StepReport, type VerifyReport} from './verify-failed.js'
 export {VERIFY_DEFAULTS} from './defaults.js'
@@ -58,6 +59,10 @@ export interface VerifyTargets {
 
 export interface VerifyOptions extends VerifyTargets {
   waitMs: number
+  /** Steps 1 and 2 end at once when nothing listens (servers verify did not start, no --timeout given). */
+  failFastWhenRefused?: boolean
+  /** Where the wait of steps 1 and 2 stands: what it polls and why it still waits. */
+  onWait?: (state: WaitState) => void
   echoText: string
   onStep?: (report: StepReport) => void
   /** Called when a step starts, for a live display. */
@@ -188,7 +193,7 @@ export async function runVerify(ctx: WalkthroughContext, options: VerifyOptions)
     return {value: undefined, detail: `401 ${(probe.body as {error_description?: string})?.error_description ?? ''}`.trim()}
   }
 
-  const wait = {waitMs: options.waitMs, requestTimeoutMs: ctx.requestTimeoutMs, observer: ctx.observer}
+  const wait = {waitMs: options.waitMs, requestTimeoutMs: ctx.requestTimeoutMs, observer: ctx.observer, failFastWhenRefused: options.failFastWhenRefused, onWait: options.onWait}
   await steps.run(names[0]!, async () => {
     const d = await waitForDiscovery(ctx.issuer, wait)
     return {value: d, detail: `issuer ${d.metadata.issuer}`}
