@@ -6,8 +6,9 @@ import module from 'node:module'
 // disk cache: seconds on a slow disk, most of them inside synchronous require() calls, where no
 // timer of this thread can fire to say so (docs/benchmarks.md, "The first run"). So one small read
 // of a file the CLI loads anyway is timed first (tens of microseconds when it is cached); only when
-// it was slow does a watchdog thread start, which says what is going on unless the command has
-// started within a second of the process. Warm starts pay for that one read and nothing else.
+// it was slow, and a person watches stderr (a terminal; never under --json), does a watchdog thread
+// start, which says what is going on unless the command has started within a second of the
+// process. Warm starts pay for that one read and nothing else.
 const COLD_READ_MS = 10
 const NOTICE_AFTER_MS = 1000
 
@@ -21,7 +22,7 @@ function watchSlowStart() {
   } catch {
     return
   }
-  if (performance.now() - started < COLD_READ_MS) return
+  if (performance.now() - started < COLD_READ_MS || !process.getBuiltinModule('node:tty').isatty(2)) return
   const ready = new Int32Array(new SharedArrayBuffer(4))
   const signal = () => {
     Atomics.store(ready, 0, 1)
