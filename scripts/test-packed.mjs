@@ -81,6 +81,20 @@ try {
   const verify = run('verify', '--embedded')
   if (verify.status !== 0 || !verify.stdout.includes('ALL CHECKS PASSED')) fail('ap-demo verify --embedded from the installed package', verify)
   say(`ap-demo verify --embedded from the installed package: ALL CHECKS PASSED`)
+
+  // A user who switches Node after installing (issue 19): the addon was built for this Node's ABI,
+  // so another Node must get exit 7 and the rebuild command for the installed package's directory.
+  const other = otherNode()
+  if (other) {
+    const switched = sh(other, [join(app, 'bin', 'run.js'), 'verify', '--embedded'], {cwd: box.cwd, env})
+    const rebuild = `cd ${app} && npm rebuild better-sqlite3`
+    if (switched.status !== 7 || !switched.stderr.includes('native module was built for another Node.js') || !switched.stderr.includes(rebuild)) {
+      fail(`ap-demo verify --embedded on ${other}: exit 7 and "${rebuild}" expected`, switched)
+    }
+    say(`the installed package on another Node (${other}): exit 7, "${rebuild}"`)
+  } else {
+    say('no Node with another ABI found (AP_DEMO_INTEROP_TOOLS): the Node-switch check is skipped')
+  }
   rmSync(tmp, {recursive: true, force: true})
   process.stdout.write('PASS packed package: npm pack -> npm install --global -> ap-demo verify --embedded\n')
 } catch (error) {
@@ -100,6 +114,15 @@ function provideSqliteAddon(app) {
   say(`compiling better-sqlite3 ${versionOf(installedDir)} in the prefix (the checkout has no matching addon for Node ${process.version})`)
   const rebuilt = sh('npm', ['rebuild', 'better-sqlite3', '--no-audit', '--no-fund'], {cwd: app})
   if (rebuilt.status !== 0) fail('npm rebuild better-sqlite3 in the prefix', rebuilt)
+}
+
+/** A Node binary of another ABI than this one: the tools folder's (interop/install-tools.sh), if installed. */
+function otherNode() {
+  const tools = process.env.AP_DEMO_INTEROP_TOOLS ?? join(ROOT, '.interop-tools')
+  const node = join(tools, 'node_modules', `node-${process.platform}-${process.arch}`, 'bin', 'node')
+  if (!existsSync(node)) return undefined
+  const abi = spawnSync(node, ['-p', 'process.versions.modules'], {encoding: 'utf8'}).stdout?.trim()
+  return abi && abi !== process.versions.modules ? node : undefined
 }
 
 /** Whether the checkout's better-sqlite3 addon was built for the Node that runs this script. */

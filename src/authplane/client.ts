@@ -229,7 +229,10 @@ function resolveSettings(options: AuthplaneClientOptions): ResolvedSettings {
   if (issuerUrl.search !== '' || issuerUrl.hash !== '' || issuer.includes('?') || issuer.includes('#')) {
     throw new AuthplaneConfigError(`issuer ${JSON.stringify(issuer)} must not contain a query or fragment`)
   }
-  const allowInsecureHttp = options.allowInsecureHttp ?? LOOPBACK_HOSTS.has(issuerUrl.hostname)
+  // Development mode by default only for an http issuer on a loopback host. An https issuer asked
+  // for TLS: its metadata may not send the token request or the key download to plain http, even
+  // on localhost (a downgrade the caller never chose); allowInsecureHttp: true still allows it.
+  const allowInsecureHttp = options.allowInsecureHttp ?? (issuerUrl.protocol === 'http:' && LOOPBACK_HOSTS.has(issuerUrl.hostname))
   // RFC 8414 §2 requires https; plain http is a development-mode convenience only (contract §4).
   if (issuerUrl.protocol === 'http:' && !allowInsecureHttp) {
     throw new AuthplaneConfigError(

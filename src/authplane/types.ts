@@ -19,8 +19,9 @@ export interface AuthplaneClientOptions {
   issuer: string
   auth: {clientId: string; clientSecret: string; method?: ClientAuthMethod}
   /**
-   * Development mode: allow http:// issuers and endpoints. Defaults to true only when the issuer host
-   * is a loopback name (localhost, 127.0.0.1, ::1).
+   * Development mode: allow http:// issuers and endpoints. Defaults to true only for an http://
+   * issuer whose host is a loopback name (localhost, 127.0.0.1, ::1): an https issuer's metadata
+   * may not name http endpoints unless this is set.
    */
   allowInsecureHttp?: boolean
   /** Per-request timeout in ms (contract §4: 10 s). */

@@ -11,6 +11,8 @@ import {contextFromSettings, type WalkthroughContext} from '../walkthrough/conte
 import {CliError, toCliError} from './error-map.js'
 import {ExitCode} from './exit-codes.js'
 import {RequestRecorder} from './observer.js'
+import {formatError, formatWarning} from './render/messages.js'
+import {terminalJson, terminalLine} from './terminal-text.js'
 import {inquirerPrompter} from './prompts.js'
 import {closestFlag} from './suggest.js'
 import {CommandTrace, secretKinds, withDiagramDefault, type TraceFlags} from './trace.js'
@@ -43,6 +45,7 @@ export abstract class BaseCommand extends Command {
   private trace?: CommandTrace
   private traceResult?: TraceResult
   private traceFinished = false
+  private readonly extraSecrets = new Map<string, string>()
 
   /** The local store, in oclif's config dir ($XDG_CONFIG_HOME/ap-demo; AP_DEMO_CONFIG_DIR overrides). */
   protected get store(): ConfigStore {
@@ -65,6 +68,8 @@ export abstract class BaseCommand extends Command {
   }
 
   override async init(): Promise<void> {
+    // The command starts: bin/run.js's slow-start watchdog (a cold disk) has nothing more to say.
+    ;(globalThis as {__apDemoStarted?: () => void}).__apDemoStarted?.()
     // A closed stdout (`ap-demo ... | head -1`) is handled for every command and for help in ./main.ts.
     await super.init()
     this.argv = withDiagramDefault(this.argv)
@@ -79,10 +84,16 @@ export abstract class BaseCommand extends Command {
     return Boolean(process.stdin.isTTY && process.stdout.isTTY)
   }
 
-  /** Human output of a result on stdout; --json prints the envelope instead. */
+  /**
+   * Human output of a result on stdout; --json prints the envelope instead. When the sequence
+   * diagram is printed (`--diagram` without a FILE), stdout is the diagram's alone, so that
+   * `ap-demo verify --diagram > flow.mmd` writes a file Mermaid reads: the result goes to stderr.
+   */
   protected display(text: string | string[]): void {
     if (this.jsonEnabled()) return
-    for (const line of Array.isArray(text) ? text : [text]) this.log(line)
+    const lines = Array.isArray(text) ? text : [text]
+    if (this.trace?.diagramOnStdout) for (const line of lines) process.stderr.write(`${line}\n`)
+    else for (const line of lines) this.log(line)
   }
 
   /** Progress and notes for humans: stderr, silent under --json. */
@@ -92,8 +103,7 @@ export abstract class BaseCommand extends Command {
 
   protected warnUser(message: string, hint?: string): void {
     if (this.jsonEnabled()) return
-    process.stderr.write(`${chalk.yellow('Warning:')} ${message}\n`)
-    if (hint) process.stderr.write(`${chalk.dim('Hint:')} ${hint}\n`)
+    for (const line of formatWarning(message, hint)) process.stderr.write(`${line}\n`)
   }
 
   /** note and warnUser, for library callbacks. */
@@ -117,24 +127,41 @@ export abstract class BaseCommand extends Command {
     }
   }
 
-  /** The same for waits that start and end in callbacks (verify's steps). */
-  protected startWaiting(what: string): {stop: (ok?: boolean) => void} {
-    if (this.jsonEnabled()) return {stop() {}}
-    let spinning = false
+  /**
+   * The same for waits that start and end in callbacks (verify's steps). `update` says where the
+   * wait stands (what it polls, why it still waits): the spinner shows it, or, without a terminal,
+   * one more line whenever it changes.
+   */
+  protected startWaiting(what: string): {stop: (ok?: boolean) => void; update: (status: string) => void} {
+    if (this.jsonEnabled()) return {stop() {}, update() {}}
+    what = terminalLine(what)
+    let status: string | undefined
+    let shown: 'spinner' | 'line' | undefined
+    let printed: string | undefined
+    const line = () => {
+      printed = status
+      process.stderr.write(`${what}${status ? `: ${status}` : ''} ...\n`)
+    }
     const timer = setTimeout(() => {
       if (process.stderr.isTTY) {
-        spinning = true
-        ux.action.start(what)
+        shown = 'spinner'
+        ux.action.start(what, status)
       } else {
-        process.stderr.write(`${what} ...\n`)
+        shown = 'line'
+        line()
       }
     }, 1000)
     timer.unref()
     return {
+      update(next: string) {
+        status = terminalLine(next)
+        if (shown === 'spinner') ux.action.status = status
+        else if (shown === 'line' && status !== printed) line()
+      },
       stop(ok = true) {
         clearTimeout(timer)
-        if (spinning) ux.action.stop(ok ? 'done' : 'failed')
-        spinning = false
+        if (shown === 'spinner') ux.action.stop(ok ? 'done' : 'failed')
+        shown = undefined
       },
     }
   }
@@ -161,7 +188,8 @@ export abstract class BaseCommand extends Command {
       requestTimeoutMs: (flags['request-timeout'] ?? 10) * 1000,
       observer: this.requestObserver(flags, adminKey, settings.profile),
       dryRun: Boolean(flags['dry-run']),
-      onNote: (message) => this.note(message),
+      // Notes of the walkthrough (an interrupted registration settled) name what the server holds.
+      onNote: (message) => this.note(terminalLine(message)),
     })
     if (this.trace) this.trace.endpoints = {issuer: ctx.issuer, adminUrl: ctx.adminUrl, mcpUrl: ctx.mcpUrl}
     return this.withDpop(ctx, flags)
@@ -176,10 +204,22 @@ export abstract class BaseCommand extends Command {
     return {...ctx, dpop}
   }
 
+  /**
+   * A secret this run will send that the store and the environment do not know (a generated user
+   * password): --print-curl and --dry-run show it as `${variable}`, a HAR file as [redacted].
+   */
+  protected knownSecret(value: string, variable: string): void {
+    this.extraSecrets.set(value, variable)
+  }
+
   /** The --print-curl / --dry-run observer, or undefined when neither is asked for. */
   protected requestObserver(flags: CommonFlags, adminKey: string | undefined, profile: string, store = this.store) {
     const secrets = () => {
       const map: Record<string, string> = {}
+      // AP_DEMO_USER_PASSWORD: the password of the users `setup user` creates.
+      const password = this.env.get(ENV.userPassword)
+      if (password) map[password] = ENV.userPassword
+      for (const [value, variable] of this.extraSecrets) map[value] = variable
       if (adminKey) map[adminKey] = ENV.adminKey
       const client = store.getProfile(profile).client
       if (client) map[client.secret] = ENV.clientSecret
@@ -268,6 +308,11 @@ export abstract class BaseCommand extends Command {
     return (await password({message: 'Authplane admin API key', validate: (v) => (v.trim() ? true : 'The key cannot be empty')})).trim()
   }
 
+  /** The --json document, as oclif prints it, with the controls JSON leaves raw escaped (./terminal-text.ts). */
+  override logJson(json: unknown): void {
+    ux.stdout(terminalJson(ux.colorizeJson(json, {pretty: true, theme: this.config.theme?.json})))
+  }
+
   protected override toSuccessJson(result: unknown): unknown {
     return {status: 'ok', result, ...(this.traceResult?.diagram ? {diagram: this.traceResult.diagram} : {})}
   }
@@ -295,8 +340,7 @@ export abstract class BaseCommand extends Command {
     if (this.jsonEnabled()) {
       this.logJson(this.toErrorJson(e))
     } else {
-      process.stderr.write(`${chalk.red('Error:')} ${e.message}\n`)
-      if (e.hint) process.stderr.write(`${chalk.dim('Hint:')} ${e.hint}\n`)
+      for (const line of formatError(e)) process.stderr.write(`${line}\n`)
       if (e.exitCode === ExitCode.INTERNAL && process.env.DEBUG) process.stderr.write(`${(err as Error).stack}\n`)
     }
     this.exit(e.exitCode)
@@ -308,7 +352,7 @@ export abstract class BaseCommand extends Command {
     if (this.jsonEnabled()) {
       this.logJson(this.toSuccessJson(held))
     } else {
-      if (held.notSent) process.stdout.write(`${held.notSent}\n`)
+      if (held.notSent) this.display(held.notSent)
       process.stderr.write(`dry run: the request above was not sent (${stop.request.method} ${stop.request.url}); nothing was changed\n`)
     }
   }

@@ -132,7 +132,50 @@ const DPOP_KEY_HINTS: Record<DpopKeyError['problem'], string> = {
   unsupported_algorithm: 'DPoP proofs are signed with ES256 (a P-256 EC key) or RS256 (an RSA key of 2048 bits or more): openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out agent.pem',
 }
 
+/** Node's ABI numbers (process.versions.modules) of the Node lines ap-demo meets. */
+const NODE_ABI: Record<string, string> = {'108': 'Node 18', '115': 'Node 20', '120': 'Node 21', '127': 'Node 22', '131': 'Node 23', '137': 'Node 24', '141': 'Node 25'}
+
+/**
+ * A native addon (better-sqlite3's, for the embedded stack) that this Node cannot load: built for
+ * another Node (NODE_MODULE_VERSION), never built (npm ci --ignore-scripts, a failed compile), or
+ * built against another C library. Local configuration, fixed by rebuilding it in the package
+ * that holds it; never "a bug in ap-demo".
+ */
+function nativeAddonError(err: unknown): CliError | undefined {
+  for (let e = err as (Error & {code?: string; cause?: unknown}) | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (typeof e.message !== 'string') return undefined
+    const missing = /^Could not locate the bindings file\. Tried:\s*\n\s*→ (\S+)/.exec(e.message)
+    const failed = e.code === 'ERR_DLOPEN_FAILED' ? (/^The module '([^']+)'/.exec(e.message) ?? /(\/\S+\.node)\b/.exec(e.message)) : null
+    const file = missing?.[1] ?? failed?.[1]
+    if (!file || !/[\\/]node_modules[\\/]/.test(file)) continue
+    const [, root = '.', addon = 'the native module'] = /^(.*)[\\/]node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)[\\/]/.exec(file) ?? []
+    const rebuild = `cd ${root} && npm rebuild ${addon}`
+    const needs = 'it needs a prebuilt binary for this platform and Node, else python3, make and a C++ compiler (README, "Quick start")'
+    const here = `Node ${process.versions.node} (NODE_MODULE_VERSION ${process.versions.modules})`
+    const abi = /NODE_MODULE_VERSION (\d+)\. This version of Node\.js requires\s+NODE_MODULE_VERSION (\d+)/.exec(e.message)
+    const details = {path: file, addon, node: process.versions.node, nodeModuleVersion: process.versions.modules, rebuild}
+    if (abi) {
+      const built = `NODE_MODULE_VERSION ${abi[1]}${NODE_ABI[abi[1]!] ? `, ${NODE_ABI[abi[1]!]}` : ''}`
+      return new CliError('native_module_mismatch', `${addon}'s native module was built for another Node.js (${built}) than this ${here}`, {
+        exitCode: ExitCode.CONFIG,
+        hint: `Rebuild it for this Node (after switching Node versions, e.g. with nvm): ${rebuild}; ${needs}.`,
+        details: {...details, builtFor: abi[1]},
+        cause: err,
+      })
+    }
+    return new CliError(missing ? 'native_module_missing' : 'native_module_unloadable', missing ? `${addon}'s native module was never built (no ${file})` : `${addon}'s native module cannot be loaded by ${here}: ${e.message.split('\n')[0]}`, {
+      exitCode: ExitCode.CONFIG,
+      hint: `Build it for this Node: ${rebuild}; ${needs}.`,
+      details,
+      cause: err,
+    })
+  }
+  return undefined
+}
+
 function fromLayerError(err: unknown): CliError | undefined {
+  const addon = nativeAddonError(err)
+  if (addon) return addon
   if (err instanceof StackFileError) {
     return new CliError(err.problem === 'filesystem' ? 'filesystem_error' : `data_file_${err.problem}`, `cannot start the stack: ${err.message}`, {
       exitCode: ExitCode.CONFIG,

@@ -14,7 +14,7 @@ export const ExitCode = {
   REJECTED: 5,
   /** Existing state disagrees: a resource with the same slug but another URI or scopes, a port already in use. */
   CONFLICT: 6,
-  /** Local configuration is wrong: issuer mismatch, a store, file or directory that cannot be read or written (EACCES, EROFS, ENOSPC, ENOTDIR, ...), a missing or damaged stack data file, missing saved client, Docker (or its compose plugin) missing. */
+  /** Local configuration is wrong: issuer mismatch, a store, file or directory that cannot be read or written (EACCES, EROFS, ENOSPC, ENOTDIR, ...), a missing or damaged stack data file, missing saved client, Docker (or its compose plugin) missing, a native module (better-sqlite3's) built for another Node or never built. */
   CONFIG: 7,
   /** Cancelled by the user at a prompt (Ctrl-C), as shells report SIGINT. Nothing was changed. */
   CANCELLED: 130,

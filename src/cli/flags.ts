@@ -68,8 +68,8 @@ export const requestFlags = {
     helpGroup: 'REQUEST',
   }),
   'request-timeout': Flags.integer({
-    summary: 'Seconds to wait for each HTTP request.',
-    description: 'Default 10, as the Authplane SDK; 1 to 600.',
+    summary: 'Seconds to wait for each HTTP request (1-600).',
+    description: 'Default 10, as the Authplane SDK.',
     default: 10,
     min: 1,
     max: 600,
@@ -142,7 +142,7 @@ export const yesFlags = {
 /** The MCP server's session cap: stack up and stack mcp. */
 export const mcpSessionFlags = {
   'max-sessions': Flags.integer({
-    summary: 'Most MCP sessions kept open at once.',
+    summary: 'Most MCP sessions kept open at once (1-100000).',
     description: 'Clients that open sessions and walk away cannot exhaust memory: when the cap is reached, the least recently used idle session is closed to admit a new one (a busy one only when none is idle). Idle sessions also close after 10 minutes.',
     default: 1000,
     min: 1,

@@ -20,15 +20,18 @@ function wrap(text: string, width: number, indent: string): string[] {
   return lines
 }
 
-/** The first sentences of a paragraph, up to about `max` characters. */
-function firstSentences(text: string, max: number): string {
-  const sentences = text.replace(/\s+/g, ' ').trim().match(/[^.!?]+(?:[.!?](?=\s|$)|$)\s*/g) ?? []
+/**
+ * The first sentences of a paragraph, up to about `max` characters. A sentence ends at `.`, `!` or
+ * `?` followed by a space or the end: a dot inside a word (`./.env`, `~/.config`, `1.5`) or in
+ * "e.g." and "i.e." ends nothing, so the paragraph is always shown from its start.
+ */
+export function firstSentences(text: string, max: number): string {
+  const sentences = text.replace(/\s+/g, ' ').trim().split(/(?<=[.!?])(?<!\be\.g\.)(?<!\bi\.e\.) /)
   let out = ''
   for (const sentence of sentences) {
-    if (out && out.length + sentence.length > max) break
-    out += sentence
+    if (out && out.length + 1 + sentence.length > max) break
+    out = out ? `${out} ${sentence}` : sentence
   }
-  out = out.trim()
   // One long sentence: cut at a word, the reference has the rest.
   return out.length <= max ? out : `${out.slice(0, out.lastIndexOf(' ', max))} …`
 }

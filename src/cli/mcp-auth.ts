@@ -2,6 +2,7 @@ import chalk from 'chalk'
 
 import type {Environment} from '../config/settings.js'
 import type {McpAuthRequest} from '../walkthrough/authenticated-call.js'
+import {terminalLine} from './terminal-text.js'
 
 export interface McpAuthFlags {
   'client-id'?: string
@@ -22,8 +23,9 @@ export function mcpAuthRequest(flags: McpAuthFlags, env: Environment, progress: 
     scopes: flags.scope,
     noCache: flags['no-cache'],
     env,
-    onStep: (line) => progress.note(chalk.dim(line)),
+    // The steps quote what the MCP server and its metadata said.
+    onStep: (line) => progress.note(chalk.dim(terminalLine(line))),
     onWarning: (message) => progress.warn(message),
-    onStepUp: (scopes) => progress.note(chalk.dim(`403 insufficient_scope: stepping up to a token for "${scopes.join(' ')}" (once)`)),
+    onStepUp: (scopes) => progress.note(chalk.dim(`403 insufficient_scope: stepping up to a token for "${terminalLine(scopes.join(' '))}" (once)`)),
   }
 }

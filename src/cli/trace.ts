@@ -3,6 +3,7 @@ import type {RecordedOutcome} from '../http/recorder.js'
 import type {KnownSecret} from '../http/redact.js'
 import {diagramTarget, RunTrace, type TraceResult} from '../trace/run.js'
 import type {SequenceEndpoints} from '../trace/sequence.js'
+import {terminalBlock} from './terminal-text.js'
 
 // --har and --diagram for the base command: a recording from the first time a command knows its
 // flags (before its first request) to its end, pass or fail (docs/trace.md).
@@ -19,7 +20,8 @@ export function withDiagramDefault(argv: string[]): string[] {
 
 /** The secrets of the curl map (value -> shell variable) as the redactor's kinds. */
 export function secretKinds(map: Record<string, string>): KnownSecret[] {
-  return Object.entries(map).map(([value, variable]) => ({value, kind: variable === ENV.adminKey ? 'admin-key' : variable === ENV.clientSecret ? 'client-secret' : 'secret'}))
+  const kinds: Record<string, KnownSecret['kind']> = {[ENV.adminKey]: 'admin-key', [ENV.clientSecret]: 'client-secret', [ENV.userPassword]: 'password'}
+  return Object.entries(map).map(([value, variable]) => ({value, kind: kinds[variable] ?? 'secret'}))
 }
 
 export class CommandTrace {
@@ -43,6 +45,11 @@ export class CommandTrace {
     this.run.mark(label)
   }
 
+  /** Whether the diagram goes to stdout (`--diagram` without a FILE): stdout is then the diagram's alone. */
+  get diagramOnStdout(): boolean {
+    return this.run.request.diagram !== undefined && this.run.request.diagram.file === undefined
+  }
+
   /** Writes the files once; `failure` is the one-line message of the error that ended the run. */
   finish(meta: {creator: {name: string; version: string}; title: string; failure?: string}): Promise<TraceResult> {
     this.result ??= this.run.finish({
@@ -51,6 +58,7 @@ export class CommandTrace {
       secrets: this.secrets(),
       creator: meta.creator,
       title: meta.title,
+      shown: terminalBlock,
     })
     return this.result
   }

@@ -9,6 +9,7 @@ import {ENV} from '../config/settings.js'
 import {ConfigStore} from '../config/store.js'
 import {createContext, type WalkthroughContext} from '../walkthrough/context.js'
 import {DEFAULT_ECHO_TEXT, runVerify, verifySteps, verifyTargets, type VerifyReport} from '../walkthrough/verify.js'
+import type {WaitState} from '../walkthrough/wait.js'
 
 export default class Verify extends BaseCommand {
   static override summary = 'Run the whole tier-02 walkthrough and check every step.'
@@ -38,7 +39,13 @@ With --dpop (tier 03, RFC 9449) the token is bound to the profile's key (or --dp
     ...dpopFlags,
     embedded: Flags.boolean({summary: 'Start an embedded stack on free ports and verify against it.', description: 'Uses a throwaway store and in-memory data; the connection flags and the profile are ignored.'}),
     text: Flags.string({summary: 'Text to send to the echo tool.', description: `Env ${ENV.echoText}. Default "${DEFAULT_ECHO_TEXT}".`}),
-    timeout: Flags.integer({summary: 'Seconds to wait for the servers to come up.', description: 'Bounds the discovery and MCP readiness waits of steps 1 and 2, as the original verify script\'s 60 s; at most 3600.', default: 60, min: 1, max: 3600}),
+    timeout: Flags.integer({
+      summary: 'Seconds to wait for servers that are still starting (1-3600).',
+      description:
+        'Bounds the discovery and MCP readiness waits of steps 1 and 2; default 60, as the original verify script. Without --timeout, a server that refuses the connection at the first try (nothing listens: it is not running) fails at once instead; with it, verify waits for a start that is slow.',
+      min: 1,
+      max: 3600,
+    }),
   }
 
   async run(): Promise<VerifyReport> {
@@ -72,7 +79,17 @@ With --dpop (tier 03, RFC 9449) the token is bound to the profile's key (or --dp
     }
     const steps = this.stepDisplay(verifySteps(ctx).length)
     try {
-      const report = await runVerify(ctx, {...verifyTargets(ctx), waitMs: flags.timeout * 1000, echoText, describeError, onStart: steps.onStart, onStep: steps.onStep})
+      const report = await runVerify(ctx, {
+        ...verifyTargets(ctx),
+        waitMs: (flags.timeout ?? 60) * 1000,
+        // Servers verify did not start, and no --timeout: nothing listening means not running.
+        failFastWhenRefused: !flags.embedded && flags.timeout === undefined,
+        echoText,
+        describeError,
+        onStart: steps.onStart,
+        onStep: steps.onStep,
+        onWait: steps.onWait,
+      })
       this.traceSuccess('ALL CHECKS PASSED')
       this.display(chalk.green.bold('ALL CHECKS PASSED'))
       return report
@@ -87,8 +104,12 @@ With --dpop (tier 03, RFC 9449) the token is bound to the profile's key (or --dp
    * (the servers may take up to --timeout to come up).
    */
   private stepDisplay(total: number) {
-    let waiting: {stop: (ok?: boolean) => void} | undefined
+    let waiting: {stop: (ok?: boolean) => void; update: (status: string) => void} | undefined
     return {
+      onWait: (state: WaitState) => {
+        const retrying = state.why === undefined ? 'connecting' : `${state.why}; retrying for up to ${Math.round(state.waitMs / 1000)} s`
+        waiting?.update(`${state.url}: ${retrying}`)
+      },
       onStart: (step: number, name: string) => {
         this.traceMark(`${step}. ${name}`)
         waiting?.stop()

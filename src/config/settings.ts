@@ -41,6 +41,8 @@ export const ENV = {
   echoText: 'ECHO_TEXT',
   clientId: 'AUTHPLANE_CLIENT_ID',
   clientSecret: 'AUTHPLANE_CLIENT_SECRET',
+  /** The password of the users `setup user` and `stack up --user` create (else one is generated). */
+  userPassword: 'AP_DEMO_USER_PASSWORD',
 } as const
 
 /**

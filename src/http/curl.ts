@@ -5,6 +5,11 @@ export interface CurlSecrets {
   [secret: string]: string
 }
 
+/** The secret as it stands inside a JSON string (a password may hold `"` or `\\`). */
+function jsonEscape(value: string): string {
+  return JSON.stringify(value).slice(1, -1)
+}
+
 function quote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`
 }
@@ -14,13 +19,59 @@ function dquote(value: string): string {
   return `"${value.replace(/(["\\`])/g, '\\$1').replace(/\$(?!\{[A-Z_][A-Z0-9_]*\})/g, '\\$')}"`
 }
 
+/**
+ * A body's JSON string values and form values that are a secret, whatever their length: a short
+ * password is as secret as a long one, and only here is it known to stand whole.
+ */
+function replaceWholeValues(body: string, secrets: CurlSecrets): {text: string; masked: boolean} {
+  let masked = false
+  const variable = (value: string) => {
+    const name = Object.hasOwn(secrets, value) ? secrets[value] : undefined
+    if (name !== undefined) masked = true
+    return name
+  }
+  const trimmed = body.trimStart()
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    const text = body.replace(/"((?:[^"\\]|\\.)*)"/g, (literal, inner: string) => {
+      let value: string
+      try {
+        value = JSON.parse(`"${inner}"`) as string
+      } catch {
+        return literal
+      }
+      const name = variable(value)
+      return name === undefined ? literal : `"\${${name}}"`
+    })
+    return {text, masked}
+  }
+  if (/^[^\s{[<]*=/.test(body)) {
+    const text = body
+      .split('&')
+      .map((pair) => {
+        const eq = pair.indexOf('=')
+        if (eq < 0) return pair
+        let value: string
+        try {
+          value = decodeURIComponent(pair.slice(eq + 1).replace(/\+/g, ' '))
+        } catch {
+          return pair
+        }
+        const name = variable(value)
+        return name === undefined ? pair : `${pair.slice(0, eq + 1)}\${${name}}`
+      })
+      .join('&')
+    return {text, masked}
+  }
+  return {text: body, masked}
+}
+
 function replaceSecrets(text: string, secrets: CurlSecrets): {text: string; masked: boolean} {
   let out = text
   let masked = false
   // Longest first, so a secret that contains another is replaced whole.
   for (const secret of Object.keys(secrets).sort((a, b) => b.length - a.length)) {
     if (secret.length < 4) continue
-    const variants = [secret, encodeURIComponent(secret)]
+    const variants = [...new Set([secret, encodeURIComponent(secret), jsonEscape(secret)])]
     for (const v of variants) {
       if (out.includes(v)) {
         out = out.split(v).join(`\${${secrets[secret]}}`)
@@ -81,8 +132,9 @@ export function toCurl(request: ObservedRequest, secrets: CurlSecrets): string {
     parts.push('-H', header.masked ? dquote(header.text) : quote(header.text))
   }
   if (request.body !== undefined && request.body !== '') {
-    const body = replaceSecrets(request.body, secrets)
-    parts.push('--data-raw', body.masked ? dquote(body.text) : quote(body.text))
+    const whole = replaceWholeValues(request.body, secrets)
+    const body = replaceSecrets(whole.text, secrets)
+    parts.push('--data-raw', whole.masked || body.masked ? dquote(body.text) : quote(body.text))
   }
   return parts.join(' ')
 }

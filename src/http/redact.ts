@@ -7,16 +7,20 @@ import type {RecordedExchange} from './recorder.js'
 // uses of the same secret in the file carry the same fingerprint, and nothing about the secret can
 // be learned from it (an admin key chosen by a person could otherwise be guessed from a plain hash).
 
-export type SecretKind = 'admin-key' | 'client-secret' | 'access-token' | 'refresh-token' | 'id-token' | 'dpop-proof' | 'jwt' | 'secret'
+export type SecretKind = 'admin-key' | 'client-secret' | 'password' | 'access-token' | 'refresh-token' | 'id-token' | 'dpop-proof' | 'jwt' | 'secret'
 
 export interface KnownSecret {
   value: string
   kind: SecretKind
 }
 
-/** JSON fields and form parameters whose value is a secret (RFC 6749 §2.3.1, §5.1; RFC 7591 §3.2.1). */
+/**
+ * JSON fields and form parameters whose value is a secret (RFC 6749 §2.3.1, §4.3.2, §5.1; RFC 7591
+ * §3.2.1; the admin API's `POST /admin/users` body and the login form carry `password`).
+ */
 const SECRET_FIELDS: Record<string, SecretKind> = {
   client_secret: 'client-secret',
+  password: 'password',
   access_token: 'access-token',
   refresh_token: 'refresh-token',
   id_token: 'id-token',
@@ -59,6 +63,11 @@ export class Redactor {
   /** Learns the secrets a recording carries: credentials in headers, secret fields in bodies. */
   learn(exchanges: RecordedExchange[]): void {
     for (const x of exchanges) {
+      // RFC 6750 §2.3: a token may travel as the access_token query parameter.
+      for (const [key, value] of searchParams(x.request.url)) {
+        const kind = SECRET_FIELDS[key.toLowerCase()]
+        if (kind) this.add(value, kind)
+      }
       for (const [name, value] of x.request.headers) this.learnHeader(name, value)
       if (x.request.body) this.learnBody(x.request.body)
       if (x.response?.body) this.learnBody(x.response.body)
@@ -110,7 +119,7 @@ export class Redactor {
     for (const [secret, kind] of [...this.secrets].sort((a, b) => b[0].length - a[0].length)) {
       if (secret.length < MIN_SUBSTRING) continue
       const mark = this.placeholder(secret, kind)
-      for (const variant of new Set([secret, encodeURIComponent(secret), formEncode(secret)])) out = out.split(variant).join(mark)
+      for (const variant of new Set([secret, encodeURIComponent(secret), formEncode(secret), jsonEscape(secret)])) out = out.split(variant).join(mark)
     }
     return out.replace(JWT, (jwt) => this.placeholder(jwt, this.secrets.get(jwt) ?? 'jwt'))
   }
@@ -129,9 +138,16 @@ export class Redactor {
     return this.text(fields)
   }
 
-  /** A URL: secrets replaced by their placeholder, percent-encoded so that it stays a URL. */
+  /**
+   * A URL: secret query (and fragment) parameters replaced whole, even when short, then every known secret; the
+   * placeholders percent-encoded so that it stays a URL.
+   */
   url(href: string): string {
-    return this.text(href).replace(/\[redacted [a-z-]+ [0-9a-f]{8}\]/g, (mark) => encodeURIComponent(mark))
+    const names = Object.keys(SECRET_FIELDS).join('|')
+    // The fragment too: an implicit-grant redirect carries #access_token=...
+    const query = new RegExp(`([?&#])(${names})=([^&#]*)`, 'gi')
+    const fields = href.replace(query, (_m, lead: string, key: string, value: string) => `${lead}${key}=${this.field(key, safeDecode(value))}`)
+    return this.text(fields).replace(/\[redacted [a-z-]+ [0-9a-f]{8}\]/g, (mark) => encodeURIComponent(mark))
   }
 
   /** A header value: credentials whole, whatever their length; the scheme and a Basic client id stay readable. */
@@ -168,6 +184,14 @@ function unescapeJson(value: string): string {
   }
 }
 
+function searchParams(href: string): URLSearchParams {
+  try {
+    return new URL(href).searchParams
+  } catch {
+    return new URLSearchParams()
+  }
+}
+
 function splitScheme(value: string): [string, string] {
   const space = value.indexOf(' ')
   return space < 0 ? [value, ''] : [value.slice(0, space), value.slice(space + 1).trim()]
@@ -179,6 +203,11 @@ function safeDecode(value: string): string {
   } catch {
     return value
   }
+}
+
+/** The secret as it stands inside a JSON string (a password may hold `"` or `\\`). */
+function jsonEscape(value: string): string {
+  return JSON.stringify(value).slice(1, -1)
 }
 
 /** application/x-www-form-urlencoded, as URLSearchParams writes it (space as +). */

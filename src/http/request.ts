@@ -21,11 +21,15 @@ export class HttpUnreachableError extends Error {
     readonly url: string,
     readonly reason: 'timeout' | 'network',
     message: string,
-    options?: {cause?: unknown},
+    options?: {cause?: unknown; code?: string},
   ) {
     super(message, options)
     this.name = 'HttpUnreachableError'
+    this.code = options?.code
   }
+
+  /** The system's error code (ECONNREFUSED, ENOTFOUND, ECONNRESET, ...), when there was one. */
+  readonly code?: string
 }
 
 export interface SendOptions {
@@ -69,7 +73,7 @@ export async function send(url: string, options: SendOptions = {}): Promise<Resp
       throw new InvalidRequestError(`cannot send the request to ${new URL(url).origin}: fetch refused it before sending (a header or the URL cannot be sent as given)`)
     }
     const code = e.cause?.code ? ` (${e.cause.code})` : ''
-    throw new HttpUnreachableError(url, 'network', `cannot reach ${new URL(url).origin}${code}`, {cause: error})
+    throw new HttpUnreachableError(url, 'network', `cannot reach ${new URL(url).origin}${code}`, {cause: error, code: e.cause?.code})
   }
   // Never followed: a redirect would carry the admin key or the token to wherever it points.
   if (response.status >= 300 && response.status < 400 && response.status !== 304) {

@@ -41,6 +41,11 @@ export interface TraceFinish {
   creator: {name: string; version: string}
   /** Heading of a Markdown diagram. */
   title: string
+  /**
+   * How the diagram's text is shown: the CLI's terminal rule, for the server text in its notes (a
+   * diagram goes to a terminal, or to a file that `cat` shows). The HAR file is JSON, which needs none.
+   */
+  shown: (text: string) => string
 }
 
 export interface TraceResult {
@@ -94,7 +99,7 @@ export class RunTrace {
     const target = this.request.diagram
     if (target) {
       const model = buildSequence(this.recorder.events, options.endpoints, this.recorder.outcome, (text) => redactor.text(text))
-      const text = target.format === 'ascii' ? toAscii(model) : target.format === 'markdown' ? toMermaidMarkdown(model, options.title) : toMermaid(model)
+      const text = options.shown(target.format === 'ascii' ? toAscii(model) : target.format === 'markdown' ? toMermaidMarkdown(model, options.title) : toMermaid(model))
       if (target.file) {
         writePrivateFile(target.file, text)
         result.diagramFile = target.file

@@ -11,8 +11,14 @@ import {parseScopeList} from './scope.js'
 
 export interface ClientSpec {
   name: string
-  /** Space-separated scope ceiling. Undefined: keep the saved client's (or the default for a new one). */
+  /** Space-separated scope ceiling, exactly. Undefined: keep the saved client's (or the default for a new one). */
   scope?: string
+  /**
+   * Scopes the client must be able to request (verify's): a saved client whose ceiling includes
+   * them is reused, whatever else it may request; a new one gets them on top of the saved
+   * client's ceiling, so that what the user had is never narrowed.
+   */
+  covering?: string[]
   authMethod?: AuthMethod
 }
 
@@ -59,6 +65,7 @@ export async function ensureClient(ctx: WalkthroughContext, spec: ClientSpec, op
         if (info.status && info.status !== 'active') reason = `the saved client is ${info.status}`
         else if (!info.grantTypes.includes('client_credentials')) reason = 'the saved client cannot use client_credentials'
         else if (spec.scope !== undefined && info.scope !== spec.scope) reason = `the saved client's scope is "${info.scope}", not "${spec.scope}"`
+        else if (missingScopes(info.scope, spec.covering).length > 0) reason = `the saved client's scope "${info.scope}" lacks ${missingScopes(info.scope, spec.covering).join(' ')}`
         else if (info.authMethod && info.authMethod !== wantedMethod) reason = `the saved client authenticates with ${info.authMethod}, not ${wantedMethod}`
         else if (options.rotate) {
           const rotated = await admin.rotateClientSecret(saved.id)
@@ -75,7 +82,7 @@ export async function ensureClient(ctx: WalkthroughContext, spec: ClientSpec, op
   }
 
   const authMethod = spec.authMethod ?? 'client_secret_basic'
-  const scope = spec.scope ?? DEFAULT_CLIENT_SCOPE
+  const scope = spec.scope ?? (spec.covering ? coveringScope(saved && sameBaseUrl(saved.adminUrl, ctx.adminUrl) ? saved.scope : undefined, spec.covering) : DEFAULT_CLIENT_SCOPE)
   // Written before the POST: a run killed between the server's 201 and the save below leaves this
   // record, and the next run finds the client and recovers or deletes it (reconcilePending).
   const pending = ctx.dryRun ? undefined : recordPending(ctx, {name: spec.name, scope, authMethod})
@@ -115,6 +122,17 @@ export async function ensureClient(ctx: WalkthroughContext, spec: ClientSpec, op
     throw error
   }
   return {action: 'created', reason, client: record, reconciled}
+}
+
+/** The scopes of `wanted` that the ceiling does not include. */
+function missingScopes(ceiling: string, wanted: string[] | undefined): string[] {
+  const has = new Set(ceiling.split(' ').filter(Boolean))
+  return (wanted ?? []).filter((s) => !has.has(s))
+}
+
+/** A new client's ceiling: the one the user had (the saved client's), plus what is wanted. */
+function coveringScope(had: string | undefined, wanted: string[]): string {
+  return [...new Set([...(had ?? '').split(' ').filter(Boolean), ...wanted])].join(' ')
 }
 
 function saveClient(ctx: WalkthroughContext, record: ClientRecord, settle: {pending?: PendingClient; retire?: ClientRecord} = {}): ClientRecord {

@@ -1,7 +1,16 @@
 import {discoveryUrl} from '../authplane/index.js'
 import {UnreachableError, InputError, CheckFailedError, ConfigError} from '../errors.js'
 import {readJson, send, type RequestObserver} from '../http/request.js'
-import {pollUntilReady} from './wait.js'
+import {pollUntilReady, type WaitState} from './wait.js'
+
+/** How steps 1 and 2 wait (see PollOptions). */
+export interface WaitOptions {
+  waitMs: number
+  requestTimeoutMs: number
+  observer?: RequestObserver
+  failFastWhenRefused?: boolean
+  onWait?: (state: WaitState) => void
+}
 
 export interface DiscoveryResult {
   url: string
@@ -13,14 +22,14 @@ export interface DiscoveryResult {
  * then check that it announces exactly the configured issuer (contract §7 pitfall 1): a mismatch
  * fails at once instead of waiting for the timeout.
  */
-export async function waitForDiscovery(issuer: string, options: {waitMs: number; requestTimeoutMs: number; observer?: RequestObserver}): Promise<DiscoveryResult> {
+export async function waitForDiscovery(issuer: string, options: WaitOptions): Promise<DiscoveryResult> {
   let url: string
   try {
     url = discoveryUrl(issuer)
   } catch {
     throw new InputError('usage', `the issuer "${issuer}" is not an absolute URL`, {hint: 'Example: --issuer http://localhost:9000'})
   }
-  const unreachable = {what: 'the authorization server', url, hint: 'Start it (ap-demo stack up, or docker compose up) or fix --issuer; --timeout sets how long to wait.'}
+  const unreachable = {what: 'the authorization server', url, start: 'Start it (ap-demo stack up, or docker compose up) or fix --issuer'}
   return pollUntilReady({...options, notReadyCode: 'discovery_failed', unreachable}, async (timeoutMs, first) => {
     const response = await send(url, {headers: {Accept: 'application/json'}, timeoutMs, observer: first ? options.observer : undefined})
     const body = (await readJson(response)) as DiscoveryResult['metadata'] | undefined

@@ -5,6 +5,7 @@ import {httpFetch} from '../http/fetch.js'
 import {readJson, readText, send, type RequestObserver} from '../http/request.js'
 import {CLIENT_INFO} from '../mcp/client.js'
 import {parseWwwAuthenticate} from '../mcp/diagnose.js'
+import type {WaitOptions} from './discovery.js'
 import {pollUntilReady} from './wait.js'
 
 export interface ProbeResult {
@@ -59,8 +60,8 @@ export interface McpReadiness {
  * Step 2 (contract §6): wait for the MCP server, which must refuse an unauthenticated request with
  * 401 (or 405), and whose WWW-Authenticate must name its RFC 9728 resource metadata.
  */
-export async function waitForMcpServer(mcpUrl: string, options: {waitMs: number; requestTimeoutMs: number; observer?: RequestObserver}): Promise<McpReadiness> {
-  const unreachable = {what: 'the MCP server', url: mcpUrl, hint: 'Start it (ap-demo stack up, or ap-demo stack mcp) or fix --mcp-url; --timeout sets how long to wait.'}
+export async function waitForMcpServer(mcpUrl: string, options: WaitOptions): Promise<McpReadiness> {
+  const unreachable = {what: 'the MCP server', url: mcpUrl, start: 'Start it (ap-demo stack up, or ap-demo stack mcp) or fix --mcp-url'}
   return pollUntilReady({...options, notReadyCode: 'mcp_not_ready', unreachable}, async (timeoutMs, first) => {
     const probe = await probeInitialize(mcpUrl, undefined, {timeoutMs, observer: first ? options.observer : undefined})
     if (probe.status === 401 || probe.status === 405) {

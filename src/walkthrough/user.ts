@@ -1,6 +1,7 @@
 import {randomBytes} from 'node:crypto'
 
 import type {UserRole, UserView} from '../admin/client.js'
+import {ENV} from '../config/settings.js'
 import {InputError, RejectedError} from '../errors.js'
 import type {WalkthroughContext} from './context.js'
 import {adminClient} from './resource.js'
@@ -9,7 +10,7 @@ import {adminClient} from './resource.js'
 // Managed through the admin API, so this works against the embedded stack and the real server alike.
 
 /** Where a new user's password comes from: the environment, else generated. */
-export const USER_PASSWORD_ENV = 'AP_DEMO_USER_PASSWORD'
+export const USER_PASSWORD_ENV = ENV.userPassword
 
 const EMAIL_RE = /^[^\s@]+@[^\s@]+$/
 

@@ -10,6 +10,7 @@ import {ensureResource} from './resource.js'
 import {mintToken, type ClientCredentials} from './token.js'
 import {runTool} from './tool.js'
 import {VerifyFailed, type StepReport, type VerifyReport} from './verify-failed.js'
+import type {WaitState} from './wait.js'
 
 export {VerifyFailed, type StepReport, type VerifyReport} from './verify-failed.js'
 export {VERIFY_DEFAULTS} from './defaults.js'
@@ -58,6 +59,10 @@ export interface VerifyTargets {
 
 export interface VerifyOptions extends VerifyTargets {
   waitMs: number
+  /** Steps 1 and 2 end at once when nothing listens (servers verify did not start, no --timeout given). */
+  failFastWhenRefused?: boolean
+  /** Where the wait of steps 1 and 2 stands: what it polls and why it still waits. */
+  onWait?: (state: WaitState) => void
   echoText: string
   onStep?: (report: StepReport) => void
   /** Called when a step starts, for a live display. */
@@ -75,12 +80,15 @@ export function verifyTargets(ctx: WalkthroughContext): VerifyTargets {
   const profile = ctx.store.getProfile(ctx.profile)
   const resource = profile.resource && profile.resource.uri === ctx.resource ? profile.resource : undefined
   const resourceScopes = resource?.scopes.map((s) => s.name) ?? []
-  const clientScope = profile.client?.scope.split(' ').find((s) => resourceScopes.length === 0 || resourceScopes.includes(s))
+  const declared = (s: string) => resourceScopes.length === 0 || resourceScopes.includes(s)
+  // The echo tool's scope when the resource has it (whatever else the client may request), else
+  // the scope the wizard gave both (a resource registered with other scope names).
+  const clientScope = profile.client?.scope.split(' ').find(declared)
   return {
     slug: resource?.slug ?? VERIFY_DEFAULTS.slug,
     displayName: resource?.displayName ?? VERIFY_DEFAULTS.displayName,
     clientName: profile.client?.name ?? VERIFY_DEFAULTS.clientName,
-    scope: clientScope ?? resourceScopes[0] ?? VERIFY_DEFAULTS.scope,
+    scope: declared(VERIFY_DEFAULTS.scope) ? VERIFY_DEFAULTS.scope : (clientScope ?? resourceScopes[0] ?? VERIFY_DEFAULTS.scope),
   }
 }
 
@@ -185,7 +193,7 @@ export async function runVerify(ctx: WalkthroughContext, options: VerifyOptions)
     return {value: undefined, detail: `401 ${(probe.body as {error_description?: string})?.error_description ?? ''}`.trim()}
   }
 
-  const wait = {waitMs: options.waitMs, requestTimeoutMs: ctx.requestTimeoutMs, observer: ctx.observer}
+  const wait = {waitMs: options.waitMs, requestTimeoutMs: ctx.requestTimeoutMs, observer: ctx.observer, failFastWhenRefused: options.failFastWhenRefused, onWait: options.onWait}
   await steps.run(names[0]!, async () => {
     const d = await waitForDiscovery(ctx.issuer, wait)
     return {value: d, detail: `issuer ${d.metadata.issuer}`}
@@ -207,8 +215,11 @@ export async function runVerify(ctx: WalkthroughContext, options: VerifyOptions)
     return {value: r, detail: `${r.action === 'created' ? 'created' : 'reused'} ${r.resource.slug}`}
   })
   const registered = await steps.run(names[3]!, async () => {
-    const r = await ensureClient(ctx, {name: options.clientName, scope: options.scope})
-    return {value: r, detail: `${r.action} ${r.client.id}`}
+    // Any client that may request the scope will do: the profile's, even with a wider ceiling (R3-11).
+    const r = await ensureClient(ctx, {name: options.clientName, covering: [options.scope]})
+    const why = r.action === 'created' && r.reason ? `${r.reason}; the new client may request "${r.client.scope}"` : undefined
+    if (why) ctx.onNote?.(`verify registered a new client: ${why}`)
+    return {value: r, detail: `${r.action} ${r.client.id}${why ? ` (${why})` : ''}`}
   })
   // The client of step 4, never AUTHPLANE_CLIENT_ID/SECRET: verify checks what it registered.
   const credentials: ClientCredentials = {clientId: registered.client.id, clientSecret: registered.client.secret, authMethod: registered.client.authMethod, source: 'profile'}

@@ -8,6 +8,8 @@ import type {WizardPlan} from './questions.js'
 
 export interface ApplyUi {
   note: (message: string) => void
+  /** How text from outside (the server's names and URIs) is shown in a note: the CLI's terminal rule. */
+  shown: (text: string) => string
   echoText: string
   /** The verify step display and error description of the CLI. */
   verify: Pick<VerifyOptions, 'onStep' | 'onStart' | 'describeError'>
@@ -21,9 +23,9 @@ export async function applyPlan(plan: WizardPlan, ctx: WalkthroughContext, ui: A
   saveEndpoints(ctx.store, ctx.profile, {issuer: plan.issuer, adminUrl: plan.adminUrl, mcpUrl: plan.mcpUrl, resource: plan.resourceUri, adminKey: plan.saveAdminKey ? plan.adminKey : undefined})
   ui.note(chalk.bold('\nSetting up'))
   const resource = await ensureResource(ctx, {slug: plan.slug, uri: plan.resourceUri, displayName: plan.displayName, scopes: plan.scopes})
-  ui.note(`${chalk.green('✔')} resource ${resource.resource.slug} ${resource.action === 'created' ? 'created' : 'already registered (409), reused'} -> ${resource.resource.uri}`)
+  ui.note(`${chalk.green('✔')} resource ${ui.shown(resource.resource.slug)} ${resource.action === 'created' ? 'created' : 'already registered (409), reused'} -> ${ui.shown(resource.resource.uri)}`)
   const client = await ensureClient(ctx, {name: plan.clientName, scope: plan.clientScope})
-  ui.note(`${chalk.green('✔')} client ${client.client.name} ${client.action} (${client.client.id}); secret saved in ${ctx.store.path}`)
+  ui.note(`${chalk.green('✔')} client ${ui.shown(client.client.name)} ${client.action} (${ui.shown(client.client.id)}); secret saved in ${ctx.store.path}`)
   if (!plan.runVerify) return {resource, client}
   ui.note(chalk.bold('\nVerifying'))
   // With plan.useDpop the caller has put the key into ctx (ctx.dpop): verify runs its DPoP steps.

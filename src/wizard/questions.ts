@@ -3,7 +3,7 @@ import chalk from 'chalk'
 import type {ConnectionSettings} from '../config/settings.js'
 import type {ScopeSpec} from '../config/store.js'
 import {CredentialsError, NeedsInputError, UnreachableError} from '../errors.js'
-import {absoluteUrlProblem} from '../http/url.js'
+import {absoluteUrlProblem, requireAbsoluteUrl, resourceUriProblem} from '../http/url.js'
 import {checkAdminKey} from '../walkthrough/admin-key.js'
 import {DEFAULT_CLIENT_SCOPE, VERIFY_DEFAULTS} from '../walkthrough/defaults.js'
 import {waitForDiscovery} from '../walkthrough/discovery.js'
@@ -46,6 +46,16 @@ export const validate = {
   url(example: string): (value: string) => true | string {
     return (value) => {
       const problem = absoluteUrlProblem(value.trim())
+      return problem ? `Not usable: ${problem} (example: ${example})` : true
+    }
+  },
+  /**
+   * A resource URI: the rule of --uri and --resource (RFC 8707 §2: absolute, no fragment), in the
+   * same words, as it is typed, so that no answer is lost to a refusal after the last question.
+   */
+  resource(example: string): (value: string) => true | string {
+    return (value) => {
+      const problem = resourceUriProblem(value.trim())
       return problem ? `Not usable: ${problem} (example: ${example})` : true
     }
   },
@@ -156,6 +166,8 @@ dpop?: boolean
 export interface WizardEnvironment {
 /** Progress for humans (stderr). */
 note: (message: string) => void
+/** How text from outside (a server's answer, an error) is shown in a note: the CLI's terminal rule. */
+shown: (text: string) => string
 /** bin/run.js, to start the embedded stack in the background. */
 binPath: string
 /** ap-demo's data directory (the background stack keeps its data and log there). */
@@ -168,7 +180,9 @@ timeoutMs: number
  * without a prompter every unanswered question takes its default.
  */
 export async function collectPlan(flags: WizardFlags, settings: ConnectionSettings, prompts: Prompter | undefined, wiz: WizardEnvironment): Promise<WizardPlan | {quit: true}> {
-const timeoutMs = wiz.timeoutMs
+  // A flag the steps would refuse is refused now, before any question is asked.
+  if (flags.uri !== undefined) requireAbsoluteUrl(flags.uri, '--uri')
+  const timeoutMs = wiz.timeoutMs
   let issuer = settings.issuer.value!
   let adminUrl = settings.adminUrl.value!
   let mcpUrl = settings.mcpUrl.value!
@@ -187,8 +201,8 @@ const timeoutMs = wiz.timeoutMs
         wiz.note(`${chalk.green('✔')} found the authorization server and the MCP server${mcpDpop === 'off' ? '' : ` (it takes DPoP-bound tokens: ${mcpDpop})`}`)
         break
       }
-      if (!probe.issuerOk) wiz.note(`${chalk.yellow('!')} ${probe.issuerProblem}`)
-      if (!probe.mcpOk) wiz.note(`${chalk.yellow('!')} ${probe.mcpProblem}`)
+      if (!probe.issuerOk) wiz.note(`${chalk.yellow('!')} ${wiz.shown(probe.issuerProblem ?? '')}`)
+      if (!probe.mcpOk) wiz.note(`${chalk.yellow('!')} ${wiz.shown(probe.mcpProblem ?? '')}`)
       if (!prompts) {
         throw new UnreachableError('unreachable', 'the servers do not answer', {hint: 'Start them (ap-demo stack up) or pass --issuer / --admin-url / --mcp-url.'})
       }
@@ -219,12 +233,12 @@ const timeoutMs = wiz.timeoutMs
     const keyCheck = adminKey ? await checkAdminKey(adminUrl, adminKey, timeoutMs) : 'missing'
     if (keyCheck !== true) {
       if (!prompts) throw new CredentialsError('admin_key_rejected', `the admin key is not accepted: ${keyCheck}`, {hint: 'Set AUTHPLANE_ADMIN_API_KEY to the key the server was started with.'})
-      if (adminKey) wiz.note(`${chalk.yellow('!')} the configured admin key does not work: ${keyCheck}`)
+      if (adminKey) wiz.note(`${chalk.yellow('!')} the configured admin key does not work: ${wiz.shown(keyCheck)}`)
       let check: true | string = 'missing'
       while (check !== true) {
         adminKey = (await prompts.password({message: 'Admin API key', validate: (v) => (v.trim() ? true : 'The key cannot be empty')})).trim()
         check = await checkAdminKey(adminUrl, adminKey, timeoutMs)
-        if (check !== true) wiz.note(`${chalk.red('✖')} ${check}`)
+        if (check !== true) wiz.note(`${chalk.red('✖')} ${wiz.shown(check)}`)
       }
       saveAdminKey = await prompts.confirm({message: `Save the admin key in profile "${settings.profile}" (file mode 0600)?`, default: true})
     } else if (startedStack) {
@@ -235,7 +249,7 @@ const timeoutMs = wiz.timeoutMs
     const ask = async (flag: string | undefined, question: Parameters<Prompter['input']>[0]) =>
       flag ?? (prompts ? (await prompts.input(question)).trim() : (question.default ?? ''))
     const slug = (await ask(flags.slug, {message: 'Resource slug (lower-cased; a-z, 0-9, -)', default: d.slug, validate: validate.slug})).toLowerCase()
-    const uri = await ask(flags.uri, {message: 'Resource URI (the token audience)', default: d.resource, validate: validate.url('http://localhost:8080/mcp')})
+    const uri = await ask(flags.uri, {message: 'Resource URI (the token audience)', default: d.resource, validate: validate.resource('http://localhost:8080/mcp')})
     const scopeArgs: string[] = flags.scope ?? splitScopes(await ask(undefined, {message: 'Resource scopes (comma-separated; name||description)', default: d.scopes, validate: validate.scopes}))
     const scopes = scopeArgs.map(parseScopeArgument)
     const names = scopes.map((s) => s.name)

@@ -79,7 +79,7 @@ describe('help and errors', () => {
     try {
       const result = await box.run(['verify', '--timeout', '3'])
       assert.equal(result.code, 4, result.stderr)
-      assert.match(result.stderr, /\[ 1\/10\] waiting: discovery ready \.\.\./)
+      assert.match(result.stderr, /\[ 1\/10\] waiting: discovery ready: http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-authorization-server: connection refused \(ECONNREFUSED\); retrying for up to 3 s \.\.\./)
       const message = /^Error: (.*)$/m.exec(result.stderr)![1]!
       assert.equal(result.stderr.split(message).length + result.stdout.split(message).length - 2, 1, `the error appears once:\n${result.stdout}${result.stderr}`)
       assert.match(result.stdout, /\[ 1\/10\] FAIL discovery ready/)

@@ -75,19 +75,23 @@ describe('--har and --diagram', () => {
     }
   })
 
-  it('verify --diagram prints Mermaid after the steps; --diagram=ascii a chart within 100 columns; --json carries it as a field', async () => {
+  // Issue 19: `ap-demo verify --diagram > flow.mmd` must write a file Mermaid reads, so stdout is the
+  // diagram alone and the command's own lines go to stderr.
+  it('verify --diagram prints only Mermaid on stdout (the steps on stderr); --diagram=ascii a chart within 100 columns; --json carries it as a field', async () => {
     const box = new Sandbox()
     try {
       const mermaid = await box.run(['verify', '--embedded', '--diagram'])
       assert.equal(mermaid.code, 0, mermaid.stderr)
-      const diagram = mermaid.stdout.slice(mermaid.stdout.indexOf('ALL CHECKS PASSED\n') + 'ALL CHECKS PASSED\n'.length)
-      assert.match(diagram, /^sequenceDiagram\n/)
-      assert.equal(await parseMermaid(diagram), 'sequence')
+      assert.match(mermaid.stdout, /^sequenceDiagram\n/)
+      assert.equal(await parseMermaid(mermaid.stdout), 'sequence')
+      assert.match(mermaid.stderr, /^\[10\/10\] OK +refused: tampered token/m)
+      assert.match(mermaid.stderr, /^ALL CHECKS PASSED$/m)
 
       const ascii = await box.run(['verify', '--embedded', '--diagram=ascii'])
       assert.equal(ascii.code, 0, ascii.stderr)
-      const chart = ascii.stdout.slice(ascii.stdout.indexOf('ALL CHECKS PASSED\n') + 'ALL CHECKS PASSED\n'.length)
+      const chart = ascii.stdout
       assert.match(chart, /^ +ap-demo +admin API +auth server +MCP server\n/)
+      assert.match(ascii.stderr, /^ALL CHECKS PASSED$/m)
       for (const line of chart.trimEnd().split('\n')) assert.ok([...line].length <= 100, line)
 
       const json = await box.run(['verify', '--embedded', '--diagram', '--json'])

@@ -27,7 +27,7 @@ async function tracedVerify(ctx: WalkthroughContext, dir: string, options: {wait
     outcome = {ok: false, message: `step "${error.report.failedStep}" failed: ${(error.failure as Error).message}`}
   }
   const secrets = ctx.adminKey ? [{value: ctx.adminKey, kind: 'admin-key' as const}] : []
-  const result: TraceResult = await trace.finish({outcome, endpoints: ctx, secrets, creator: {name: 'ap-demo', version: 'test'}, title: 'verify'})
+  const result: TraceResult = await trace.finish({outcome, endpoints: ctx, secrets, creator: {name: 'ap-demo', version: 'test'}, title: 'verify', shown: (t) => t})
   return {trace, result, outcome, har: readFileSync(join(dir, 'run.har'), 'utf8'), diagram: readFileSync(join(dir, 'flow.md'), 'utf8')}
 }
 

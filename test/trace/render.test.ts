@@ -133,6 +133,53 @@ describe('the redactor', () => {
     assert.match(first!.request.headers.find((h) => h.name === 'DPoP')!.value, /^\[redacted dpop-proof [0-9a-f]{8}\]$/)
   })
 
+  // Mutation run of issue 19: with the client_secret field rule removed every test still passed,
+  // since each secret was also known from a Basic header or the store. Here nothing is known
+  // beforehand: only the field's name tells the redactor that its value is a secret.
+  it('redacts each secret field by its name alone, however short, in JSON, forms, query strings and SSE', () => {
+    const x1 = exchange('POST', 'http://admin.test/admin/clients', 201)
+    x1.response!.body = JSON.stringify({client_id: 'c1', client_secret: 'tiny', client_name: 'demo'})
+    const x2 = exchange('POST', 'http://as.test/oauth/token', 200)
+    x2.request.headers = [['content-type', 'application/x-www-form-urlencoded']]
+    x2.request.body = 'grant_type=client_credentials&client_id=c2&client_secret=post-secret-value-1'
+    x2.response!.body = JSON.stringify({access_token: 'opaque-access-1', token_type: 'Bearer', refresh_token: 'rt', id_token: 'idt-123'})
+    const x3 = exchange('POST', 'http://admin.test/admin/users', 201)
+    x3.request.body = JSON.stringify({email: 'a@b.c', password: 'pw "quoted" \\ x'})
+    const x4 = exchange('POST', 'http://as.test/login', 302)
+    x4.request.headers = [['content-type', 'application/x-www-form-urlencoded']]
+    x4.request.body = 'email=a%40b.c&password=p%26w&Client_Secret=MiXeD'
+    const x5 = exchange('GET', 'http://mcp.test/mcp?access_token=query-token-1&x=1', 200)
+    x5.response!.body = 'event: message\ndata: {"result":{"registration_access_token":"rat-1"}}\n\n'
+    const har = toHar([x1, x2, x3, x4, x5], {creator: {name: 't', version: '0'}, secrets: []})
+    assert.deepEqual(harProblems(har), [])
+    const text = JSON.stringify(har)
+    for (const leaked of ['tiny', 'post-secret-value-1', 'opaque-access-1', 'idt-123', 'quoted', 'p%26w', 'p&w', 'MiXeD', 'query-token-1', 'rat-1']) assert.ok(!text.includes(leaked), `leaked ${leaked}`)
+    const [e1, e2, e3, e4, e5] = har.log.entries
+    const mark = (kind: string) => new RegExp(`\\[redacted ${kind} [0-9a-f]{8}\\]`)
+    assert.match(JSON.parse(e1!.response.content.text!).client_secret, mark('client-secret'))
+    assert.equal(JSON.parse(e1!.response.content.text!).client_name, 'demo', 'other fields are kept')
+    assert.match(e2!.request.postData!.params!.find((p) => p.name === 'client_secret')!.value, mark('client-secret'))
+    assert.match(e2!.request.postData!.text, /client_secret=\[redacted client-secret [0-9a-f]{8}\]/)
+    const token = JSON.parse(e2!.response.content.text!) as Record<string, string>
+    assert.match(token.access_token!, mark('access-token'))
+    assert.match(token.refresh_token!, mark('refresh-token'))
+    assert.match(token.id_token!, mark('id-token'))
+    assert.match(JSON.parse(e3!.request.postData!.text).password, mark('password'))
+    assert.match(e4!.request.postData!.params!.find((p) => p.name === 'password')!.value, mark('password'))
+    assert.match(e4!.request.postData!.params!.find((p) => p.name === 'Client_Secret')!.value, mark('client-secret'))
+    assert.match(e5!.request.queryString.find((q) => q.name === 'access_token')!.value, mark('access-token'))
+    assert.match(e5!.response.content.text!, /"registration_access_token":"\[redacted access-token [0-9a-f]{8}\]"/)
+  })
+
+  it('replaces a known secret in its JSON-escaped form too (a password with quotes, in any field)', () => {
+    const password = 'pw "quoted" \\ x'
+    const x = exchange('POST', 'http://admin.test/admin/users', 400)
+    x.response!.body = JSON.stringify({detail: `password ${password} is too weak`})
+    const har = toHar([x], {creator: {name: 't', version: '0'}, secrets: [{value: password, kind: 'password'}]})
+    assert.ok(!JSON.stringify(har).includes('quoted'), JSON.stringify(har))
+    assert.match(har.log.entries[0]!.response.content.text!, /password \[redacted password [0-9a-f]{8}\] is too weak/)
+  })
+
   it('draws a new fingerprint key for each file: fingerprints tell nothing outside it', () => {
     assert.notEqual(new Redactor().placeholder('same secret'), new Redactor().placeholder('same secret'))
     const one = new Redactor()

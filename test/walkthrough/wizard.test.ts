@@ -37,7 +37,7 @@ function scripted(answers: Array<string | boolean>, asked: Asked[]): Prompter {
   }
 }
 
-const wiz = {note: () => {}, binPath: '/nonexistent', dataDir: '/nonexistent', timeoutMs: 2000}
+const wiz = {note: () => {}, shown: (t: string) => t, binPath: '/nonexistent', dataDir: '/nonexistent', timeoutMs: 2000}
 
 describe('the wizard\'s questions', () => {
   let stack!: StackHandle

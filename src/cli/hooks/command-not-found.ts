@@ -2,6 +2,8 @@ import type {Hook} from '@oclif/core'
 
 import {CliError} from '../error-map.js'
 import {ExitCode} from '../exit-codes.js'
+import {formatError} from '../render/messages.js'
+import {terminalJson} from '../terminal-text.js'
 import {closestCommand} from '../suggest.js'
 
 /**
@@ -17,9 +19,9 @@ const hook: Hook.CommandNotFound = async function (options) {
     hint: `Run ${options.config.bin} help for the list of commands.`,
   })
   if (options.argv?.includes('--json')) {
-    process.stdout.write(`${JSON.stringify({status: 'error', error: {code: error.code, message: error.message, hint: error.hint, exitCode: error.exitCode}}, null, 2)}\n`)
+    process.stdout.write(`${terminalJson(JSON.stringify({status: 'error', error: {code: error.code, message: error.message, hint: error.hint, exitCode: error.exitCode}}, null, 2))}\n`)
   } else {
-    process.stderr.write(`Error: ${error.message}\nHint: ${error.hint}\n`)
+    for (const line of formatError(error)) process.stderr.write(`${line}\n`)
   }
   this.exit(error.exitCode)
 }

@@ -2,6 +2,7 @@ import chalk from 'chalk'
 
 import {maskSecret, type ConnectionSettings, type Setting} from '../../config/settings.js'
 import type {Profile} from '../../config/store.js'
+import {terminalSafe} from '../terminal-text.js'
 
 export interface ShownSetting {
   value: string | null
@@ -47,6 +48,7 @@ export function configShow(settings: ConnectionSettings, profile: Profile, store
 }
 
 export function renderConfigShow(r: ConfigShowResult): string[] {
+  r = terminalSafe(r)
   const lines = [`${chalk.bold('profile')} ${r.profile}   ${chalk.dim(r.store)}`]
   for (const [name, s] of Object.entries(r.settings)) {
     lines.push(`  ${name.padEnd(9)} ${String(s.value ?? chalk.dim('(not set)')).padEnd(40)} ${chalk.dim(`${s.source}${s.from ? ` (${s.from})` : ''}`)}`)
@@ -61,5 +63,6 @@ export function renderConfigShow(r: ConfigShowResult): string[] {
 }
 
 export function renderConfigList(r: ConfigListResult): string[] {
+  r = terminalSafe(r)
   return r.profiles.map((p) => `${p.active ? chalk.green('*') : ' '} ${p.name.padEnd(16)} ${chalk.dim(`issuer ${p.issuer ?? '(default)'}  client ${p.clientId ?? '(none)'}`)}`)
 }

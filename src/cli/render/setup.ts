@@ -3,6 +3,7 @@ import chalk from 'chalk'
 import type {ResourceRecord} from '../../config/store.js'
 import type {Removed} from '../../walkthrough/clean.js'
 import type {VerifyReport} from '../../walkthrough/verify-failed.js'
+import {terminalSafe} from '../terminal-text.js'
 
 export interface SetupResourceResult {
   action: 'created' | 'exists'
@@ -38,6 +39,7 @@ export interface CleanResult {
 const check = () => chalk.green('✔')
 
 export function renderResource(r: SetupResourceResult): string[] {
+  r = terminalSafe(r)
   const res = r.resource
   return [
     `${check()} resource ${chalk.bold(res.slug)} ${r.action === 'created' ? 'created' : 'already registered (409), reused'}`,
@@ -49,6 +51,7 @@ export function renderResource(r: SetupResourceResult): string[] {
 }
 
 export function renderClient(r: SetupClientResult): string[] {
+  r = terminalSafe(r)
   const verb = {created: 'created', reused: 'reused (still on the server)', rotated: 'secret rotated'}[r.action]
   return [
     `${check()} client ${chalk.bold(r.client.name)} ${verb}`,
@@ -60,6 +63,7 @@ export function renderClient(r: SetupClientResult): string[] {
 }
 
 export function renderClean(r: CleanResult): string[] {
+  r = terminalSafe(r)
   if (r.removed.length === 0) return [`nothing to clean in profile "${r.profile}"`]
   return r.removed.map((item) => `${check()} ${item.what} ${item.id} ${item.result}`)
 }

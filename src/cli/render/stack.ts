@@ -3,6 +3,7 @@ import chalk from 'chalk'
 import type {DockerUpResult} from '../../docker/stack.js'
 import type {StackNotice} from '../../stack/types.js'
 import {renderStackUser} from './user.js'
+import {terminalSafe} from '../terminal-text.js'
 
 export interface StackUpResult {
   issuer: string
@@ -26,6 +27,7 @@ export interface StackUpResult {
 
 /** A start-up notice as a warning line and its hint. */
 export function describeNotice(n: StackNotice): [string, string] {
+  n = terminalSafe(n)
   return [
     `${n.file} was missing while ${n.liveTokens} token${n.liveTokens === 1 ? '' : 's'} signed with it ${n.liveTokens === 1 ? 'was' : 'were'} still live (until ${n.lastExpiry}): a new signing key was made, and every resource server will refuse those tokens`,
     'Their clients must mint new tokens (ap-demo token mint --no-cache). Restore the old file from a backup and restart to make them valid again.',
@@ -46,6 +48,7 @@ export interface StackMcpResult {
 
 /** The tier-03 line of the MCP server, when any of its options is on. */
 export function mcpPolicyLine(r: {mcpDpop: string; mcpDpopNonce: boolean; toolScopes: Record<string, string>}): string[] {
+  r = terminalSafe(r)
   const scopes = Object.entries(r.toolScopes).map(([tool, scope]) => `${tool}=${scope}`)
   if (r.mcpDpop === 'off' && scopes.length === 0) return []
   return [`  tier 03    DPoP ${r.mcpDpop}${r.mcpDpopNonce ? ' (with nonces)' : ''}${scopes.length ? `, tool scopes ${scopes.join(' ')}` : ''}`]
@@ -54,6 +57,8 @@ export function mcpPolicyLine(r: {mcpDpop: string; mcpDpopNonce: boolean; toolSc
 const savedLine = (profile: string | null, store: string | null) => `  profile    ${profile ? `"${profile}" now points here (${store})` : 'not saved (--no-save)'}`
 
 export function renderStackUp(r: StackUpResult, keyHowTo: string): string[] {
+  r = terminalSafe(r)
+  keyHowTo = terminalSafe(keyHowTo)
   return [
     chalk.bold('Authplane-compatible stack running'),
     `  issuer     ${r.issuer}${r.publicUrl === r.issuer ? '' : `  (listening at ${r.publicUrl})`}`,
@@ -68,6 +73,7 @@ export function renderStackUp(r: StackUpResult, keyHowTo: string): string[] {
 }
 
 export function renderDockerUp(r: DockerStackUpResult): string[] {
+  r = terminalSafe(r)
   return [
     `${chalk.bold('Authplane stack running in Docker')} (compose project ap-demo, ready after ${(r.waitedMs / 1000).toFixed(1)} s)`,
     `  issuer     ${r.issuer}`,
@@ -80,6 +86,7 @@ export function renderDockerUp(r: DockerStackUpResult): string[] {
 }
 
 export function renderStackMcp(r: StackMcpResult): string[] {
+  r = terminalSafe(r)
   return [
     chalk.bold('tier-01 MCP server running'),
     `  MCP endpoint       ${r.mcpUrl}`,

@@ -1,5 +1,7 @@
 import chalk from 'chalk'
 
+import {terminalBlock, terminalSafe} from '../terminal-text.js'
+
 export interface TokenMintResult {
   access_token: string
   token_type: string
@@ -24,13 +26,17 @@ function dpopLine(d: NonNullable<TokenMintResult['dpop']>): string {
 
 /** The bare token (it pipes), or with --decode its header and claims. */
 export function renderToken(result: TokenMintResult, decode: boolean): {stdout: string; note: string} {
+  // JSON escapes C0 controls itself, not C1 or the bidi controls: the JSON text passes the rule as a block.
+  const json = (value: Record<string, unknown>) => terminalBlock(JSON.stringify(value, null, 2))
+  const {header, claims} = result
+  result = terminalSafe(result)
   const bound = result.dpop ? `, ${result.token_type} token bound to key ${result.dpop.thumbprint}: send it as "Authorization: DPoP" with a fresh proof per request` : ''
   if (!decode) {
     return {stdout: result.access_token, note: `${result.fromCache ? 'token from the cache (--no-cache mints a new one)' : 'token minted'}${result.jwt ? '' : ' (opaque: not a JWT)'}${bound}`}
   }
-  const ttl = typeof result.claims.exp === 'number' ? result.claims.exp - Math.floor(Date.now() / 1000) : undefined
+  const ttl = typeof claims.exp === 'number' ? claims.exp - Math.floor(Date.now() / 1000) : undefined
   return {
-    stdout: `${chalk.bold('header')} ${JSON.stringify(result.header, null, 2)}\n${chalk.bold('claims')} ${JSON.stringify(result.claims, null, 2)}${result.dpop ? `\n${dpopLine(result.dpop)}` : ''}`,
+    stdout: `${chalk.bold('header')} ${json(header)}\n${chalk.bold('claims')} ${json(claims)}${result.dpop ? `\n${dpopLine(result.dpop)}` : ''}`,
     note: `${result.fromCache ? 'from the cache' : 'freshly minted'}${ttl === undefined ? '' : `, expires in ${ttl} s`}, client ${result.clientId}`,
   }
 }

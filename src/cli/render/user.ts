@@ -1,6 +1,7 @@
 import chalk from 'chalk'
 
 import type {UserView} from '../../admin/client.js'
+import {terminalSafe} from '../terminal-text.js'
 
 export interface SetupUserResult {
   action: 'created' | 'kept' | 'disabled' | 'enabled' | 'unchanged' | 'deleted' | 'listed'
@@ -19,6 +20,7 @@ function userLine(u: UserView): string {
 }
 
 export function renderUser(r: SetupUserResult): string[] {
+  r = terminalSafe(r)
   if (r.action === 'listed') return r.users.length === 0 ? ['no users'] : r.users.map(userLine)
   const u = r.users[0]!
   const verb = {created: 'created', kept: 'already exists, kept (password unchanged)', disabled: 'disabled', enabled: 'enabled', unchanged: `already ${u.status}`, deleted: 'deleted'}[r.action]
@@ -30,6 +32,7 @@ export function renderUser(r: SetupUserResult): string[] {
 
 /** The stack up banner's line for --user. */
 export function renderStackUser(user: {email: string; created: boolean; password: string | null; passwordSource: string}): string {
+  user = terminalSafe(user)
   if (!user.created) return `  user       ${user.email} (exists; password unchanged)`
   return user.password !== null ? `  user       ${user.email}, password ${user.password}  ${chalk.dim('(generated; shown only now)')}` : `  user       ${user.email}, password from ${user.passwordSource}`
 }

@@ -1,6 +1,7 @@
 import chalk from 'chalk'
 
 import type {StepReport} from '../../walkthrough/verify-failed.js'
+import {terminalSafe} from '../terminal-text.js'
 
 /** The widest a verify line may be, so that it fits an ordinary terminal. */
 export const LINE_WIDTH = 100
@@ -15,6 +16,8 @@ function fit(text: string, width: number): string {
  * error is printed once, at the end.
  */
 export function formatStepLines(s: StepReport, total: number): string[] {
+  // The detail quotes the servers (the echoed text, an error description).
+  s = terminalSafe(s)
   const mark = s.ok ? chalk.green('OK  ') : chalk.red('FAIL')
   const head = `[${String(s.step).padStart(2)}/${total}] ${s.ok ? 'OK  ' : 'FAIL'} ${s.name.padEnd(38)} ${String(s.ms).padStart(5)} ms`
   const styled = `[${String(s.step).padStart(2)}/${total}] ${mark} ${s.name.padEnd(38)} ${chalk.dim(`${String(s.ms).padStart(5)} ms`)}`

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {clientFlags, diagramFlags, discoverFlags, dpopFlags, requestFlags, serverFlags} from '../../cli/flags.js'
 import {mcpAuthRequest} from '../../cli/mcp-auth.js'
-import type {McpCallResult} from '../../cli/render/mcp.js'
+import {renderToolText, type McpCallResult} from '../../cli/render/mcp.js'
 import {CheckFailedError} from '../../errors.js'
 import {parseToolFlags, splitToolArgv} from '../../mcp/arguments.js'
 import {withMcpToken} from '../../walkthrough/authenticated-call.js'
@@ -54,9 +54,12 @@ A 403 insufficient_scope whose challenge names a scope the client may request (i
       withMcpToken(ctx, mcpAuthRequest(flags, this.env, this.progress), (token, c) => runTool(c, token, args.tool, {pairs, json: flags.args, nearMisses: split.nearMisses})),
     )
     if (outcome.result.isError) {
-      throw new CheckFailedError('tool_error', `tool "${args.tool}" reported an error: ${outcome.text || '(no text)'}`, {details: {result: outcome.result}})
+      throw new CheckFailedError('tool_error', `tool "${args.tool}" reported an error: ${outcome.text || '(no text)'}`, {
+        hint: 'The tool ran and answered isError: true (the call and its token were fine); --json shows its whole result.',
+        details: {result: outcome.result},
+      })
     }
-    this.display(outcome.text)
+    this.display(renderToolText(outcome.text))
     return {tool: args.tool, arguments: outcome.arguments, result: outcome.result, session: outcome.session, tokenFromCache: 'tokenFromCache' in auth ? auth.tokenFromCache : null, auth}
   }
 }

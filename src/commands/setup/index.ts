@@ -8,6 +8,7 @@ import {connectionFlags, dpopFlags, inputFlags, requestFlags} from '../../cli/fl
 import {inquirerPrompter} from '../../cli/prompts.js'
 import type {SetupResult} from '../../cli/render/setup.js'
 import {formatStepLines} from '../../cli/render/verify.js'
+import {terminalLine} from '../../cli/terminal-text.js'
 import {DEFAULTS, ENV} from '../../config/settings.js'
 import {createContext} from '../../walkthrough/context.js'
 import {DEFAULT_ECHO_TEXT, verifySteps} from '../../walkthrough/verify.js'
@@ -59,7 +60,7 @@ Without a terminal (or with --no-input, or CI set) it never prompts: with --yes 
     const timeoutMs = flags['request-timeout'] * 1000
 
     // Phase 1: questions only. Nothing is written before every answer is in.
-    const plan = await collectPlan(flags, settings, prompts, {note: (m) => this.note(m), binPath: join(this.config.root, 'bin', 'run.js'), dataDir: this.config.dataDir, timeoutMs}).catch((error: unknown) => {
+    const plan = await collectPlan(flags, settings, prompts, {note: (m) => this.note(m), shown: terminalLine, binPath: join(this.config.root, 'bin', 'run.js'), dataDir: this.config.dataDir, timeoutMs}).catch((error: unknown) => {
       const started = (error as {startedStack?: {pid: number}}).startedStack
       if (started) this.stopBackground(started.pid)
       throw error
@@ -78,7 +79,7 @@ Without a terminal (or with --no-input, or CI set) it never prompts: with --yes 
     const stepLines = (s: Parameters<typeof formatStepLines>[0]) => {
       for (const line of formatStepLines(s, verifySteps(ctx).length)) this.note(line)
     }
-    const {resource, client, report} = await applyPlan(plan, ctx, {note: (m) => this.note(m), echoText: this.env.get(ENV.echoText) ?? DEFAULT_ECHO_TEXT, verify: {onStep: stepLines, describeError}})
+    const {resource, client, report} = await applyPlan(plan, ctx, {note: (m) => this.note(m), shown: terminalLine, echoText: this.env.get(ENV.echoText) ?? DEFAULT_ECHO_TEXT, verify: {onStep: stepLines, describeError}})
 
     const replay = replayCommands(plan, {issuer: DEFAULTS.issuer, adminUrl: DEFAULTS.adminUrl, mcpUrl: DEFAULTS.mcpUrl, profile: flags.profile})
     if (plan.startedStack) this.note(`\nThe embedded stack keeps running in the background (pid ${plan.startedStack.pid}, log ${plan.startedStack.logFile}); stop it with: kill ${plan.startedStack.pid}`)

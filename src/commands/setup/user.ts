@@ -51,6 +51,8 @@ Creating keeps an existing user with that email as it is (its password is never 
         result = {...base, action: 'deleted', users: [await removeUser(ctx, email, flags.force)]}
       } else {
         const password = userPassword((name) => this.env.get(name))
+        // Generated or not, it is shown as $AP_DEMO_USER_PASSWORD by --print-curl and --dry-run and redacted from --har.
+        this.knownSecret(password.password, USER_PASSWORD_ENV)
         const ensured = await ensureUser(ctx, {email, name: flags.name, role: flags.role as 'user' | 'admin'}, password)
         result = {
           ...base,

@@ -32,7 +32,7 @@ Tokens must carry exactly --issuer as iss, contain --resource in aud, and grant 
     resource: Flags.string({summary: 'Audience the server expects.', description: 'Default http://localhost:<port>/mcp.', env: 'AUTHPLANE_RESOURCE'}),
     scope: Flags.string({summary: 'Scope the echo tool requires.', description: 'Tokens without it get 403 insufficient_scope.', default: 'mcp:echo'}),
     host: Flags.string({summary: 'Interface to listen on.', description: 'Use 0.0.0.0 to accept connections from other hosts or containers.', default: '127.0.0.1'}),
-    port: Flags.integer({summary: 'Port to listen on.', description: '0 picks a free port.', default: 8080, min: 0, max: 65535, env: 'PORT'}),
+    port: Flags.integer({summary: 'Port to listen on (0-65535).', description: '0 picks a free port.', default: 8080, min: 0, max: 65535, env: 'PORT'}),
     'allowed-host': Flags.string({
       summary: 'Another host[:port] clients may name in the Host header (repeatable).',
       description: 'DNS-rebinding protection: requests whose Host (or browser Origin) names this server otherwise are refused with 403. Always accepted: localhost, 127.0.0.1 and [::1] with the listening port, the --host address with that port, and the host of --resource. Add the names a 0.0.0.0 server is reached by, e.g. a container name (mcp-server:8080) or a remapped port.',

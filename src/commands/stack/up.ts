@@ -16,9 +16,9 @@ import {USER_PASSWORD_ENV} from '../../walkthrough/user.js'
 /** The flags of the embedded stack; --docker takes none of them. Add an embedded-only flag here. */
 const embeddedFlags = {
   host: Flags.string({summary: 'Interface to listen on.', description: 'Use 0.0.0.0 to accept connections from other hosts or containers.', default: '127.0.0.1'}),
-  port: Flags.integer({summary: 'Public (issuer) port.', description: '0 picks a free port.', default: 9000, min: 0, max: 65535}),
-  'admin-port': Flags.integer({summary: 'Admin API port.', description: '0 picks a free port.', default: 9001, min: 0, max: 65535}),
-  'mcp-port': Flags.integer({summary: 'MCP server port.', description: '0 picks a free port.', default: 8080, min: 0, max: 65535}),
+  port: Flags.integer({summary: 'Public (issuer) port (0-65535).', description: '0 picks a free port.', default: 9000, min: 0, max: 65535}),
+  'admin-port': Flags.integer({summary: 'Admin API port (0-65535).', description: '0 picks a free port.', default: 9001, min: 0, max: 65535}),
+  'mcp-port': Flags.integer({summary: 'MCP server port (0-65535).', description: '0 picks a free port.', default: 8080, min: 0, max: 65535}),
   issuer: Flags.string({
     summary: 'Issuer string to announce.',
     description: 'Copied byte for byte into the metadata and every token `iss`. Default http://localhost:<port>. Clients must use exactly this string.',
@@ -29,7 +29,7 @@ const embeddedFlags = {
   }),
   'data-dir': Flags.string({summary: 'Directory for the database and keys.', description: 'Default: the stack folder in ap-demo\'s data directory.'}),
   memory: Flags.boolean({summary: 'Keep everything in memory.', description: 'Nothing is written to disk; all state is lost on exit.', exclusive: ['data-dir']}),
-  'token-ttl': Flags.integer({summary: 'Access-token lifetime in seconds.', description: `The real server's default is 3600; at most ${MAX_TOKEN_TTL_SECONDS} (a day): a bearer token that lives longer is a standing credential.`, default: 3600, min: 1, max: MAX_TOKEN_TTL_SECONDS}),
+  'token-ttl': Flags.integer({summary: `Access-token lifetime in seconds (1-${MAX_TOKEN_TTL_SECONDS}).`, description: 'The real server\'s default is 3600; at most a day: a bearer token that lives longer is a standing credential.', default: 3600, min: 1, max: MAX_TOKEN_TTL_SECONDS}),
   ...mcpSessionFlags,
   'mcp-allowed-host': Flags.string({
     summary: 'Another host[:port] the MCP server answers to (repeatable).',
@@ -43,11 +43,11 @@ const embeddedFlags = {
     default: true,
     helpGroup: 'AUTHSERVER SETTINGS',
   }),
-  'rate-limit-rps': Flags.integer({summary: 'Requests per second each client address may make.', description: 'AUTHPLANE_RATE_LIMIT_RPS; the real server\'s default is 100.', default: 100, min: 1, helpGroup: 'AUTHSERVER SETTINGS'}),
-  'rate-limit-burst': Flags.integer({summary: 'Requests a client address may make at once before the rate applies.', description: 'AUTHPLANE_RATE_LIMIT_BURST; the real server\'s default is 200.', default: 200, min: 1, helpGroup: 'AUTHSERVER SETTINGS'}),
-  'auth-fail-max': Flags.integer({summary: 'Failed logins that lock a login out (0 = no lockout).', description: 'AUTHPLANE_RATE_LIMIT_AUTH_FAIL_MAX, default 10: that many failed logins of one identity from one address within --auth-fail-window lock it for --auth-lockout. Applies to the browser login.', default: 10, min: 0, helpGroup: 'AUTHSERVER SETTINGS'}),
-  'auth-fail-window': Flags.integer({summary: 'Seconds in which failed logins are counted.', description: 'AUTHPLANE_RATE_LIMIT_AUTH_FAIL_WINDOW; default 600 (10 minutes).', default: 600, min: 1, helpGroup: 'AUTHSERVER SETTINGS'}),
-  'auth-lockout': Flags.integer({summary: 'Seconds a locked-out login stays locked.', description: 'AUTHPLANE_RATE_LIMIT_AUTH_LOCKOUT; default 900 (15 minutes).', default: 900, min: 1, helpGroup: 'AUTHSERVER SETTINGS'}),
+  'rate-limit-rps': Flags.integer({summary: 'Requests per second each client address may make (1-100000).', description: 'AUTHPLANE_RATE_LIMIT_RPS; the real server\'s default is 100.', default: 100, min: 1, max: 100_000, helpGroup: 'AUTHSERVER SETTINGS'}),
+  'rate-limit-burst': Flags.integer({summary: 'Requests a client address may make at once before the rate applies (1-100000).', description: 'AUTHPLANE_RATE_LIMIT_BURST; the real server\'s default is 200.', default: 200, min: 1, max: 100_000, helpGroup: 'AUTHSERVER SETTINGS'}),
+  'auth-fail-max': Flags.integer({summary: 'Failed logins that lock a login out (0-1000; 0 = no lockout).', description: 'AUTHPLANE_RATE_LIMIT_AUTH_FAIL_MAX, default 10: that many failed logins of one identity from one address within --auth-fail-window lock it for --auth-lockout. Applies to the browser login.', default: 10, min: 0, max: 1000, helpGroup: 'AUTHSERVER SETTINGS'}),
+  'auth-fail-window': Flags.integer({summary: 'Seconds in which failed logins are counted (1-86400).', description: 'AUTHPLANE_RATE_LIMIT_AUTH_FAIL_WINDOW; default 600 (10 minutes), at most a day.', default: 600, min: 1, max: 86_400, helpGroup: 'AUTHSERVER SETTINGS'}),
+  'auth-lockout': Flags.integer({summary: 'Seconds a locked-out login stays locked (1-86400).', description: 'AUTHPLANE_RATE_LIMIT_AUTH_LOCKOUT; default 900 (15 minutes), at most a day: a longer lockout only locks people out (and its Retry-After must stay a sane number).', default: 900, min: 1, max: 86_400, helpGroup: 'AUTHSERVER SETTINGS'}),
   'dpop-require-nonce': Flags.boolean({summary: 'Require a server nonce in every DPoP proof.', description: 'AUTHPLANE_DPOP_REQUIRE_NONCE: a proof without a nonce the server issued (in its DPoP-Nonce header) is refused with use_dpop_nonce.', helpGroup: 'AUTHSERVER SETTINGS'}),
   'dcr-mode': Flags.string({
     summary: 'Dynamic client registration policy.',
@@ -93,7 +93,7 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
       description: 'Needs Docker with the Compose v2 plugin and a running engine; without them it fails with one line (exit 7: docker or its compose plugin missing; exit 4: no engine answers).',
       exclusive: Object.keys(embeddedFlags),
     }),
-    timeout: Flags.integer({summary: 'Seconds to wait for the Docker stack to answer (with --docker).', description: 'Default 120, at most 3600. Counted from the end of `docker compose up -d` (image pulls and builds are not included).', min: 1, max: 3600, dependsOn: ['docker']}),
+    timeout: Flags.integer({summary: 'Seconds to wait for the Docker stack to answer (1-3600; with --docker).', description: 'Default 120. Counted from the end of `docker compose up -d` (image pulls and builds are not included).', min: 1, max: 3600, dependsOn: ['docker']}),
   }
 
   async run(): Promise<undefined> {
