@@ -56,6 +56,7 @@ With --dpop (or --dpop-key FILE) the token request carries a DPoP proof and the 
     const minted = await this.waitingFor(`minting a token at ${ctx.issuer}`, () => mintForResource(ctx, this.env, {
       clientId: flags['client-id'],
       clientSecret: flags['client-secret'],
+      clientKeyFile: flags['client-key'],
       scopes: flags.scope,
       withResource: !flags['no-resource'],
       noCache: flags['no-cache'],
@@ -66,6 +67,7 @@ With --dpop (or --dpop-key FILE) the token request carries a DPoP proof and the 
       this.note(`dry run: a cached token (client ${minted.clientId}) would be printed; no request would be sent. --no-cache --dry-run shows the token request.`)
       return {dryRun: true, fromCache: true, clientId: minted.clientId, sent: [], notSent: null}
     }
+    if (minted.authWarning) this.warnUser(minted.authWarning)
     if (minted.audienceWarning) this.warnUser(minted.audienceWarning, flags['no-resource'] ? undefined : `Mint with --resource <the MCP server's resource> (now "${ctx.resource}").`)
     const result: TokenMintResult = {
       access_token: minted.token.accessToken,
