@@ -134,7 +134,7 @@ export async function registerClient(request: Pick<RegistrationRequest, 'server'
   }
   let registered: Awaited<ReturnType<typeof oauth.processDynamicClientRegistrationResponse>>
   try {
-    registered = await oauth.processDynamicClientRegistrationResponse(jsonResponse(text, 201))
+    registered = await oauth.processDynamicClientRegistrationResponse(jsonResponse(withSecretExpiry(text), 201))
   } catch (cause) {
     throw new RejectedError('registration_invalid', `the registration answer of ${endpoint} is not usable: ${(cause as Error).message}`, {hint: 'RFC 7591 §3.2.1: a client_id, and the registered metadata.', details: {url: endpoint}, cause})
   }
@@ -163,6 +163,22 @@ export async function registerClient(request: Pick<RegistrationRequest, 'server'
   const expires = registered.client_secret_expires_at
   if (typeof expires === 'number' && expires > 0) client.secretExpiresAt = expires
   return client
+}
+
+/**
+ * RFC 7591 §3.2.1 makes client_secret_expires_at required with a secret, and oauth4webapi insists;
+ * servers (the conformance suite's among them) leave it out. Absent, it is read as 0: no expiry.
+ */
+function withSecretExpiry(text: string): string {
+  try {
+    const body = JSON.parse(text) as Record<string, unknown>
+    if (body && typeof body === 'object' && typeof body.client_secret === 'string' && body.client_secret_expires_at === undefined) {
+      return JSON.stringify({...body, client_secret_expires_at: 0})
+    }
+  } catch {
+    // not JSON: oauth4webapi says so
+  }
+  return text
 }
 
 /** The oauth4webapi client authentication the registration calls for (RFC 6749 §2.3.1). */

@@ -130,7 +130,7 @@ export function configuredClientCredentials(ctx: WalkthroughContext, env: Enviro
 /** No client at all: none on the command line, in the environment, or saved in the profile. */
 export function noClientError(ctx: WalkthroughContext, facts: {tokenDemandedBy?: string} = {}): ConfigError {
   return new ConfigError('no_client', `${facts.tokenDemandedBy ? `${facts.tokenDemandedBy} asks for a token, but ` : ''}profile "${ctx.profile}" has no client`, {
-    hint: `Register one with \`ap-demo setup client\`, or name one: --client-id <id> with ${ENV.clientSecret} (or set ${ENV.clientId} and ${ENV.clientSecret}).`,
+    hint: `Register one with \`ap-demo setup client\`, or name one: --client-id <id> with ${ENV.clientSecret} (or set ${ENV.clientId} and ${ENV.clientSecret})${facts.tokenDemandedBy ? '; or sign a user in: ap-demo login' : ''}.`,
     details: {profile: ctx.profile, ...(facts.tokenDemandedBy ? {url: facts.tokenDemandedBy} : {})},
   })
 }

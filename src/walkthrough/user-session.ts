@@ -5,11 +5,12 @@ import type * as oauth from 'oauth4webapi'
 
 import {describeToken} from '../authplane/token.js'
 import type {LoginRecord} from '../config/store.js'
-import {ApDemoError, CredentialsError} from '../errors.js'
+import {ApDemoError, ConfigError, CredentialsError} from '../errors.js'
 import type {AuthorizationTarget} from '../login/authorize.js'
 import {findLogin, forgetLogin, loginsFor, saveLogin} from '../login/sessions.js'
 import type {RevocationOutcome} from '../login/tokens.js'
 import type {WalkthroughContext} from './context.js'
+import type {MintResult} from './token.js'
 
 /** A token that expires within this is refreshed first: a call must not start with a token about to lapse. */
 export const REFRESH_MARGIN_MS = 60_000
@@ -124,4 +125,30 @@ export async function signOut(ctx: WalkthroughContext, options: {all?: boolean})
     outcomes.push({issuer: login.issuer, resource: login.resource, clientId: login.clientId, ...(login.sub ? {sub: login.sub} : {}), revokedToken: hint, revocation})
   }
   return outcomes
+}
+
+/** No sign-in for the MCP server of `ctx`: what to run. */
+export function notSignedIn(ctx: WalkthroughContext): ConfigError {
+  return new ConfigError('not_signed_in', `no user is signed in for ${ctx.mcpUrl} (profile "${ctx.profile}")`, {
+    hint: `Sign in first: ap-demo login${ctx.mcpUrl ? ` --mcp-url ${ctx.mcpUrl}` : ''}`,
+    details: {mcpUrl: ctx.mcpUrl, profile: ctx.profile},
+  })
+}
+
+/**
+ * `token mint --user-token`: the signed-in user's access token for the MCP server, refreshed first
+ * when it is about to expire (always with `refresh`), shaped like a minted token for the output.
+ */
+export async function userTokenForMint(ctx: WalkthroughContext, options: {refresh?: boolean}): Promise<{minted: MintResult; login: LoginRecord; refreshed: boolean}> {
+  const kept = currentLogin(ctx)
+  if (!kept) throw notSignedIn(ctx)
+  const {login, refreshed} = await freshLogin(ctx, kept, {force: options.refresh})
+  const expiresIn = login.expiresAt === undefined ? undefined : Math.max(0, Math.round((login.expiresAt - Date.now()) / 1000))
+  const token = {accessToken: login.accessToken, tokenType: login.tokenType, raw: {}, fromCache: !refreshed, ...(expiresIn === undefined ? {} : {expiresIn}), ...(login.scope === undefined ? {} : {scope: login.scope})}
+  try {
+    const described = describeToken(login.accessToken)
+    return {minted: {token, header: described.header as Record<string, unknown>, claims: described.claims as Record<string, unknown>, clientId: login.clientId}, login, refreshed}
+  } catch {
+    return {minted: {token, header: {}, claims: {}, clientId: login.clientId, opaque: true}, login, refreshed}
+  }
 }
