@@ -311,7 +311,6 @@ async function inBrowser(target: AuthorizationTarget, prepared: PreparedAuthoriz
   const waiting = awaitAuthorizationResponse(target, prepared, listener, {timeoutMs: browser.timeoutMs, paste: browser.paste})
   if (browser.driver) {
     const driver = browser.driver
-    browser.onAuthorizationUrl?.(prepared.url, {opened: true, how: `ap-demo's form driver (signing in as ${driver.email})`})
     const driven = driveAuthorization(prepared.url, prepared.redirectUri, {email: driver.email, password: driver.password, decision: driver.decision, timeoutMs: browser.timeoutMs, onEvent: driver.onEvent})
     // The driver fails first when a page stops it (a refused sign-in, a denied consent); the
     // listener when the redirect it delivered is refused (state, iss, error).
