@@ -263,12 +263,12 @@ export async function authorizeInBrowser(
   onStep: (line: string) => void = () => {},
 ): Promise<Authorized> {
   let client = registration.client
-  let fresh = registration.action === 'registered'
+  const fresh = registration.action === 'registered'
   let reregistered = false
   for (;;) {
     const full: AuthorizationTarget = {...target, client}
     const prepared = await prepareAuthorization(full, listener.redirectUri)
-    if (!fresh) {
+    if (!fresh || reregistered) {
       const verdict = await preflightAuthorization(prepared, {timeoutMs: ctx.requestTimeoutMs})
       if (verdict.kind === 'answered') {
         onStep(`${target.server.issuer} answered the authorization request at once (no sign-in asked)`)
@@ -281,7 +281,7 @@ export async function authorizeInBrowser(
           forgetClient(ctx.store, ctx.profile, client.issuer, client.clientId)
           client = await registerClient({server: {...emptyInfo, metadata: target.server}, redirectUri: listener.redirectUri, timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer})
           saveClient(ctx.store, ctx.profile, client)
-          fresh = true
+          // The new client is asked about too: a server that refuses it as well ends here, once.
           reregistered = true
           continue
         }
