@@ -181,8 +181,11 @@ export abstract class BaseCommand extends Command {
     const secrets = () => {
       const map: Record<string, string> = {}
       if (adminKey) map[adminKey] = ENV.adminKey
-      const client = store.getProfile(profile).client
-      if (client) map[client.secret] = ENV.clientSecret
+      const kept = store.getProfile(profile)
+      if (kept.client) map[kept.client.secret] = ENV.clientSecret
+      // What `ap-demo login` keeps: the secrets of its clients, the users' refresh tokens.
+      for (const c of Object.values(kept.loginClients ?? {})) if (c.clientSecret) map[c.clientSecret] = ENV.clientSecret
+      for (const l of Object.values(kept.logins ?? {})) if (l.refreshToken) map[l.refreshToken] = 'REFRESH_TOKEN'
       const envSecret = this.env.get(ENV.clientSecret)
       if (envSecret) map[envSecret] = ENV.clientSecret
       if (flags['client-secret']) map[flags['client-secret']] = ENV.clientSecret

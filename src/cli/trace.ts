@@ -19,7 +19,7 @@ export function withDiagramDefault(argv: string[]): string[] {
 
 /** The secrets of the curl map (value -> shell variable) as the redactor's kinds. */
 export function secretKinds(map: Record<string, string>): KnownSecret[] {
-  return Object.entries(map).map(([value, variable]) => ({value, kind: variable === ENV.adminKey ? 'admin-key' : variable === ENV.clientSecret ? 'client-secret' : 'secret'}))
+  return Object.entries(map).map(([value, variable]) => ({value, kind: variable === ENV.adminKey ? 'admin-key' : variable === ENV.clientSecret ? 'client-secret' : variable === 'REFRESH_TOKEN' ? 'refresh-token' : 'secret'}))
 }
 
 export class CommandTrace {

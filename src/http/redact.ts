@@ -26,6 +26,9 @@ const SECRET_FIELDS: Record<string, SecretKind> = {
   actor_token: 'access-token',
   admin_key: 'admin-key',
   api_key: 'admin-key',
+  // A user's password in a sign-in form (verify --user fills it), and the PKCE verifier (RFC 7636 §4.1).
+  password: 'secret',
+  code_verifier: 'secret',
 }
 
 /** Headers whose whole value is a credential. */
