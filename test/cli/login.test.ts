@@ -4,7 +4,7 @@
 // browser is the stack's own tests' stand-in, given the address `login --no-browser` prints.
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {statSync, writeFileSync} from 'node:fs'
+import {readFileSync, statSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
@@ -15,7 +15,7 @@ import {ConfigStore} from '../../src/config/store.js'
 import {startMcpServer, type StackHandle} from '../../src/stack/index.js'
 import {approveInBrowser, StandInAs} from '../login/stand-in-as.js'
 import {Browser} from '../stack/authserver/browser.js'
-import {assertCleanFailure, BIN, Sandbox, useTestStack, type CliResult} from './helpers.js'
+import {assertCleanFailure, BIN, ROOT, Sandbox, useTestStack, type CliResult} from './helpers.js'
 
 const EMAIL = 'grace@example.test'
 const PASSWORD = 'grace-password-1'
@@ -149,10 +149,23 @@ describe('login, logout and the user token, through the CLI', () => {
     assertCleanFailure(await box.run(['login', '--no-browser', '--client-metadata-url', 'http://example.com/c.json'], {env}), 2, /must be an https URL/)
   })
 
-  it('verify --embedded --user passes, every refusal shown as a step', async () => {
+  it('verify --embedded --user passes, every refusal shown as a step; docs/login.md\'s figure is the requests it made, in order; no password in its HAR', async () => {
     const box = sandbox()
-    const r = await box.run(['verify', '--embedded', '--user', 'ada@example.test'], {env: {AP_DEMO_USER_PASSWORD: 'ada-password-1'}})
+    const har = join(box.root, 'run.har')
+    const r = await box.run(['verify', '--embedded', '--user', 'ada@example.test', '--har', har], {env: {AP_DEMO_USER_PASSWORD: 'ada-password-1'}})
     assert.equal(r.code, 0, r.stderr + r.stdout)
+    const recorded = readFileSync(har, 'utf8')
+    assert.doesNotMatch(recorded, /ada-password-1/)
+    const sent = (JSON.parse(recorded).log.entries as Array<{request: {method: string; url: string}; response: {status: number}}>).map((e) => `${e.request.method} ${new URL(e.request.url).pathname} ${e.response.status}`)
+    const figure = /<!-- login-example -->([\s\S]*?)<!-- \/login-example -->/.exec(readFileSync(join(ROOT, 'docs', 'login.md'), 'utf8'))![1]!
+    const arrows = [...figure.matchAll(/->>\w+: (GET|POST|DELETE) (\/\S*).* · (\d{3})/g)].map((m) => `${m[1]} ${m[2]} ${m[3]}`)
+    assert.ok(arrows.length >= 14, `the figure has ${arrows.length} requests`)
+    let at = 0
+    for (const arrow of arrows) {
+      const found = sent.indexOf(arrow, at)
+      assert.ok(found >= 0, `the figure's "${arrow}" is not among the requests sent after #${at}: ${sent.slice(at).join(', ')}`)
+      at = found + 1
+    }
     for (const step of ['login', 'consent', 'code exchanged (sub = the user)', 'echo tool with the user token', 'refresh (tokens rotated)', 'refused: code replay', 'refused: wrong code verifier', 'refused: foreign redirect URI']) {
       assert.match(r.stdout, new RegExp(`OK\\s+${step.replace(/[()]/g, '\\$&')}`), step)
     }
