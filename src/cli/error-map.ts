@@ -142,7 +142,7 @@ const CLIENT_KEY_HINTS: Record<ClientKeyError['problem'], string> = {
   unreadable: 'Check the path given to --client-key.',
   malformed: '--client-key takes a PKCS#8 PEM private key ("-----BEGIN PRIVATE KEY-----"), e.g. made with: openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out client.pem',
   encrypted: 'Write an unencrypted copy (it asks for the passphrase): openssl pkey -in <file> -out client.pem; keep it mode 0600.',
-  unsupported_algorithm: 'Use an EC key on P-256 (ES256), P-384 or P-521, an RSA key of 2048 bits or more (RS256), or an Ed25519 key (EdDSA).',
+  unsupported_algorithm: 'Use an EC key on P-256 (ES256), P-384 or P-521, an RSA key of 2048 bits or more (RS256), or an Ed25519 key.',
 }
 
 function fromLayerError(err: unknown): CliError | undefined {

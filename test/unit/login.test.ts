@@ -57,7 +57,7 @@ describe('login, the parts without a server', () => {
     const pem = (type: 'ec' | 'rsa' | 'ed25519', options: object) => generateKeyPairSync(type as 'ec', {...options, privateKeyEncoding: {type: 'pkcs8', format: 'pem'}, publicKeyEncoding: {type: 'spki', format: 'pem'}} as never) as unknown as {privateKey: string; publicKey: string}
     assert.equal((await parseClientKey(pem('ec', {namedCurve: 'P-256'}).privateKey, 'k.pem')).alg, 'ES256')
     assert.equal((await parseClientKey(pem('ec', {namedCurve: 'P-384'}).privateKey)).alg, 'ES384')
-    assert.equal((await parseClientKey(pem('ed25519', {}).privateKey)).alg, 'EdDSA')
+    assert.equal((await parseClientKey(pem('ed25519', {}).privateKey)).alg, 'Ed25519')
     const key = await parseClientKey(pem('rsa', {modulusLength: 2048}).privateKey, 'rsa.pem')
     assert.equal(key.alg, 'RS256')
     assert.equal(key.file, 'rsa.pem')
