@@ -107,6 +107,12 @@ describe('login, logout and the user token, through the CLI', () => {
     const human = await box.run(['token', 'mint', '--user-token', '--decode'], {env})
     assert.match(human.stderr, new RegExp(`the signed-in user ${userId} \\(sub\\)`))
 
+    const shown = await box.run(['config', 'show', '--json'], {env})
+    const kept = Object.values(new ConfigStore({cwd: join(box.storePath, '..')}).getProfile('default').logins ?? {})[0]!
+    assert.equal(JSON.parse(shown.stdout).result.signIns[0].sub, userId)
+    assert.ok(!shown.stdout.includes(kept.refreshToken!) && !shown.stdout.includes(kept.accessToken), 'config show names the sign-in, never its tokens')
+    assert.match((await box.run(['config', 'show'], {env})).stdout, new RegExp(`sign-in +${stack.mcpUrl.replaceAll('.', '\\.')} as ${userId}`))
+
     // Kept like the client secret: the store file is 0600 in a 0700 directory.
     assert.equal(statSync(box.storePath).mode & 0o777, 0o600)
     assert.equal(statSync(join(box.storePath, '..')).mode & 0o777, 0o700)
