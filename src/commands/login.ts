@@ -29,11 +29,11 @@ Over SSH or in CI, --no-browser prints the address instead of opening a browser.
   static override flags = {
     profile: serverFlags.profile,
     'mcp-url': serverFlags['mcp-url'],
-    issuer: Flags.string({summary: 'The authorization server to use, when the MCP server lists several.', description: 'It must be one of the authorization_servers of the MCP server\'s resource metadata, byte for byte. Default: the first one listed.', helpGroup: 'SERVER'}),
+    issuer: Flags.string({summary: 'Authorization server to use (one the MCP server lists).', description: 'It must be one of the authorization_servers of the MCP server\'s resource metadata, byte for byte. Default: the first one listed.', helpGroup: 'SERVER'}),
     ...loginRequestFlags,
     ...diagramFlags,
     'client-id': Flags.string({
-      summary: 'A client registered at the authorization server (else one is registered).',
+      summary: 'A client registered there (default: register one).',
       description: `Pre-registered client: with a secret from --client-secret or ${ENV.clientSecret} it authenticates as the server announces (client_secret_basic, else client_secret_post); without one it is a public client. It must accept the redirect URI http://127.0.0.1:PORT/callback. Remembered for this server.`,
       helpGroup: 'CLIENT',
     }),

@@ -16,6 +16,7 @@ import {startMcpServer, type StackHandle} from '../../src/stack/index.js'
 import {approveInBrowser, StandInAs} from '../login/stand-in-as.js'
 import {Browser} from '../stack/authserver/browser.js'
 import {assertCleanFailure, BIN, ROOT, Sandbox, useTestStack, type CliResult} from './helpers.js'
+import {Pty} from './pty.js'
 
 const EMAIL = 'grace@example.test'
 const PASSWORD = 'grace-password-1'
@@ -127,6 +128,27 @@ describe('login, logout and the user token, through the CLI', () => {
     const after = await box.run(['mcp', 'call', 'echo', '--text', 'hi'], {env})
     assertCleanFailure(after, 7, /ap-demo login/)
     assert.match((await box.run(['logout'], {env})).stdout, /Not signed in for /)
+  })
+
+  it('--no-browser in a terminal (over SSH): the address the browser ended on, pasted, completes the sign-in', async () => {
+    const box = sandbox()
+    const pty = new Pty(['node', BIN, 'login', '--no-browser'], {cwd: box.root, env: {...box.env, ...env}})
+    try {
+      await pty.waitFor(/^ {2}(http\S+\/oauth\/authorize\S+)$/m)
+      const url = /^ {2}(http\S+\/oauth\/authorize\S+)$/m.exec(pty.text)![1]!
+      await pty.waitFor(/or paste here the address the browser ends on/)
+      // The browser is on another machine: its redirect to 127.0.0.1 goes nowhere; the user copies the address.
+      const b = new Browser(stack.publicUrl)
+      let {page, left} = await b.follow(await b.get(url))
+      if (!left && page.url.includes('/login')) ({page, left} = await b.follow(await b.signIn(page, EMAIL, PASSWORD)))
+      if (!left && page.url.includes('/consent')) ({page, left} = await b.follow(await b.decide(page, 'allow')))
+      assert.ok(left)
+      pty.type(`${left.href}\r`)
+      assert.equal(await pty.exited, 0, pty.text)
+      assert.match(pty.text, new RegExp(`Signed in to .* as ${userId}`))
+    } finally {
+      pty.kill()
+    }
   })
 
   it('logout revokes the refresh token at the authorization server (RFC 7009, a public client revoking its own token)', async () => {
