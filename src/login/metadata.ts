@@ -168,6 +168,12 @@ function parseDocument(text: string, url: string): Record<string, unknown> {
  * one trailing slash, or not at all in the 2025-03-26 fallback), so it is given the document's own.
  */
 async function checked(document: Record<string, unknown>, text: string, url: string): Promise<oauth.AuthorizationServer> {
+  if (typeof document.issuer !== 'string' || !/^[\x21-\x7e]+$/.test(document.issuer)) {
+    throw new CheckFailedError('as_metadata_invalid', `the metadata at ${url} has no usable "issuer" (${document.issuer === undefined ? 'none' : `"${fromServer(String(document.issuer), 120)}"`})`, {
+      hint: 'RFC 8414 §2: the issuer is an https URL; §3.3: it identifies the server the document belongs to.',
+      details: {url},
+    })
+  }
   try {
     const response = new Response(text, {status: 200, headers: {'content-type': 'application/json'}})
     return await oauth.processDiscoveryResponse(new URL(String(document.issuer)), response)

@@ -21,6 +21,7 @@ import {driveAuthorization, type DriverEvent} from '../login/form-driver.js'
 import {listenForCallback, type CallbackListener} from '../login/loopback.js'
 import {discoverAuthorizationServer, insecureAllowed, legacyAuthorizationServer, type AuthorizationServerInfo} from '../login/metadata.js'
 import {checkClientMetadataUrl, chooseClient, registerClient, type RegistrationOutcome} from '../login/registration.js'
+import {fromServer} from '../login/server-text.js'
 import {forgetClient, saveClient, saveLogin, storedClient} from '../login/sessions.js'
 import {McpDiscoveryError, type McpRejection} from '../mcp/errors.js'
 import {findResourceMetadata} from '../mcp/resource-metadata.js'
@@ -126,6 +127,15 @@ export async function discoverSignIn(ctx: WalkthroughContext, request: Pick<Sign
     const {scopes, scopeSource} = selectScopes(request.scopes, scopesOf(undefined), undefined, server)
     return {mcpUrl: ctx.mcpUrl, resource: ctx.mcpUrl, server, resourceMetadata: {via: 'none'}, scopes, scopeSource}
   }
+  // URIs are ASCII (RFC 3986 §2): anything else in what a server named is refused before it is shown or used.
+  for (const value of [found.metadata.resource, ...found.metadata.authorization_servers]) {
+    if (!/^[\x21-\x7e]+$/.test(value)) {
+      throw new CheckFailedError('resource_metadata_invalid', `the resource metadata at ${found.url} names "${fromServer(value, 120)}", which is not a URI (RFC 3986: visible ASCII only)`, {
+        hint: 'The MCP server\'s resource metadata is malformed; nothing was sent to any authorization server.',
+        details: {url: found.url},
+      })
+    }
+  }
   step(`resource metadata ${found.url} (${found.via === 'challenge' ? 'named by the challenge' : 'well-known location'}): resource ${found.metadata.resource}`)
 
   const servers = found.metadata.authorization_servers
@@ -163,12 +173,23 @@ export function selectScopes(flag: string[] | undefined, challenge: string[], su
 /** The authorization server must offer the code grant with S256 PKCE (MCP: refuse to proceed otherwise). */
 export function checkCodeFlowSupport(server: AuthorizationServerInfo): void {
   const m = server.metadata
-  for (const name of ['authorization_endpoint', 'token_endpoint'] as const) {
+  for (const name of ['authorization_endpoint', 'token_endpoint', 'registration_endpoint', 'revocation_endpoint'] as const) {
     const value = m[name]
+    const required = name === 'authorization_endpoint' || name === 'token_endpoint'
+    if (value === undefined && !required) continue
     if (typeof value !== 'string' || value === '') {
       throw new CheckFailedError('no_code_flow', `${m.issuer} has no ${name} in its metadata, so no user can sign in there`, {hint: 'The authorization server must offer the authorization code grant (RFC 8414 §2).', details: {issuer: m.issuer}})
     }
-    if (!insecureAllowed(value)) {
+    let url: URL | undefined
+    try {
+      url = /^[\x21-\x7e]+$/.test(value) ? new URL(value) : undefined
+    } catch {
+      url = undefined
+    }
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+      throw new CheckFailedError('as_metadata_invalid', `${m.issuer} announces ${name} "${fromServer(value, 120)}", which is not an absolute http(s) URL`, {hint: 'RFC 8414 §2: the endpoints are absolute URLs.', details: {issuer: m.issuer}})
+    }
+    if (!insecureAllowed(url)) {
       throw new ConfigError('insecure_endpoint', `${m.issuer} announces ${name} ${value}, which is not https (plain http only on loopback hosts)`, {hint: 'OAuth endpoints must be https (OAuth 2.1 §1.5).', details: {issuer: m.issuer, [name]: value}})
     }
   }

@@ -42,6 +42,9 @@ export interface StandInOptions {
   mcpScope?: string
   /** The protected resource metadata: named in the 401, at the path-based or root well-known URL, or absent. */
   prm?: 'challenge' | 'path' | 'root' | 'none'
+  /** Members replaced in (or added to) the authorization server metadata and the resource metadata. */
+  metadataOverrides?: Record<string, unknown>
+  prmOverrides?: Record<string, unknown>
 }
 
 export interface Recorded {
@@ -138,7 +141,7 @@ export class StandInAs {
     if (o.iss === 'correct' || o.iss === 'wrong' || o.iss === 'announced-missing') doc.authorization_response_iss_parameter_supported = true
     if (o.cimd) doc.client_id_metadata_document_supported = true
     if (o.privateKeyJwt) doc.token_endpoint_auth_signing_alg_values_supported = ['ES256']
-    return doc
+    return {...doc, ...o.metadataOverrides}
   }
 
   private metadataPaths(): string[] {
@@ -181,7 +184,7 @@ export class StandInAs {
       return send(401, {error: 'invalid_token', error_description: 'Missing Authorization header'}, {'www-authenticate': `Bearer ${params.join(', ')}`})
     }
     if ((path === '/.well-known/oauth-protected-resource/mcp' && (prm === 'challenge' || prm === 'path')) || (path === '/.well-known/oauth-protected-resource' && prm === 'root')) {
-      return send(200, {resource: this.resource, authorization_servers: [this.issuer]})
+      return send(200, {resource: this.resource, authorization_servers: [this.issuer], ...this.options.prmOverrides})
     }
 
     if (path === `${iss}/register` && req.method === 'POST') {

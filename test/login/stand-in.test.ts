@@ -132,6 +132,22 @@ describe('login against a stand-in authorization server', () => {
     assert.ok(!('scope' in none.recorded('/authorize')[0]!.query), 'no scope parameter when none is named')
   })
 
+  it('refuses malformed metadata before anything is sent to it: a non-URI authorization server, an endpoint that is no URL, an issuer with control characters', async () => {
+    const odd = await standIn({prmOverrides: {authorization_servers: ['http://127.0.0.1:9/\u001b[31mred']}})
+    const a = await refusal(signIn(contextFor(odd), request()))
+    assert.equal(a.code, 'resource_metadata_invalid')
+    assert.doesNotMatch(a.message, /\u001b/)
+    const badEndpoint = await standIn({metadataOverrides: {authorization_endpoint: 'not a url'}})
+    const b = await refusal(signIn(contextFor(badEndpoint), request()))
+    assert.equal(b.code, 'as_metadata_invalid')
+    assert.equal(toCliError(b).exitCode, 1)
+    assert.equal(badEndpoint.recorded('/register').length, 0)
+    const legacy = await standIn({prm: 'none', metadataOverrides: {issuer: 'http://x/\u0007'}})
+    const c = await refusal(signIn(contextFor(legacy), request()))
+    assert.equal(c.code, 'as_metadata_invalid')
+    assert.doesNotMatch(c.message, /\u0007/)
+  })
+
   it('refuses a server that does not announce S256 PKCE, before any authorization request', async () => {
     const as = await standIn({pkceMethods: null})
     const error = await refusal(signIn(contextFor(as), request()))
