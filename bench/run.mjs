@@ -554,8 +554,12 @@ async function benchCli(tmp) {
           {node: n, key: `${b.prefix}version`, label: `ap-demo --version ${b.prefix}`, args: [b.cli, '--version']},
           {node: n, key: `${b.prefix}tokenMintCached`, label: `ap-demo token mint (cached) ${b.prefix}`, args: [b.cli, 'token', 'mint']},
           {node: n, key: `${b.prefix}mcpCallConfigured`, label: `ap-demo mcp call echo (cached token) ${b.prefix}`, args: [b.cli, 'mcp', 'call', 'echo', '--text', 'bench']},
+          // Help comes from the manifest: no command module is loaded (issue 21 adds login's flags to mcp call's).
+          {node: n, key: `${b.prefix}mcpCallHelp`, label: `ap-demo mcp call --help ${b.prefix}`, args: [b.cli, 'mcp', 'call', '--help']},
         )
       }
+      // login exists only in this build (issue 21): its help against mcp call's, in the same rounds.
+      cases.push({node: n, key: 'loginHelp', label: 'ap-demo login --help', args: [CLI, 'login', '--help']})
     }
     // The same tool call with discovery from the MCP server's 401 (an unauthenticated round trip and
     // the resource metadata first), on this Node only; it reuses the cached token too.
@@ -735,6 +739,8 @@ function render(res) {
       ['', '  ap-demo --version', ms(st.medianMs[key].version), ''],
       ['', '  ap-demo token mint (cached)', ms(st.medianMs[key].tokenMintCached), i === 0 ? `${st.tokenRequestsDuringCachedMints} token requests during ${st.cachedMints} cached mints${st.cachedMintsReturningAnotherToken ? `, ${st.cachedMintsReturningAnotherToken} returned ANOTHER token` : ''}` : ''],
       ['', '  ap-demo mcp call echo (cached token)', ms(st.medianMs[key].mcpCallConfigured), 'configured issuer and resource'],
+      ...(st.medianMs[key].mcpCallHelp === undefined ? [] : [['', '  ap-demo mcp call --help', ms(st.medianMs[key].mcpCallHelp), 'from the manifest']]),
+      ...(st.medianMs[key].loginHelp === undefined ? [] : [['', '  ap-demo login --help', ms(st.medianMs[key].loginHelp), 'from the manifest']]),
       ...(st.medianMs[key].mcpCallDiscovered === undefined ? [] : [['', '  ap-demo mcp call echo --discover', ms(st.medianMs[key].mcpCallDiscovered), '401 -> resource metadata first, then the cached token']]),
       ...(st.medianMs[key]['before.version'] === undefined
         ? []
@@ -742,6 +748,7 @@ function render(res) {
             ['', '  before: ap-demo --version', ms(st.medianMs[key]['before.version']), `the build in ${st.beforeBuild}`],
             ['', '  before: ap-demo token mint (cached)', ms(st.medianMs[key]['before.tokenMintCached']), ''],
             ['', '  before: ap-demo mcp call echo (cached token)', ms(st.medianMs[key]['before.mcpCallConfigured']), ''],
+            ...(st.medianMs[key]['before.mcpCallHelp'] === undefined ? [] : [['', '  before: ap-demo mcp call --help', ms(st.medianMs[key]['before.mcpCallHelp']), '']]),
           ]),
     ]),
     ...Object.entries(st.nodes).flatMap(([key, version], i) => [

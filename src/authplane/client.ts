@@ -79,6 +79,7 @@ export class AuthplaneClient {
   readonly cache: TokenCache
   readonly breaker: CircuitBreaker
   private readonly clientSecret: string
+  private readonly privateKey: AuthplaneClientOptions['auth']['privateKey']
   private readonly now: () => number
   private readonly onRequest: ((req: ObservedRequest) => void) | undefined
   private readonly dpop: AuthplaneClientOptions['dpop']
@@ -88,6 +89,7 @@ export class AuthplaneClient {
     this.issuer = settings.issuer
     this.clientId = settings.clientId
     this.clientSecret = settings.clientSecret
+    this.privateKey = settings.privateKey
     this.authMethod = settings.authMethod
     this.allowInsecureHttp = settings.allowInsecureHttp
     this.timeoutMs = settings.timeoutMs
@@ -187,7 +189,19 @@ export class AuthplaneClient {
     })
   }
 
+  /**
+   * The auth methods the server announces for its token endpoint (RFC 8414 §2), when it does, and
+   * whether the one this client uses is among them (absent member: client_secret_basic only).
+   */
+  get announcedAuthMethods(): {announced: string[]; includesOurs: boolean} {
+    const listed = this.metadata['token_endpoint_auth_methods_supported']
+    const announced = Array.isArray(listed) ? listed.filter((m): m is string => typeof m === 'string') : ['client_secret_basic']
+    return {announced, includesOurs: announced.includes(this.authMethod)}
+  }
+
   private clientAuth(): oauth.ClientAuth {
+    // RFC 7523 §2.2: a JWT signed with the client's key (iss = sub = client_id, aud = the issuer).
+    if (this.authMethod === 'private_key_jwt') return oauth.PrivateKeyJwt(this.privateKey!.privateKey)
     // RFC 6749 §2.3.1 client_secret_post: id and secret in the form body.
     if (this.authMethod === 'client_secret_post') return oauth.ClientSecretPost(this.clientSecret)
     const authorization = basicAuthorization(this.clientId, this.clientSecret)
@@ -202,6 +216,7 @@ interface ResolvedSettings {
   issuerUrl: URL
   clientId: string
   clientSecret: string
+  privateKey: AuthplaneClientOptions['auth']['privateKey']
   authMethod: ClientAuthMethod
   allowInsecureHttp: boolean
   timeoutMs: number
@@ -240,17 +255,19 @@ function resolveSettings(options: AuthplaneClientOptions): ResolvedSettings {
         `(a localhost issuer, or allowInsecureHttp: true)`,
     )
   }
-  const {clientId, clientSecret} = options.auth ?? {}
+  const {clientId, clientSecret, privateKey} = options.auth ?? {}
   if (typeof clientId !== 'string' || clientId === '') throw new AuthplaneConfigError('auth.clientId is required')
-  if (typeof clientSecret !== 'string' || clientSecret === '') {
+  const authMethod = options.auth.method ?? (privateKey ? 'private_key_jwt' : 'client_secret_basic')
+  if (authMethod !== 'client_secret_basic' && authMethod !== 'client_secret_post' && authMethod !== 'private_key_jwt') {
+    throw new AuthplaneConfigError(`unsupported auth.method ${JSON.stringify(authMethod)}`)
+  }
+  if (authMethod === 'private_key_jwt') {
+    if (!privateKey) throw new AuthplaneConfigError('auth.privateKey is required for private_key_jwt')
+  } else if (typeof clientSecret !== 'string' || clientSecret === '') {
     throw new AuthplaneConfigError(
       'auth.clientSecret is required for client_credentials (a client registered with ' +
         'token_endpoint_auth_method "none" has no secret and gets invalid_client)',
     )
-  }
-  const authMethod = options.auth.method ?? 'client_secret_basic'
-  if (authMethod !== 'client_secret_basic' && authMethod !== 'client_secret_post') {
-    throw new AuthplaneConfigError(`unsupported auth.method ${JSON.stringify(authMethod)}`)
   }
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new AuthplaneConfigError('timeoutMs must be a positive number')
@@ -259,7 +276,8 @@ function resolveSettings(options: AuthplaneClientOptions): ResolvedSettings {
     issuer,
     issuerUrl,
     clientId,
-    clientSecret,
+    clientSecret: clientSecret ?? '',
+    privateKey,
     authMethod,
     allowInsecureHttp,
     timeoutMs,

@@ -2,9 +2,11 @@ import type {DPoPHandle} from 'oauth4webapi'
 
 import type {CircuitBreaker} from './breaker.js'
 import type {TokenCache} from './cache.js'
+import type {ClientKey} from './client-key.js'
 import type {DpopKey} from './dpop.js'
 
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post'
+/** How the client authenticates at the token endpoint: a secret (RFC 6749 §2.3.1), or an RFC 7523 client assertion signed with its key. */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt'
 
 /** What the `onRequest` observer sees. It carries real secrets: whoever prints it must mask them. */
 export interface ObservedRequest {
@@ -17,7 +19,8 @@ export interface ObservedRequest {
 export interface AuthplaneClientOptions {
   /** The issuer identifier, used byte for byte (contract §3 "Metadata", §7.1). */
   issuer: string
-  auth: {clientId: string; clientSecret: string; method?: ClientAuthMethod}
+  /** A secret for client_secret_basic/_post; `privateKey` (and no secret) for private_key_jwt. */
+  auth: {clientId: string; clientSecret?: string; privateKey?: ClientKey; method?: ClientAuthMethod}
   /**
    * Development mode: allow http:// issuers and endpoints. Defaults to true only for an http://
    * issuer whose host is a loopback name (localhost, 127.0.0.1, ::1): an https issuer's metadata

@@ -12,7 +12,7 @@ import {CliError, toCliError} from './error-map.js'
 import {ExitCode} from './exit-codes.js'
 import {RequestRecorder} from './observer.js'
 import {formatError, formatWarning} from './render/messages.js'
-import {terminalJson, terminalLine} from './terminal-text.js'
+import {terminalJson, terminalLine} from '../terminal-text.js'
 import {inquirerPrompter} from './prompts.js'
 import {closestFlag} from './suggest.js'
 import {CommandTrace, secretKinds, withDiagramDefault, type TraceFlags} from './trace.js'
@@ -221,8 +221,11 @@ export abstract class BaseCommand extends Command {
       if (password) map[password] = ENV.userPassword
       for (const [value, variable] of this.extraSecrets) map[value] = variable
       if (adminKey) map[adminKey] = ENV.adminKey
-      const client = store.getProfile(profile).client
-      if (client) map[client.secret] = ENV.clientSecret
+      const kept = store.getProfile(profile)
+      if (kept.client) map[kept.client.secret] = ENV.clientSecret
+      // What `ap-demo login` keeps: the secrets of its clients, the users' refresh tokens.
+      for (const c of Object.values(kept.loginClients ?? {})) if (c.clientSecret) map[c.clientSecret] = ENV.clientSecret
+      for (const l of Object.values(kept.logins ?? {})) if (l.refreshToken) map[l.refreshToken] = 'REFRESH_TOKEN'
       const envSecret = this.env.get(ENV.clientSecret)
       if (envSecret) map[envSecret] = ENV.clientSecret
       if (flags['client-secret']) map[flags['client-secret']] = ENV.clientSecret

@@ -7,6 +7,7 @@ import {
   AuthplaneIssuerMismatchError,
   AuthplaneOAuthError,
 } from '../authplane/errors.js'
+import {ClientKeyError} from '../authplane/client-key-errors.js'
 import {DpopKeyError, DpopNonceError, DpopTokenTypeError} from '../authplane/dpop-errors.js'
 import {
   ApDemoError,
@@ -63,7 +64,12 @@ function fromWalkthroughError(err: ApDemoError): CliError | undefined {
     const clientRefused = err.code === 'invalid_client' || err.code === 'unauthorized_client'
     const undeclared = err.code === 'invalid_scope' && /not declared by the target resource/i.test(err.cause.description ?? '')
     let hint = mapped.hint
-    if (discovered) {
+    if (err.facts.authMethod === 'private_key_jwt' && err.code === 'invalid_client') {
+      const announced = err.facts.announcedAuthMethods ?? []
+      hint = announced.includes('private_key_jwt')
+        ? `${issuer} refused the client assertion of "${clientId}": its public key (the one --client-key belongs to) must be registered for that client there, and the machine's clock right (the assertion lives 60 s).`
+        : `${issuer} does not announce private_key_jwt (it announces ${announced.join(', ') || 'nothing'}): its token endpoint reads only client secrets, as Authplane's does. Use a client with a secret there (--client-secret), or a server that supports RFC 7523 client assertions.`
+    } else if (discovered) {
       // Someone else's server: Authplane's admin flow (rotate the saved client, register the resource) does not apply.
       hint = clientRefused
         ? `${issuer} refused client "${clientId}" (from ${clientSource}): it must be a client_credentials client registered at that server, with its current secret.`
@@ -173,6 +179,13 @@ function nativeAddonError(err: unknown): CliError | undefined {
   return undefined
 }
 
+const CLIENT_KEY_HINTS: Record<ClientKeyError['problem'], string> = {
+  unreadable: 'Check the path given to --client-key.',
+  malformed: '--client-key takes a PKCS#8 PEM private key ("-----BEGIN PRIVATE KEY-----"), e.g. made with: openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out client.pem',
+  encrypted: 'Write an unencrypted copy (it asks for the passphrase): openssl pkey -in <file> -out client.pem; keep it mode 0600.',
+  unsupported_algorithm: 'Use an EC key on P-256 (ES256), P-384 or P-521, an RSA key of 2048 bits or more (RS256), or an Ed25519 key.',
+}
+
 function fromLayerError(err: unknown): CliError | undefined {
   const addon = nativeAddonError(err)
   if (addon) return addon
@@ -213,6 +226,9 @@ function fromLayerError(err: unknown): CliError | undefined {
     // A file named on the command line is bad input (2); the profile's own key is local state (7).
     if (err.file !== undefined) return new CliError(`dpop_key_${err.problem}`, err.message, {exitCode: ExitCode.USAGE, hint: DPOP_KEY_HINTS[err.problem], details: {path: err.file}, cause: err})
     return new CliError(`dpop_key_${err.problem}`, `the profile's DPoP key is unusable: ${err.message}`, {exitCode: ExitCode.CONFIG, hint: 'Use --dpop-key FILE, or remove "dpopKey" from the profile in the store (ap-demo config path) to get a new key; tokens bound to the old key are then useless.', cause: err})
+  }
+  if (err instanceof ClientKeyError) {
+    return new CliError(`client_key_${err.problem}`, err.message, {exitCode: ExitCode.USAGE, hint: CLIENT_KEY_HINTS[err.problem], details: {path: err.file ?? null}, cause: err})
   }
   if (err instanceof HttpUnreachableError) {
     return new CliError(err.reason === 'timeout' ? 'timeout' : 'unreachable', err.message, {exitCode: ExitCode.UNREACHABLE, hint: START_HINT, details: {url: err.url}, cause: err})

@@ -106,6 +106,12 @@ export const clientFlags = {
     helpGroup: 'CLIENT',
     parse: async (input) => revealSecretArg(input),
   }),
+  'client-key': Flags.string({
+    summary: 'Its PKCS#8 PEM key: private_key_jwt (RFC 7523), no secret.',
+    description:
+      'The --client-id client authenticates with a JWT client assertion signed with this key (iss = sub = client_id, aud = the issuer), as the MCP client-credentials extension (SEP-1046) recommends. EC (P-256/384/521), RSA (2048+ bits) or Ed25519, not encrypted. Authplane does not announce private_key_jwt: its token endpoint reads only client secrets and answers invalid_client.',
+    helpGroup: 'CLIENT',
+  }),
   scope: Flags.string({
     summary: 'Scope to request (repeatable).',
     description: 'Default: the saved client\'s scope; when discovering, the 401 challenge\'s scope, else the metadata\'s scopes_supported.',
@@ -195,4 +201,34 @@ export const corsFlags = {
     description: 'CORS, as the real server\'s setting: needed by clients that run in a web page, e.g. --cors-origin http://localhost:6274 for the MCP Inspector; * allows any origin. The MCP server answers it on /mcp and its resource metadata, and its DNS-rebinding guard accepts it as Origin. Default none.',
     multiple: true,
   }),
+}
+
+/**
+ * Signing a user in through a browser: `login` (its own flags, shown in full), and the step-up
+ * authorizations of `mcp call`, `mcp tools` and `verify --user` (a names-only SIGN-IN group there).
+ */
+export function browserFlags(helpGroup?: string) {
+  return {
+    'no-browser': Flags.boolean({
+      summary: 'Print the sign-in address; do not open a browser.',
+      description:
+        'For SSH sessions and CI. Open the address in any browser; the redirect comes back to this machine\'s loopback address (forward the port with ssh -L, see --callback-port), or paste the address the browser ends on into the terminal. Without it ap-demo opens $BROWSER, else the system\'s browser, and prints the address too.',
+      helpGroup,
+    }),
+    'callback-port': Flags.integer({
+      summary: 'Loopback port the browser is sent back to (0-65535).',
+      description: 'The redirect URI is http://127.0.0.1:PORT/callback (RFC 8252). Default: the port the client was registered with when it is free, else any free port. 0 = any free port.',
+      min: 0,
+      max: 65_535,
+      helpGroup,
+    }),
+    'login-timeout': Flags.integer({
+      summary: 'Seconds to wait for the sign-in in the browser (1-3600).',
+      description: 'Default 300. A denied consent at Authplane ends here too: it shows "Access Denied" and does not send the browser back.',
+      default: 300,
+      min: 1,
+      max: 3600,
+      helpGroup,
+    }),
+  }
 }

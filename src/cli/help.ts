@@ -42,7 +42,7 @@ type LoadedFlag = Command.Loadable['flags'][string]
  * Groups of knobs that mirror the real authserver's settings: on screen they are one wrapped list
  * of names (their text is in docs/commands.md), so that `stack up -h` still fits a screen.
  */
-const NAMES_ONLY_GROUPS = new Set(['AUTHSERVER SETTINGS'])
+const NAMES_ONLY_GROUPS = new Set(['AUTHSERVER SETTINGS', 'SIGN-IN', 'DPOP'])
 /** Examples shown on screen at the most; the reference lists them all. */
 const SCREEN_EXAMPLES = 4
 /**

@@ -2,11 +2,13 @@ import chalk from 'chalk'
 
 import type {Environment} from '../config/settings.js'
 import type {McpAuthRequest} from '../walkthrough/authenticated-call.js'
-import {terminalLine} from './terminal-text.js'
+import {terminalLine} from '../terminal-text.js'
+import {browserOptions, type BrowserFlags} from './login.js'
 
-export interface McpAuthFlags {
+export interface McpAuthFlags extends BrowserFlags {
   'client-id'?: string
   'client-secret'?: string
+  'client-key'?: string
   discover?: boolean
   issuer?: string
   scope?: string[]
@@ -18,6 +20,7 @@ export function mcpAuthRequest(flags: McpAuthFlags, env: Environment, progress: 
   return {
     clientId: flags['client-id'],
     clientSecret: flags['client-secret'],
+    clientKeyFile: flags['client-key'],
     discover: flags.discover,
     issuerFlag: flags.issuer,
     scopes: flags.scope,
@@ -27,5 +30,7 @@ export function mcpAuthRequest(flags: McpAuthFlags, env: Environment, progress: 
     onStep: (line) => progress.note(chalk.dim(terminalLine(line))),
     onWarning: (message) => progress.warn(message),
     onStepUp: (scopes) => progress.note(chalk.dim(`403 insufficient_scope: stepping up to a token for "${terminalLine(scopes.join(' '))}" (once)`)),
+    browser: browserOptions(flags, progress),
+    onUserStepUp: (scopes, attempt) => progress.note(chalk.dim(`403 insufficient_scope: signing in again for "${terminalLine(scopes.join(' '))}" (step-up ${attempt} of at most 2)`)),
   }
 }

@@ -3,7 +3,7 @@ import type {RecordedOutcome} from '../http/recorder.js'
 import type {KnownSecret} from '../http/redact.js'
 import {diagramTarget, RunTrace, type TraceResult} from '../trace/run.js'
 import type {SequenceEndpoints} from '../trace/sequence.js'
-import {terminalBlock} from './terminal-text.js'
+import {terminalBlock} from '../terminal-text.js'
 
 // --har and --diagram for the base command: a recording from the first time a command knows its
 // flags (before its first request) to its end, pass or fail (docs/trace.md).
@@ -20,7 +20,7 @@ export function withDiagramDefault(argv: string[]): string[] {
 
 /** The secrets of the curl map (value -> shell variable) as the redactor's kinds. */
 export function secretKinds(map: Record<string, string>): KnownSecret[] {
-  const kinds: Record<string, KnownSecret['kind']> = {[ENV.adminKey]: 'admin-key', [ENV.clientSecret]: 'client-secret', [ENV.userPassword]: 'password'}
+  const kinds: Record<string, KnownSecret['kind']> = {[ENV.adminKey]: 'admin-key', [ENV.clientSecret]: 'client-secret', [ENV.userPassword]: 'password', REFRESH_TOKEN: 'refresh-token'}
   return Object.entries(map).map(([value, variable]) => ({value, kind: kinds[variable] ?? 'secret'}))
 }
 

@@ -3,7 +3,8 @@ import chalk from 'chalk'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {describeError} from '../cli/error-map.js'
-import {connectionFlags, diagramFlags, dpopFlags, inputFlags, requestFlags} from '../cli/flags.js'
+import {browserFlags, connectionFlags, diagramFlags, dpopFlags, inputFlags, requestFlags} from '../cli/flags.js'
+import {browserOptions} from '../cli/login.js'
 import {formatStepLines} from '../cli/render/verify.js'
 import {ENV} from '../config/settings.js'
 import {ConfigStore} from '../config/store.js'
@@ -22,12 +23,15 @@ Prints one line per step and ALL CHECKS PASSED (exit 0), or the failing step wit
 
 With --embedded it first starts an embedded Authplane-compatible stack on free ports, with a throwaway store and data, so nothing else is needed.
 
+With --user EMAIL it runs the tier-01 browser flow instead, as steps: discovery, the resource, the client (dynamic registration), the authorization request, the sign-in, the consent, the code exchange (the token's sub is the user), the echo tool with the user's token, a refresh; then the refusals: the same code twice, a code with another PKCE verifier, and an unregistered redirect URI must each be refused. With AP_DEMO_USER_PASSWORD set (a test convenience; --embedded makes one up) ap-demo fills the sign-in and consent forms itself; otherwise it opens the browser and the user signs in. See docs/login.md.
+
 With --dpop (tier 03, RFC 9449) the token is bound to the profile's key (or --dpop-key FILE) and every MCP request carries a proof; then five more steps show that the binding holds: the bound token sent as a plain Bearer token, with a proof from another key, with a replayed proof, and with proofs made for another URL and another method must each get 401. Against \`ap-demo stack up --mcp-dpop required\` (or allowed); with --embedded the embedded MCP server requires DPoP.`
 
   static override examples = [
     {description: 'Against the embedded stack, nothing else needed:', command: '<%= config.bin %> <%= command.id %> --embedded'},
     {description: 'Against servers already running (ap-demo stack up, or Docker):', command: '<%= config.bin %> <%= command.id %>'},
     {description: 'Tier 03: a DPoP-bound token, and the proofs that the binding holds:', command: '<%= config.bin %> <%= command.id %> --dpop'},
+    {description: 'The browser flow of a user, with its refusals:', command: '<%= config.bin %> <%= command.id %> --embedded --user you@example.com'},
     {description: 'A machine-readable report:', command: '<%= config.bin %> <%= command.id %> --embedded --json | jq .result.steps'},
   ]
 
@@ -46,11 +50,18 @@ With --dpop (tier 03, RFC 9449) the token is bound to the profile's key (or --dp
       min: 1,
       max: 3600,
     }),
+    user: Flags.string({
+      summary: 'Verify the browser flow of this user (email) instead.',
+      description: 'The tier-01 flow of interactive MCP clients, step by step, with its refusals. AP_DEMO_USER_PASSWORD (a test convenience) lets ap-demo fill the sign-in and consent forms; without it the browser opens and the user signs in. With --embedded the user is created in the embedded stack.',
+      exclusive: ['dpop', 'dpop-key'],
+    }),
+    ...browserFlags('SIGN-IN'),
   }
 
   async run(): Promise<VerifyReport> {
     const {flags} = await this.parse(Verify)
     const echoText = flags.text ?? this.env.get(ENV.echoText) ?? DEFAULT_ECHO_TEXT
+    if (flags.user !== undefined) return this.verifyUser(flags, flags.user, echoText)
     let ctx: WalkthroughContext
     let cleanup = async () => {}
     if (flags.embedded) {
@@ -90,6 +101,47 @@ With --dpop (tier 03, RFC 9449) the token is bound to the profile's key (or --dp
         onStep: steps.onStep,
         onWait: steps.onWait,
       })
+      this.traceSuccess('ALL CHECKS PASSED')
+      this.display(chalk.green.bold('ALL CHECKS PASSED'))
+      return report
+    } finally {
+      steps.stop()
+      await cleanup()
+    }
+  }
+
+  /** `verify --user EMAIL`: the browser flow of one user, with the form driver when a password is known. */
+  private async verifyUser(flags: Parameters<typeof browserOptions>[0] & {embedded?: boolean; timeout?: number; 'request-timeout': number; 'no-input'?: boolean} & Record<string, unknown>, given: string, echoText: string): Promise<VerifyReport> {
+    const [{checkEmail, ensureUser, userPassword, USER_PASSWORD_ENV}, {runVerifyUser, userVerifySteps}] = await Promise.all([import('../walkthrough/user.js'), import('../walkthrough/verify-user.js')])
+    const email = checkEmail(given, '--user')
+    let ctx: WalkthroughContext
+    let cleanup = async () => {}
+    let password = this.env.get(USER_PASSWORD_ENV) || undefined
+    if (flags.embedded) {
+      const {startStack} = await import('../stack/index.js')
+      const stack = await this.waitingFor('starting the embedded stack', () => startStack({port: 0, adminPort: 0, mcpPort: 0}))
+      const temporary = ConfigStore.temporary()
+      cleanup = async () => {
+        await stack.stop()
+        temporary.dispose()
+      }
+      this.note(chalk.dim(`embedded stack: issuer ${stack.issuer}, admin ${stack.adminUrl}, MCP ${stack.mcpUrl}`))
+      ctx = createContext(stack, {store: temporary.store, profile: 'verify', adminKey: stack.adminKey, requestTimeoutMs: flags['request-timeout'] * 1000, observer: this.requestObserver(flags, stack.adminKey, 'verify', temporary.store)})
+      // The user of the embedded stack: its password is ap-demo's own (never shown), or AP_DEMO_USER_PASSWORD.
+      const made = userPassword((name) => this.env.get(name))
+      password = made.password
+      try {
+        await ensureUser(ctx, {email}, made)
+      } catch (error) {
+        await cleanup()
+        throw error
+      }
+    } else {
+      ctx = await this.context(flags, {needAdminKey: true})
+    }
+    const steps = this.stepDisplay(userVerifySteps(password !== undefined).length)
+    try {
+      const report = await runVerifyUser(ctx, {...verifyTargets(ctx), email, env: this.env, echoText, browser: browserOptions(flags, this.progress), describeError, onStart: steps.onStart, onStep: steps.onStep, ...(password === undefined ? {} : {password})})
       this.traceSuccess('ALL CHECKS PASSED')
       this.display(chalk.green.bold('ALL CHECKS PASSED'))
       return report

@@ -83,6 +83,69 @@ export interface DpopKeyRecord {
   createdAt: string
 }
 
+/** How a login client authenticates at the token endpoint, as registered (RFC 7591 §2). */
+export type LoginClientAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post'
+
+/**
+ * The client `ap-demo login` uses at one authorization server (key: its issuer): a client given
+ * with --client-id, a Client ID Metadata Document URL, or one registered with RFC 7591 dynamic
+ * client registration. Kept so that the next sign-in and every refresh use the same client.
+ */
+export interface LoginClientRecord {
+  issuer: string
+  clientId: string
+  /** Kept like the client secret above: only in this 0600 file. */
+  clientSecret?: string
+  authMethod: LoginClientAuthMethod
+  /** The loopback redirect URIs it was registered with (RFC 8252 §7.3). */
+  redirectUris: string[]
+  via: 'pre-registered' | 'cimd' | 'dcr'
+  registeredAt: string
+  /** RFC 7591 client_secret_expires_at (epoch seconds; 0 or absent: never). */
+  secretExpiresAt?: number
+}
+
+/** What a login remembers of its authorization server's metadata: the endpoints it uses later. */
+export interface LoginServerRecord {
+  issuer: string
+  authorization_endpoint: string
+  token_endpoint: string
+  revocation_endpoint?: string
+  registration_endpoint?: string
+  authorization_response_iss_parameter_supported?: boolean
+  token_endpoint_auth_methods_supported?: string[]
+  scopes_supported?: string[]
+  /** Where the metadata came from (RFC 8414, OpenID Connect, the 2025-03-26 fallbacks). */
+  source: string
+  metadataUrl?: string
+}
+
+/**
+ * A user's sign-in for one MCP server (key: issuer, resource and client). The refresh token is a
+ * secret like the client secret: it lives only in this 0600 file, never in output or traces.
+ */
+export interface LoginRecord {
+  mcpUrl: string
+  resource: string
+  issuer: string
+  clientId: string
+  /** The client as it was when the tokens were issued: refreshes and revocation authenticate as it. */
+  client: LoginClientRecord
+  server: LoginServerRecord
+  /** The scopes asked for; `scope` is what the server granted, when it said. */
+  requestedScopes: string[]
+  scope?: string
+  accessToken: string
+  tokenType: 'Bearer' | 'DPoP'
+  /** Epoch ms; undefined when the server gave no expires_in. */
+  expiresAt?: number
+  refreshToken?: string
+  /** The token's `sub` (the user), when it is a JWT. */
+  sub?: string
+  obtainedAt: string
+  refreshedAt?: string
+}
+
 export interface Profile {
   issuer?: string
   adminUrl?: string
@@ -102,6 +165,12 @@ export interface Profile {
   /** Resources ap-demo created here that the profile no longer points at: `clean` deletes them. */
   retiredResources?: ResourceRecord[]
   dpopKey?: DpopKeyRecord
+  /** User sign-ins (`ap-demo login`), by loginKey(issuer, resource, client). */
+  logins?: Record<string, LoginRecord>
+  /** The client `ap-demo login` uses at each authorization server, by issuer. */
+  loginClients?: Record<string, LoginClientRecord>
+  /** The https URL of ap-demo's own Client ID Metadata Document, when the user hosts one. */
+  clientMetadataUrl?: string
 }
 
 interface StoreShape {

@@ -30,6 +30,8 @@ const SECRET_FIELDS: Record<string, SecretKind> = {
   actor_token: 'access-token',
   admin_key: 'admin-key',
   api_key: 'admin-key',
+  // The PKCE verifier (RFC 7636 §4.1): whoever holds it can redeem the code.
+  code_verifier: 'secret',
 }
 
 /** Headers whose whole value is a credential. */

@@ -24,6 +24,9 @@ export class TokenRequestRefused extends ApDemoError {
       resourceScopes?: string[]
       /** After invalid_client: whether the admin API still knows the client (undefined: could not tell). */
       clientKnown?: boolean
+      /** How the client authenticated, and what the server's metadata announces. */
+      authMethod?: string
+      announcedAuthMethods?: string[]
     },
   ) {
     super(cause.code, cause.message, {cause, details: {issuer: facts.issuer, clientSource: facts.clientSource}})

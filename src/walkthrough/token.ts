@@ -1,6 +1,8 @@
 import {createHash} from 'node:crypto'
+import {readFileSync} from 'node:fs'
 
 import {tokenCacheKey, type CachedToken, type TokenCache} from '../authplane/cache.js'
+import type {ClientKey} from '../authplane/client-key.js'
 import {AuthplaneOAuthError} from '../authplane/errors.js'
 import {describeToken} from '../authplane/token.js'
 import type {TokenResult} from '../authplane/types.js'
@@ -45,27 +47,56 @@ export class StoreTokenCache implements TokenCache {
 }
 
 /** A digest that tells two credentials apart without keeping the secret a second time. */
-export function credentialDigest(credentials: {clientId: string; clientSecret: string; authMethod: string}): string {
-  return createHash('sha256').update(JSON.stringify([credentials.clientId, credentials.clientSecret, credentials.authMethod])).digest('base64url').slice(0, 22)
+export function credentialDigest(credentials: {clientId: string; clientSecret: string; authMethod: string; key?: ClientKey}): string {
+  const parts: unknown[] = [credentials.clientId, credentials.clientSecret, credentials.authMethod]
+  if (credentials.key) parts.push(credentials.key.thumbprint)
+  return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 22)
 }
 
 export interface ClientCredentials {
   clientId: string
+  /** Empty for a client that authenticates with its key (private_key_jwt). */
   clientSecret: string
-  authMethod: AuthMethod
+  authMethod: AuthMethod | 'private_key_jwt'
+  /** --client-key: the key that signs RFC 7523 client assertions. */
+  key?: ClientKey
   source: 'flag' | 'env' | '.env' | 'profile'
+}
+
+/** PEM files are small; anything this large is not a key. */
+const MAX_KEY_FILE_BYTES = 64 * 1024
+
+/** --client-key FILE: a PKCS#8 PEM private key for private_key_jwt (RFC 7523). */
+export async function loadClientKey(file: string): Promise<ClientKey> {
+  const {ClientKeyError, parseClientKey} = await import('../authplane/client-key.js')
+  let pem: string
+  try {
+    const bytes = readFileSync(file)
+    if (bytes.length > MAX_KEY_FILE_BYTES) throw new ClientKeyError('malformed', file, `${file} is ${bytes.length} bytes, too large for a PEM private key`)
+    pem = bytes.toString('utf8')
+  } catch (error) {
+    if (error instanceof ClientKeyError) throw error
+    const code = (error as NodeJS.ErrnoException).code
+    throw new ClientKeyError('unreadable', file, `cannot read the client key ${file}${code ? ` (${code})` : ''}`, {cause: error})
+  }
+  return parseClientKey(pem, file)
 }
 
 /**
  * The client named on the command line: --client-id with --client-secret (the secret may come from
  * AUTHPLANE_CLIENT_SECRET instead, to keep it out of the process list).
  */
-export function flagClientCredentials(flags: {clientId?: string; clientSecret?: string}, env: Environment): ClientCredentials | undefined {
+export function flagClientCredentials(flags: {clientId?: string; clientSecret?: string; clientKey?: ClientKey}, env: Environment): ClientCredentials | undefined {
+  if (flags.clientKey !== undefined) {
+    if (flags.clientId === undefined || !flags.clientId.trim()) throw new InputError('usage', '--client-key needs --client-id', {hint: 'The key signs client assertions for one client: pass its client_id with --client-id.'})
+    if (flags.clientSecret !== undefined) throw new InputError('usage', '--client-key and --client-secret are two ways to authenticate the same client; pass one', {hint: 'private_key_jwt (--client-key) or a client secret, not both.'})
+    return {clientId: flags.clientId, clientSecret: '', authMethod: 'private_key_jwt', key: flags.clientKey, source: 'flag'}
+  }
   if (flags.clientId !== undefined) {
     const secret = flags.clientSecret ?? env.lookup(ENV.clientSecret)?.value
     if (!flags.clientId.trim()) throw new InputError('usage', '--client-id is empty', {hint: 'Pass the client_id of a client_credentials client.'})
     if (!secret) {
-      throw new InputError('usage', '--client-id needs a secret', {hint: `Pass --client-secret, or set ${ENV.clientSecret} (keeps it out of the process list).`})
+      throw new InputError('usage', '--client-id needs a secret', {hint: `Pass --client-secret, or set ${ENV.clientSecret} (keeps it out of the process list), or --client-key FILE for private_key_jwt.`})
     }
     return {clientId: flags.clientId, clientSecret: secret, authMethod: 'client_secret_basic', source: 'flag'}
   }
@@ -99,13 +130,13 @@ export function configuredClientCredentials(ctx: WalkthroughContext, env: Enviro
 /** No client at all: none on the command line, in the environment, or saved in the profile. */
 export function noClientError(ctx: WalkthroughContext, facts: {tokenDemandedBy?: string} = {}): ConfigError {
   return new ConfigError('no_client', `${facts.tokenDemandedBy ? `${facts.tokenDemandedBy} asks for a token, but ` : ''}profile "${ctx.profile}" has no client`, {
-    hint: `Register one with \`ap-demo setup client\`, or name one: --client-id <id> with ${ENV.clientSecret} (or set ${ENV.clientId} and ${ENV.clientSecret}).`,
+    hint: `Register one with \`ap-demo setup client\`, or name one: --client-id <id> with ${ENV.clientSecret} (or set ${ENV.clientId} and ${ENV.clientSecret})${facts.tokenDemandedBy ? '; or sign a user in: ap-demo login' : ''}.`,
     details: {profile: ctx.profile, ...(facts.tokenDemandedBy ? {url: facts.tokenDemandedBy} : {})},
   })
 }
 
 /** The client to mint with: the one on the command line, else the configured one. */
-export function resolveClientCredentials(ctx: WalkthroughContext, env: Environment, flags: {clientId?: string; clientSecret?: string} = {}): ClientCredentials {
+export function resolveClientCredentials(ctx: WalkthroughContext, env: Environment, flags: {clientId?: string; clientSecret?: string; clientKey?: ClientKey} = {}): ClientCredentials {
   const credentials = flagClientCredentials(flags, env) ?? configuredClientCredentials(ctx, env, flags)
   if (!credentials) throw noClientError(ctx)
   return credentials
@@ -158,6 +189,8 @@ export interface MintResult {
   audienceWarning?: string
   /** RFC 9449: the thumbprint of the key the token was requested for (compare with claims.cnf.jkt). */
   dpopThumbprint?: string
+  /** The server does not announce the client authentication used (private_key_jwt): one line for the user. */
+  authWarning?: string
 }
 
 /**
@@ -169,6 +202,7 @@ export async function mintToken(ctx: WalkthroughContext, credentials: ClientCred
   const cache = new StoreTokenCache(ctx.store, ctx.profile, credentialDigest(credentials))
   const dpop = ctx.dpop
   let token: TokenResult | undefined
+  let authWarning: string | undefined
   if (!request.noCache) {
     const hit = cache.get(tokenCacheKey(ctx.issuer, credentials.clientId, request.scopes, request.resources, dpop?.key.thumbprint))
     if (hit) token = {...hit.result, fromCache: true}
@@ -178,13 +212,19 @@ export async function mintToken(ctx: WalkthroughContext, credentials: ClientCred
     const {AuthplaneClient} = await import('../authplane/client.js')
     const client = await AuthplaneClient.create({
       issuer: ctx.issuer,
-      auth: {clientId: credentials.clientId, clientSecret: credentials.clientSecret, method: credentials.authMethod},
+      auth: credentials.key
+        ? {clientId: credentials.clientId, privateKey: credentials.key, method: 'private_key_jwt'}
+        : {clientId: credentials.clientId, clientSecret: credentials.clientSecret, method: credentials.authMethod},
       timeoutMs: ctx.requestTimeoutMs,
       cache,
       onRequest: ctx.observer,
       requireJwksUri: !request.discovered,
       ...(dpop ? {dpop: {key: dpop.key, handle: dpop.handle}} : {}),
     })
+    const methods = client.announcedAuthMethods
+    if (credentials.key && !methods.includesOurs) {
+      authWarning = `${ctx.issuer} does not announce private_key_jwt (token_endpoint_auth_methods_supported: ${methods.announced.join(', ') || 'none listed'}); sending the client assertion anyway`
+    }
     try {
       token = await client.clientCredentials(request.scopes, request.resources, {noCache: request.noCache})
     } catch (error) {
@@ -199,6 +239,8 @@ export async function mintToken(ctx: WalkthroughContext, credentials: ClientCred
           scopes: request.scopes,
           resourceScopes: request.resources[0] === undefined ? undefined : knownResourceScopes(ctx, request.resources[0]),
           clientKnown: error.code === 'invalid_client' && !discovered ? await clientKnownToServer(ctx, credentials.clientId) : undefined,
+          authMethod: credentials.authMethod,
+          announcedAuthMethods: methods.announced,
         })
       }
       throw error
@@ -209,7 +251,7 @@ export async function mintToken(ctx: WalkthroughContext, credentials: ClientCred
     described = describeToken(token.accessToken)
   } catch {
     // RFC 6749 §1.4: a client does not read its access tokens; a server may issue opaque ones.
-    return {token, header: {}, claims: {}, clientId: credentials.clientId, opaque: true, ...(dpop ? {dpopThumbprint: dpop.key.thumbprint} : {})}
+    return {token, header: {}, claims: {}, clientId: credentials.clientId, opaque: true, ...(dpop ? {dpopThumbprint: dpop.key.thumbprint} : {}), ...(authWarning ? {authWarning} : {})}
   }
   const header = described.header as Record<string, unknown>
   const claims = described.claims as Record<string, unknown>
@@ -223,6 +265,7 @@ export async function mintToken(ctx: WalkthroughContext, credentials: ClientCred
   }
   const result: MintResult = {token, header, claims, clientId: credentials.clientId, audienceWarning}
   if (dpop) result.dpopThumbprint = dpop.key.thumbprint
+  if (authWarning) result.authWarning = authWarning
   return result
 }
 
@@ -250,9 +293,10 @@ export function defaultScopes(ctx: WalkthroughContext, credentials: ClientCreden
 export async function mintForResource(
   ctx: WalkthroughContext,
   env: Environment,
-  request: {clientId?: string; clientSecret?: string; scopes?: string[]; withResource: boolean; noCache?: boolean; decode?: boolean},
+  request: {clientId?: string; clientSecret?: string; clientKeyFile?: string; scopes?: string[]; withResource: boolean; noCache?: boolean; decode?: boolean},
 ): Promise<MintResult> {
-  const credentials = resolveClientCredentials(ctx, env, {clientId: request.clientId, clientSecret: request.clientSecret})
+  const clientKey = request.clientKeyFile === undefined ? undefined : await loadClientKey(request.clientKeyFile)
+  const credentials = resolveClientCredentials(ctx, env, {clientId: request.clientId, clientSecret: request.clientSecret, clientKey})
   const scopes = request.scopes ?? defaultScopes(ctx, credentials)
   const minted = await mintToken(ctx, credentials, {scopes, resources: request.withResource ? [ctx.resource] : [], noCache: request.noCache})
   if (request.decode && minted.opaque) {

@@ -122,13 +122,13 @@ function basicDescription(error: unknown): NonNullable<StepReport['error']> {
 }
 
 /** The step bookkeeping: numbering, timing, the report, and the failure that ends the run. */
-class StepRecorder {
+export class StepRecorder {
   index = 0
   private started = 0
 
   constructor(
     readonly report: VerifyReport,
-    private readonly options: VerifyOptions,
+    private readonly options: Pick<VerifyOptions, 'onStart' | 'onStep' | 'describeError'>,
   ) {}
 
   start(name: string): void {

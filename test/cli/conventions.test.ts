@@ -148,6 +148,9 @@ describe('CLI conventions', () => {
         {args: ['stack', 'up', '--port', String(new URL(stack.issuer).port)], ok: false},
         {args: ['stack', 'mcp', '--port', String(new URL(stack.mcpUrl).port)], ok: false},
         {args: ['token', 'mint', '--no-such-flag'], ok: false},
+        {args: ['logout'], ok: true},
+        {args: ['login', '--no-browser', '--login-timeout', '1'], ok: false},
+        {args: ['token', 'mint', '--user-token'], ok: false},
       ]
       try {
         for (const c of cases) {

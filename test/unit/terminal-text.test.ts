@@ -6,7 +6,7 @@ import {fileURLToPath} from 'node:url'
 
 import chalk from 'chalk'
 
-import {hasTerminalControls, terminalBlock, terminalJson, terminalLine, terminalSafe} from '../../src/cli/terminal-text.js'
+import {hasTerminalControls, terminalBlock, terminalJson, terminalLine, terminalSafe} from '../../src/terminal-text.js'
 
 // R3-04: the one rule for outside text on its way to a terminal, and every human renderer of
 // src/cli/render fed strings full of escapes. A renderer added later fails the last test until it
@@ -79,10 +79,13 @@ describe('every human renderer', () => {
   const tool = {name: 'clip', description: 'first\nsecond', inputSchema: {type: 'object', required: ['note'], properties: {note: {type: 'string', description: 'd', enum: ['a']}}}}
   const stackUp = {issuer: 'i', publicUrl: 'p', adminUrl: 'a', mcpUrl: 'm', resource: 'r', mcpDpop: 'allowed', mcpDpopNonce: true, toolScopes: {whoami: 'mcp:whoami'}, dataDir: 'd', adminKeySource: 's', profile: 'p', store: 's', notices: [], user: {email: 'e', created: true, password: 'pw', passwordSource: 'generated'}}
 
+  const signIn = {mcpUrl: 'm', resource: 'r', issuer: 'i', clientId: 'c', registration: 'registered', reregistered: false, clientAuthMethod: 'none', requestedScopes: ['s'], scope: 's', sub: 'u', expiresAt: 'e', refreshToken: true, discovery: {resourceMetadata: 'p', authorizationServerMetadata: 'a', source: 'rfc8414', scopeSource: 'challenge'}}
+  const signOut = {mcpUrl: 'm', signedOut: [{issuer: 'i', resource: 'r', clientId: 'c', sub: 'u', revoked: false, revokedToken: 'refresh_token', reason: 'invalid_client'}]}
+
   /** Each renderer, its hostile calls, and whether its output is a multi-line block (newlines allowed). */
   const RENDERERS: Record<string, {block?: boolean; calls: (fn: (...a: any[]) => unknown) => unknown[]}> = {
     configShow: {calls: () => []}, // builds the result from the settings; renders nothing
-    renderConfigShow: {calls: (f) => [f(hostile({profile: 'p', store: 's', settings: {issuer: setting, adminUrl: setting, adminKey: setting, mcpUrl: setting, resource: setting}, resource, client: {...client, secret: 'masked', adminUrl: 'a'}, cachedTokens: 2, dpopKey: {alg: 'ES256', thumbprint: 't', createdAt: 'c'}}))]},
+    renderConfigShow: {calls: (f) => [f(hostile({profile: 'p', store: 's', settings: {issuer: setting, adminUrl: setting, adminKey: setting, mcpUrl: setting, resource: setting}, resource, client: {...client, secret: 'masked', adminUrl: 'a'}, cachedTokens: 2, dpopKey: {alg: 'ES256', thumbprint: 't', createdAt: 'c'}, signIns: [{mcpUrl: 'm', issuer: 'i', clientId: 'c', sub: 's', scope: 'x', expiresAt: 'e', refreshToken: true}], clientMetadataUrl: 'u'}))]},
     renderConfigList: {calls: (f) => [f(hostile({active: 'a', profiles: [{name: 'n', active: true, issuer: 'i', clientId: 'c', resource: 'r'}]}))]},
     renderTools: {block: true, calls: (f) => [f(hostile({tools: [tool], auth: {mode: 'none'}}))]},
     renderToolText: {block: true, calls: (f) => [f(HOSTILE)]},
@@ -105,6 +108,11 @@ describe('every human renderer', () => {
     },
     renderUser: {calls: (f) => [f(hostile({action: 'created', profile: 'p', users: [user], password: 'pw', passwordSource: 'generated'})), f(hostile({action: 'listed', profile: 'p', users: [user, user], password: null, passwordSource: null}))]},
     renderStackUser: {calls: (f) => [f(hostile({email: 'e', created: true, password: 'pw', passwordSource: 's'})), f(hostile({email: 'e', created: true, password: null, passwordSource: 's'}))]},
+    loginResult: {calls: () => []}, // builds the --json result from the sign-in; renders nothing
+    logoutResult: {calls: () => []}, // likewise for logout
+    renderLogin: {calls: (f) => [f(hostile(signIn)), f(hostile({...signIn, sub: null, expiresAt: null, scope: null, refreshToken: false}))]},
+    renderLogout: {calls: (f) => [f(hostile(signOut)), f(hostile({mcpUrl: 'm', signedOut: []}))]},
+    logoutWarnings: {calls: (f) => [f(hostile(signOut)), f(hostile({...signOut, signedOut: [{...signOut.signedOut[0], reason: 'no revocation_endpoint'}]}))]},
     formatStepLines: {calls: (f) => [f(hostile(step), 10), f(hostile({...step, detail: 'x'.repeat(200)}), 10), f(hostile({...step, ok: false}), 10)]},
   }
 

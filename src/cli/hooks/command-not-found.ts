@@ -3,7 +3,7 @@ import type {Hook} from '@oclif/core'
 import {CliError} from '../error-map.js'
 import {ExitCode} from '../exit-codes.js'
 import {formatError} from '../render/messages.js'
-import {terminalJson} from '../terminal-text.js'
+import {terminalJson} from '../../terminal-text.js'
 import {closestCommand} from '../suggest.js'
 
 /**

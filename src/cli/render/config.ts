@@ -2,7 +2,7 @@ import chalk from 'chalk'
 
 import {maskSecret, type ConnectionSettings, type Setting} from '../../config/settings.js'
 import type {Profile} from '../../config/store.js'
-import {terminalSafe} from '../terminal-text.js'
+import {terminalSafe} from '../../terminal-text.js'
 
 export interface ShownSetting {
   value: string | null
@@ -19,6 +19,9 @@ export interface ConfigShowResult {
   cachedTokens: number
   /** The profile's DPoP key: its algorithm and thumbprint, never the private key. */
   dpopKey: {alg: string; thumbprint: string; createdAt: string} | null
+  /** Users signed in with `ap-demo login`: who, where, until when; never a token. */
+  signIns: Array<{mcpUrl: string; issuer: string; clientId: string; sub: string | null; scope: string | null; expiresAt: string | null; refreshToken: boolean}>
+  clientMetadataUrl: string | null
 }
 
 export interface ConfigListResult {
@@ -44,6 +47,16 @@ export function configShow(settings: ConnectionSettings, profile: Profile, store
     client: profile.client ? {...profile.client, secret: maskSecret(profile.client.secret)} : null,
     cachedTokens: Object.values(profile.tokens ?? {}).filter((t) => t.expiresAt > now).length,
     dpopKey: profile.dpopKey ? {alg: profile.dpopKey.alg, thumbprint: profile.dpopKey.thumbprint, createdAt: profile.dpopKey.createdAt} : null,
+    signIns: Object.values(profile.logins ?? {}).map((l) => ({
+      mcpUrl: l.mcpUrl,
+      issuer: l.issuer,
+      clientId: l.clientId,
+      sub: l.sub ?? null,
+      scope: l.scope ?? null,
+      expiresAt: l.expiresAt === undefined ? null : new Date(l.expiresAt).toISOString(),
+      refreshToken: l.refreshToken !== undefined,
+    })),
+    clientMetadataUrl: profile.clientMetadataUrl ?? null,
   }
 }
 
@@ -59,6 +72,9 @@ export function renderConfigShow(r: ConfigShowResult): string[] {
   lines.push(`  client    ${r.client ? `${r.client.name} ${r.client.id} scope "${r.client.scope}" secret ${r.client.secret}` : chalk.dim('(none: ap-demo setup client)')}`)
   lines.push(`  tokens    ${r.cachedTokens} cached`)
   lines.push(`  dpop key  ${r.dpopKey ? `${r.dpopKey.alg}, thumbprint ${r.dpopKey.thumbprint} (the cnf.jkt of tokens minted with --dpop)` : chalk.dim('(none yet: created by the first --dpop)')}`)
+  if (r.signIns.length === 0) lines.push(`  sign-in   ${chalk.dim('(none: ap-demo login)')}`)
+  for (const l of r.signIns) lines.push(`  sign-in   ${l.mcpUrl} as ${l.sub ?? '(opaque token)'} at ${l.issuer}, scope "${l.scope ?? ''}"${l.expiresAt ? `, until ${l.expiresAt}` : ''}${l.refreshToken ? ', refreshable' : ''}`)
+  if (r.clientMetadataUrl) lines.push(`  client metadata document  ${r.clientMetadataUrl}`)
   return lines
 }
 

@@ -3,7 +3,7 @@ import chalk from 'chalk'
 
 import {describeArguments} from '../../mcp/arguments.js'
 import type {AuthenticatedCall} from '../../walkthrough/authenticated-call.js'
-import {terminalBlock, terminalLine, terminalSafe} from '../terminal-text.js'
+import {terminalBlock, terminalLine, terminalSafe} from '../../terminal-text.js'
 
 export interface McpCallResult {
   tool: string

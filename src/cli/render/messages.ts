@@ -1,6 +1,6 @@
 import chalk from 'chalk'
 
-import {terminalLine} from '../terminal-text.js'
+import {terminalLine} from '../../terminal-text.js'
 
 // The Error:, Warning: and Hint: lines. Their text often quotes a server (an error_description,
 // the tools it offers) or the user (a tool name typed on the command line): one line each, through

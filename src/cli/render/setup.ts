@@ -3,7 +3,7 @@ import chalk from 'chalk'
 import type {ResourceRecord} from '../../config/store.js'
 import type {Removed} from '../../walkthrough/clean.js'
 import type {VerifyReport} from '../../walkthrough/verify-failed.js'
-import {terminalSafe} from '../terminal-text.js'
+import {terminalSafe} from '../../terminal-text.js'
 
 export interface SetupResourceResult {
   action: 'created' | 'exists'

@@ -3,7 +3,7 @@ import chalk from 'chalk'
 import type {DockerUpResult} from '../../docker/stack.js'
 import type {StackNotice} from '../../stack/types.js'
 import {renderStackUser} from './user.js'
-import {terminalSafe} from '../terminal-text.js'
+import {terminalSafe} from '../../terminal-text.js'
 
 export interface StackUpResult {
   issuer: string

@@ -1,7 +1,7 @@
 import chalk from 'chalk'
 
 import type {UserView} from '../../admin/client.js'
-import {terminalSafe} from '../terminal-text.js'
+import {terminalSafe} from '../../terminal-text.js'
 
 export interface SetupUserResult {
   action: 'created' | 'kept' | 'disabled' | 'enabled' | 'unchanged' | 'deleted' | 'listed'

@@ -1,7 +1,7 @@
 import chalk from 'chalk'
 
 import type {StepReport} from '../../walkthrough/verify-failed.js'
-import {terminalSafe} from '../terminal-text.js'
+import {terminalSafe} from '../../terminal-text.js'
 
 /** The widest a verify line may be, so that it fits an ordinary terminal. */
 export const LINE_WIDTH = 100

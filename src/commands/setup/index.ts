@@ -8,7 +8,7 @@ import {connectionFlags, dpopFlags, inputFlags, requestFlags} from '../../cli/fl
 import {inquirerPrompter} from '../../cli/prompts.js'
 import type {SetupResult} from '../../cli/render/setup.js'
 import {formatStepLines} from '../../cli/render/verify.js'
-import {terminalLine} from '../../cli/terminal-text.js'
+import {terminalLine} from '../../terminal-text.js'
 import {DEFAULTS, ENV} from '../../config/settings.js'
 import {createContext} from '../../walkthrough/context.js'
 import {DEFAULT_ECHO_TEXT, verifySteps} from '../../walkthrough/verify.js'
