@@ -2,7 +2,7 @@ import {randomBytes} from 'node:crypto'
 import {chmodSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {ensurePrivateDir} from './authserver/files.js'
+import {ensurePrivateDir} from './authserver/store/files.js'
 import {startAuthServer} from './authserver/index.js'
 import {StackFileError, stackFileError} from './errors.js'
 import {startMcpServer} from './mcp-server/index.js'

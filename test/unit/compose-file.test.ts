@@ -9,7 +9,7 @@ import {parseEnv} from 'node:util'
 import {parse} from 'yaml'
 
 import {DOCKER_DEFAULTS} from '../../src/docker/stack.js'
-import {adminKeyProblem, sessionProblems} from '../../src/stack/authserver/boot-rules.js'
+import {adminKeyProblem, sessionProblems} from '../../src/stack/authserver/domain/config.js'
 import {ROOT, useTestStack} from '../cli/helpers.js'
 import type {StackHandle} from '../../src/stack/index.js'
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
-import {adminKeyProblem, isLocalhostIssuer, sessionProblems} from '../../../src/stack/authserver/boot-rules.js'
-import {AuthLockout, DEFAULT_RATE_LIMIT, RateLimiter, rateLimitSettings, retryAfterSeconds} from '../../../src/stack/authserver/ratelimit.js'
+import {adminKeyProblem, isLocalhostIssuer, sessionProblems} from '../../../src/stack/authserver/domain/config.js'
+import {AuthLockout, DEFAULT_RATE_LIMIT, RateLimiter, rateLimitSettings, retryAfterSeconds} from '../../../src/stack/authserver/services/ratelimit.js'
 import {ADMIN_KEY, admin, assertOAuthError, start} from './helpers.js'
 
 describe('rate limiting', () => {

@@ -6,7 +6,7 @@ import {after, describe, it} from 'node:test'
 import {createLocalJWKSet, jwtVerify, type JSONWebKeySet} from 'jose'
 import Database from 'better-sqlite3'
 import type {AuthServerHandle} from '../../../src/stack/types.js'
-import {MIGRATIONS} from '../../../src/stack/authserver/db.js'
+import {MIGRATIONS} from '../../../src/stack/authserver/store/db.js'
 import {admin, createClient, createResource, RESOURCE_URI, start, token} from './helpers.js'
 
 describe('authserver persistence across restarts', () => {
