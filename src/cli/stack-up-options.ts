@@ -1,6 +1,7 @@
 import {inputError, InputError} from '../errors.js'
 import {requireAbsoluteUrl} from '../http/url.js'
 import {announcedOrigin, weakAdminKeyReason} from '../stack/announce.js'
+import {ADMIN_KEY_SHAPE} from '../stack/authserver/domain/config.js'
 import {normalizeAuthority} from '../stack/mcp-server/host-guard.js'
 import type {StackOptions} from '../stack/types.js'
 import {checkEmail, userPassword} from '../walkthrough/user.js'
@@ -56,6 +57,11 @@ export function embeddedStackPlan(flags: EmbeddedStackFlags, dataDir: string | u
   // The exported variable only: a ./.env written for the Docker topology must not change the
   // embedded stack's admin key.
   const envKey = process.env.AUTHPLANE_ADMIN_API_KEY?.trim() || undefined
+  // Saved into the profile and sent in every admin request's Authorization header: a line break
+  // in it would split that header, so it is refused here, naming where it came from.
+  if (envKey && !ADMIN_KEY_SHAPE.test(envKey)) {
+    throw new InputError('bad_admin_key', 'refusing to start: AUTHPLANE_ADMIN_API_KEY holds a line break, a space or another character that is not visible ASCII', {hint: 'Set it to one line, e.g. export AUTHPLANE_ADMIN_API_KEY=$(openssl rand -hex 32), or unset it to have a key generated.'})
+  }
   if (envKey && issuer) {
     const reason = weakAdminKeyReason(issuer, envKey)
     if (reason) throw new InputError('weak_admin_key', `refusing to start: ${reason}`, {hint: 'Set AUTHPLANE_ADMIN_API_KEY to a random value of 16+ characters (or unset it to have one generated).'})

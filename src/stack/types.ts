@@ -53,6 +53,14 @@ export interface AuthServerOptions {
 /** The longest access-token lifetime the stack accepts: a day. A bearer token living longer is a standing credential. */
 export const MAX_TOKEN_TTL_SECONDS = 86_400
 
+/**
+ * The longest login lockout and failure window the stack accepts: a week. The real server takes
+ * any Go duration; past a week a lockout is an account disabled by accident, and far past it the
+ * deadline no longer fits a date (RFC 9110 `Retry-After` would carry nonsense).
+ */
+export const MAX_AUTH_LOCKOUT_SECONDS = 7 * 86_400
+export const MAX_AUTH_FAIL_WINDOW_SECONDS = 7 * 86_400
+
 export interface AuthServerHandle {
   issuer: string
   /** Base URL the public port is actually reachable at (may differ from issuer). */

@@ -59,6 +59,33 @@ describe('stack up: rate limits and boot rules as flags', () => {
       box.cleanup()
     }
   })
+
+  it('an admin key with a line break in AUTHPLANE_ADMIN_API_KEY is refused at start, naming the variable; nothing is saved', async () => {
+    const box = new Sandbox()
+    try {
+      for (const key of ['first-line-0123456789\nsecond-line', 'carriage-0123456789\r\nreturn', 'a key with spaces 0123456789']) {
+        const r = await box.run(['stack', 'up', ...FREE_PORTS], {env: {AUTHPLANE_ADMIN_API_KEY: key}})
+        assertCleanFailure(r, 2, /^Error: refusing to start: AUTHPLANE_ADMIN_API_KEY holds a line break, a space or another character that is not visible ASCII$/m)
+        assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('Error:')).length, 1)
+      }
+      const shown = JSON.parse((await box.run(['config', 'show', '--json'])).stdout).result
+      assert.doesNotMatch(JSON.stringify(shown), /second-line|carriage|with spaces/)
+    } finally {
+      box.cleanup()
+    }
+  })
+
+  it('a lockout or failure window beyond 7 days is refused at start with one line, not a 500 at the first failed login', async () => {
+    const box = new Sandbox()
+    try {
+      for (const [flag, name] of [['--auth-lockout', 'auth.lockout'], ['--auth-fail-window', 'auth.fail.window']]) {
+        const r = await box.run(['stack', 'up', ...FREE_PORTS, '--no-save', flag!, '99999999999999'])
+        assertCleanFailure(r, 2, new RegExp(name!.replace(/\./g, '[-_]')))
+      }
+    } finally {
+      box.cleanup()
+    }
+  })
 })
 
 describe('clean against the real server\'s answer for a client that is already gone', () => {

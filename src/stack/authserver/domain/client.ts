@@ -88,6 +88,8 @@ interface GoUrl {
   host: string
   hostname: string
   fragment: string
+  /** The authority has a `user[:password]@` part. */
+  userinfo: boolean
 }
 
 /**
@@ -111,9 +113,11 @@ function parseGoUrl(raw: string): GoUrl | undefined {
     return undefined // "missing protocol scheme" / "first path segment in URL cannot contain colon"
   }
   let host = ''
+  let userinfo = false
   if (rest.startsWith('//')) {
     const end = rest.slice(2).search(/[/?]/)
     const authority = end === -1 ? rest.slice(2) : rest.slice(2, 2 + end)
+    userinfo = authority.includes('@')
     host = authority.slice(authority.lastIndexOf('@') + 1)
     if (/[\s<>"{}|\\^`]/.test(host)) return undefined
   }
@@ -129,17 +133,20 @@ function parseGoUrl(raw: string): GoUrl | undefined {
       hostname = host.slice(0, colon)
     }
   }
-  return {scheme, host, hostname, fragment}
+  return {scheme, host, hostname, fragment, userinfo}
 }
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1'])
 
-/** One redirect URI (RFC 9700): absolute, no fragment, https except on loopback hosts. */
+/** One redirect URI (RFC 9700): absolute, no fragment, no userinfo, https except on loopback hosts. */
 export function redirectUriProblem(uri: string): string | undefined {
   const u = parseGoUrl(uri)
   if (u === undefined) return `redirect_uri ${goQuote(uri)} is not a valid URL`
   if (u.fragment !== '') return `redirect_uri ${goQuote(uri)} must not contain a fragment`
   if (u.scheme === '' || u.host === '') return `redirect_uri ${goQuote(uri)} must have scheme and host`
+  // Not in the real validator: credentials in a redirect URI end up in the browser's history and
+  // in every code response, and `https://trusted@evil.example` reads as trusted to a person.
+  if (u.userinfo) return `redirect_uri ${goQuote(uri)} must not contain userinfo`
   if (u.scheme === 'http') {
     return LOOPBACK.has(u.hostname) ? undefined : `redirect_uri ${goQuote(uri)} must use https (http allowed only for localhost)`
   }

@@ -25,11 +25,19 @@ export function isLocalhostIssuer(issuer: string): boolean {
   return false
 }
 
-/** The admin API key policy; returns the real server's message, or undefined when the key is acceptable. */
+/** A key an `Authorization: Bearer` header can carry: one line of visible ASCII. */
+export const ADMIN_KEY_SHAPE = /^[\x21-\x7e]+$/
+
+/**
+ * The admin API key policy; returns the real server's message, or undefined when the key is
+ * acceptable. The visible-ASCII rule is this server's own: a key with a line break could never be
+ * sent in an Authorization header anyway.
+ */
 export function adminKeyProblem(key: string, issuer: string): string | undefined {
   const local = isLocalhostIssuer(issuer)
   if (key === '' && !local) return 'admin.api_key is required when admin is enabled and server.issuer is not localhost'
   if (key !== '' && isWeakSecret(key)) return 'admin.api_key is a known weak/default value — generate a strong random key (e.g. openssl rand -hex 32)'
+  if (key !== '' && !ADMIN_KEY_SHAPE.test(key)) return 'admin.api_key must be one line of visible ASCII characters (no spaces, tabs or line breaks): it travels in an Authorization header'
   if (key !== '' && !local && key.length < 16) return 'admin.api_key must be at least 16 characters in production'
   return undefined
 }

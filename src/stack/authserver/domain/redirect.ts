@@ -2,12 +2,16 @@
 // §7.3), the response parameters added to it, and the page to continue to after sign-in.
 import type {Client} from './client.js'
 
-/** A same-origin path to continue to after login; anything else (`//host`, `https:`) becomes `/`. */
+/**
+ * A same-origin path to continue to after login; anything else becomes `fallback`. Only visible
+ * ASCII passes: the WHATWG URL parser a browser resolves `Location` with drops TAB, CR and LF
+ * anywhere (`/\t/evil.example` is `//evil.example`, another origin) and treats `\` as `/`, and a
+ * header value outside Latin-1 cannot be sent at all.
+ */
 export function safeRedirect(target: string | undefined, fallback = '/'): string {
-  if (target === undefined) return fallback
-  const t = target.trim()
-  if (!t.startsWith('/') || t.startsWith('//') || t.startsWith('/\\') || /[\r\n]/.test(t)) return fallback
-  return t
+  if (target === undefined || !/^\/[\x21-\x7e]*$/.test(target)) return fallback
+  if (target.startsWith('//') || target.startsWith('/\\')) return fallback
+  return target
 }
 
 // --- redirect_uri matching ---------------------------------------------------------------------

@@ -13,10 +13,15 @@ export interface PendingConsent {
   resource?: Resource
 }
 
-/** A session that still waits for consent, with its client (and resource, when it names one). */
-export function pendingConsent(ctx: ServerContext, sessionId: string): PendingConsent | undefined {
+/**
+ * A session that still waits for `userId`'s consent, with its client (and resource, when it names
+ * one). The session belongs to the user who was signed in when it was opened: another user's
+ * consent must not complete it, or the client would receive a code for the wrong account.
+ */
+export function pendingConsent(ctx: ServerContext, sessionId: string, userId: string): PendingConsent | undefined {
   const session = sessionId === '' ? undefined : ctx.users.sessionById(sessionId)
   if (session === undefined || session.code_hash !== null || session.expires_at < Date.now() / 1000) return undefined
+  if (session.user_id === '' || session.user_id !== userId) return undefined
   const client = ctx.store.clientById(session.client_id)
   if (client === undefined || client.status !== 'active') return undefined
   if (session.resource_id === '') return {session, client}

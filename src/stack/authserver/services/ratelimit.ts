@@ -6,6 +6,7 @@
 // - AuthLockout: failed logins counted per (identity, address); 10 failures within 10 minutes lock
 //   that pair for 15 minutes. The real server applies it to `POST /login` only (the browser flow);
 //   client authentication at the token endpoint is throttled by the rate limiter alone.
+import {MAX_AUTH_FAIL_WINDOW_SECONDS, MAX_AUTH_LOCKOUT_SECONDS} from '../../types.js'
 import {AuthServerConfigError} from '../domain/config.js'
 
 /** The real server's `rate_limit` settings (`AUTHPLANE_RATE_LIMIT_*`). */
@@ -40,6 +41,10 @@ export function rateLimitSettings(partial: Partial<RateLimitSettings> | undefine
     if (!(s.authLockoutSeconds > 0)) problems.push('rate_limit.auth_lockout must be greater than zero (set rate_limit.auth_fail_max: 0 to disable the account lockout)')
     if (!(s.authFailWindowSeconds > 0)) problems.push('rate_limit.auth_fail_window must be greater than zero (set rate_limit.auth_fail_max: 0 to disable the account lockout)')
   }
+  // Not in the real server (any Go duration passes there): a bound of this server's own, so that
+  // a lockout deadline is always a date and Retry-After a plausible number of seconds.
+  if (s.authLockoutSeconds > MAX_AUTH_LOCKOUT_SECONDS) problems.push(`rate_limit.auth_lockout must be at most ${MAX_AUTH_LOCKOUT_SECONDS} seconds (7 days), got ${s.authLockoutSeconds}`)
+  if (s.authFailWindowSeconds > MAX_AUTH_FAIL_WINDOW_SECONDS) problems.push(`rate_limit.auth_fail_window must be at most ${MAX_AUTH_FAIL_WINDOW_SECONDS} seconds (7 days), got ${s.authFailWindowSeconds}`)
   if (problems.length > 0) throw new AuthServerConfigError(problems.join('; '))
   return s
 }

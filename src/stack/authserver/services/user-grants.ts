@@ -1,5 +1,6 @@
 import {createHash, randomBytes} from 'node:crypto'
 import type {Client} from '../domain/client.js'
+import {pkceMatches} from '../domain/pkce.js'
 import type {AuthSession, TokenFamily} from '../domain/user.js'
 import {invalidClient, OAuthError} from '../http/oauth-error.js'
 import type {ServerContext} from './context.js'
@@ -26,12 +27,6 @@ export function sha256(value: string): string {
 /** 32 random bytes, base64url: codes and refresh tokens. Only their hashes are stored. */
 export function newOpaqueToken(): string {
   return randomBytes(32).toString('base64url')
-}
-
-/** RFC 7636 §4.6: BASE64URL(SHA256(ASCII(code_verifier))) must equal the stored challenge. */
-function pkceMatches(verifier: string | undefined, challenge: string): boolean {
-  if (verifier === undefined || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) return false
-  return sha256(verifier) === challenge
 }
 
 /**

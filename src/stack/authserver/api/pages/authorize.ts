@@ -1,6 +1,7 @@
 // GET /oauth/authorize (RFC 6749 §4.1.1 with PKCE and RFC 8707 resources). Status codes, page
 // titles and messages are the real server's (api/public/oauth/authorize.go).
 import type {IncomingMessage, ServerResponse} from 'node:http'
+import {challengeMethodProblem, challengeProblem} from '../../domain/pkce.js'
 import {redirectUriRegistered, withParams} from '../../domain/redirect.js'
 import type {Resource} from '../../domain/resource.js'
 import {authorizeScope, completeAuthorization, grantCovers, openAuthorizationSession, resolveResource, ScopeError} from '../../services/authorize.js'
@@ -20,6 +21,11 @@ export function authorize(ctx: ServerContext, req: IncomingMessage, res: ServerR
 
   // Until client and redirect_uri are known good, errors are shown here and never sent to the
   // redirect_uri, which could be an attacker's (RFC 6749 §4.1.2.1).
+  // RFC 6749 §3.1: a parameter sent twice is refused, not resolved by taking one of them. Before
+  // the client and its redirect URI are settled, on this page; afterwards, at the client.
+  const repeated = (names: readonly string[]): string | undefined => names.find((n) => q.getAll(n).length > 1)
+  const early = repeated(['response_type', 'client_id', 'redirect_uri'])
+  if (early !== undefined) return sendErrorPage(res, 400, 'Invalid Request', `The ${early} parameter is included more than once.`)
   if (param('response_type') !== 'code') {
     return sendErrorPage(res, 400, 'Authorization Error', 'The requested grant type or response type is not supported.')
   }
@@ -33,12 +39,17 @@ export function authorize(ctx: ServerContext, req: IncomingMessage, res: ServerR
   const state = param('state')
   const toClient = (error: string, description: string): void => redirect(res, withParams(redirectUri, {error, error_description: description, state}))
 
-  // OAuth 2.1 §4.1.1: PKCE is required, and only S256 (plain would leak the verifier).
+  const late = repeated(['state', 'scope', 'code_challenge', 'code_challenge_method'])
+  if (late !== undefined) return toClient('invalid_request', `the ${late} parameter is included more than once (RFC 6749 section 3.1)`)
+
+  // OAuth 2.1 §4.1.1: PKCE is required, and only S256 (plain would leak the verifier). The texts
+  // are the real server's ErrInvalidPKCE with internal/crypto/pkce.go's reasons.
   const challenge = param('code_challenge')
   if (challenge === '') return toClient('invalid_grant', 'PKCE verification failed: code_challenge is required')
-  if (param('code_challenge_method') !== 'S256') {
-    return toClient('invalid_grant', `PKCE verification failed: code_challenge_method must be S256 (got "${param('code_challenge_method')}")`)
-  }
+  const methodProblem = challengeMethodProblem(param('code_challenge_method'))
+  if (methodProblem !== undefined) return toClient('invalid_grant', `PKCE verification failed: ${methodProblem}`)
+  const challengeShape = challengeProblem(challenge)
+  if (challengeShape !== undefined) return toClient('invalid_grant', `PKCE verification failed: ${challengeShape}`)
 
   let resource: Resource | undefined
   if (param('resource') !== '') {

@@ -14,7 +14,7 @@ export async function consent(ctx: ServerContext, req: IncomingMessage, res: Ser
     if (sessionId === '') return sendErrorPage(res, 400, 'Missing Session', 'No session_id provided.')
     const signedIn = currentUser(ctx, req)
     if (signedIn === undefined) return redirect(res, `/login?redirect=${encodeURIComponent(req.url ?? '/')}`)
-    const pending = pendingConsent(ctx, sessionId)
+    const pending = pendingConsent(ctx, sessionId, signedIn.user.id)
     if (pending === undefined) return sendErrorPage(res, 400, 'Invalid Session', 'The authorization session is invalid or expired.')
     const {session, client, resource} = pending
     const descriptions = new Map((resource?.scopes ?? []).map((s) => [s.name, s.description]))
@@ -32,7 +32,7 @@ export async function consent(ctx: ServerContext, req: IncomingMessage, res: Ser
   if (!ctx.browser.checkConsentCsrf(signedIn.cookie, value(form, 'csrf_token'))) {
     return sendErrorPage(res, 403, 'Invalid Request', 'CSRF validation failed. Please try again.')
   }
-  const pending = pendingConsent(ctx, value(form, 'session_id') ?? '')
+  const pending = pendingConsent(ctx, value(form, 'session_id') ?? '', signedIn.user.id)
   if (value(form, 'action') === 'deny') {
     if (pending !== undefined) ctx.users.deleteSession(pending.session.id)
     return sendErrorPage(res, 200, 'Access Denied', 'You denied access to the application.')
