@@ -27,6 +27,12 @@ export interface EmbeddedStackFlags extends McpPolicyFlags {
   'auth-lockout': number
   'dpop-require-nonce': boolean
   'dcr-mode': string
+  'require-scope': boolean
+  'dcr-default-token-expiry': number
+  'dcr-default-refresh-expiry': number
+  cimd: boolean
+  'cimd-require-https': boolean
+  'cimd-allow-private-addresses': boolean
   user?: string
 }
 
@@ -37,6 +43,11 @@ export interface EmbeddedStackPlan {
   envKey?: string
   /** The local user to create or keep (`--user`), with where its password came from. */
   user?: {email: string; password: string; generated: boolean}
+}
+
+/** A boolean variable as the real server reads one (getEnvBool): true, 1 or yes, in any case. */
+function envBool(value: string | undefined): boolean {
+  return value !== undefined && ['true', '1', 'yes'].includes(value.toLowerCase())
 }
 
 /**
@@ -88,6 +99,13 @@ export function embeddedStackPlan(flags: EmbeddedStackFlags, dataDir: string | u
       authLockoutSeconds: flags['auth-lockout'],
     },
     dpop: {requireNonce: flags['dpop-require-nonce']},
+    requireScope: flags['require-scope'],
+    userTokenTtlSeconds: flags['dcr-default-token-expiry'],
+    refreshTokenTtlSeconds: flags['dcr-default-refresh-expiry'],
+    // The variables docker-compose.yml hands the real server: an issuer that is not localhost
+    // needs both, here as there (.env.example says so).
+    session: {secret: lookup('AUTHPLANE_SESSION_SECRET') ?? '', secure: envBool(lookup('AUTHPLANE_SESSION_SECURE'))},
+    cimd: {enabled: flags.cimd, requireHttps: flags['cimd-require-https'], allowPrivateAddresses: flags['cimd-allow-private-addresses']},
     dcrMode: flags['dcr-mode'] as 'open' | 'admin_only',
     mcpDpop: policy.dpop,
     mcpDpopNonce: policy.dpopNonce,

@@ -11,7 +11,7 @@ import type {StackHandle, StackOptions} from './types.js'
 
 export {StackFileError} from './errors.js'
 export type {StackFileProblem} from './errors.js'
-export {MAX_AUTH_FAIL_WINDOW_SECONDS, MAX_AUTH_LOCKOUT_SECONDS, MAX_TOKEN_TTL_SECONDS} from './types.js'
+export {MAX_AUTH_FAIL_WINDOW_SECONDS, MAX_AUTH_LOCKOUT_SECONDS, MAX_REFRESH_TTL_SECONDS, MAX_TOKEN_TTL_SECONDS} from './types.js'
 export type {StackNotice, SigningKeyReplacedNotice, AuthServerHandle, AuthServerOptions, McpServerHandle, McpServerOptions, StackHandle, StackOptions} from './types.js'
 export {startAuthServer} from './authserver/index.js'
 export {startMcpServer} from './mcp-server/index.js'
@@ -74,6 +74,11 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
     adminKey,
     dataDir: options.dataDir,
     tokenTtlSeconds: options.tokenTtlSeconds,
+    userTokenTtlSeconds: options.userTokenTtlSeconds,
+    refreshTokenTtlSeconds: options.refreshTokenTtlSeconds,
+    requireScope: options.requireScope,
+    session: options.session,
+    cimd: options.cimd,
     corsOrigins: options.corsOrigins,
     rateLimit: options.rateLimit,
     adminRateLimit: options.adminRateLimit,

@@ -158,7 +158,7 @@ describe('boot-time rules', () => {
   it('a non-localhost issuer needs a key of 16+ characters', async () => {
     await assert.rejects(start({adminKey: 'short-key', issuer: 'http://authserver:9000'}), /at least 16 characters in production/)
     await assert.rejects(start({adminKey: '', issuer: 'https://auth.example.com'}), /admin.api_key is required/)
-    const h = await start({adminKey: ADMIN_KEY, issuer: 'http://authserver:9000'})
+    const h = await start({adminKey: ADMIN_KEY, issuer: 'http://authserver:9000', session: {secret: 'a-session-secret-0123456789', secure: true}})
     await h.stop()
     assert.equal(adminKeyProblem('short', 'http://localhost:9000'), undefined)
   })

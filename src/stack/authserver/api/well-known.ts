@@ -30,7 +30,8 @@ function metadata(ctx: ServerContext): Record<string, unknown> {
   const scopes = ctx.store.allScopeNames()
   if (scopes.length > 0) doc.scopes_supported = scopes
   doc.resource_indicators_supported = true
-  // client_id_metadata_document_supported is left out: the embedded server has no CIMD.
+  // Announced while CIMD is on (cimd.enabled, the default), as the newest real server does.
+  if (ctx.cimd !== undefined) doc.client_id_metadata_document_supported = true
   doc.dpop_signing_alg_values_supported = ['ES256', 'RS256', 'PS256']
   return doc
 }

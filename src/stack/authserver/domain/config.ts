@@ -1,7 +1,7 @@
 // The real server's boot-time checks that concern the embedded server (internal/config/validate.go
-// ValidateAdminAPIKey and isLocalhostIssuer). The session rules (a non-localhost issuer needs
-// AUTHPLANE_SESSION_SECRET and AUTHPLANE_SESSION_SECURE=true) are exported for the browser flow
-// and for the Docker configuration checks; the embedded server keeps no sessions of its own.
+// Validate, ValidateAdminAPIKey and isLocalhostIssuer): the admin key, the browser session (a
+// non-localhost issuer needs AUTHPLANE_SESSION_SECRET and AUTHPLANE_SESSION_SECURE=true) and the
+// CIMD switches for local testing. The Docker configuration checks use the same functions.
 
 /** A setting the real server would refuse to start with; the message is the real server's where it has one. */
 export class AuthServerConfigError extends Error {
@@ -50,5 +50,14 @@ export function sessionProblems(issuer: string, secret: string, secure: boolean)
   else if (secret !== '' && isWeakSecret(secret)) problems.push('session.secret is a known weak/default value — generate a strong random secret (e.g. openssl rand -hex 32)')
   else if (secret !== '' && !local && secret.length < 16) problems.push('session.secret must be at least 16 characters in production')
   if (!secure && !local) problems.push('session.secure must be true when server.issuer is not localhost')
+  return problems
+}
+
+/** The CIMD escape hatches for local testing, in the real server's words: permitted on localhost only. */
+export function cimdProblems(issuer: string, c: {enabled: boolean; requireHttps: boolean; allowPrivateAddresses: boolean}): string[] {
+  const local = isLocalhostIssuer(issuer)
+  const problems: string[] = []
+  if (!c.requireHttps && !local) problems.push('cimd.require_https must be true when server.issuer is not localhost')
+  if (c.enabled && c.allowPrivateAddresses && !local) problems.push('cimd.allow_private_addresses must be false when server.issuer is not localhost')
   return problems
 }

@@ -13,8 +13,8 @@ export const SESSION_COOKIE = 'authserver_session'
 export const LOGIN_NONCE_COOKIE = 'authserver_login_nonce'
 const SESSION_MAX_AGE_S = 24 * 3600
 const NONCE_MAX_AGE_S = 12 * 3600
-// http://localhost is the deployment this server stands in for, so no Secure attribute (a browser
-// would drop a Secure cookie over plain HTTP). SameSite=Lax keeps cross-site POSTs cookie-less.
+// SameSite=Lax keeps cross-site POSTs cookie-less. Secure only with `session.secure` (required for
+// an issuer that is not localhost): on http://localhost a browser would drop a Secure cookie.
 const COOKIE_ATTRS = 'Path=/; HttpOnly; SameSite=Lax'
 
 export function parseCookies(req: IncomingMessage): Map<string, string> {
@@ -38,7 +38,15 @@ function equalStrings(a: string, b: string): boolean {
 
 /** Signs and checks the browser flow's cookies and CSRF tokens with one server secret. */
 export class BrowserSessions {
-  constructor(private readonly secret: Buffer) {}
+  private readonly attrs: string
+
+  constructor(
+    private readonly secret: Buffer,
+    /** `session.secure`: cookies carry the Secure attribute. */
+    secure = false,
+  ) {
+    this.attrs = secure ? `${COOKIE_ATTRS}; Secure` : COOKIE_ATTRS
+  }
 
   private mac(purpose: string, value: string): string {
     return createHmac('sha256', this.secret).update(`${purpose}\0${value}`).digest('base64url')
@@ -48,11 +56,11 @@ export class BrowserSessions {
 
   sessionCookie(userId: string, nowMs = Date.now()): string {
     const payload = `${userId}|${Math.floor(nowMs / 1000) + SESSION_MAX_AGE_S}|${randomBytes(12).toString('base64url')}`
-    return `${SESSION_COOKIE}=${payload}|${this.mac('session', payload)}; ${COOKIE_ATTRS}; Max-Age=${SESSION_MAX_AGE_S}`
+    return `${SESSION_COOKIE}=${payload}|${this.mac('session', payload)}; ${this.attrs}; Max-Age=${SESSION_MAX_AGE_S}`
   }
 
-  static clearCookie(name: string): string {
-    return `${name}=; ${COOKIE_ATTRS}; Max-Age=0`
+  clearCookie(name: string): string {
+    return `${name}=; ${this.attrs}; Max-Age=0`
   }
 
   /** The signed-in user id and the raw cookie value, or undefined. */
@@ -95,7 +103,7 @@ export class BrowserSessions {
     const existing = this.loginNonce(req)
     if (existing !== undefined) return {nonce: existing}
     const nonce = randomBytes(16).toString('hex')
-    return {nonce, setCookie: `${LOGIN_NONCE_COOKIE}=${nonce}|${this.mac('login-nonce', nonce)}; ${COOKIE_ATTRS}; Max-Age=${NONCE_MAX_AGE_S}`}
+    return {nonce, setCookie: `${LOGIN_NONCE_COOKIE}=${nonce}|${this.mac('login-nonce', nonce)}; ${this.attrs}; Max-Age=${NONCE_MAX_AGE_S}`}
   }
 
   loginCsrf(nonce: string): string {

@@ -6,8 +6,26 @@ import type {Client} from '../domain/client.js'
 import {withParams} from '../domain/redirect.js'
 import type {Resource} from '../domain/resource.js'
 import {CODE_TTL_SECONDS, type AuthSession} from '../domain/user.js'
+import {CimdRefusal, isMetadataDocumentUrl, registerFromMetadataDocument} from './cimd.js'
 import type {ServerContext} from './context.js'
 import {newOpaqueToken, sha256} from './user-grants.js'
+
+/**
+ * The client a `client_id` names (`lookupClient` in the real server's svc/authorize.go): a known
+ * client, else, for an http(s) URL with CIMD on, the client its metadata document registers.
+ * Undefined when neither; why a document was refused goes to the log, as there.
+ */
+export async function clientForAuthorization(ctx: ServerContext, clientId: string): Promise<Client | undefined> {
+  const known = ctx.store.clientById(clientId)
+  if (known !== undefined || !isMetadataDocumentUrl(clientId) || ctx.cimd === undefined) return known
+  try {
+    return await registerFromMetadataDocument(ctx, clientId)
+  } catch (err) {
+    if (!(err instanceof CimdRefusal)) throw err
+    console.error(`[authserver] cimd auto-registration failed: client_id=${JSON.stringify(clientId)}: ${err.message}`)
+    return undefined
+  }
+}
 
 export type ResourceProblem = 'Unknown Resource' | 'Ambiguous Resource'
 
@@ -27,13 +45,15 @@ export function words(s: string): string[] {
 }
 
 /**
- * The scope of an authorization request. Omitted: the resource's scopes (all resources' without
- * one) narrowed to the client's ceiling, because MCP clients commonly omit it. Present: within
- * the ceiling (when the client has one) and within the resource's catalog.
+ * The scope of an authorization request. Omitted: refused while `oauth.require_scope` is on (the
+ * real server's default, RFC 6749 §3.3); with it off, the resource's scopes (all resources'
+ * without one) narrowed to the client's ceiling, for MCP clients that omit it. Present: within the
+ * ceiling (when the client has one) and within the resource's catalog.
  */
 export function authorizeScope(ctx: ServerContext, client: Client, requested: string, resource: Resource | undefined): string {
   const ceiling = words(client.scope)
   let scope = words(requested)
+  if (scope.length === 0 && ctx.oauth.requireScope) throw new ScopeError('scope parameter is required (oauth.require_scope=true)')
   if (scope.length === 0) {
     const catalog = resource !== undefined ? resource.scopes.map((s) => s.name) : ctx.store.allScopeNames()
     scope = ceiling.length > 0 ? catalog.filter((s) => ceiling.includes(s)) : catalog

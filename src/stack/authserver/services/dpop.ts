@@ -6,6 +6,7 @@
 import {randomFillSync} from 'node:crypto'
 import {calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK} from 'jose'
 import {AuthServerConfigError} from '../domain/config.js'
+import type {DpopStore} from '../store/dpop-store.js'
 
 const DPOP_ALGS = ['ES256', 'RS256', 'PS256']
 
@@ -97,10 +98,8 @@ export async function verifyDpopProof(proof: string, expectedHtu: readonly strin
 }
 
 /**
- * Server nonces and the jti replay cache, both in memory with expiries (the real server keeps
- * them in its database; a restart of the embedded server forgets them, which only makes old
- * nonces invalid and lets nothing through that a live server would refuse within a lifetime,
- * because a proof older than its lifetime is refused anyway).
+ * Server nonces and the jti replay cache, kept in the database as the real server keeps them, so
+ * a restart neither accepts a replayed proof nor forgets the nonces it has handed out.
  */
 // Nonces come from a pooled CSPRNG buffer (one randomFill per 128 nonces): a nonce is issued on
 // every token-endpoint response, so one randomBytes call each would sit on the hot path.
@@ -119,17 +118,17 @@ function randomNonce(): string {
 }
 
 export class DpopState {
-  private readonly nonces = new Map<string, number>()
-  private readonly usedJtis = new Map<string, number>()
   private lastSweep = 0
 
-  constructor(readonly settings: DpopSettings) {}
+  constructor(
+    readonly settings: DpopSettings,
+    private readonly store: DpopStore,
+  ) {}
 
   private sweep(now: number): void {
-    if (now - this.lastSweep < 1000) return
+    if (now - this.lastSweep < 60_000) return
     this.lastSweep = now
-    for (const [k, exp] of this.nonces) if (exp <= now) this.nonces.delete(k)
-    for (const [k, exp] of this.usedJtis) if (exp <= now) this.usedJtis.delete(k)
+    this.store.purgeExpired(now)
   }
 
   /** A fresh nonce (32 random bytes, base64url) valid for the nonce TTL. */
@@ -139,7 +138,7 @@ export class DpopState {
     if (this.settings.requireNonce) {
       const now = Date.now()
       this.sweep(now)
-      this.nonces.set(nonce, now + this.settings.nonceTtlSeconds * 1000)
+      this.store.issueNonce(nonce, now + this.settings.nonceTtlSeconds * 1000)
     }
     return nonce
   }
@@ -153,11 +152,10 @@ export class DpopState {
     this.sweep(now)
     if (this.settings.requireNonce) {
       if (proof.nonce === '') throw new DpopError('use_dpop_nonce', 'server nonce is required in DPoP proof')
-      const exp = this.nonces.get(proof.nonce)
-      if (exp === undefined || exp <= now) throw new DpopError('use_dpop_nonce', 'DPoP proof nonce does not match server-issued nonce')
+      if (!this.store.nonceValid(proof.nonce, now)) throw new DpopError('use_dpop_nonce', 'DPoP proof nonce does not match server-issued nonce')
     }
-    const seen = this.usedJtis.get(proof.jti)
-    if (seen !== undefined && seen > now) throw new DpopError('invalid_dpop_proof', 'DPoP proof jti has already been used')
-    this.usedJtis.set(proof.jti, now + this.settings.proofLifetimeSeconds * 2000)
+    if (!this.store.consumeJti(proof.jti, now + this.settings.proofLifetimeSeconds * 2000, now)) {
+      throw new DpopError('invalid_dpop_proof', 'DPoP proof jti has already been used')
+    }
   }
 }

@@ -17,6 +17,8 @@ export interface AccessTokenRequest {
   scopes: readonly string[]
   /** RFC 9449 §6.1 confirmation: the DPoP key's RFC 7638 thumbprint. */
   jkt?: string
+  /** Lifetime in seconds; default the minter's (the client_credentials lifetime). */
+  ttlSeconds?: number
 }
 
 // Token ids come from a pooled CSPRNG buffer: one randomFill per 256 tokens instead of one
@@ -44,7 +46,7 @@ export class AccessTokenMinter {
 
   mint(req: AccessTokenRequest): MintedToken {
     const iat = Math.floor(Date.now() / 1000)
-    const exp = iat + this.ttlSeconds
+    const exp = iat + (req.ttlSeconds ?? this.ttlSeconds)
     const jti = randomJti()
     // Claim order mirrors the real server's tokens; aud is always a one-element array (the real
     // server never emits the string form, and some resource servers only accept the array).

@@ -9,8 +9,6 @@ import {bindDpopProof} from './dpop-bind.js'
 // The token endpoint's user grants (RFC 6749 §4.1.3 and §6), in the real server's order of checks.
 // Its wire texts are its domain errors' messages, reproduced here.
 
-/** How long a refresh token lives; each use rotates it. */
-export const REFRESH_TTL_SECONDS = 30 * 24 * 3600
 
 const INVALID_GRANT = 'the authorization grant is invalid, expired, or revoked'
 const CODE_USED = 'authorization code has already been used'
@@ -84,19 +82,19 @@ interface Issue {
 function mintForFamily(ctx: ServerContext, i: Issue): {accessToken: string; refreshToken: string} {
   const audience = i.resource === '' ? ctx.issuer : i.resource
   const scopes = i.scope.split(' ').filter((s) => s !== '')
-  const minted = ctx.minter.mint({clientId: i.client.id, subject: i.userId, audience, scopes, jkt: i.jkt})
+  const minted = ctx.minter.mint({clientId: i.client.id, subject: i.userId, audience, scopes, jkt: i.jkt, ttlSeconds: ctx.userTokenTtlSeconds})
   ctx.store.recordToken({jti: minted.jti, client_id: i.client.id, aud: audience, scope: scopes.join(' '), iat: minted.iat, exp: minted.exp, cnf_jkt: i.jkt ?? null, revoked: 0})
   ctx.users.linkAccessToken(minted.jti, i.familyId)
   const refreshToken = newOpaqueToken()
   const now = Math.floor(Date.now() / 1000)
-  ctx.users.insertRefresh({id: randomBytes(16).toString('base64url'), family_id: i.familyId, token_hash: sha256(refreshToken), expires_at: now + REFRESH_TTL_SECONDS, created_at: now})
+  ctx.users.insertRefresh({id: randomBytes(16).toString('base64url'), family_id: i.familyId, token_hash: sha256(refreshToken), expires_at: now + ctx.refreshTokenTtlSeconds, created_at: now})
   ctx.stats.tokensIssued++
   return {accessToken: minted.jwt, refreshToken}
 }
 
 /** The token response of a user grant (RFC 6749 §5.1). */
 function tokenResponse(ctx: ServerContext, t: {accessToken: string; refreshToken: string}, scope: string, jkt: string | undefined): Record<string, unknown> {
-  const body: Record<string, unknown> = {access_token: t.accessToken, token_type: jkt === undefined ? 'Bearer' : 'DPoP', expires_in: ctx.tokenTtlSeconds, refresh_token: t.refreshToken}
+  const body: Record<string, unknown> = {access_token: t.accessToken, token_type: jkt === undefined ? 'Bearer' : 'DPoP', expires_in: ctx.userTokenTtlSeconds, refresh_token: t.refreshToken}
   if (scope !== '') body.scope = scope
   return body
 }

@@ -159,6 +159,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX family_access_tokens_by_family ON family_access_tokens (family_id);
     `,
   },
+  {
+    version: 4,
+    name: 'DPoP proof jtis and server nonces',
+    // Kept in the database, as the real server keeps them (internal/adapters/sqlite/dpop_nonce.go):
+    // a restart must neither accept a replayed proof nor forget the nonces it handed out.
+    sql: `
+      CREATE TABLE dpop_jtis (
+        jti TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX dpop_jtis_by_expiry ON dpop_jtis (expires_at);
+      CREATE TABLE dpop_nonces (
+        nonce TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX dpop_nonces_by_expiry ON dpop_nonces (expires_at);
+    `,
+  },
 ]
 
 function migrate(db: Db): void {

@@ -44,8 +44,8 @@ function clientView(c: Client): Json {
     id: c.id, name: c.name, redirect_uris: c.redirect_uris, grant_types: c.grant_types, response_types: c.response_types,
     token_endpoint_auth_method: c.token_endpoint_auth_method, scope: c.scope, status: c.status,
     registration_source: c.registration_source, agent: c.agent, agent_description: c.agent_description,
-    // Client ID Metadata Document URL: always empty here (the embedded server has no CIMD).
-    cimd_url: '', issued_at: c.issued_at, updated_at: c.updated_at,
+    // The Client ID Metadata Document a client was registered from (its id is that URL).
+    cimd_url: c.registration_source === 'cimd' ? c.id : '', issued_at: c.issued_at, updated_at: c.updated_at,
   }
 }
 

@@ -5,7 +5,7 @@ import type {Client} from '../../domain/client.js'
 import {invalidClient, invalidRequest} from '../../http/oauth-error.js'
 import {extractClientAuth, first, readOAuthForm} from '../../http/oauth-form.js'
 import {sendJson} from '../../http/respond.js'
-import {authenticateClient} from '../../services/client-auth.js'
+import {authenticateClient, authenticateRevokingClient} from '../../services/client-auth.js'
 import type {ServerContext} from '../../services/context.js'
 import {inspect} from '../../services/introspection.js'
 import {revokeToken} from '../../services/revocation.js'
@@ -29,7 +29,7 @@ export async function revoke(ctx: ServerContext, req: IncomingMessage, res: Serv
   const form = await readOAuthForm(req)
   const value = first(form, 'token')
   if (value === undefined || value === '') throw invalidRequest('token parameter is required')
-  const caller = authenticateClient(ctx, extractClientAuth(req, form))
+  const caller = authenticateRevokingClient(ctx, extractClientAuth(req, form))
   revokeToken(ctx, caller, value)
   res.writeHead(200, {'Content-Length': 0})
   res.end()

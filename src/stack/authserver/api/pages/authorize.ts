@@ -4,7 +4,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {challengeMethodProblem, challengeProblem} from '../../domain/pkce.js'
 import {redirectUriRegistered, withParams} from '../../domain/redirect.js'
 import type {Resource} from '../../domain/resource.js'
-import {authorizeScope, completeAuthorization, grantCovers, openAuthorizationSession, resolveResource, ScopeError} from '../../services/authorize.js'
+import {authorizeScope, clientForAuthorization, completeAuthorization, grantCovers, openAuthorizationSession, resolveResource, ScopeError} from '../../services/authorize.js'
 import type {ServerContext} from '../../services/context.js'
 import {allowed, currentUser, redirect} from './common.js'
 import {sendErrorPage} from './html.js'
@@ -14,7 +14,7 @@ const RESOURCE_PAGES = {
   'Ambiguous Resource': 'The resource identifier matches more than one resource. Use the resource slug to disambiguate.',
 } as const
 
-export function authorize(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): void {
+export async function authorize(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (!allowed(req, res, ['GET'])) return
   const q = new URL(req.url ?? '/', 'http://authorize.invalid').searchParams
   const param = (name: string): string => q.get(name) ?? ''
@@ -29,7 +29,7 @@ export function authorize(ctx: ServerContext, req: IncomingMessage, res: ServerR
   if (param('response_type') !== 'code') {
     return sendErrorPage(res, 400, 'Authorization Error', 'The requested grant type or response type is not supported.')
   }
-  const client = ctx.store.clientById(param('client_id'))
+  const client = await clientForAuthorization(ctx, param('client_id'))
   if (client === undefined) return sendErrorPage(res, 400, 'Invalid Client', 'The client_id is not recognized.')
   if (client.status !== 'active') return sendErrorPage(res, 403, 'Client Suspended', 'This client has been suspended.')
   const redirectUri = param('redirect_uri')

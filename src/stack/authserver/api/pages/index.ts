@@ -10,13 +10,13 @@ import {home, login, logout} from './login.js'
 export async function browserRoute(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
   switch (path) {
     case '/oauth/authorize':
-      authorize(ctx, req, res)
+      await authorize(ctx, req, res)
       return true
     case '/login':
       await login(ctx, req, res)
       return true
     case '/logout':
-      logout(res, req)
+      logout(ctx, req, res)
       return true
     case '/consent':
       await consent(ctx, req, res)

@@ -3,7 +3,7 @@
 // form with 422, and a locked identity gets 429 before any password is hashed.
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {safeRedirect} from '../../domain/redirect.js'
-import {BrowserSessions, LOGIN_NONCE_COOKIE, SESSION_COOKIE} from '../../http/cookies.js'
+import {LOGIN_NONCE_COOKIE, SESSION_COOKIE} from '../../http/cookies.js'
 import {clientIp} from '../../http/request.js'
 import type {Headers} from '../../http/respond.js'
 import type {ServerContext} from '../../services/context.js'
@@ -57,10 +57,10 @@ export async function login(ctx: ServerContext, req: IncomingMessage, res: Serve
   redirect(res, safeRedirect(redirectTo), {'Set-Cookie': ctx.browser.sessionCookie(user.id)})
 }
 
-export function logout(res: ServerResponse, req: IncomingMessage): void {
+export function logout(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): void {
   if (!allowed(req, res, ['POST'])) return
   // The nonce goes too: on a shared browser the next person should not inherit the CSRF pair.
-  redirect(res, '/login', {'Set-Cookie': [BrowserSessions.clearCookie(SESSION_COOKIE), BrowserSessions.clearCookie(LOGIN_NONCE_COOKIE)]})
+  redirect(res, '/login', {'Set-Cookie': [ctx.browser.clearCookie(SESSION_COOKIE), ctx.browser.clearCookie(LOGIN_NONCE_COOKIE)]})
 }
 
 export function home(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): void {
