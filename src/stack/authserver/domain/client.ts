@@ -159,6 +159,17 @@ export function goQuote(s: string): string {
   return JSON.stringify(s)
 }
 
+/**
+ * The real server's ValidateGrantTypesEnabled: one message per known grant this server does not
+ * honour (unknown grants are left to the grant rule), naming the switch that would enable it.
+ */
+export function grantsNotEnabled(grantTypes: readonly string[]): string[] {
+  return grantTypes.filter((g) => KNOWN_GRANTS.has(g) && !ENABLED_GRANTS.has(g)).map((g) => {
+    const sw = GRANT_SWITCHES[g]
+    return sw === undefined ? `grant_type ${goQuote(g)} is not enabled on this server` : `grant_type ${goQuote(g)} is not enabled on this server — set ${sw}=true to enable it`
+  })
+}
+
 /** Every rule the real server checks on a client; throws ClientValidationError listing all failures. */
 export function validateClientParams(p: ClientParams): void {
   const problems: string[] = []
@@ -174,13 +185,7 @@ export function validateClientParams(p: ClientParams): void {
   }
 
   for (const g of p.grantTypes) if (!KNOWN_GRANTS.has(g)) problems.push(`unsupported grant_type: ${goQuote(g)}`)
-  for (const g of p.grantTypes) {
-    if (!KNOWN_GRANTS.has(g) || ENABLED_GRANTS.has(g)) continue
-    const sw = GRANT_SWITCHES[g]
-    problems.push(sw === undefined
-      ? `grant_type ${goQuote(g)} is not enabled on this server`
-      : `grant_type ${goQuote(g)} is not enabled on this server — set ${sw}=true to enable it`)
-  }
+  problems.push(...grantsNotEnabled(p.grantTypes))
   for (const r of p.responseTypes) {
     if (r !== 'code') problems.push(`unsupported response_type: ${goQuote(r)} (only "code" is supported)`)
   }

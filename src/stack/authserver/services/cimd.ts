@@ -3,17 +3,9 @@
 // registered as a public client whose id is that URL. It obeys the DCR policy (admin_only refuses,
 // approved_redirects must cover every redirect URI) and the grants this server honours; once
 // registered, the client is served from the store and the document is not fetched again.
-import {ENABLED_GRANTS, GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_JWT_BEARER, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE, goQuote,
-  INVALID_CLIENT_TEXT, type AuthMethod, type Client} from '../domain/client.js'
+import {goQuote, grantsNotEnabled, INVALID_CLIENT_TEXT, type AuthMethod, type Client} from '../domain/client.js'
 import {CimdError, type CimdDocument} from '../store/cimd-fetcher.js'
 import type {ServerContext} from './context.js'
-
-const KNOWN_GRANTS = new Set([GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE, GRANT_JWT_BEARER])
-const GRANT_SWITCHES: Record<string, string> = {
-  [GRANT_CLIENT_CREDENTIALS]: 'AUTHPLANE_CLIENT_CREDENTIALS_ENABLED',
-  [GRANT_TOKEN_EXCHANGE]: 'AUTHPLANE_TOKEN_EXCHANGE_ENABLED',
-  [GRANT_JWT_BEARER]: 'AUTHPLANE_XAA_ENABLED',
-}
 
 /** Why a metadata document did not become a client; the message is the real server's log text. */
 export class CimdRefusal extends Error {}
@@ -34,14 +26,6 @@ function authMethodProblem(method: string): string | undefined {
     return `token_endpoint_auth_method ${goQuote(method)} needs a shared secret, which a client metadata document cannot have`
   }
   return `unsupported token_endpoint_auth_method: ${goQuote(method)}`
-}
-
-/** The real server's ValidateGrantTypesEnabled over the document's grants (unknown ones pass, as there). */
-function disabledGrants(grants: readonly string[]): string[] {
-  return grants.filter((g) => KNOWN_GRANTS.has(g) && !ENABLED_GRANTS.has(g)).map((g) => {
-    const sw = GRANT_SWITCHES[g]
-    return sw === undefined ? `grant_type ${goQuote(g)} is not enabled on this server` : `grant_type ${goQuote(g)} is not enabled on this server — set ${sw}=true to enable it`
-  })
 }
 
 function clientFromDocument(url: string, doc: CimdDocument): Client {
@@ -71,7 +55,7 @@ export async function registerFromMetadataDocument(ctx: ServerContext, url: stri
     if (err instanceof CimdError) throw new CimdRefusal(err.message)
     throw err
   }
-  const grantProblems = disabledGrants(doc.grant_types)
+  const grantProblems = grantsNotEnabled(doc.grant_types)
   if (grantProblems.length > 0) throw new CimdRefusal(`${INVALID_CLIENT_TEXT}: client validation failed: ${grantProblems.join('; ')}`)
   const method = authMethodProblem(doc.token_endpoint_auth_method)
   if (method !== undefined) throw new CimdRefusal(`client metadata document is invalid: ${method}`)

@@ -74,6 +74,20 @@ function blocked(address: string): boolean {
   return family === 4 ? BLOCKED.check(address, 'ipv4') : family === 6 ? BLOCKED.check(address, 'ipv6') : true
 }
 
+function blockList(ranges: Array<[string, number]>): BlockList {
+  const list = new BlockList()
+  for (const [net, bits] of ranges) list.addSubnet(net, bits, isIP(net) === 4 ? 'ipv4' : 'ipv6')
+  return list
+}
+
+// The classes of Go's net.IP the real server's URL-level check names, in its order.
+const LITERAL_CLASSES: Array<[string, BlockList]> = [
+  ['loopback', blockList([['127.0.0.0', 8], ['::1', 128]])],
+  ['private network', blockList([['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['fc00::', 7]])],
+  ['link-local', blockList([['169.254.0.0', 16], ['224.0.0.0', 24], ['fe80::', 10], ['ff02::', 16]])],
+  ['unspecified', blockList([['0.0.0.0', 32], ['::', 128]])],
+]
+
 /** The real server's URL-level check, with its texts: an IP literal or `localhost`. */
 function literalProblem(hostname: string): string | undefined {
   const host = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname
@@ -81,15 +95,9 @@ function literalProblem(hostname: string): string | undefined {
   const family = isIP(host)
   if (family === 0) return undefined
   const v4 = family === 4 ? host : /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host)?.[1]
-  const check = (list: Array<[string, number]>): boolean => {
-    const b = new BlockList()
-    for (const [n, bits] of list) b.addSubnet(n, bits, isIP(n) === 4 ? 'ipv4' : 'ipv6')
-    return v4 !== undefined ? b.check(v4, 'ipv4') : b.check(host, 'ipv6')
+  for (const [name, list] of LITERAL_CLASSES) {
+    if (v4 !== undefined ? list.check(v4, 'ipv4') : list.check(host, 'ipv6')) return `${name} address rejected: ${host}`
   }
-  if (check([['127.0.0.0', 8], ['::1', 128]])) return `loopback address rejected: ${host}`
-  if (check([['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['fc00::', 7]])) return `private network address rejected: ${host}`
-  if (check([['169.254.0.0', 16], ['224.0.0.0', 24], ['fe80::', 10], ['ff02::', 16]])) return `link-local address rejected: ${host}`
-  if (check([['0.0.0.0', 32], ['::', 128]])) return `unspecified address rejected: ${host}`
   return undefined
 }
 
