@@ -24,7 +24,7 @@ import {
 } from '../errors.js'
 import {filesystemErrorCode} from '../files.js'
 import {HttpRedirectError, HttpUnreachableError, InvalidRequestError} from '../http/request.js'
-import {AuthServerConfigError} from '../stack/authserver/boot-rules.js'
+import {AuthServerConfigError} from '../stack/authserver/domain/config.js'
 import {StackFileError} from '../stack/errors.js'
 import {McpAuthRejectedError, McpDiscoveryError, McpProtocolError, McpToolArgumentError, McpUnknownFlagError, McpUnreachableError} from '../mcp/errors.js'
 import {TokenRequestRefused} from '../walkthrough/errors.js'

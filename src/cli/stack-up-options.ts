@@ -1,6 +1,7 @@
 import {inputError, InputError} from '../errors.js'
 import {requireAbsoluteUrl} from '../http/url.js'
 import {announcedOrigin, weakAdminKeyReason} from '../stack/announce.js'
+import {ADMIN_KEY_SHAPE} from '../stack/authserver/domain/config.js'
 import {normalizeAuthority} from '../stack/mcp-server/host-guard.js'
 import type {StackOptions} from '../stack/types.js'
 import {checkEmail, userPassword} from '../walkthrough/user.js'
@@ -26,6 +27,12 @@ export interface EmbeddedStackFlags extends McpPolicyFlags {
   'auth-lockout': number
   'dpop-require-nonce': boolean
   'dcr-mode': string
+  'require-scope': boolean
+  'dcr-default-token-expiry': number
+  'dcr-default-refresh-expiry': number
+  cimd: boolean
+  'cimd-require-https': boolean
+  'cimd-allow-private-addresses': boolean
   user?: string
 }
 
@@ -36,6 +43,11 @@ export interface EmbeddedStackPlan {
   envKey?: string
   /** The local user to create or keep (`--user`), with where its password came from. */
   user?: {email: string; password: string; generated: boolean}
+}
+
+/** A boolean variable as the real server reads one (getEnvBool): true, 1 or yes, in any case. */
+function envBool(value: string | undefined): boolean {
+  return value !== undefined && ['true', '1', 'yes'].includes(value.toLowerCase())
 }
 
 /**
@@ -56,6 +68,11 @@ export function embeddedStackPlan(flags: EmbeddedStackFlags, dataDir: string | u
   // The exported variable only: a ./.env written for the Docker topology must not change the
   // embedded stack's admin key.
   const envKey = process.env.AUTHPLANE_ADMIN_API_KEY?.trim() || undefined
+  // Saved into the profile and sent in every admin request's Authorization header: a line break
+  // in it would split that header, so it is refused here, naming where it came from.
+  if (envKey && !ADMIN_KEY_SHAPE.test(envKey)) {
+    throw new InputError('bad_admin_key', 'refusing to start: AUTHPLANE_ADMIN_API_KEY holds a line break, a space or another character that is not visible ASCII', {hint: 'Set it to one line, e.g. export AUTHPLANE_ADMIN_API_KEY=$(openssl rand -hex 32), or unset it to have a key generated.'})
+  }
   if (envKey && issuer) {
     const reason = weakAdminKeyReason(issuer, envKey)
     if (reason) throw new InputError('weak_admin_key', `refusing to start: ${reason}`, {hint: 'Set AUTHPLANE_ADMIN_API_KEY to a random value of 16+ characters (or unset it to have one generated).'})
@@ -82,6 +99,13 @@ export function embeddedStackPlan(flags: EmbeddedStackFlags, dataDir: string | u
       authLockoutSeconds: flags['auth-lockout'],
     },
     dpop: {requireNonce: flags['dpop-require-nonce']},
+    requireScope: flags['require-scope'],
+    userTokenTtlSeconds: flags['dcr-default-token-expiry'],
+    refreshTokenTtlSeconds: flags['dcr-default-refresh-expiry'],
+    // The variables docker-compose.yml hands the real server: an issuer that is not localhost
+    // needs both, here as there (.env.example says so).
+    session: {secret: lookup('AUTHPLANE_SESSION_SECRET') ?? '', secure: envBool(lookup('AUTHPLANE_SESSION_SECURE'))},
+    cimd: {enabled: flags.cimd, requireHttps: flags['cimd-require-https'], allowPrivateAddresses: flags['cimd-allow-private-addresses']},
     dcrMode: flags['dcr-mode'] as 'open' | 'admin_only',
     mcpDpop: policy.dpop,
     mcpDpopNonce: policy.dpopNonce,

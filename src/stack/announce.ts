@@ -1,4 +1,4 @@
-import {adminKeyProblem} from './authserver/boot-rules.js'
+import {adminKeyProblem} from './authserver/domain/config.js'
 
 // How a listening address is written in URLs that other programs will use.
 
@@ -22,7 +22,7 @@ export function announcedOrigin(bindHost: string, port: number): string | undefi
 
 /**
  * The real authserver's admin-key policy (internal/config/validate.go, restated in
- * authserver/boot-rules.ts): a well-known weak key is refused at any issuer, and a non-localhost
+ * authserver/domain/config.ts): a well-known weak key is refused at any issuer, and a non-localhost
  * issuer needs a key of 16+ characters. The embedded server applies the same rule at start, so a
  * setup that works here also starts there. Returns a reason when the key is not acceptable.
  */

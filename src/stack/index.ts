@@ -2,7 +2,8 @@ import {randomBytes} from 'node:crypto'
 import {chmodSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {ensurePrivateDir} from './authserver/files.js'
+import {ADMIN_KEY_SHAPE} from './authserver/domain/config.js'
+import {ensurePrivateDir} from './authserver/store/files.js'
 import {startAuthServer} from './authserver/index.js'
 import {StackFileError, stackFileError} from './errors.js'
 import {startMcpServer} from './mcp-server/index.js'
@@ -10,7 +11,7 @@ import type {StackHandle, StackOptions} from './types.js'
 
 export {StackFileError} from './errors.js'
 export type {StackFileProblem} from './errors.js'
-export {MAX_TOKEN_TTL_SECONDS} from './types.js'
+export {MAX_AUTH_FAIL_WINDOW_SECONDS, MAX_AUTH_LOCKOUT_SECONDS, MAX_REFRESH_TTL_SECONDS, MAX_TOKEN_TTL_SECONDS} from './types.js'
 export type {StackNotice, SigningKeyReplacedNotice, AuthServerHandle, AuthServerOptions, McpServerHandle, McpServerOptions, StackHandle, StackOptions} from './types.js'
 export {startAuthServer} from './authserver/index.js'
 export {startMcpServer} from './mcp-server/index.js'
@@ -40,10 +41,6 @@ export function loadOrCreateAdminKey(dataDir: string): string {
   return key
 }
 
-// The key travels in an Authorization header: anything but visible ASCII in it would be refused
-// by every HTTP client, or worse, split the header.
-const ADMIN_KEY_SHAPE = /^[\x21-\x7e]+$/
-
 function readAdminKey(file: string): string | undefined {
   let text: string
   try {
@@ -53,6 +50,8 @@ function readAdminKey(file: string): string | undefined {
     throw stackFileError(error, file)
   }
   const key = text.trim()
+  // The key travels in an Authorization header: anything but visible ASCII in it would be refused
+  // by every HTTP client, or worse, split the header.
   if (!ADMIN_KEY_SHAPE.test(key)) {
     throw new StackFileError(file, 'corrupt', key === '' ? 'the admin key file is empty' : 'the admin key holds characters other than visible ASCII', `Put one key of 16 or more visible ASCII characters in it, or remove it to have one generated (rm ${file}).`)
   }
@@ -75,6 +74,11 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
     adminKey,
     dataDir: options.dataDir,
     tokenTtlSeconds: options.tokenTtlSeconds,
+    userTokenTtlSeconds: options.userTokenTtlSeconds,
+    refreshTokenTtlSeconds: options.refreshTokenTtlSeconds,
+    requireScope: options.requireScope,
+    session: options.session,
+    cimd: options.cimd,
     corsOrigins: options.corsOrigins,
     rateLimit: options.rateLimit,
     adminRateLimit: options.adminRateLimit,

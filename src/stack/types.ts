@@ -17,8 +17,42 @@ export interface AuthServerOptions {
   adminKey: string
   /** Directory for the SQLite database and key files. Undefined = everything in memory. */
   dataDir?: string
-  /** Access-token lifetime in seconds, 1 to MAX_TOKEN_TTL_SECONDS. Default 3600. */
+  /** Lifetime of client_credentials access tokens in seconds, 1 to MAX_TOKEN_TTL_SECONDS. Default 3600 (`client_credentials.token_expiry`). */
   tokenTtlSeconds?: number
+  /**
+   * Lifetime of the access tokens of the authorization code and refresh grants, 1 to
+   * MAX_TOKEN_TTL_SECONDS. Default 900, the real server's `dcr.default_token_expiry`
+   * (`AUTHPLANE_DCR_DEFAULT_TOKEN_EXPIRY`).
+   */
+  userTokenTtlSeconds?: number
+  /**
+   * Lifetime of refresh tokens, 1 to MAX_REFRESH_TTL_SECONDS. Default 604800 (7 days), the real
+   * server's `dcr.default_refresh_expiry` (`AUTHPLANE_DCR_DEFAULT_REFRESH_EXPIRY`).
+   */
+  refreshTokenTtlSeconds?: number
+  /**
+   * `oauth.require_scope` (`AUTHPLANE_OAUTH_REQUIRE_SCOPE`), default true as on the real server:
+   * an authorization request without `scope` is sent back with `invalid_scope`. False: the
+   * resource's scopes are proposed instead, for clients that omit `scope`.
+   */
+  requireScope?: boolean
+  /**
+   * The browser session (`session.secret`, `session.secure`; `AUTHPLANE_SESSION_SECRET`,
+   * `AUTHPLANE_SESSION_SECURE`). With an issuer that is not localhost both are required, as on the
+   * real server: a secret of 16+ characters that is not a well-known value, and `secure: true`
+   * (cookies marked Secure). The secret signs session cookies and CSRF tokens; without one, a
+   * random key kept in the data directory does.
+   */
+  session?: {secret?: string; secure?: boolean}
+  /**
+   * Client ID Metadata Documents (`cimd.*`, `AUTHPLANE_CIMD_*`): a `client_id` that is an http(s)
+   * URL is fetched, validated and registered on first use. `enabled` (default true),
+   * `requireHttps` (default true), `allowPrivateAddresses` (default false: loopback, private and
+   * link-local addresses are refused), `cacheTtlSeconds` (3600), `fetchTimeoutSeconds` (10).
+   * `requireHttps: false` and `allowPrivateAddresses: true` are for local testing and refused with
+   * an issuer that is not localhost.
+   */
+  cimd?: {enabled?: boolean; requireHttps?: boolean; allowPrivateAddresses?: boolean; cacheTtlSeconds?: number; fetchTimeoutSeconds?: number}
   /**
    * Dynamic client registration (`POST /oauth/register`) policy, as `AUTHPLANE_DCR_MODE`:
    * `open` (default), `approved_redirects` (every redirect URI must be in `dcrApprovedRedirects`)
@@ -52,6 +86,17 @@ export interface AuthServerOptions {
 
 /** The longest access-token lifetime the stack accepts: a day. A bearer token living longer is a standing credential. */
 export const MAX_TOKEN_TTL_SECONDS = 86_400
+
+/** The longest refresh-token lifetime the stack accepts: 90 days. */
+export const MAX_REFRESH_TTL_SECONDS = 90 * 86_400
+
+/**
+ * The longest login lockout and failure window the stack accepts: a week. The real server takes
+ * any Go duration; past a week a lockout is an account disabled by accident, and far past it the
+ * deadline no longer fits a date (RFC 9110 `Retry-After` would carry nonsense).
+ */
+export const MAX_AUTH_LOCKOUT_SECONDS = 7 * 86_400
+export const MAX_AUTH_FAIL_WINDOW_SECONDS = 7 * 86_400
 
 export interface AuthServerHandle {
   issuer: string
@@ -152,6 +197,16 @@ export interface StackOptions {
   adminKey?: string
   dataDir?: string
   tokenTtlSeconds?: number
+  /** AuthServerOptions.userTokenTtlSeconds. */
+  userTokenTtlSeconds?: number
+  /** AuthServerOptions.refreshTokenTtlSeconds. */
+  refreshTokenTtlSeconds?: number
+  /** AuthServerOptions.requireScope. */
+  requireScope?: boolean
+  /** AuthServerOptions.session. */
+  session?: AuthServerOptions['session']
+  /** AuthServerOptions.cimd. */
+  cimd?: AuthServerOptions['cimd']
   sessionIdleMs?: number
   maxSessions?: number
   /** Extra Host authorities the MCP server accepts (McpServerOptions.allowedHosts). */

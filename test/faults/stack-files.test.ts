@@ -156,6 +156,7 @@ describe('fault suite: the stack\'s key material', () => {
     ['authserver.db', Buffer.from('this is not an SQLite database, just bytes '.repeat(200)), /not an SQLite database/],
     ['admin-key', '', /admin key file is empty/],
     ['admin-key', 'key-with-\u0007-bell-and-long-enough\n', /other than visible ASCII/],
+    ['admin-key', 'first-line-of-the-key-0123\r\nsecond-line\n', /other than visible ASCII/],
   ]
   for (const [file, content, reason] of garbage) {
     it(`names garbage in ${file} (${JSON.stringify(content.toString().slice(0, 24))}) and changes nothing`, async () => {

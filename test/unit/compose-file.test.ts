@@ -9,9 +9,9 @@ import {parseEnv} from 'node:util'
 import {parse} from 'yaml'
 
 import {DOCKER_DEFAULTS} from '../../src/docker/stack.js'
-import {adminKeyProblem, sessionProblems} from '../../src/stack/authserver/boot-rules.js'
+import {adminKeyProblem, sessionProblems} from '../../src/stack/authserver/domain/config.js'
 import {ROOT, useTestStack} from '../cli/helpers.js'
-import type {StackHandle} from '../../src/stack/index.js'
+import {startStack, type StackHandle} from '../../src/stack/index.js'
 
 // CI has no Docker engine, so docker-compose.yml never runs there. What can be checked without one
 // is checked here: the linter passes, and the settings that must agree (contract §7.1, §7.2) do.
@@ -194,6 +194,33 @@ describe('the real authserver\'s boot rules against docker-compose.yml and .env.
     const fixed: Record<string, string> = {...changed, ...uncommented('AUTHPLANE_SESSION_SECRET', 'AUTHPLANE_SESSION_SECURE'), AUTHPLANE_SESSION_SECRET: 'f'.repeat(64)}
     assert.equal(fixed.AUTHPLANE_SESSION_SECURE, 'true')
     assert.deepEqual(bootProblems(fixed), [])
+  })
+
+  it('the embedded stack (`stack up`) refuses and accepts exactly what the container does, from the same variables', async () => {
+    const embedded = async (vars: Record<string, string>): Promise<string | undefined> => {
+      const env = Object.fromEntries(Object.entries(authserver.environment!).map(([k, v]) => [k, interpolate(String(v), vars)]))
+      try {
+        const stack = await startStack({port: 0, adminPort: 0, mcpPort: 0, issuer: env.AUTHPLANE_SERVER_ISSUER!, adminKey: env.AUTHPLANE_ADMIN_API_KEY!,
+          session: {secret: env.AUTHPLANE_SESSION_SECRET ?? '', secure: env.AUTHPLANE_SESSION_SECURE === 'true'}})
+        await stack.stop()
+        return undefined
+      } catch (err) {
+        return (err as Error).message
+      }
+    }
+    assert.equal(await embedded(envExample), undefined)
+    const changed = {...envExample, AUTHPLANE_ISSUER: 'http://authserver:9000'}
+    assert.equal(await embedded(changed), bootProblems(changed).join('; '))
+    const fixed: Record<string, string> = {...changed, ...uncommented('AUTHPLANE_SESSION_SECRET', 'AUTHPLANE_SESSION_SECURE'), AUTHPLANE_SESSION_SECRET: 'f'.repeat(64)}
+    assert.equal(await embedded(fixed), undefined)
+    const weak = {...envExample, AUTHPLANE_ADMIN_API_KEY: 'changeme'}
+    assert.equal(await embedded(weak), bootProblems(weak)[0])
+  })
+
+  it('the scope rule: required by default, off when .env says so (stack up --no-require-scope)', () => {
+    const env = authserver.environment!
+    assert.equal(interpolate(env.AUTHPLANE_OAUTH_REQUIRE_SCOPE!, envExample), 'true')
+    assert.equal(interpolate(env.AUTHPLANE_OAUTH_REQUIRE_SCOPE!, {...envExample, ...uncommented('AUTHPLANE_OAUTH_REQUIRE_SCOPE')}), 'false')
   })
 
   it('a weak admin key is refused at any issuer', () => {

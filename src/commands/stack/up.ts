@@ -9,7 +9,7 @@ import {describeNotice, renderDockerUp, renderStackUp, type DockerStackUpResult,
 import {inputError, listenError} from '../../errors.js'
 import {announcedOrigin} from '../../stack/announce.js'
 import {waitForShutdownSignal} from '../../stack/signals.js'
-import {MAX_TOKEN_TTL_SECONDS} from '../../stack/types.js'
+import {MAX_REFRESH_TTL_SECONDS, MAX_TOKEN_TTL_SECONDS} from '../../stack/types.js'
 import {saveEndpoints, type Endpoints} from '../../walkthrough/context.js'
 import {USER_PASSWORD_ENV} from '../../walkthrough/user.js'
 
@@ -29,7 +29,7 @@ const embeddedFlags = {
   }),
   'data-dir': Flags.string({summary: 'Directory for the database and keys.', description: 'Default: the stack folder in ap-demo\'s data directory.'}),
   memory: Flags.boolean({summary: 'Keep everything in memory.', description: 'Nothing is written to disk; all state is lost on exit.', exclusive: ['data-dir']}),
-  'token-ttl': Flags.integer({summary: `Access-token lifetime in seconds (1-${MAX_TOKEN_TTL_SECONDS}).`, description: 'The real server\'s default is 3600; at most a day: a bearer token that lives longer is a standing credential.', default: 3600, min: 1, max: MAX_TOKEN_TTL_SECONDS}),
+  'token-ttl': Flags.integer({summary: `Lifetime of client_credentials access tokens, in seconds (1-${MAX_TOKEN_TTL_SECONDS}).`, description: `AUTHPLANE_CLIENT_CREDENTIALS_TOKEN_EXPIRY; the real server's default is 3600; at most a day: a bearer token that lives longer is a standing credential. Tokens of signed-in users: --dcr-default-token-expiry.`, default: 3600, min: 1, max: MAX_TOKEN_TTL_SECONDS}),
   ...mcpSessionFlags,
   'mcp-allowed-host': Flags.string({
     summary: 'Another host[:port] the MCP server answers to (repeatable).',
@@ -56,6 +56,18 @@ const embeddedFlags = {
     default: 'open',
     helpGroup: 'AUTHSERVER SETTINGS',
   }),
+  'require-scope': Flags.boolean({
+    summary: 'Refuse an authorization request without scope, as the real server does by default.',
+    description: 'AUTHPLANE_OAUTH_REQUIRE_SCOPE (oauth.require_scope), on by default: /oauth/authorize without a scope parameter sends the client back with invalid_scope. --no-require-scope proposes the resource\'s scopes instead, for MCP clients that omit scope.',
+    allowNo: true,
+    default: true,
+    helpGroup: 'AUTHSERVER SETTINGS',
+  }),
+  'dcr-default-token-expiry': Flags.integer({summary: `Lifetime of signed-in users' access tokens, in seconds (1-${MAX_TOKEN_TTL_SECONDS}).`, description: `AUTHPLANE_DCR_DEFAULT_TOKEN_EXPIRY: access tokens of the authorization code and refresh grants; the real server's default is 900 (15 minutes).`, default: 900, min: 1, max: MAX_TOKEN_TTL_SECONDS, helpGroup: 'AUTHSERVER SETTINGS'}),
+  'dcr-default-refresh-expiry': Flags.integer({summary: `Lifetime of refresh tokens, in seconds (1-${MAX_REFRESH_TTL_SECONDS}).`, description: `AUTHPLANE_DCR_DEFAULT_REFRESH_EXPIRY; the real server's default is 604800 (7 days); at most 90 days.`, default: 604_800, min: 1, max: MAX_REFRESH_TTL_SECONDS, helpGroup: 'AUTHSERVER SETTINGS'}),
+  cimd: Flags.boolean({summary: 'Accept Client ID Metadata Document URLs as client ids.', description: 'AUTHPLANE_CIMD_ENABLED, on by default: an https client_id URL is fetched, validated and registered on first use, and the metadata announces client_id_metadata_document_supported.', allowNo: true, default: true, helpGroup: 'AUTHSERVER SETTINGS'}),
+  'cimd-require-https': Flags.boolean({summary: 'Fetch metadata documents over https only.', description: 'AUTHPLANE_CIMD_REQUIRE_HTTPS, on by default. --no-cimd-require-https allows http documents, for local testing; refused with an issuer that is not localhost.', allowNo: true, default: true, helpGroup: 'AUTHSERVER SETTINGS'}),
+  'cimd-allow-private-addresses': Flags.boolean({summary: 'Fetch metadata documents from loopback and private addresses too.', description: 'AUTHPLANE_CIMD_ALLOW_PRIVATE_ADDRESSES, off by default: a document on 127.0.0.1, localhost or a private network is refused. For local testing only; refused with an issuer that is not localhost.', helpGroup: 'AUTHSERVER SETTINGS'}),
   ...mcpPolicyFlags,
   user: Flags.string({
     summary: 'Email of a local user to create (or keep) for the login page.',

@@ -1,26 +1,29 @@
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
-import {MAX_TOKEN_TTL_SECONDS, type AuthServerHandle, type AuthServerOptions} from '../types.js'
-import {adminHandler} from './admin.js'
-import {BrowserSessions} from './browser-session.js'
-import {adminKeyProblem, AuthServerConfigError} from './boot-rules.js'
-import type {ServerContext} from './context.js'
-import {openStackDatabase} from './db-file.js'
-import {DpopState, dpopSettings} from './dpop.js'
-import {ensurePrivateDir} from './files.js'
-import {ProblemError, urlHost} from './http.js'
-import {JwtSigner, loadOrCreateSigningKey} from './keys.js'
-import {publicHandler} from './oauth.js'
-import {AuthLockout, RateLimiter, rateLimitSettings} from './ratelimit.js'
-import {DCR_MODES} from './register.js'
-import {loadOrCreatePepper, loadOrCreateSecretFile, SecretHasher} from './secrets.js'
-import {Store} from './store.js'
-import {AccessTokenMinter} from './tokens.js'
-import {UserStore} from './user-store.js'
-import {createUser} from './users-admin.js'
+import {MAX_REFRESH_TTL_SECONDS, MAX_TOKEN_TTL_SECONDS, type AuthServerHandle, type AuthServerOptions} from '../types.js'
+import {adminHandler} from './api/admin/index.js'
+import {publicHandler} from './api/public.js'
+import {DCR_MODES} from './domain/client.js'
+import {adminKeyProblem, AuthServerConfigError, cimdProblems, sessionProblems} from './domain/config.js'
+import {BrowserSessions} from './http/cookies.js'
+import {urlHost} from './http/request.js'
+import {ProblemError} from './http/respond.js'
+import type {ServerContext} from './services/context.js'
+import {DpopState, dpopSettings} from './services/dpop.js'
+import {AuthLockout, RateLimiter, rateLimitSettings} from './services/ratelimit.js'
+import {AccessTokenMinter} from './services/tokens.js'
+import {createUser} from './services/users.js'
+import {CimdFetcher, type CimdFetchSettings} from './store/cimd-fetcher.js'
+import {openStackDatabase} from './store/db-file.js'
+import {DpopStore} from './store/dpop-store.js'
+import {ensurePrivateDir} from './store/files.js'
+import {JwtSigner, loadOrCreateSigningKey} from './store/keys.js'
+import {loadOrCreatePepper, loadOrCreateSecretFile, SecretHasher} from './store/secrets.js'
+import {Store} from './store/store.js'
+import {UserStore} from './store/user-store.js'
 
-export {AuthServerConfigError} from './boot-rules.js'
-export {signBenchmarkToken} from './tokens.js'
+export {AuthServerConfigError} from './domain/config.js'
+export {signBenchmarkToken} from './services/tokens.js'
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]', ''])
 
@@ -65,6 +68,26 @@ function makeServer(handler: (req: IncomingMessage, res: ServerResponse) => void
   return server
 }
 
+/** The real server's `dcr.default_token_expiry` and `dcr.default_refresh_expiry` (15 minutes, 7 days). */
+const DEFAULT_USER_TOKEN_TTL_SECONDS = 900
+const DEFAULT_REFRESH_TTL_SECONDS = 7 * 86_400
+
+/** A lifetime in whole seconds from 1 to `max`, or the default. */
+function lifetime(name: string, value: number | undefined, def: number, max: number): number {
+  const v = value ?? def
+  if (!Number.isInteger(v) || v <= 0 || v > max) throw new AuthServerConfigError(`${name} must be an integer from 1 to ${max} seconds (got ${v})`)
+  return v
+}
+
+/** The real server's `cimd.*` defaults (internal/config/loader.go): on, https only, no private addresses, 1 h cache, 10 s fetches. */
+function cimdSettings(c: AuthServerOptions['cimd']): CimdFetchSettings & {enabled: boolean} {
+  const s = {enabled: true, requireHttps: true, allowPrivateAddresses: false, cacheTtlSeconds: 3600, fetchTimeoutSeconds: 10, ...c}
+  for (const [name, v] of [['cimd.cache_ttl', s.cacheTtlSeconds], ['cimd.fetch_timeout', s.fetchTimeoutSeconds]] as const) {
+    if (!(Number.isFinite(v) && v > 0)) throw new AuthServerConfigError(`${name} must be positive (got ${v})`)
+  }
+  return s
+}
+
 function dcrSettings(opts: AuthServerOptions): ServerContext['dcr'] {
   const mode = opts.dcrMode ?? 'open'
   if (!DCR_MODES.includes(mode)) throw new AuthServerConfigError(`dcrMode must be one of ${DCR_MODES.join(', ')} (got ${String(mode)})`)
@@ -82,14 +105,20 @@ function dcrSettings(opts: AuthServerOptions): ServerContext['dcr'] {
  */
 export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServerHandle> {
   const host = opts.host ?? '127.0.0.1'
-  const ttl = opts.tokenTtlSeconds ?? 3600
-  if (!Number.isInteger(ttl) || ttl <= 0 || ttl > MAX_TOKEN_TTL_SECONDS) throw new RangeError(`tokenTtlSeconds must be an integer from 1 to ${MAX_TOKEN_TTL_SECONDS} (got ${ttl})`)
+  const ttl = lifetime('tokenTtlSeconds', opts.tokenTtlSeconds, 3600, MAX_TOKEN_TTL_SECONDS)
+  const userTtl = lifetime('userTokenTtlSeconds (dcr.default_token_expiry)', opts.userTokenTtlSeconds, DEFAULT_USER_TOKEN_TTL_SECONDS, MAX_TOKEN_TTL_SECONDS)
+  const refreshTtl = lifetime('refreshTokenTtlSeconds (dcr.default_refresh_expiry)', opts.refreshTokenTtlSeconds, DEFAULT_REFRESH_TTL_SECONDS, MAX_REFRESH_TTL_SECONDS)
   // The real server's boot checks, before anything is opened or bound. The default issuer's
   // host decides "localhost" the same way whatever port is bound later.
-  const keyProblem = adminKeyProblem(opts.adminKey, opts.issuer ?? `http://${WILDCARD_HOSTS.has(host) ? 'localhost' : urlHost(host)}:0`)
+  const issuerForRules = opts.issuer ?? `http://${WILDCARD_HOSTS.has(host) ? 'localhost' : urlHost(host)}:0`
+  const keyProblem = adminKeyProblem(opts.adminKey, issuerForRules)
   if (keyProblem !== undefined) throw new AuthServerConfigError(keyProblem)
+  const session = {secret: opts.session?.secret ?? '', secure: opts.session?.secure ?? false}
+  const cimd = cimdSettings(opts.cimd)
+  const bootProblems = [...sessionProblems(issuerForRules, session.secret, session.secure), ...cimdProblems(issuerForRules, cimd)]
+  if (bootProblems.length > 0) throw new AuthServerConfigError(bootProblems.join('; '))
   const limits = rateLimitSettings(opts.rateLimit)
-  const dpop = new DpopState(dpopSettings(opts.dpop))
+  const dpopConfig = dpopSettings(opts.dpop)
   const dcr = dcrSettings(opts)
   const adminLimit = opts.adminRateLimit
   if (adminLimit !== undefined && !(adminLimit.requestsPerSecond > 0 && adminLimit.burst > 0)) {
@@ -114,17 +143,22 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
       store,
       hasher,
       users,
-      // Signs session cookies and CSRF tokens; kept on disk so a restart does not sign everyone out.
-      browser: new BrowserSessions(loadOrCreateSecretFile(opts.dataDir, 'session.key', 32)),
+      // Signs session cookies and CSRF tokens: the configured session secret, else a key kept on
+      // disk so a restart does not sign everyone out.
+      browser: new BrowserSessions(session.secret !== '' ? Buffer.from(session.secret, 'utf8') : loadOrCreateSecretFile(opts.dataDir, 'session.key', 32), session.secure),
       signer,
       minter: undefined as unknown as AccessTokenMinter,
       adminKey: opts.adminKey,
       issuer: opts.issuer ?? '',
       publicUrl: '',
       tokenTtlSeconds: ttl,
+      userTokenTtlSeconds: userTtl,
+      refreshTokenTtlSeconds: refreshTtl,
+      oauth: {requireScope: opts.requireScope ?? true},
+      cimd: cimd.enabled ? {fetcher: new CimdFetcher(cimd)} : undefined,
       corsOrigins: [...(opts.corsOrigins ?? [])],
       dcr,
-      dpop,
+      dpop: new DpopState(dpopConfig, new DpopStore(db)),
       limits: {
         public: limits.enabled ? new RateLimiter(limits.requestsPerSecond, limits.burst) : undefined,
         admin: adminLimit === undefined ? undefined : new RateLimiter(adminLimit.requestsPerSecond, adminLimit.burst),

@@ -265,6 +265,7 @@ describe('authserver admin API', () => {
       ['missing redirect_uris', {client_name: 'a', grant_types: ['authorization_code']}, 'at least one redirect_uri is required'],
       ['missing redirect_uris (default grants)', {client_name: 'a'}, 'at least one redirect_uri is required'],
       ['http redirect off loopback', {client_name: 'a', redirect_uris: ['http://app.example/cb']}, 'redirect_uri "http://app.example/cb" must use https (http allowed only for localhost)'],
+      ['redirect with userinfo', {client_name: 'a', redirect_uris: ['https://user@app.example/cb']}, 'redirect_uri "https://user@app.example/cb" must not contain userinfo'],
       ['bad auth method', {client_name: 'a', grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt'}, 'unsupported token_endpoint_auth_method: "private_key_jwt"'],
       ['bad response type', {client_name: 'a', grant_types: ['client_credentials'], response_types: ['token']}, 'unsupported response_type: "token" (only "code" is supported)'],
       ['all problems at once', {client_name: '', grant_types: ['password'], token_endpoint_auth_method: 'x'}, 'client_name is required; unsupported grant_type: "password"; unsupported token_endpoint_auth_method: "x"'],

@@ -41,11 +41,17 @@ describe('authserver browser flow: users, login, consent, authorization code + P
     await h.stop()
   })
 
-  /** Runs the flow up to the redirect back to the client; signs in and consents when asked. */
-  async function obtainCode(b: Browser, clientId: string, challenge: string, extra: Record<string, string> = {}, email = EMAIL): Promise<URL> {
+  /**
+   * Runs the flow up to the redirect back to the client; signs in and consents when asked. With
+   * `expect.consent`, asserts that the consent page was (true) or was not (false) shown; with
+   * `expect.scopes`, approves only those.
+   */
+  async function obtainCode(b: Browser, clientId: string, challenge: string, extra: Record<string, string> = {}, email = EMAIL, expect: {consent?: boolean; scopes?: string[]} = {}): Promise<URL> {
     let {page, left} = await b.follow(await b.get(authorizeUrl(clientId, challenge, extra)))
     if (left === undefined && page.url.includes('/login')) ({page, left} = await b.follow(await b.signIn(page, email, PASSWORD)))
-    if (left === undefined && page.url.includes('/consent')) ({page, left} = await b.follow(await b.decide(page, 'allow')))
+    const asked = left === undefined && page.url.includes('/consent')
+    if (expect.consent !== undefined) assert.equal(asked, expect.consent, expect.consent ? `expected the consent page, got ${left?.toString() ?? page.url}` : 'the consent page was shown again')
+    if (asked) ({page, left} = await b.follow(await b.decide(page, 'allow', expect.scopes)))
     assert.ok(left, `expected a redirect to the client, got ${page.status} ${page.url}\n${page.html}`)
     return left
   }
@@ -288,6 +294,168 @@ describe('authserver browser flow: users, login, consent, authorization code + P
       assert.equal(evil.headers.get('location'), '/')
       const home = await a.get('/')
       assert.match(home.html, /signed in as <strong>ada@example\.test<\/strong>/)
+    })
+
+    it('asks for consent again when the scope grows; not when it repeats or shrinks', async () => {
+      const client = (await admin(h, 'POST', '/admin/clients', {client_name: 'growing', redirect_uris: [REDIRECT], scope: 'mcp:echo mcp:admin'})).body
+      const b = new Browser(h.publicUrl)
+      const scopeOf = async (back: URL, verifier: string) => {
+        const t = await exchange(back.searchParams.get('code')!, verifier, client.client_id)
+        assert.equal(t.status, 200, t.text)
+        return t.body.scope
+      }
+      let p = pkce()
+      assert.equal(await scopeOf(await obtainCode(b, client.client_id, p.challenge, {scope: 'mcp:echo'}, EMAIL, {consent: true}), p.verifier), 'mcp:echo')
+      p = pkce()
+      assert.equal(await scopeOf(await obtainCode(b, client.client_id, p.challenge, {scope: 'mcp:echo'}, EMAIL, {consent: false}), p.verifier), 'mcp:echo')
+      // A wider scope is a new question, and the page asks it for every scope requested.
+      p = pkce()
+      const wider = await b.follow(await b.get(authorizeUrl(client.client_id, p.challenge, {scope: 'mcp:echo mcp:admin'})))
+      assert.equal(wider.left, undefined, 'consent was skipped for a wider scope')
+      assert.match(wider.page.url, /\/consent\?session_id=/)
+      assert.match(wider.page.html, /administer \(<code>mcp:admin<\/code>\)/)
+      assert.match(wider.page.html, /echo tool \(<code>mcp:echo<\/code>\)/)
+      // Approving only part of it remembers only that part: the wider request is asked again.
+      const partial = await b.follow(await b.decide(wider.page, 'allow', ['mcp:echo']))
+      assert.ok(partial.left)
+      assert.equal(await scopeOf(partial.left, p.verifier), 'mcp:echo')
+      p = pkce()
+      assert.equal(await scopeOf(await obtainCode(b, client.client_id, p.challenge, {scope: 'mcp:echo mcp:admin'}, EMAIL, {consent: true}), p.verifier), 'mcp:echo mcp:admin')
+      for (const scope of ['mcp:admin', 'mcp:echo', 'mcp:admin mcp:echo']) {
+        p = pkce()
+        assert.equal(await scopeOf(await obtainCode(b, client.client_id, p.challenge, {scope}, EMAIL, {consent: false}), p.verifier), scope)
+      }
+      // Another user of the same browser client has consented to nothing.
+      const otherUser = await admin(h, 'POST', '/admin/users', {email: 'hopper@example.test', password: PASSWORD})
+      assert.equal(otherUser.status, 201, otherUser.text)
+      p = pkce()
+      await obtainCode(new Browser(h.publicUrl), client.client_id, p.challenge, {scope: 'mcp:echo'}, 'hopper@example.test', {consent: true})
+    })
+
+    it('binds a refresh token to its client: another public or confidential client cannot rotate it, nor revoke it', async () => {
+      const other = (await admin(h, 'POST', '/admin/clients', {client_name: 'other public', redirect_uris: [REDIRECT], scope: 'mcp:echo'})).body
+      const b = new Browser(h.publicUrl)
+      const {verifier, challenge} = pkce()
+      const t = await exchange((await obtainCode(b, publicClient.client_id, challenge)).searchParams.get('code')!, verifier)
+      assert.equal(t.status, 200, t.text)
+      const stolen = t.body.refresh_token
+      const confidentialAuth = {authorization: basic(confidential.client_id, confidential.client_secret)}
+      assertOAuthError(await refresh(stolen, other.client_id), 401, 'invalid_client')
+      assertOAuthError(await post(`${h.publicUrl}/oauth/token`, form({grant_type: 'refresh_token', refresh_token: stolen}), confidentialAuth), 401, 'invalid_client')
+      assertOAuthError(await post(`${h.publicUrl}/oauth/token`, form({grant_type: 'refresh_token', refresh_token: stolen})), 401, 'invalid_client')
+      // RFC 7009 §2.1: a foreign client's revocation is answered 200 and changes nothing.
+      const foreignRevoke = await post(`${h.publicUrl}/oauth/revoke`, form({token: stolen}), confidentialAuth)
+      assert.equal(foreignRevoke.status, 200, foreignRevoke.text)
+      const foreignPublicRevoke = await post(`${h.publicUrl}/oauth/revoke`, form({token: stolen, client_id: other.client_id}))
+      assert.ok(foreignPublicRevoke.status === 200 || foreignPublicRevoke.status === 401, foreignPublicRevoke.text)
+      // None of that spent, rotated or revoked it: the owner still refreshes.
+      const owner = await refresh(stolen)
+      assert.equal(owner.status, 200, owner.text)
+      assert.equal(decodeJwt(owner.body.access_token).payload.client_id, publicClient.client_id)
+    })
+
+    it('matches redirect_uri at the token endpoint exactly: no longer path, no prefix, no query, no trailing slash', async () => {
+      const b = new Browser(h.publicUrl)
+      for (const uri of [`${REDIRECT}/extra`, `${REDIRECT}x`, REDIRECT.slice(0, -1), `${REDIRECT}?x=1`, `${REDIRECT}/`, 'http://127.0.0.1:33418/', '']) {
+        const {verifier, challenge} = pkce()
+        const code = (await obtainCode(b, publicClient.client_id, challenge)).searchParams.get('code')!
+        assertOAuthError(await exchange(code, verifier, publicClient.client_id, {redirect_uri: uri}), 400, 'invalid_grant')
+      }
+      const {verifier, challenge} = pkce()
+      const code = (await obtainCode(b, publicClient.client_id, challenge)).searchParams.get('code')!
+      assert.equal((await exchange(code, verifier)).status, 200)
+    })
+
+    it('binds an authorization session to the user who started it: another user\'s consent cannot complete it', async () => {
+      const mallory = await admin(h, 'POST', '/admin/users', {email: 'mallory@example.test', password: PASSWORD})
+      assert.equal(mallory.status, 201, mallory.text)
+      const client = (await admin(h, 'POST', '/admin/clients', {client_name: 'victim app', redirect_uris: [REDIRECT], scope: 'mcp:echo'})).body
+      const victim = new Browser(h.publicUrl)
+      assert.equal((await victim.signIn(await victim.get('/login'), EMAIL, PASSWORD)).status, 303)
+      const {verifier, challenge} = pkce()
+      const toConsent = await victim.follow(await victim.get(authorizeUrl(client.client_id, challenge)))
+      const sessionId = new URL(toConsent.page.url).searchParams.get('session_id')!
+      assert.ok(sessionId)
+
+      // The session id leaks to Mallory, signed in as herself.
+      const attacker = new Browser(h.publicUrl)
+      assert.equal((await attacker.signIn(await attacker.get('/login'), 'mallory@example.test', PASSWORD)).status, 303)
+      const shown = await attacker.get(`/consent?session_id=${encodeURIComponent(sessionId)}`)
+      assert.equal(shown.status, 400)
+      assert.match(shown.html, /Invalid Session/)
+      // Her CSRF token is valid for her session; the authorization session is still not hers.
+      const ownSession = await attacker.follow(await attacker.get(authorizeUrl(client.client_id, pkce().challenge)))
+      const fields = formFields(ownSession.page.html, '/consent')
+      fields.set('session_id', [sessionId])
+      fields.set('action', ['allow'])
+      const forged = await attacker.post('/consent', encodeForm(fields))
+      assert.equal(forged.status, 400)
+      assert.equal(forged.headers.get('location'), null)
+      assert.match(forged.html, /Consent Error/)
+      // Denying it does not delete it either.
+      fields.set('action', ['deny'])
+      await attacker.post('/consent', encodeForm(fields))
+
+      // The victim completes her own session: the code is hers.
+      const done = await victim.follow(await victim.decide(toConsent.page, 'allow'))
+      assert.ok(done.left)
+      const t = await exchange(done.left.searchParams.get('code')!, verifier, client.client_id)
+      assert.equal(t.status, 200, t.text)
+      assert.equal(decodeJwt(t.body.access_token).payload.sub, user.id)
+    })
+
+    it('validates the PKCE challenge (RFC 7636 §4.2) and names the method with the real server\'s text', async () => {
+      const b = new Browser(h.publicUrl)
+      const cases: Array<[Record<string, string>, string]> = [
+        [{code_challenge_method: 'plain'}, 'PKCE verification failed: unsupported code_challenge_method "plain": only S256 is allowed'],
+        [{code_challenge_method: ''}, 'PKCE verification failed: unsupported code_challenge_method "": only S256 is allowed'],
+        [{code_challenge: 'abc'}, 'PKCE verification failed: code_challenge length must be between 43 and 128'],
+        [{code_challenge: 'a'.repeat(129)}, 'PKCE verification failed: code_challenge length must be between 43 and 128'],
+        [{code_challenge: `${'a'.repeat(42)}+`}, 'PKCE verification failed: code_challenge contains invalid characters'],
+        [{code_challenge: `${'a'.repeat(42)}=`}, 'PKCE verification failed: code_challenge contains invalid characters'],
+      ]
+      for (const [extra, text] of cases) {
+        const res = await b.get(authorizeUrl(publicClient.client_id, pkce().challenge, extra))
+        assert.equal(res.status, 303, JSON.stringify(extra))
+        const to = new URL(res.headers.get('location')!)
+        assert.equal(`${to.origin}${to.pathname}`, REDIRECT)
+        assert.equal(to.searchParams.get('error'), 'invalid_grant')
+        assert.equal(to.searchParams.get('error_description'), text)
+      }
+      // The grammar's extremes pass: 43 and 128 unreserved characters.
+      for (const challenge of ['A-._~'.repeat(8) + 'abc', 'z'.repeat(128)]) {
+        const res = await b.get(authorizeUrl(publicClient.client_id, challenge))
+        assert.equal(res.status, 303)
+        assert.match(res.headers.get('location')!, /^\/login\?/)
+      }
+    })
+
+    it('refuses a parameter sent twice (RFC 6749 §3.1) at the authorization and token endpoints', async () => {
+      const b = new Browser(h.publicUrl)
+      const {verifier, challenge} = pkce()
+      for (const name of ['redirect_uri', 'client_id', 'response_type']) {
+        const url = `${authorizeUrl(publicClient.client_id, challenge)}&${name}=${encodeURIComponent(name === 'redirect_uri' ? 'https://evil.example/cb' : name === 'client_id' ? publicClient.client_id : 'code')}`
+        const res = await b.get(url)
+        assert.equal(res.status, 400, name)
+        assert.equal(res.headers.get('location'), null)
+        assert.match(res.html, new RegExp(`The ${name} parameter is included more than once\\.`))
+      }
+      for (const name of ['state', 'scope', 'code_challenge', 'code_challenge_method']) {
+        const res = await b.get(`${authorizeUrl(publicClient.client_id, challenge)}&${name}=x`)
+        assert.equal(res.status, 303, name)
+        const to = new URL(res.headers.get('location')!)
+        assert.equal(`${to.origin}${to.pathname}`, REDIRECT)
+        assert.equal(to.searchParams.get('error'), 'invalid_request')
+        assert.equal(to.searchParams.get('error_description'), `the ${name} parameter is included more than once (RFC 6749 section 3.1)`)
+      }
+      const code = (await obtainCode(b, publicClient.client_id, challenge)).searchParams.get('code')!
+      const twice = `grant_type=authorization_code&code=${code}&redirect_uri=${encodeURIComponent(REDIRECT)}&redirect_uri=${encodeURIComponent('https://evil.example/cb')}&code_verifier=${verifier}&client_id=${publicClient.client_id}`
+      assertOAuthError(await post(`${h.publicUrl}/oauth/token`, twice), 400, 'invalid_request', 'the redirect_uri parameter is included more than once (RFC 6749 section 3.1)')
+      // Refused before the code is looked at: it is still good.
+      const t = await exchange(code, verifier)
+      assert.equal(t.status, 200, t.text)
+      assertOAuthError(await post(`${h.publicUrl}/oauth/token?refresh_token=x`, form({grant_type: 'refresh_token', refresh_token: t.body.refresh_token, client_id: publicClient.client_id})), 400, 'invalid_request', 'the refresh_token parameter is included more than once (RFC 6749 section 3.1)')
+      assert.equal((await refresh(t.body.refresh_token)).status, 200)
     })
 
     it('refuses a consent without a CSRF token or with one from another session', async () => {

@@ -102,3 +102,21 @@ export function assertOAuthError(r: JsonResponse, status: number, error: string,
   if (typeof description === 'string') assert.equal(r.body.error_description, description)
   else if (description !== undefined) assert.match(r.body.error_description, description)
 }
+
+/**
+ * Asserts that a server refuses to start with an error matching `expected`. Should it start
+ * anyway (the check under test is broken), it is stopped first, so the failure is reported
+ * instead of an open listener keeping the test process alive.
+ */
+export async function assertRefusedAtStart(starting: Promise<{stop(): Promise<void>}>, expected: RegExp | ((err: Error) => boolean)): Promise<void> {
+  let started: {stop(): Promise<void>} | undefined
+  try {
+    started = await starting
+  } catch (err) {
+    if (expected instanceof RegExp) assert.match((err as Error).message, expected)
+    else assert.ok(expected(err as Error), `unexpected error: ${(err as Error).message}`)
+    return
+  }
+  await started.stop()
+  assert.fail(`started although it should have refused (${String(expected)})`)
+}

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
-import {adminKeyProblem, isLocalhostIssuer, sessionProblems} from '../../../src/stack/authserver/boot-rules.js'
-import {AuthLockout, DEFAULT_RATE_LIMIT, RateLimiter, rateLimitSettings, retryAfterSeconds} from '../../../src/stack/authserver/ratelimit.js'
-import {ADMIN_KEY, admin, assertOAuthError, start} from './helpers.js'
+import {adminKeyProblem, AuthServerConfigError, isLocalhostIssuer, sessionProblems} from '../../../src/stack/authserver/domain/config.js'
+import {AuthLockout, DEFAULT_RATE_LIMIT, RateLimiter, rateLimitSettings, retryAfterSeconds} from '../../../src/stack/authserver/services/ratelimit.js'
+import {MAX_AUTH_FAIL_WINDOW_SECONDS, MAX_AUTH_LOCKOUT_SECONDS, startStack} from '../../../src/stack/index.js'
+import {Browser, encodeForm, formFields} from './browser.js'
+import {ADMIN_KEY, admin, assertOAuthError, assertRefusedAtStart, start} from './helpers.js'
 
 describe('rate limiting', () => {
   it('defaults are the real server\'s: on, 100 requests/s, burst 200; lockout 10 failures / 600 s -> 900 s', () => {
@@ -28,6 +30,29 @@ describe('rate limiting', () => {
     assert.doesNotThrow(() => rateLimitSettings({enabled: false, requestsPerSecond: 0, burst: 0}))
     assert.throws(() => rateLimitSettings({authLockoutSeconds: 0}), /auth_lockout must be greater than zero/)
     assert.doesNotThrow(() => rateLimitSettings({authFailMax: 0, authLockoutSeconds: 0, authFailWindowSeconds: 0}))
+  })
+
+  it('bounds the lockout and the failure window (7 days): a huge value refuses to start instead of failing a login later', async () => {
+    assert.doesNotThrow(() => rateLimitSettings({authLockoutSeconds: MAX_AUTH_LOCKOUT_SECONDS, authFailWindowSeconds: MAX_AUTH_FAIL_WINDOW_SECONDS}))
+    assert.throws(() => rateLimitSettings({authLockoutSeconds: MAX_AUTH_LOCKOUT_SECONDS + 1}), /rate_limit\.auth_lockout must be at most 604800 seconds \(7 days\), got 604801$/)
+    assert.throws(() => rateLimitSettings({authFailWindowSeconds: 99_999_999_999_999}), /rate_limit\.auth_fail_window must be at most 604800 seconds \(7 days\), got 99999999999999/)
+    await assertRefusedAtStart(startStack({port: 0, adminPort: 0, mcpPort: 0, rateLimit: {authLockoutSeconds: 99_999_999_999_999}}), (err: Error) => err instanceof AuthServerConfigError && /auth_lockout must be at most/.test(err.message))
+    // At the bound, a lockout engages with a plausible Retry-After, and the login answers 429, not 500.
+    const h = await start({rateLimit: {authFailMax: 1, authLockoutSeconds: MAX_AUTH_LOCKOUT_SECONDS}})
+    try {
+      const b = new Browser(h.publicUrl)
+      const page = await b.get('/login')
+      const fields = formFields(page.html, '/login')
+      fields.set('email', ['nobody@example.test'])
+      fields.set('password', ['wrong'])
+      assert.equal((await b.post('/login', encodeForm(fields))).status, 422)
+      const locked = await b.post('/login', encodeForm(fields))
+      assert.equal(locked.status, 429)
+      const retry = Number(locked.headers.get('retry-after'))
+      assert.ok(retry > MAX_AUTH_LOCKOUT_SECONDS - 60 && retry <= MAX_AUTH_LOCKOUT_SECONDS, `Retry-After ${retry}`)
+    } finally {
+      await h.stop()
+    }
   })
 
   it('the public port answers 429 slow_down with Retry-After: 1 on every route once the bucket is empty', async () => {
@@ -123,10 +148,17 @@ describe('boot-time rules', () => {
     await h.stop()
   })
 
+  it('an admin key that an Authorization header cannot carry (line break, space, non-ASCII) refuses to start', async () => {
+    for (const key of ['good-key-0123456789\nsecond', 'good-key-0123456789\r', 'two words 0123456789', 'caf\u00e9-key-0123456789']) {
+      await assertRefusedAtStart(start({adminKey: key}), /admin\.api_key must be one line of visible ASCII characters/)
+      await assertRefusedAtStart(startStack({port: 0, adminPort: 0, mcpPort: 0, adminKey: key}), (err: Error) => err instanceof AuthServerConfigError)
+    }
+  })
+
   it('a non-localhost issuer needs a key of 16+ characters', async () => {
     await assert.rejects(start({adminKey: 'short-key', issuer: 'http://authserver:9000'}), /at least 16 characters in production/)
     await assert.rejects(start({adminKey: '', issuer: 'https://auth.example.com'}), /admin.api_key is required/)
-    const h = await start({adminKey: ADMIN_KEY, issuer: 'http://authserver:9000'})
+    const h = await start({adminKey: ADMIN_KEY, issuer: 'http://authserver:9000', session: {secret: 'a-session-secret-0123456789', secure: true}})
     await h.stop()
     assert.equal(adminKeyProblem('short', 'http://localhost:9000'), undefined)
   })

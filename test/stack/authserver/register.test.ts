@@ -103,6 +103,8 @@ describe('POST /oauth/register (RFC 7591)', () => {
     ['fragment', {client_name: 'a', redirect_uris: ['https://app.example/cb#x']}, `${INVALID}redirect_uri "https://app.example/cb#x" must not contain a fragment`],
     ['relative redirect', {client_name: 'a', redirect_uris: ['/cb']}, `${INVALID}redirect_uri "/cb" must have scheme and host`],
     ['custom scheme', {client_name: 'a', redirect_uris: ['myapp://cb']}, `${INVALID}redirect_uri "myapp://cb" must use https scheme`],
+    ['userinfo', {client_name: 'a', redirect_uris: ['https://user:pw@app.example/cb']}, `${INVALID}redirect_uri "https://user:pw@app.example/cb" must not contain userinfo`],
+    ['userinfo on loopback', {client_name: 'a', redirect_uris: ['http://trusted.example@127.0.0.1:4000/cb']}, `${INVALID}redirect_uri "http://trusted.example@127.0.0.1:4000/cb" must not contain userinfo`],
     ['too many redirect_uris', {client_name: 'a', redirect_uris: Array.from({length: 11}, (_, i) => `https://app.example/cb${i}`)}, `${INVALID}too many redirect_uris (max 10)`],
     ['unknown grant', {client_name: 'a', grant_types: ['password']}, `${INVALID}unsupported grant_type: "password"`],
     ['disabled grant', {client_name: 'a', grant_types: ['urn:ietf:params:oauth:grant-type:token-exchange']}, `${INVALID}grant_type "urn:ietf:params:oauth:grant-type:token-exchange" is not enabled on this server — set AUTHPLANE_TOKEN_EXCHANGE_ENABLED=true to enable it`],

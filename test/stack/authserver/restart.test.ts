@@ -3,11 +3,11 @@ import {mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
-import {createLocalJWKSet, jwtVerify, type JSONWebKeySet} from 'jose'
+import {createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT, type JSONWebKeySet} from 'jose'
 import Database from 'better-sqlite3'
 import type {AuthServerHandle} from '../../../src/stack/types.js'
-import {MIGRATIONS} from '../../../src/stack/authserver/db.js'
-import {admin, createClient, createResource, RESOURCE_URI, start, token} from './helpers.js'
+import {MIGRATIONS} from '../../../src/stack/authserver/store/db.js'
+import {admin, assertOAuthError, createClient, createResource, RESOURCE_URI, start, token} from './helpers.js'
 
 describe('authserver persistence across restarts', () => {
   const root = mkdtempSync(join(tmpdir(), 'ap-demo-authserver-'))
@@ -63,6 +63,35 @@ describe('authserver persistence across restarts', () => {
     // Issued-token rows survived too: the client still has a live token.
     assert.equal((await admin(second, 'DELETE', `/admin/clients/${client.client_id}`)).status, 409)
     await second.stop()
+    running = undefined
+  })
+
+  it('keeps DPoP proof jtis and server nonces: a replayed proof stays refused, an issued nonce stays good', async () => {
+    // A fixed issuer, so that a proof's htu names the same server before and after the restart.
+    const options = {dataDir: join(root, 'dpop'), issuer: 'http://localhost:59999', dpop: {requireNonce: true}}
+    const {privateKey, publicKey} = await generateKeyPair('ES256')
+    const jwk = await exportJWK(publicKey)
+    const proof = (nonce: string) => new SignJWT({jti: crypto.randomUUID(), htm: 'POST', htu: 'http://localhost:59999/oauth/token', iat: Math.floor(Date.now() / 1000), nonce})
+      .setProtectedHeader({alg: 'ES256', typ: 'dpop+jwt', jwk}).sign(privateKey)
+
+    running = await start(options)
+    const client = await createClient(running)
+    await createResource(running)
+    const first = await token(running, client, {resource: RESOURCE_URI})
+    const nonce = first.headers.get('dpop-nonce')!
+    assert.ok(nonce)
+    const used = await proof(nonce)
+    const bound = await token(running, client, {resource: RESOURCE_URI}, {dpop: used})
+    assert.equal(bound.status, 200, bound.text)
+    assert.equal(bound.body.token_type, 'DPoP')
+    await running.stop()
+
+    running = await start(options)
+    assertOAuthError(await token(running, client, {resource: RESOURCE_URI}, {dpop: used}), 400, 'invalid_dpop_proof', 'DPoP proof jti has already been used')
+    const again = await token(running, client, {resource: RESOURCE_URI}, {dpop: await proof(nonce)})
+    assert.equal(again.status, 200, again.text)
+    assertOAuthError(await token(running, client, {resource: RESOURCE_URI}, {dpop: await proof('not-a-nonce-of-this-server')}), 400, 'use_dpop_nonce', 'DPoP proof nonce does not match server-issued nonce')
+    await running.stop()
     running = undefined
   })
 })

@@ -48,11 +48,12 @@ describe('authserver OAuth endpoints', () => {
         assert.deepEqual(m.code_challenge_methods_supported, ['S256'])
         assert.deepEqual(m.revocation_endpoint_auth_methods_supported, ['none', 'client_secret_basic', 'client_secret_post'])
         assert.deepEqual(m.introspection_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post'])
-        assert.equal('client_id_metadata_document_supported' in m, false, 'no CIMD here, so none announced')
+        assert.equal(m.client_id_metadata_document_supported, true, 'CIMD is on by default, as on the real server')
         // The real server's asMetadata member order.
         assert.deepEqual(Object.keys(m), ['issuer', 'authorization_endpoint', 'token_endpoint', 'registration_endpoint', 'revocation_endpoint', 'introspection_endpoint',
           'jwks_uri', 'response_types_supported', 'grant_types_supported', 'token_endpoint_auth_methods_supported', 'introspection_endpoint_auth_methods_supported',
-          'revocation_endpoint_auth_methods_supported', 'code_challenge_methods_supported', 'scopes_supported', 'resource_indicators_supported', 'dpop_signing_alg_values_supported'])
+          'revocation_endpoint_auth_methods_supported', 'code_challenge_methods_supported', 'scopes_supported', 'resource_indicators_supported', 'client_id_metadata_document_supported',
+          'dpop_signing_alg_values_supported'])
       }
     })
 
@@ -70,7 +71,7 @@ describe('authserver OAuth endpoints', () => {
 
     it('announces localhost for a wildcard bind and keeps an explicit issuer byte for byte', async () => {
       const h2 = await start({host: '0.0.0.0'})
-      const h3 = await start({issuer: 'http://authserver:9000'})
+      const h3 = await start({issuer: 'http://authserver:9000', session: {secret: 'a-session-secret-0123456789', secure: true}})
       try {
         assert.match(h2.issuer, /^http:\/\/localhost:\d+$/)
         assert.match(h2.publicUrl, /^http:\/\/127\.0\.0\.1:\d+$/)
