@@ -23,6 +23,10 @@ const FILES: Record<string, string> = {
   'redirect-matrix': 'test/faults/redirect-matrix.test.ts',
   'stack-files': 'test/faults/stack-files.test.ts',
   helpers: 'test/stack/authserver/helpers.ts',
+  // The user sign-in section's own legend.
+  'stand-in': 'test/login/stand-in.test.ts',
+  embedded: 'test/login/embedded.test.ts',
+  'cli/login': 'test/cli/login.test.ts',
 }
 
 interface Row {
