@@ -7,6 +7,7 @@ import {ENV, Environment, resolveConnection, type ConnectionFlags, type Connecti
 import {ConfigStore, validateProfileName} from '../config/store.js'
 import {NeedsInputError} from '../errors.js'
 import {DryRunStop} from '../http/request.js'
+import {MCP_PROTOCOL_ENV, resolveMcpProtocol} from '../mcp/protocol.js'
 import {contextFromSettings, type WalkthroughContext} from '../walkthrough/context.js'
 import {CliError, toCliError} from './error-map.js'
 import {ExitCode} from './exit-codes.js'
@@ -26,6 +27,7 @@ export interface CommonFlags extends ConnectionFlags, TraceFlags {
   'client-secret'?: string
   dpop?: boolean
   'dpop-key'?: string
+  protocol?: string
 }
 
 /**
@@ -164,7 +166,12 @@ export abstract class BaseCommand extends Command {
       onNote: (message) => this.note(message),
     })
     if (this.trace) this.trace.endpoints = {issuer: ctx.issuer, adminUrl: ctx.adminUrl, mcpUrl: ctx.mcpUrl}
-    return this.withDpop(ctx, flags)
+    return this.withDpop(this.withMcpProtocol(ctx, flags), flags)
+  }
+
+  /** --protocol, else AP_DEMO_MCP_PROTOCOL (environment or ./.env), else auto. */
+  protected withMcpProtocol(ctx: WalkthroughContext, flags: Pick<CommonFlags, 'protocol'>): WalkthroughContext {
+    return {...ctx, mcpProtocol: resolveMcpProtocol(flags.protocol, this.env.get(MCP_PROTOCOL_ENV))}
   }
 
   /** With --dpop or --dpop-key: the key (the profile's, created on first use, or the file's) and its proof handle. */

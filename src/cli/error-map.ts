@@ -25,7 +25,8 @@ import {filesystemErrorCode} from '../files.js'
 import {HttpRedirectError, HttpUnreachableError, InvalidRequestError} from '../http/request.js'
 import {AuthServerConfigError} from '../stack/authserver/boot-rules.js'
 import {StackFileError} from '../stack/errors.js'
-import {McpAuthRejectedError, McpDiscoveryError, McpProtocolError, McpToolArgumentError, McpUnknownFlagError, McpUnreachableError} from '../mcp/errors.js'
+import {McpAuthRejectedError, McpDiscoveryError, McpProtocolError, McpProtocolVersionError, McpToolArgumentError, McpUnknownFlagError, McpUnreachableError} from '../mcp/errors.js'
+import {LEGACY_REVISION, MCP_PROTOCOL_ENV, MODERN_REVISION} from '../mcp/protocol.js'
 import {TokenRequestRefused} from '../walkthrough/errors.js'
 import {VerifyFailed} from '../walkthrough/verify-failed.js'
 import {ExitCode, type ExitCodeValue} from './exit-codes.js'
@@ -256,6 +257,14 @@ function fromLayerError(err: unknown): CliError | undefined {
   if (err instanceof McpUnreachableError) {
     return new CliError('mcp_unreachable', err.message, {exitCode: ExitCode.UNREACHABLE, hint: START_HINT, details: {url: err.url}, cause: err})
   }
+  if (err instanceof McpProtocolVersionError) {
+    return new CliError('mcp_protocol_unsupported', err.message, {
+      exitCode: ExitCode.REJECTED,
+      hint: protocolHint(err),
+      details: {url: err.url, protocol: err.choice, requested: err.requested ?? null, supported: err.supported ?? null},
+      cause: err,
+    })
+  }
   if (err instanceof McpProtocolError) {
     const hint = 'Check --mcp-url (MCP_URL) points at the MCP endpoint itself, e.g. http://localhost:8080/mcp (it ends in /mcp for tier 01).'
     const details = {url: err.url, httpStatus: err.status ?? null, detail: err.message}
@@ -280,6 +289,24 @@ function fromLayerError(err: unknown): CliError | undefined {
     return new CliError('invalid_tool_arguments', err.message, {exitCode: ExitCode.USAGE, hint: `See the arguments with: ap-demo mcp tools (schema of "${err.tool}")`, details: {tool: err.tool, schema: err.schema}, cause: err})
   }
   return undefined
+}
+
+/**
+ * What to do when the server and ap-demo share no revision: the --protocol that would work, from
+ * what the server said it speaks. Not the URL's fault: the server answered as an MCP server.
+ */
+function protocolHint(err: McpProtocolVersionError): string {
+  const unpin = err.choice === 'auto' ? '' : ` (or unset ${MCP_PROTOCOL_ENV} if it pins ${err.choice})`
+  const supported = err.supported ?? []
+  if (supported.length === 0) {
+    // No list: a pinned 2026-07-28 met a server of the 2025 era.
+    return err.choice === MODERN_REVISION
+      ? `The server speaks only the 2025 era (initialize and sessions): use --protocol auto, which falls back to it, or --protocol ${LEGACY_REVISION}${unpin}.`
+      : `Use --protocol auto to let ap-demo negotiate${unpin}.`
+  }
+  if (supported.includes(MODERN_REVISION)) return `Use --protocol ${MODERN_REVISION}, or --protocol auto to negotiate${unpin}.`
+  if (supported.includes(LEGACY_REVISION)) return `Use --protocol ${LEGACY_REVISION}, or --protocol auto to negotiate${unpin}.`
+  return `ap-demo offers ${LEGACY_REVISION} and ${MODERN_REVISION}; the server speaks only ${supported.join(', ')}, so no --protocol reaches it: use a server (or an SDK version) that speaks one of them.`
 }
 
 const OCLIF_USAGE_ERRORS = new Set([

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {ENV} from '../config/settings.js'
+import {LEGACY_REVISION, MCP_PROTOCOL_CHOICES, MCP_PROTOCOL_ENV, MODERN_REVISION} from '../mcp/protocol.js'
 import {revealSecretArg} from './secret-args.js'
 
 // Every flag that more than one command takes is defined once, here. A command spreads the sets
@@ -122,6 +123,17 @@ export const discoverFlags = {
     description:
       'Calls without a token first; on 401 follows resource_metadata to the protected resource metadata, takes its authorization server, discovers that server\'s metadata and mints a client_credentials token with resource = the metadata\'s resource, byte for byte. With --issuer, the metadata must list that issuer. Implied by --client-id without --issuer.',
     helpGroup: 'CLIENT',
+  }),
+}
+
+/** The MCP protocol revision: every command that speaks MCP (mcp call, mcp tools, verify, setup). */
+export const protocolFlags = {
+  protocol: Flags.string({
+    summary: `MCP revision: auto, ${LEGACY_REVISION} or ${MODERN_REVISION}.`,
+    description: `Env ${MCP_PROTOCOL_ENV}. Default auto: probe with server/discover and speak ${MODERN_REVISION} (stateless) when the server does, else fall back to ${LEGACY_REVISION} (initialize and a session). A revision pins it: no probe, no fallback. See docs/compatibility.md.`,
+    options: [...MCP_PROTOCOL_CHOICES],
+    helpValue: '<revision>',
+    helpGroup: 'SERVER',
   }),
 }
 

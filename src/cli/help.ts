@@ -98,7 +98,8 @@ export default class ApDemoHelp extends Help {
     const flags = Object.entries(command.flags ?? {}).filter(([name, f]) => !f.hidden && name !== 'json')
     const label = ([name, f]: [string, LoadedFlag]) => {
       const short = f.char ? `-${f.char}, ` : '    '
-      const value = f.type === 'option' ? `=<${f.options ? f.options.join('|') : 'value'}>` : ''
+      const helpValue = (f as {helpValue?: string | string[]}).helpValue
+      const value = f.type === 'option' ? (typeof helpValue === 'string' ? `=${helpValue}` : `=<${f.options ? f.options.join('|') : 'value'}>`) : ''
       return `${short}--${(f as {allowNo?: boolean}).allowNo ? '[no-]' : ''}${name}${value}`
     }
     const pad = Math.min(32, Math.max(...flags.map((f) => label(f).length)) + 2)

@@ -61,3 +61,29 @@ export class McpDiscoveryError extends Error {
     this.name = 'McpDiscoveryError'
   }
 }
+
+/**
+ * The MCP server and ap-demo have no protocol revision in common for this connection: a JSON-RPC
+ * `-32022` (unsupported protocol version, with the server's `supported` list), or a pinned
+ * revision the server's `server/discover` did not offer (or that a 2025-era server never answers).
+ */
+export class McpProtocolVersionError extends Error {
+  constructor(
+    readonly url: string,
+    /** What ap-demo was asked to speak: --protocol or AP_DEMO_MCP_PROTOCOL (`auto` negotiates). */
+    readonly choice: string,
+    /** The revision the refused request carried, when known. */
+    readonly requested: string | undefined,
+    /** The server's revisions: `-32022`'s `data.supported`, or `server/discover`'s `supportedVersions`. */
+    readonly supported: string[] | undefined,
+    /** Why, in the server's or the SDK's words. */
+    readonly detail: string,
+    options?: {cause?: unknown},
+  ) {
+    super(
+      `the MCP server does not speak protocol revision ${requested ?? choice}${supported && supported.length > 0 ? ` (it supports ${supported.join(', ')})` : ''}: ${detail}`,
+      options,
+    )
+    this.name = 'McpProtocolVersionError'
+  }
+}

@@ -5,7 +5,8 @@ import type {WalkthroughContext} from './context.js'
 import {VERIFY_DEFAULTS} from './defaults.js'
 import {waitForDiscovery} from './discovery.js'
 import type {ClientDpop} from './dpop.js'
-import {probeInitialize, waitForMcpServer, type ProbeOptions} from './mcp-probe.js'
+import {describeConnection, MODERN_REVISION, type McpEra} from '../mcp/protocol.js'
+import {probeMcp, waitForMcpServer, type ProbeOptions} from './mcp-probe.js'
 import {ensureResource} from './resource.js'
 import {mintToken, type ClientCredentials} from './token.js'
 import {runTool} from './tool.js'
@@ -22,7 +23,7 @@ export const VERIFY_STEPS = [
   'resource registered',
   'client registered',
   'token minted (aud = resource)',
-  'MCP initialize',
+  'MCP connect',
   'echo tool',
   'refused: no token',
   'refused: token without resource',
@@ -33,7 +34,7 @@ export const VERIFY_STEPS = [
 export const DPOP_VERIFY_STEPS = [
   ...VERIFY_STEPS.slice(0, 4),
   'token minted (DPoP, cnf.jkt = key)',
-  'MCP initialize (DPoP proof)',
+  'MCP connect (DPoP proof)',
   'echo tool',
   ...VERIFY_STEPS.slice(7),
   'refused: bound token as plain Bearer',
@@ -167,6 +168,10 @@ export async function runVerify(ctx: WalkthroughContext, options: VerifyOptions)
   const report: VerifyReport = {passed: false, issuer: ctx.issuer, adminUrl: ctx.adminUrl, mcpUrl: ctx.mcpUrl, resource: ctx.resource, slug: options.slug, steps: []}
   const steps = new StepRecorder(report, options)
   const names = verifySteps(ctx)
+  const choice = ctx.mcpProtocol ?? 'auto'
+  // The era of the raw probes: what step 6 negotiated; before it, what --protocol pins (a protected
+  // server refuses an unauthenticated request before it reads the protocol, whatever the era).
+  let era: McpEra = choice === MODERN_REVISION ? 'modern' : 'legacy'
   // With DPoP, a token is presented the way the client presents it: `DPoP <token>` and a fresh proof.
   const present = async (token: string | undefined): Promise<Partial<ProbeOptions>> => {
     const dpop = ctx.dpop
@@ -175,7 +180,7 @@ export async function runVerify(ctx: WalkthroughContext, options: VerifyOptions)
     return {authHeaders: await dpopRequestHeaders(dpop.handle, token, 'POST', ctx.mcpUrl), closeHeaders: () => dpopRequestHeaders(dpop.handle, token, 'DELETE', ctx.mcpUrl)}
   }
   const expect401: Expect401 = async (token, what, presented) => {
-    const probe = await probeInitialize(ctx.mcpUrl, token, {timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer, ...(presented ?? (await present(token)))})
+    const probe = await probeMcp(ctx.mcpUrl, token, {timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer, era, ...(presented ?? (await present(token)))})
     if (probe.status !== 401) {
       throw new CheckFailedError('not_refused', `${what}: expected 401, the MCP server answered ${probe.status}`, {
         hint: 'The MCP server must check the token\'s signature and audience; this one does not.',
@@ -191,7 +196,7 @@ export async function runVerify(ctx: WalkthroughContext, options: VerifyOptions)
     return {value: d, detail: `issuer ${d.metadata.issuer}`}
   })
   await steps.run(names[1]!, async () => {
-    const r = await waitForMcpServer(ctx.mcpUrl, wait)
+    const r = await waitForMcpServer(ctx.mcpUrl, {...wait, era})
     if (r.resourceMetadata.resource && r.resourceMetadata.resource !== ctx.resource) {
       throw new ConfigError('audience_mismatch', `the MCP server expects the audience "${r.resourceMetadata.resource}" but ap-demo would bind tokens to "${ctx.resource}"`, {
         hint: `Use --resource ${r.resourceMetadata.resource} (AUTHPLANE_RESOURCE): the resource uri, the resource= parameter and the server's expected audience must agree byte for byte.`,
@@ -229,14 +234,17 @@ export async function runVerify(ctx: WalkthroughContext, options: VerifyOptions)
     return {value: m, detail: `token_type DPoP, cnf.jkt = key (${ctx.dpop.key.alg} ${jkt}), ${detail}`}
   })
 
-  // Steps 6 and 7 are one `mcp call echo`, as the agent does it: initialize, then tools/call.
+  // Steps 6 and 7 are one `mcp call echo`, as the agent does it: the connection (server/discover in
+  // the 2026-07-28 era, initialize in the 2025 one, as negotiated), then tools/call.
   steps.start(names[5]!)
   let initialized = false
   try {
     const outcome = await runTool(ctx, minted.token.accessToken, 'echo', {pairs: [['text', options.echoText]]}, {
       onSession: (session) => {
         initialized = true
-        steps.pass(names[5]!, `${session.serverInfo?.name ?? '?'} ${session.serverInfo?.version ?? ''}, protocol ${session.protocolVersion ?? '?'}`)
+        era = session.era ?? 'legacy'
+        report.protocol = {choice, era, version: session.protocolVersion ?? null}
+        steps.pass(names[5]!, `${describeConnection({era: session.era, protocolVersion: session.protocolVersion})}, ${session.serverInfo?.name ?? '?'} ${session.serverInfo?.version ?? ''}`.trim())
         steps.start(names[6]!)
       },
     })
@@ -272,18 +280,19 @@ async function verifyBinding(ctx: WalkthroughContext, dpop: ClientDpop, token: s
   const url = ctx.mcpUrl
   const close = () => dpopRequestHeaders(dpop.handle, token, 'DELETE', url)
   const withProof = (headers: {authorization: string; dpop: string}): Partial<ProbeOptions> => ({authHeaders: headers, closeHeaders: close})
+  const era = steps.report.protocol?.era
   await steps.run(names[10]!, () => expect401(token, 'the bound token sent as a plain Bearer token', {authHeaders: {Authorization: `Bearer ${token}`}}))
   await steps.run(names[11]!, async () => {
     const stranger = dpopHandle(await generateDpopKey())
     // A server that demands nonces would refuse the stranger's first proof for lacking one; the
     // key must be what is refused, so the stranger first learns the nonce, as any client would.
-    const first = await probeInitialize(url, token, {timeoutMs: ctx.requestTimeoutMs, ...withProof(await dpopRequestHeaders(stranger, token, 'POST', url))})
+    const first = await probeMcp(url, token, {timeoutMs: ctx.requestTimeoutMs, era, ...withProof(await dpopRequestHeaders(stranger, token, 'POST', url))})
     if ((first.body as {error?: unknown} | undefined)?.error === 'use_dpop_nonce' && first.dpopNonce) await adoptDpopNonce(stranger, url, first.dpopNonce)
     return expect401(token, 'the bound token with a proof from another key', withProof(await dpopRequestHeaders(stranger, token, 'POST', url)))
   })
   await steps.run(names[12]!, async () => {
     const once = await dpopRequestHeaders(dpop.handle, token, 'POST', url)
-    const first = await probeInitialize(url, token, {timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer, ...withProof(once)})
+    const first = await probeMcp(url, token, {timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer, era, ...withProof(once)})
     if (first.status !== 200) {
       throw new CheckFailedError('proof_refused', `the first use of the proof got ${first.status}, expected 200`, {details: {httpStatus: first.status, body: first.body}})
     }

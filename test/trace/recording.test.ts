@@ -124,13 +124,26 @@ describe('a traced verify run against the embedded stack', () => {
     assert.ok(headers.filter((h) => h.value === `Bearer ${tokenMark}`).length >= 3)
   })
 
+  it('names the MCP method and protocol revision of each MCP request in the HAR', () => {
+    const entries = JSON.parse(run.har).log.entries as Array<{request: {url: string; method: string}; _mcpMethod?: string; _mcpProtocolVersion?: string}>
+    const mcp = entries.filter((e) => e.request.url === stack.mcpUrl && e.request.method === 'POST')
+    assert.ok(mcp.length >= 5, `${mcp.length} MCP POSTs`)
+    for (const e of mcp) assert.ok(e._mcpMethod, `an MCP POST without _mcpMethod: ${JSON.stringify(e.request)}`)
+    // verify negotiates: the probe speaks 2026-07-28, the connection then runs in the server's era.
+    const discover = mcp.find((e) => e._mcpMethod === 'server/discover')
+    assert.equal(discover?._mcpProtocolVersion, '2026-07-28')
+    const call = mcp.find((e) => e._mcpMethod === 'tools/call')
+    assert.match(call?._mcpProtocolVersion ?? '', /^\d{4}-\d{2}-\d{2}$/)
+    assert.equal(entries.filter((e) => e._mcpMethod !== undefined && e.request.url !== stack.mcpUrl).length, 0, 'only MCP requests are marked')
+  })
+
   it('draws a Mermaid sequence diagram that Mermaid parses', async () => {
     assert.equal(await parseMermaid(mermaidBlock(run.diagram)), 'sequence')
     const text = mermaidBlock(run.diagram)
     for (const participant of ['agent as ap-demo (agent)', 'admin as Authplane admin API', 'auth as Authorization server', 'mcp as MCP server']) assert.ok(text.includes(`participant ${participant}`), participant)
     assert.match(text, /agent->>admin: POST \/admin\/resources · 201/)
     assert.ok(text.includes(`Note over auth: token: aud ${stack.resource}, scope "mcp:echo"`))
-    assert.match(text, /Note over mcp: session [0-9a-f-]{36}/)
+    assert.match(text, /Note over mcp: protocol 2025-11-25, session [0-9a-f-]{36}/)
     assert.match(text, /Note over mcp: 401: invalid_token: token audience does not include/)
     assert.match(text, /Note over mcp: 401: invalid_token: token signature is invalid/)
     assert.match(text, /Note over agent,mcp: ✓ ALL CHECKS PASSED\n$/)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import type {Tool} from '@modelcontextprotocol/sdk/types.js'
+import type {Tool} from '@modelcontextprotocol/client'
 
 import {toCurl} from '../../src/http/curl.js'
 import {buildToolArguments, parseToolFlags, splitToolArgv} from '../../src/mcp/arguments.js'

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
-import {clientFlags, diagramFlags, discoverFlags, dpopFlags, requestFlags, serverFlags} from '../../cli/flags.js'
+import {clientFlags, diagramFlags, discoverFlags, dpopFlags, protocolFlags, requestFlags, serverFlags} from '../../cli/flags.js'
 import {mcpAuthRequest} from '../../cli/mcp-auth.js'
 import type {McpCallResult} from '../../cli/render/mcp.js'
 import {CheckFailedError} from '../../errors.js'
@@ -11,7 +11,7 @@ import {runTool} from '../../walkthrough/tool.js'
 export default class McpCall extends BaseCommand {
   static override summary = 'Call a tool of the protected MCP server with a resource-bound token.'
 
-  static override description = `Mints (or reuses from the cache) a token for the resource, opens an MCP session over streamable HTTP with the MCP SDK's client (initialize, notifications/initialized, the mcp-session-id header), calls the tool and prints the text of its result.
+  static override description = `Mints (or reuses from the cache) a token for the resource, connects over streamable HTTP with the official MCP SDK's client, calls the tool and prints the text of its result. The protocol revision is negotiated: 2026-07-28 (server/discover, stateless) when the server speaks it, else 2025-11-25 (initialize, notifications/initialized, the mcp-session-id header); --protocol or AP_DEMO_MCP_PROTOCOL pins one, and a server that speaks none of them is named with the --protocol that would reach it.
 
 Tool arguments are flags named after the tool's input schema (--text hi for echo), or a JSON object with --args; values are converted to the schema's types. When the server refuses the token (401/403), the answer is explained: which of issuer, audience, scope or expiry is wrong, and how to fix it.
 
@@ -37,6 +37,7 @@ A 403 insufficient_scope whose challenge names a scope the client may request (i
 
   static override flags = {
     ...serverFlags,
+    ...protocolFlags,
     ...requestFlags,
     ...diagramFlags,
     ...clientFlags,
