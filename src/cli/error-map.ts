@@ -26,7 +26,8 @@ import {filesystemErrorCode} from '../files.js'
 import {HttpRedirectError, HttpUnreachableError, InvalidRequestError} from '../http/request.js'
 import {AuthServerConfigError} from '../stack/authserver/domain/config.js'
 import {StackFileError} from '../stack/errors.js'
-import {McpAuthRejectedError, McpDiscoveryError, McpProtocolError, McpToolArgumentError, McpUnknownFlagError, McpUnreachableError} from '../mcp/errors.js'
+import {McpAuthRejectedError, McpDiscoveryError, McpProtocolError, McpProtocolVersionError, McpToolArgumentError, McpUnknownFlagError, McpUnreachableError} from '../mcp/errors.js'
+import {LEGACY_REVISION, MCP_PROTOCOL_ENV, MODERN_REVISION} from '../mcp/protocol.js'
 import {TokenRequestRefused} from '../walkthrough/errors.js'
 import {VerifyFailed} from '../walkthrough/verify-failed.js'
 import {ExitCode, type ExitCodeValue} from './exit-codes.js'
@@ -269,7 +270,7 @@ function fromLayerError(err: unknown): CliError | undefined {
   if (err instanceof AuthplaneIssuerMismatchError) {
     return new CliError('issuer_mismatch', `issuer mismatch: the server announces ${JSON.stringify(err.actual)} but ap-demo is configured with ${JSON.stringify(err.expected)}`, {
       exitCode: ExitCode.CONFIG,
-      hint: `Use exactly the announced string: --issuer ${typeof err.actual === 'string' ? err.actual : '<issuer>'} (or AUTHPLANE_ISSUER). localhost, 127.0.0.1 and a Docker host name are different issuers; so is a trailing slash.`,
+      hint: `Use exactly the announced string: --issuer ${typeof err.actual === 'string' ? err.actual : '<issuer>'} (or AUTHPLANE_ISSUER). localhost, 127.0.0.1 and a Docker host name are different issuers; a single trailing slash is not a difference (as in Authplane's SDKs), anything else is.`,
       details: {expected: err.expected, actual: err.actual},
       cause: err,
     })
@@ -315,6 +316,14 @@ function fromLayerError(err: unknown): CliError | undefined {
   if (err instanceof McpUnreachableError) {
     return new CliError('mcp_unreachable', err.message, {exitCode: ExitCode.UNREACHABLE, hint: START_HINT, details: {url: err.url}, cause: err})
   }
+  if (err instanceof McpProtocolVersionError) {
+    return new CliError('mcp_protocol_unsupported', err.message, {
+      exitCode: ExitCode.REJECTED,
+      hint: protocolHint(err),
+      details: {url: err.url, protocol: err.choice, requested: err.requested ?? null, supported: err.supported ?? null},
+      cause: err,
+    })
+  }
   if (err instanceof McpProtocolError) {
     const hint = 'Check --mcp-url (MCP_URL) points at the MCP endpoint itself, e.g. http://localhost:8080/mcp (it ends in /mcp for tier 01).'
     const details = {url: err.url, httpStatus: err.status ?? null, detail: err.message}
@@ -323,7 +332,10 @@ function fromLayerError(err: unknown): CliError | undefined {
       return new CliError('not_an_mcp_endpoint', `the MCP endpoint ${err.url} answered ${err.status} (not an MCP server there?)`, {exitCode: ExitCode.REJECTED, hint, details, cause: err})
     }
     const first = err.message.split('\n').find((l) => l.trim() !== '')?.trim() ?? 'no detail'
-    return new CliError('mcp_error', `MCP request failed: ${first}`, {exitCode: err.status && err.status >= 500 ? ExitCode.UNREACHABLE : ExitCode.REJECTED, hint, details, cause: err})
+    // No HTTP status: the server answered as an MCP server, and the exchange itself failed (a
+    // JSON-RPC error, a result that breaks the tool's output schema): not the URL's fault.
+    const answered = err.status === undefined ? 'The MCP server answered, but the exchange failed there: check the tool\'s arguments (ap-demo mcp tools) and the server; --print-curl shows what was sent.' : hint
+    return new CliError('mcp_error', `MCP request failed: ${first}`, {exitCode: err.status && err.status >= 500 ? ExitCode.UNREACHABLE : ExitCode.REJECTED, hint: answered, details, cause: err})
   }
   if (err instanceof McpDiscoveryError) {
     const hint =
@@ -339,6 +351,24 @@ function fromLayerError(err: unknown): CliError | undefined {
     return new CliError('invalid_tool_arguments', err.message, {exitCode: ExitCode.USAGE, hint: `See the arguments with: ap-demo mcp tools (schema of "${err.tool}")`, details: {tool: err.tool, schema: err.schema}, cause: err})
   }
   return undefined
+}
+
+/**
+ * What to do when the server and ap-demo share no revision: the --protocol that would work, from
+ * what the server said it speaks. Not the URL's fault: the server answered as an MCP server.
+ */
+function protocolHint(err: McpProtocolVersionError): string {
+  const unpin = err.choice === 'auto' ? '' : ` (or unset ${MCP_PROTOCOL_ENV} if it pins ${err.choice})`
+  const supported = err.supported ?? []
+  if (supported.length === 0) {
+    // No list: a pinned 2026-07-28 met a server of the 2025 era.
+    return err.choice === MODERN_REVISION
+      ? `The server speaks only the 2025 era (initialize and sessions): use --protocol auto, which falls back to it, or --protocol ${LEGACY_REVISION}${unpin}.`
+      : `Use --protocol auto to let ap-demo negotiate${unpin}.`
+  }
+  if (supported.includes(MODERN_REVISION)) return `Use --protocol ${MODERN_REVISION}, or --protocol auto to negotiate${unpin}.`
+  if (supported.includes(LEGACY_REVISION)) return `Use --protocol ${LEGACY_REVISION}, or --protocol auto to negotiate${unpin}.`
+  return `ap-demo offers ${LEGACY_REVISION} and ${MODERN_REVISION}; the server speaks only ${supported.join(', ')}, so no --protocol reaches it: use a server (or an SDK version) that speaks one of them.`
 }
 
 const OCLIF_USAGE_ERRORS = new Set([

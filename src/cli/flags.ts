@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {ENV} from '../config/settings.js'
+import {LEGACY_REVISION, MCP_PROTOCOL_CHOICES, MCP_PROTOCOL_ENV, MODERN_REVISION} from '../mcp/protocol.js'
 import {revealSecretArg} from './secret-args.js'
 
 // Every flag that more than one command takes is defined once, here. A command spreads the sets
@@ -18,7 +19,7 @@ export const profileFlags = {
 
 const issuer = Flags.string({
   summary: 'Authplane issuer, exactly as the server announces it.',
-  description: `Env ${ENV.issuer}. Default http://localhost:9000. Compared byte for byte with the metadata's issuer.`,
+  description: `Env ${ENV.issuer}. Default http://localhost:9000. Compared with the metadata's issuer as Authplane's SDKs compare it: exactly, except that one trailing slash is not a difference.`,
   helpGroup: 'SERVER',
 })
 const mcpUrl = Flags.string({
@@ -131,6 +132,17 @@ export const discoverFlags = {
   }),
 }
 
+/** The MCP protocol revision: every command that speaks MCP (mcp call, mcp tools, verify, setup). */
+export const protocolFlags = {
+  protocol: Flags.string({
+    summary: `MCP revision: auto, ${LEGACY_REVISION} or ${MODERN_REVISION}.`,
+    description: `Env ${MCP_PROTOCOL_ENV}. Default auto: probe with server/discover and speak ${MODERN_REVISION} (stateless) when the server does, else fall back to ${LEGACY_REVISION} (initialize and a session). A revision pins it: no probe, no fallback. See docs/compatibility.md.`,
+    options: [...MCP_PROTOCOL_CHOICES],
+    helpValue: '<revision>',
+    helpGroup: 'SERVER',
+  }),
+}
+
 /** Commands that may prompt (admin key, confirmation, the wizard's questions). */
 export const inputFlags = {
   'no-input': Flags.boolean({
@@ -161,12 +173,23 @@ export const dpopFlags = {
   dpop: Flags.boolean({
     summary: 'Bind the token to the profile\'s key (RFC 9449 DPoP).',
     description:
-      'The token request carries a DPoP proof, the token comes back as token_type DPoP with cnf.jkt = the key\'s thumbprint, and each request to the MCP server sends "Authorization: DPoP <token>" with a fresh proof (ath = the token\'s hash). The profile\'s ES256 key is created on first use and kept in the store (0600). A server that demands a nonce gets one retry. See docs/dpop.md.',
+      'The token request carries a DPoP proof, the token comes back as token_type DPoP with cnf.jkt = the key\'s thumbprint, and each request to the MCP server sends the token ("Authorization: DPoP <token>", or Bearer for servers that read only Bearer: --dpop-scheme) with a fresh proof (ath = the token\'s hash). The profile\'s ES256 key is created on first use and kept in the store (0600). A server that demands a nonce gets one retry. See docs/dpop.md.',
     helpGroup: 'DPOP',
   }),
   'dpop-key': Flags.string({
     summary: 'PKCS#8 PEM key for the proofs (implies --dpop).',
     description: 'ES256 (a P-256 EC key) or RS256 (an RSA key of 2048 bits or more), not encrypted. For example: openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out agent.pem',
+    helpGroup: 'DPOP',
+  }),
+}
+
+/** How a DPoP-bound token is presented to the MCP server: mcp call, mcp tools, verify. */
+export const dpopSchemeFlags = {
+  'dpop-scheme': Flags.string({
+    summary: 'Scheme of the bound token: auto, dpop or bearer.',
+    description:
+      'With --dpop, the token goes as "Authorization: DPoP <token>" (RFC 9449 §7.1) or, for servers that read only Bearer (Authplane\'s Python adapters, on the MCP Python SDK), as "Authorization: Bearer <token>"; the DPoP proof header goes with it either way. auto (the default) starts with DPoP and follows the server\'s 401 challenge: when it offers only Bearer, the request is sent again once as Bearer, and the rest of the run keeps that. See docs/dpop.md.',
+    options: ['auto', 'dpop', 'bearer'],
     helpGroup: 'DPOP',
   }),
 }
@@ -184,6 +207,15 @@ export const mcpPolicyFlags = {
   'mcp-dpop-nonce': Flags.boolean({
     summary: 'The MCP server demands its nonce in proofs (RFC 9449 §9).',
     description: 'Every answer carries the current nonce in DPoP-Nonce; a proof without it gets 401 use_dpop_nonce. Needs --mcp-dpop allowed or required.',
+    helpGroup: 'TIER 03',
+  }),
+  'mcp-protocol': Flags.string({
+    summary: 'MCP eras served at /mcp: both, 2025-11-25 or 2026-07-28.',
+    description:
+      'both (default): 2025 clients get initialize, a session and the GET stream as before; 2026-07-28 clients are served statelessly (server/discover, the protocol version in each request). 2025-11-25: the 2025 era only, as a server that predates 2026-07-28 (a server/discover probe gets 400, so a negotiating client falls back). 2026-07-28: the stateless era only (an initialize gets -32022). The same token, DPoP and scope checks in every mode.',
+    options: ['both', '2025-11-25', '2026-07-28'],
+    default: 'both',
+    helpValue: '<eras>',
     helpGroup: 'TIER 03',
   }),
   'tool-scope': Flags.string({

@@ -74,7 +74,16 @@ export default class ApDemoHelp extends Help {
     for (const arg of Object.values(command.args ?? {})) {
       out.push('', 'ARGUMENTS', ...wrap(`${arg.name.toUpperCase()}  ${arg.description ?? ''}`, this.lineWidth, '  '))
     }
-    out.push(...this.flagLines(command))
+    // A command with more flag groups than a screen holds shows the shared request flags, then
+    // the tier-03 and the client flags, as names only too (each line of theirs is in docs/commands.md).
+    const minimum = (lines: string[]) => out.length + lines.length + (command.examples?.length ? 3 : 0) + FOOTER_LINES
+    const namesOnly = new Set(NAMES_ONLY_GROUPS)
+    let flagLines = this.flagLines(command, namesOnly)
+    for (const group of ['REQUEST', 'TIER 03', 'CLIENT']) {
+      if (minimum(flagLines) <= SCREEN_LINES) break
+      flagLines = this.flagLines(command, namesOnly.add(group))
+    }
+    out.push(...flagLines)
     // What is left of the screen goes to the description's first sentences and the examples; when
     // the flags take most of it, the examples shrink to the first ones, then the description goes
     // (the reference keeps both whole).
@@ -96,12 +105,13 @@ export default class ApDemoHelp extends Help {
   }
 
   /** One line per flag, in oclif's groups: the command's own flags first, then the shared sets. */
-  private flagLines(command: Command.Loadable): string[] {
+  private flagLines(command: Command.Loadable, namesOnly: ReadonlySet<string>): string[] {
     // --json is on every command: the root help says so once.
     const flags = Object.entries(command.flags ?? {}).filter(([name, f]) => !f.hidden && name !== 'json')
     const label = ([name, f]: [string, LoadedFlag]) => {
       const short = f.char ? `-${f.char}, ` : '    '
-      const value = f.type === 'option' ? `=<${f.options ? f.options.join('|') : 'value'}>` : ''
+      const helpValue = (f as {helpValue?: string | string[]}).helpValue
+      const value = f.type === 'option' ? (typeof helpValue === 'string' ? `=${helpValue}` : `=<${f.options ? f.options.join('|') : 'value'}>`) : ''
       return `${short}--${(f as {allowNo?: boolean}).allowNo ? '[no-]' : ''}${name}${value}`
     }
     const pad = Math.min(32, Math.max(...flags.map((f) => label(f).length)) + 2)
@@ -114,7 +124,7 @@ export default class ApDemoHelp extends Help {
     const out: string[] = []
     for (const group of order) {
       out.push('', group ? `${group} FLAGS` : 'FLAGS')
-      if (NAMES_ONLY_GROUPS.has(group)) {
+      if (namesOnly.has(group)) {
         out.push(...wrap(groups.get(group)!.map((entry) => label(entry).trim()).join('  '), this.lineWidth, '      '))
         continue
       }

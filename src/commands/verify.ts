@@ -3,7 +3,7 @@ import chalk from 'chalk'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {describeError} from '../cli/error-map.js'
-import {browserFlags, connectionFlags, diagramFlags, dpopFlags, inputFlags, requestFlags} from '../cli/flags.js'
+import {browserFlags, connectionFlags, diagramFlags, dpopFlags, dpopSchemeFlags, inputFlags, protocolFlags, requestFlags} from '../cli/flags.js'
 import {browserOptions} from '../cli/login.js'
 import {formatStepLines} from '../cli/render/verify.js'
 import {ENV} from '../config/settings.js'
@@ -15,11 +15,13 @@ import type {WaitState} from '../walkthrough/wait.js'
 export default class Verify extends BaseCommand {
   static override summary = 'Run the whole tier-02 walkthrough and check every step.'
 
-  static override description = `The Authplane tier-02 example, step by step: discovery, MCP server readiness (401 without a token), the resource (a 409 on a re-run is fine), the client, a token whose aud is the resource, MCP initialize, the echo tool; then the audience-binding proofs: requests without a token, with a token minted without resource, and with a tampered token must each get 401.
+  static override description = `The Authplane tier-02 example, step by step: discovery, MCP server readiness (401 without a token), the resource (a 409 on a re-run is fine), the client, a token whose aud is the resource, the MCP connection, the echo tool; then the audience-binding proofs: requests without a token, with a token minted without resource, and with a tampered token must each get 401.
 
 It checks the profile's own resource and client when it has them (as the wizard left them), else registers the walkthrough's demo-mcp and demo-agent-ts.
 
 Prints one line per step and ALL CHECKS PASSED (exit 0), or the failing step with the server's answer and a hint. The exit code is the failure's own: 1 when the server answered wrongly (a refusal step not refused), 3 for refused credentials, 4 for a server down, 5 for a rejected request (README "Exit codes").
+
+The MCP connection negotiates the protocol revision and its line names the one it landed on: 2026-07-28 (server/discover, stateless) when the server speaks it, else 2025-11-25 (initialize and a session); the refusal checks are then sent in that revision. --protocol (or AP_DEMO_MCP_PROTOCOL) pins one; --json has it as "protocol".
 
 With --embedded it first starts an embedded Authplane-compatible stack on free ports, with a throwaway store and data, so nothing else is needed.
 
@@ -37,10 +39,12 @@ With --dpop (tier 03, RFC 9449) the token is bound to the profile's key (or --dp
 
   static override flags = {
     ...connectionFlags,
+    ...protocolFlags,
     ...requestFlags,
     ...diagramFlags,
     ...inputFlags,
     ...dpopFlags,
+    ...dpopSchemeFlags,
     embedded: Flags.boolean({summary: 'Start an embedded stack on free ports and verify against it.', description: 'Uses a throwaway store and in-memory data; the connection flags and the profile are ignored.'}),
     text: Flags.string({summary: 'Text to send to the echo tool.', description: `Env ${ENV.echoText}. Default "${DEFAULT_ECHO_TEXT}".`}),
     timeout: Flags.integer({
@@ -76,13 +80,13 @@ With --dpop (tier 03, RFC 9449) the token is bound to the profile's key (or --dp
       this.note(chalk.dim(`embedded stack: issuer ${stack.issuer}, admin ${stack.adminUrl}, MCP ${stack.mcpUrl}`))
       const profile = 'verify'
       ctx = await this.withDpop(
-        createContext(stack, {
+        this.withMcpProtocol(createContext(stack, {
           store: temporary.store,
           profile,
           adminKey: stack.adminKey,
           requestTimeoutMs: flags['request-timeout'] * 1000,
           observer: this.requestObserver(flags, stack.adminKey, profile, temporary.store),
-        }),
+        }), flags),
         flags,
       )
     } else {

@@ -40,6 +40,14 @@ export interface HarEntry {
   cache: Record<string, never>
   timings: {blocked: number; dns: number; connect: number; send: number; wait: number; receive: number; ssl: number}
   comment?: string
+  /** An MCP request's JSON-RPC method (HAR 1.2 allows custom fields that start with `_`). */
+  _mcpMethod?: string
+  /**
+   * The MCP protocol revision the request was sent in: its MCP-Protocol-Version header, else its
+   * `_meta` (2026-07-28), else what an `initialize` offered. 2026-07-28 and later is the stateless
+   * era (server/discover); earlier revisions open with initialize and a session.
+   */
+  _mcpProtocolVersion?: string
 }
 
 export interface Har {
@@ -111,9 +119,30 @@ export function toHar(events: RecordedEvent[], options: HarOptions): Har {
     }
     const comment = comments[i]
     if (comment) entry.comment = redactor.text(comment)
+    const mcp = mcpRequestInfo(x.request.headers, requestBody)
+    if (mcp.method) entry._mcpMethod = mcp.method
+    if (mcp.protocolVersion) entry._mcpProtocolVersion = mcp.protocolVersion
     return entry
   })
   return {log: {version: '1.2', creator: options.creator, entries, comment: 'Recorded by ap-demo; secrets are replaced by [redacted <kind> <fingerprint>], the same fingerprint for the same secret within this file.'}}
+}
+
+/** The JSON-RPC method of an MCP request and the protocol revision it was sent in (see HarEntry). */
+export function mcpRequestInfo(headers: Array<[string, string]>, body: string | undefined): {method?: string; protocolVersion?: string} {
+  let message: {jsonrpc?: unknown; method?: unknown; params?: {protocolVersion?: unknown; _meta?: Record<string, unknown>}} | undefined
+  try {
+    const parsed = body === undefined ? undefined : (JSON.parse(body) as unknown)
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) message = parsed as typeof message
+  } catch {
+    // not JSON
+  }
+  const headerVersion = header('mcp-protocol-version', headers)
+  if (message?.jsonrpc !== '2.0') return headerVersion ? {protocolVersion: headerVersion} : {}
+  const method = typeof message.method === 'string' ? message.method : undefined
+  const fromMeta = message.params?._meta?.['io.modelcontextprotocol/protocolVersion']
+  const offered = method === 'initialize' ? message.params?.protocolVersion : undefined
+  const protocolVersion = headerVersion ?? (typeof fromMeta === 'string' ? fromMeta : typeof offered === 'string' ? offered : undefined)
+  return {...(method ? {method} : {}), ...(protocolVersion ? {protocolVersion} : {})}
 }
 
 function responseOf(x: RecordedExchange, redactor: Redactor): HarEntry['response'] {

@@ -1,4 +1,4 @@
-import type {Tool} from '@modelcontextprotocol/sdk/types.js'
+import type {Tool} from '@modelcontextprotocol/client'
 
 import {levenshtein} from '../edit-distance.js'
 import {McpToolArgumentError, McpUnknownFlagError} from './errors.js'

@@ -1,11 +1,22 @@
 // The MCP layer's typed errors, in a module of their own so that mapping them to exit codes
 // does not load the MCP SDK (src/cli/error-map.ts is imported by every command).
 
+/**
+ * Text an MCP server chose (a -32022 message, its `supported` list), cut at 200 characters before
+ * it goes into an error message. Its control characters are left to the one terminal rule
+ * (src/terminal-text.ts), which every error report applies; --json keeps them as JSON escapes.
+ */
+export function serverText(value: string): string {
+  return value.length > 200 ? `${value.slice(0, 199)}…` : value
+}
+
 /** What the MCP server answered when it refused the token (401/403), kept for the diagnosis. */
 export interface McpRejection {
   status: number
   wwwAuthenticate: string | null
   body: unknown
+  /** The scheme of the refused request's Authorization header (`Bearer`, `DPoP`), if it had one. */
+  scheme?: string
 }
 
 export class McpAuthRejectedError extends Error {
@@ -59,5 +70,31 @@ export class McpDiscoveryError extends Error {
   ) {
     super(message)
     this.name = 'McpDiscoveryError'
+  }
+}
+
+/**
+ * The MCP server and ap-demo have no protocol revision in common for this connection: a JSON-RPC
+ * `-32022` (unsupported protocol version, with the server's `supported` list), or a pinned
+ * revision the server's `server/discover` did not offer (or that a 2025-era server never answers).
+ */
+export class McpProtocolVersionError extends Error {
+  constructor(
+    readonly url: string,
+    /** What ap-demo was asked to speak: --protocol or AP_DEMO_MCP_PROTOCOL (`auto` negotiates). */
+    readonly choice: string,
+    /** The revision the refused request carried, when known. */
+    readonly requested: string | undefined,
+    /** The server's revisions: `-32022`'s `data.supported`, or `server/discover`'s `supportedVersions`. */
+    readonly supported: string[] | undefined,
+    /** Why, in the server's or the SDK's words. */
+    readonly detail: string,
+    options?: {cause?: unknown},
+  ) {
+    super(
+      `the MCP server does not speak protocol revision ${requested ?? choice}${supported && supported.length > 0 ? ` (it supports ${supported.join(', ')})` : ''}: ${detail}`,
+      options,
+    )
+    this.name = 'McpProtocolVersionError'
   }
 }

@@ -11,8 +11,8 @@ import type {StackHandle, StackOptions} from './types.js'
 
 export {StackFileError} from './errors.js'
 export type {StackFileProblem} from './errors.js'
-export {MAX_AUTH_FAIL_WINDOW_SECONDS, MAX_AUTH_LOCKOUT_SECONDS, MAX_REFRESH_TTL_SECONDS, MAX_TOKEN_TTL_SECONDS} from './types.js'
-export type {StackNotice, SigningKeyReplacedNotice, AuthServerHandle, AuthServerOptions, McpServerHandle, McpServerOptions, StackHandle, StackOptions} from './types.js'
+export {MAX_AUTH_FAIL_WINDOW_SECONDS, MAX_AUTH_LOCKOUT_SECONDS, MAX_REFRESH_TTL_SECONDS, MAX_TOKEN_TTL_SECONDS, MCP_PROTOCOL_MODES} from './types.js'
+export type {StackNotice, SigningKeyReplacedNotice, AuthServerHandle, AuthServerOptions, McpServerHandle, McpProtocolMode, McpServerOptions, StackHandle, StackOptions} from './types.js'
 export {startAuthServer} from './authserver/index.js'
 export {startMcpServer} from './mcp-server/index.js'
 
@@ -103,6 +103,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
       dpop: options.mcpDpop,
       dpopNonce: options.mcpDpopNonce,
       toolScopes: options.toolScopes,
+      protocol: options.mcpProtocol,
     })
   } catch (error) {
     await authServer.stop()

@@ -1,4 +1,6 @@
-import {decodeJwt} from 'jose'
+// Subpaths, not 'jose': the MCP client imports all of jose on demand, and through the index
+// that would put all of it into the start-up of every command that decodes a token.
+import {decodeJwt} from 'jose/jwt/decode'
 
 import type {RecordedEvent, RecordedExchange, RecordedOutcome} from '../http/recorder.js'
 
@@ -227,9 +229,16 @@ export function buildSequence(events: RecordedEvent[], endpoints: SequenceEndpoi
     }
     if (to === 'mcp' || to.startsWith('server')) {
       const session = header(event.response?.headers, 'mcp-session-id')
+      const opened = status >= 200 && status < 300 ? (json(event.request.body)?.method as unknown) : undefined
       if (session && !sessions.has(session) && !header(event.request.headers, 'mcp-session-id')) {
         sessions.add(session)
-        items.push({kind: 'note', over: to, text: `session ${session}`})
+        // The 2025 era: initialize answers with the revision it settled on, and a session.
+        const version = str((body?.result as Record<string, unknown> | undefined)?.protocolVersion)
+        items.push({kind: 'note', over: to, text: `${version ? `protocol ${version}, ` : ''}session ${session}`})
+      } else if (opened === 'server/discover') {
+        // The 2026-07-28 era: no initialize, no session; every request names the revision.
+        const version = header(event.request.headers, 'mcp-protocol-version')
+        items.push({kind: 'note', over: to, text: `protocol ${version ?? '2026-07-28'}, stateless (no session)`})
       }
       if (status === 401 || status === 403) items.push({kind: 'note', over: to, text: refusalNote(event, status)})
     }

@@ -3,6 +3,7 @@ import type {ConnectionSettings} from '../config/settings.js'
 import type {ConfigStore} from '../config/store.js'
 import type {RequestObserver} from '../http/request.js'
 import {requireAbsoluteUrl} from '../http/url.js'
+import type {McpProtocolChoice} from '../mcp/protocol.js'
 import type {ClientDpop} from './dpop.js'
 
 /** Where the servers are: what a profile remembers and a stack announces. */
@@ -32,6 +33,8 @@ export interface WalkthroughContext extends Endpoints {
   onNote?: (message: string) => void
   /** RFC 9449: tokens are minted bound to this key and sent with its proofs (--dpop). */
   dpop?: ClientDpop
+  /** The MCP protocol revision to speak (--protocol, AP_DEMO_MCP_PROTOCOL); absent = auto. */
+  mcpProtocol?: McpProtocolChoice
 }
 
 export interface ContextOptions {

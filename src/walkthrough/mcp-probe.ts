@@ -1,11 +1,9 @@
-import {LATEST_PROTOCOL_VERSION} from '@modelcontextprotocol/sdk/types.js'
-
 import {UnreachableError, CheckFailedError} from '../errors.js'
 import {httpFetch} from '../http/fetch.js'
 import {readJson, readText, send, type RequestObserver} from '../http/request.js'
-import {CLIENT_INFO} from '../mcp/client.js'
 import {parseWwwAuthenticate} from '../mcp/diagnose.js'
 import type {WaitOptions} from './discovery.js'
+import {CLIENT_INFO, LEGACY_REVISION, MODERN_REVISION, modernMeta, type McpEra} from '../mcp/protocol.js'
 import {pollUntilReady} from './wait.js'
 
 export interface ProbeResult {
@@ -23,19 +21,35 @@ export interface ProbeOptions {
   authHeaders?: Record<string, string>
   /** Credentials for the DELETE that closes a session the probe opened (a DPoP proof is per request). */
   closeHeaders?: () => Promise<Record<string, string>>
+  /**
+   * The protocol era to probe in (default `legacy`): `legacy` sends a 2025 `initialize` (and ends
+   * the session it opens), `modern` a 2026-07-28 `server/discover` (stateless: nothing to end).
+   */
+  era?: McpEra
 }
 
-/** One raw MCP `initialize` POST, as curl would send it, with an optional bearer token. */
-export async function probeInitialize(mcpUrl: string, accessToken: string | undefined, options: ProbeOptions): Promise<ProbeResult> {
+/**
+ * The first request of an MCP connection, as curl would send it. 2025 era: `initialize`. 2026-07-28:
+ * `server/discover`, with the revision in `_meta` and in the MCP-Protocol-Version and Mcp-Method
+ * headers, as the SDK's client sends it.
+ */
+export function firstRequest(era: McpEra): {headers: Record<string, string>; body: string} {
   const headers: Record<string, string> = {'Content-Type': 'application/json', Accept: 'application/json, text/event-stream'}
+  if (era === 'modern') {
+    headers['MCP-Protocol-Version'] = MODERN_REVISION
+    headers['Mcp-Method'] = 'server/discover'
+    const body = {jsonrpc: '2.0', id: 1, method: 'server/discover', params: {_meta: modernMeta()}}
+    return {headers, body: JSON.stringify(body)}
+  }
+  const body = {jsonrpc: '2.0', id: 1, method: 'initialize', params: {protocolVersion: LEGACY_REVISION, capabilities: {}, clientInfo: CLIENT_INFO}}
+  return {headers, body: JSON.stringify(body)}
+}
+
+/** One raw MCP request that opens a connection (see {@link firstRequest}), with an optional bearer token. */
+export async function probeMcp(mcpUrl: string, accessToken: string | undefined, options: ProbeOptions): Promise<ProbeResult> {
+  const {headers, body} = firstRequest(options.era ?? 'legacy')
   if (options.authHeaders) Object.assign(headers, options.authHeaders)
   else if (accessToken !== undefined) headers.Authorization = `Bearer ${accessToken}`
-  const body = JSON.stringify({
-    jsonrpc: '2.0',
-    id: 1,
-    method: 'initialize',
-    params: {protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: CLIENT_INFO},
-  })
   // Without credentials the server refuses before anything happens: --dry-run sends it.
   const readOnly = accessToken === undefined && !options.authHeaders
   const response = await send(mcpUrl, {method: 'POST', headers, body, timeoutMs: options.timeoutMs, observer: options.observer, readOnly})
@@ -50,6 +64,11 @@ export async function probeInitialize(mcpUrl: string, accessToken: string | unde
   return {status: response.status, wwwAuthenticate: response.headers.get('www-authenticate'), body: parsed, dpopNonce: response.headers.get('dpop-nonce')}
 }
 
+/** The 2025 `initialize` probe (what {@link probeMcp} sends by default). */
+export async function probeInitialize(mcpUrl: string, accessToken: string | undefined, options: ProbeOptions): Promise<ProbeResult> {
+  return probeMcp(mcpUrl, accessToken, {...options, era: 'legacy'})
+}
+
 export interface McpReadiness {
   status: number
   resourceMetadataUrl: string
@@ -60,10 +79,10 @@ export interface McpReadiness {
  * Step 2 (contract §6): wait for the MCP server, which must refuse an unauthenticated request with
  * 401 (or 405), and whose WWW-Authenticate must name its RFC 9728 resource metadata.
  */
-export async function waitForMcpServer(mcpUrl: string, options: WaitOptions): Promise<McpReadiness> {
+export async function waitForMcpServer(mcpUrl: string, options: WaitOptions & {era?: McpEra}): Promise<McpReadiness> {
   const unreachable = {what: 'the MCP server', url: mcpUrl, start: 'Start it (ap-demo stack up, or ap-demo stack mcp) or fix --mcp-url'}
   return pollUntilReady({...options, notReadyCode: 'mcp_not_ready', unreachable}, async (timeoutMs, first) => {
-    const probe = await probeInitialize(mcpUrl, undefined, {timeoutMs, observer: first ? options.observer : undefined})
+    const probe = await probeMcp(mcpUrl, undefined, {timeoutMs, observer: first ? options.observer : undefined, era: options.era})
     if (probe.status === 401 || probe.status === 405) {
       const metadataUrl = parseWwwAuthenticate(probe.wwwAuthenticate)?.params.resource_metadata
       if (!metadataUrl) {

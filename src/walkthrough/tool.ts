@@ -1,10 +1,11 @@
-import type {CallToolResult, Tool} from '@modelcontextprotocol/sdk/types.js'
+import type {CallToolResult, Tool} from '@modelcontextprotocol/client'
 
 import {ApDemoError, InputError, CredentialsError} from '../errors.js'
 import {buildToolArguments, type NearMiss} from '../mcp/arguments.js'
-import {callTool, listTools, resultText, withMcpSession} from '../mcp/client.js'
+import {callTool, listTools, resultText, withMcpSession, type McpSession, type McpSessionOptions} from '../mcp/client.js'
 import {McpAuthRejectedError} from '../mcp/errors.js'
 import {diagnoseRejection, parseWwwAuthenticate} from '../mcp/diagnose.js'
+import type {McpEra} from '../mcp/protocol.js'
 import type {WalkthroughContext} from './context.js'
 import {forgetCachedToken, knownResourceScopes, mintToken, scopesOf, type ClientCredentials, type MintRequest, type MintResult} from './token.js'
 
@@ -13,7 +14,24 @@ export interface ToolCallOutcome {
   arguments: Record<string, unknown>
   result: CallToolResult
   text: string
-  session: {id?: string; serverInfo?: {name: string; version: string}; protocolVersion?: string}
+  session: McpConnectionInfo
+}
+
+/** How the MCP connection opened: the era and revision negotiated, the server, the 2025 session. */
+export interface McpConnectionInfo {
+  id?: string
+  serverInfo?: {name: string; version: string}
+  protocolVersion?: string
+  era?: McpEra
+}
+
+function connectionInfo(session: McpSession): McpConnectionInfo {
+  return {id: session.sessionId, serverInfo: session.serverInfo, protocolVersion: session.protocolVersion, era: session.era}
+}
+
+/** The session options every MCP call of a walkthrough context shares. */
+export function sessionOptions(ctx: WalkthroughContext, accessToken: string | undefined): McpSessionOptions {
+  return {url: ctx.mcpUrl, accessToken, timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer, dpop: ctx.dpop?.handle, dpopSchemes: ctx.dpop?.schemes, protocol: ctx.mcpProtocol}
 }
 
 /** A 401/403 from the MCP server, explained: which of issuer, audience, scope or expiry is wrong. */
@@ -126,16 +144,17 @@ function beyondCeiling(error: ApDemoError, credentials: ClientCredentials, beyon
   })
 }
 
-/** The tools the server offers, in one session (authenticated when a token is given). */
-export async function fetchTools(ctx: WalkthroughContext, accessToken: string | undefined): Promise<Tool[]> {
+/** The tools the server offers, in one connection (authenticated when a token is given). */
+export async function fetchTools(ctx: WalkthroughContext, accessToken: string | undefined): Promise<{tools: Tool[]; session: McpConnectionInfo}> {
   return explained(ctx, accessToken, () =>
-    withMcpSession({url: ctx.mcpUrl, accessToken, timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer, dpop: ctx.dpop?.handle}, (session) => listTools(session, ctx.requestTimeoutMs)),
+    withMcpSession(sessionOptions(ctx, accessToken), async (session) => ({tools: await listTools(session, ctx.requestTimeoutMs), session: connectionInfo(session)})),
   )
 }
 
 /**
- * Steps 5b-5c (contract §6): initialize (+ initialized, session header), then tools/call. The
- * arguments are built from the tool's input schema, so the session lists the tools first.
+ * Steps 5b-5c (contract §6): the connection (2025: initialize, initialized, the session header;
+ * 2026-07-28: server/discover), then tools/call. The arguments are built from the tool's input
+ * schema, so the connection lists the tools first.
  */
 export async function runTool(
   ctx: WalkthroughContext,
@@ -145,8 +164,8 @@ export async function runTool(
   hooks: {onSession?: (session: ToolCallOutcome['session']) => void} = {},
 ): Promise<ToolCallOutcome> {
   return explained(ctx, accessToken, () =>
-    withMcpSession({url: ctx.mcpUrl, accessToken, timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer, dpop: ctx.dpop?.handle}, async (session) => {
-      const info = {id: session.sessionId, serverInfo: session.serverInfo, protocolVersion: session.protocolVersion}
+    withMcpSession(sessionOptions(ctx, accessToken), async (session) => {
+      const info = connectionInfo(session)
       hooks.onSession?.(info)
       const tools = await listTools(session, ctx.requestTimeoutMs)
       const tool = tools.find((t) => t.name === name)

@@ -20,6 +20,12 @@ export interface VerifyReport {
   /** The resource slug verify registered or found (the profile's own, else demo-mcp). */
   slug?: string
   steps: StepReport[]
+  /**
+   * The MCP protocol of step 6: what was asked (--protocol: `auto` negotiates), the era it landed
+   * on (`modern`: 2026-07-28, server/discover, stateless; `legacy`: 2025, initialize and a session)
+   * and the revision. The later refusal checks are sent in that era.
+   */
+  protocol?: {choice: string; era: 'legacy' | 'modern'; version: string | null}
   echoed?: string
   failedStep?: string
 }

@@ -5,8 +5,9 @@ import type {WalkthroughContext} from './context.js'
 import {VERIFY_DEFAULTS} from './defaults.js'
 import {waitForDiscovery} from './discovery.js'
 import type {ClientDpop} from './dpop.js'
-import {probeInitialize, waitForMcpServer, type ProbeOptions} from './mcp-probe.js'
-import {ensureResource} from './resource.js'
+import {describeConnection, MODERN_REVISION, type McpEra} from '../mcp/protocol.js'
+import {probeMcp, waitForMcpServer, type ProbeOptions} from './mcp-probe.js'
+import {ensureResourceFor} from './resource.js'
 import {mintToken, type ClientCredentials} from './token.js'
 import {runTool} from './tool.js'
 import {VerifyFailed, type StepReport, type VerifyReport} from './verify-failed.js'
@@ -23,7 +24,7 @@ export const VERIFY_STEPS = [
   'resource registered',
   'client registered',
   'token minted (aud = resource)',
-  'MCP initialize',
+  'MCP connect',
   'echo tool',
   'refused: no token',
   'refused: token without resource',
@@ -34,7 +35,7 @@ export const VERIFY_STEPS = [
 export const DPOP_VERIFY_STEPS = [
   ...VERIFY_STEPS.slice(0, 4),
   'token minted (DPoP, cnf.jkt = key)',
-  'MCP initialize (DPoP proof)',
+  'MCP connect (DPoP proof)',
   'echo tool',
   ...VERIFY_STEPS.slice(7),
   'refused: bound token as plain Bearer',
@@ -52,6 +53,8 @@ export function verifySteps(ctx: Pick<WalkthroughContext, 'dpop'>): readonly str
 /** What verify registers: the resource and client of the walkthrough. */
 export interface VerifyTargets {
   slug: string
+  /** The walkthrough's slug, not one the profile knows for this audience: another may be found or made (ensureResourceFor). */
+  slugIsDefault?: boolean
   displayName: string
   clientName: string
   scope: string
@@ -78,7 +81,8 @@ export interface VerifyOptions extends VerifyTargets {
  */
 export function verifyTargets(ctx: WalkthroughContext): VerifyTargets {
   const profile = ctx.store.getProfile(ctx.profile)
-  const resource = profile.resource && profile.resource.uri === ctx.resource ? profile.resource : undefined
+  // The profile's resource for this audience: its current one, or one it registered for another server.
+  const resource = [profile.resource, ...(profile.otherResources ?? [])].find((r) => r?.uri === ctx.resource)
   const resourceScopes = resource?.scopes.map((s) => s.name) ?? []
   const declared = (s: string) => resourceScopes.length === 0 || resourceScopes.includes(s)
   // The echo tool's scope when the resource has it (whatever else the client may request), else
@@ -86,6 +90,7 @@ export function verifyTargets(ctx: WalkthroughContext): VerifyTargets {
   const clientScope = profile.client?.scope.split(' ').find(declared)
   return {
     slug: resource?.slug ?? VERIFY_DEFAULTS.slug,
+    slugIsDefault: resource === undefined,
     displayName: resource?.displayName ?? VERIFY_DEFAULTS.displayName,
     clientName: profile.client?.name ?? VERIFY_DEFAULTS.clientName,
     scope: declared(VERIFY_DEFAULTS.scope) ? VERIFY_DEFAULTS.scope : (clientScope ?? resourceScopes[0] ?? VERIFY_DEFAULTS.scope),
@@ -175,15 +180,21 @@ export async function runVerify(ctx: WalkthroughContext, options: VerifyOptions)
   const report: VerifyReport = {passed: false, issuer: ctx.issuer, adminUrl: ctx.adminUrl, mcpUrl: ctx.mcpUrl, resource: ctx.resource, slug: options.slug, steps: []}
   const steps = new StepRecorder(report, options)
   const names = verifySteps(ctx)
+  const choice = ctx.mcpProtocol ?? 'auto'
+  // The era of the raw probes: what step 6 negotiated; before it, what --protocol pins (a protected
+  // server refuses an unauthenticated request before it reads the protocol, whatever the era).
+  let era: McpEra = choice === MODERN_REVISION ? 'modern' : 'legacy'
   // With DPoP, a token is presented the way the client presents it: `DPoP <token>` and a fresh proof.
   const present = async (token: string | undefined): Promise<Partial<ProbeOptions>> => {
     const dpop = ctx.dpop
     if (!dpop || token === undefined) return {}
     const {dpopRequestHeaders} = await import('../authplane/dpop.js')
-    return {authHeaders: await dpopRequestHeaders(dpop.handle, token, 'POST', ctx.mcpUrl), closeHeaders: () => dpopRequestHeaders(dpop.handle, token, 'DELETE', ctx.mcpUrl)}
+    // Under the scheme the MCP connection settled on (DPoP, or Bearer for servers that read only Bearer).
+    const scheme = dpop.schemes.schemeFor(ctx.mcpUrl)
+    return {authHeaders: await dpopRequestHeaders(dpop.handle, token, 'POST', ctx.mcpUrl, scheme), closeHeaders: () => dpopRequestHeaders(dpop.handle, token, 'DELETE', ctx.mcpUrl, scheme)}
   }
   const expect401: Expect401 = async (token, what, presented) => {
-    const probe = await probeInitialize(ctx.mcpUrl, token, {timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer, ...(presented ?? (await present(token)))})
+    const probe = await probeMcp(ctx.mcpUrl, token, {timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer, era, ...(presented ?? (await present(token)))})
     if (probe.status !== 401) {
       throw new CheckFailedError('not_refused', `${what}: expected 401, the MCP server answered ${probe.status}`, {
         hint: 'The MCP server must check the token\'s signature and audience; this one does not.',
@@ -199,7 +210,7 @@ export async function runVerify(ctx: WalkthroughContext, options: VerifyOptions)
     return {value: d, detail: `issuer ${d.metadata.issuer}`}
   })
   await steps.run(names[1]!, async () => {
-    const r = await waitForMcpServer(ctx.mcpUrl, wait)
+    const r = await waitForMcpServer(ctx.mcpUrl, {...wait, era})
     if (r.resourceMetadata.resource && r.resourceMetadata.resource !== ctx.resource) {
       throw new ConfigError('audience_mismatch', `the MCP server expects the audience "${r.resourceMetadata.resource}" but ap-demo would bind tokens to "${ctx.resource}"`, {
         hint: `Use --resource ${r.resourceMetadata.resource} (AUTHPLANE_RESOURCE): the resource uri, the resource= parameter and the server's expected audience must agree byte for byte.`,
@@ -209,10 +220,11 @@ export async function runVerify(ctx: WalkthroughContext, options: VerifyOptions)
     return {value: r, detail: `${r.status}, metadata ${r.resourceMetadataUrl}`}
   })
   await steps.run(names[2]!, async () => {
-    const saved = ctx.store.getProfile(ctx.profile).resource
-    const scopes = saved?.slug === options.slug ? saved.scopes : [{name: options.scope, description: 'echo tool'}]
-    const r = await ensureResource(ctx, {slug: options.slug, uri: ctx.resource, displayName: options.displayName, scopes})
-    return {value: r, detail: `${r.action === 'created' ? 'created' : 'reused'} ${r.resource.slug}`}
+    const profile = ctx.store.getProfile(ctx.profile)
+    const saved = [profile.resource, ...(profile.otherResources ?? [])].find((r) => r?.slug === options.slug && r.uri === ctx.resource)
+    const scopes = saved ? saved.scopes : [{name: options.scope, description: 'echo tool'}]
+    const r = await ensureResourceFor(ctx, {slug: options.slug, slugIsDefault: options.slugIsDefault ?? false, uri: ctx.resource, displayName: options.displayName, scopes})
+    return {value: r, detail: `${r.action === 'created' ? 'created' : 'reused'} ${r.resource.slug}${r.current ? '' : ` (for ${r.resource.uri}; the profile's walkthrough stays on ${r.walkthrough.resource?.uri ?? r.walkthrough.mcpUrl ?? 'its own server'})`}`}
   })
   const registered = await steps.run(names[3]!, async () => {
     // Any client that may request the scope will do: the profile's, even with a wider ceiling (R3-11).
@@ -240,14 +252,18 @@ export async function runVerify(ctx: WalkthroughContext, options: VerifyOptions)
     return {value: m, detail: `token_type DPoP, cnf.jkt = key (${ctx.dpop.key.alg} ${jkt}), ${detail}`}
   })
 
-  // Steps 6 and 7 are one `mcp call echo`, as the agent does it: initialize, then tools/call.
+  // Steps 6 and 7 are one `mcp call echo`, as the agent does it: the connection (server/discover in
+  // the 2026-07-28 era, initialize in the 2025 one, as negotiated), then tools/call.
   steps.start(names[5]!)
   let initialized = false
   try {
     const outcome = await runTool(ctx, minted.token.accessToken, 'echo', {pairs: [['text', options.echoText]]}, {
       onSession: (session) => {
         initialized = true
-        steps.pass(names[5]!, `${session.serverInfo?.name ?? '?'} ${session.serverInfo?.version ?? ''}, protocol ${session.protocolVersion ?? '?'}`)
+        era = session.era ?? 'legacy'
+        report.protocol = {choice, era, version: session.protocolVersion ?? null}
+        const presented = ctx.dpop ? `, token under ${ctx.dpop.schemes.schemeFor(ctx.mcpUrl)} + proof` : ''
+        steps.pass(names[5]!, `${describeConnection({era: session.era, protocolVersion: session.protocolVersion})}, ${`${session.serverInfo?.name ?? '?'} ${session.serverInfo?.version ?? ''}`.trim()}${presented}`)
         steps.start(names[6]!)
       },
     })
@@ -281,20 +297,23 @@ type Expect401 = (token: string | undefined, what: string, presented?: Partial<P
 async function verifyBinding(ctx: WalkthroughContext, dpop: ClientDpop, token: string, names: readonly string[], steps: StepRecorder, expect401: Expect401): Promise<void> {
   const {adoptDpopNonce, dpopHandle, dpopRequestHeaders, generateDpopKey} = await import('../authplane/dpop.js')
   const url = ctx.mcpUrl
-  const close = () => dpopRequestHeaders(dpop.handle, token, 'DELETE', url)
+  // Every proof below goes under the scheme the connection of step 6 settled on.
+  const scheme = dpop.schemes.schemeFor(url)
+  const close = () => dpopRequestHeaders(dpop.handle, token, 'DELETE', url, scheme)
   const withProof = (headers: {authorization: string; dpop: string}): Partial<ProbeOptions> => ({authHeaders: headers, closeHeaders: close})
+  const era = steps.report.protocol?.era
   await steps.run(names[10]!, () => expect401(token, 'the bound token sent as a plain Bearer token', {authHeaders: {Authorization: `Bearer ${token}`}}))
   await steps.run(names[11]!, async () => {
     const stranger = dpopHandle(await generateDpopKey())
     // A server that demands nonces would refuse the stranger's first proof for lacking one; the
     // key must be what is refused, so the stranger first learns the nonce, as any client would.
-    const first = await probeInitialize(url, token, {timeoutMs: ctx.requestTimeoutMs, ...withProof(await dpopRequestHeaders(stranger, token, 'POST', url))})
+    const first = await probeMcp(url, token, {timeoutMs: ctx.requestTimeoutMs, era, ...withProof(await dpopRequestHeaders(stranger, token, 'POST', url, scheme))})
     if ((first.body as {error?: unknown} | undefined)?.error === 'use_dpop_nonce' && first.dpopNonce) await adoptDpopNonce(stranger, url, first.dpopNonce)
-    return expect401(token, 'the bound token with a proof from another key', withProof(await dpopRequestHeaders(stranger, token, 'POST', url)))
+    return expect401(token, 'the bound token with a proof from another key', withProof(await dpopRequestHeaders(stranger, token, 'POST', url, scheme)))
   })
   await steps.run(names[12]!, async () => {
-    const once = await dpopRequestHeaders(dpop.handle, token, 'POST', url)
-    const first = await probeInitialize(url, token, {timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer, ...withProof(once)})
+    const once = await dpopRequestHeaders(dpop.handle, token, 'POST', url, scheme)
+    const first = await probeMcp(url, token, {timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer, era, ...withProof(once)})
     if (first.status !== 200) {
       throw new CheckFailedError('proof_refused', `the first use of the proof got ${first.status}, expected 200`, {details: {httpStatus: first.status, body: first.body}})
     }
@@ -302,6 +321,6 @@ async function verifyBinding(ctx: WalkthroughContext, dpop: ClientDpop, token: s
   })
   const elsewhere = new URL(url)
   elsewhere.pathname = `${elsewhere.pathname.replace(/\/$/, '')}/elsewhere`
-  await steps.run(names[13]!, async () => expect401(token, `a proof made for ${elsewhere.href}`, withProof(await dpopRequestHeaders(dpop.handle, token, 'POST', elsewhere.href))))
-  await steps.run(names[14]!, async () => expect401(token, 'a proof made for GET sent with POST', withProof(await dpopRequestHeaders(dpop.handle, token, 'GET', url))))
+  await steps.run(names[13]!, async () => expect401(token, `a proof made for ${elsewhere.href}`, withProof(await dpopRequestHeaders(dpop.handle, token, 'POST', elsewhere.href, scheme))))
+  await steps.run(names[14]!, async () => expect401(token, 'a proof made for GET sent with POST', withProof(await dpopRequestHeaders(dpop.handle, token, 'GET', url, scheme))))
 }

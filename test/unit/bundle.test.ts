@@ -18,6 +18,8 @@ const pjson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {o
 const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, Record<string, unknown>>}
 const meta = JSON.parse(readFileSync(join(ROOT, 'dist', 'bundle-meta.json'), 'utf8')) as Metafile
 const ids = Object.keys(manifest.commands)
+/** The MCP SDK: v1 (a test peer only now) and the v2 packages. */
+const MCP_PACKAGES = ['@modelcontextprotocol/sdk', '@modelcontextprotocol/client', '@modelcontextprotocol/server', '@modelcontextprotocol/core', '@modelcontextprotocol/node']
 const outputOf = (id: string) => `dist/bundle/commands/${id.split(':').join('/')}.js`
 
 /** The output files an output file loads before anything runs: its static import graph. */
@@ -76,10 +78,32 @@ describe('the bundle (scripts/bundle.mjs)', () => {
     assert.ok(notMcp.length >= 6, `only ${notMcp.join(', ')} found in the manifest`)
     for (const id of notMcp) {
       const packages = staticPackages(outputOf(id))
-      for (const heavy of ['@modelcontextprotocol/sdk', 'zod', '@inquirer/prompts']) assert.ok(!packages.has(heavy), `${id} loads ${heavy} before it runs`)
+      for (const heavy of [...MCP_PACKAGES, 'zod', 'hono', '@hono/node-server', '@inquirer/prompts']) assert.ok(!packages.has(heavy), `${id} loads ${heavy} before it runs`)
     }
-    // ...and the commands that call an MCP tool do get them.
-    for (const id of ['mcp:call', 'mcp:tools'].filter((i) => ids.includes(i))) assert.ok(staticPackages(outputOf(id)).has('@modelcontextprotocol/sdk'), id)
+    // ...and the commands that call an MCP tool do get the client (SDK v2), and only the client.
+    for (const id of ['mcp:call', 'mcp:tools'].filter((i) => ids.includes(i))) {
+      const packages = staticPackages(outputOf(id))
+      assert.ok(packages.has('@modelcontextprotocol/client'), id)
+      for (const other of ['@modelcontextprotocol/sdk', '@modelcontextprotocol/server', '@modelcontextprotocol/node', 'hono']) assert.ok(!packages.has(other), `${id} loads ${other}`)
+    }
+  })
+
+  it('leaves the MCP client\'s JSON Schema validator (ajv) out of mcp call\'s start-up: it loads on a first output schema', () => {
+    for (const id of ['mcp:call', 'mcp:tools'].filter((i) => ids.includes(i))) {
+      const inputs = [...staticOutputs(outputOf(id))].flatMap((file) => Object.keys(meta.outputs[file]!.inputs))
+      assert.ok(inputs.some((i) => i.endsWith('scripts/bundle-shims/mcp-client-shims.mjs')), `${id} does not use the lazy validator shim`)
+      assert.ok(!inputs.some((i) => /@modelcontextprotocol\/client\/dist\/(ajvProvider|shimsNode)/.test(i)), `${id} loads the SDK's validator before it runs`)
+    }
+  })
+
+  it('loads only the decoding part of jose at start (the MCP client\'s import of all of jose stays on demand)', () => {
+    for (const id of ['token:mint', 'mcp:call'].filter((i) => ids.includes(i))) {
+      let bytes = 0
+      for (const file of staticOutputs(outputOf(id))) {
+        for (const [input, {bytesInOutput}] of Object.entries(meta.outputs[file]!.inputs)) if (/node_modules\/jose\//.test(input)) bytes += bytesInOutput
+      }
+      assert.ok(bytes < 40 * 1024, `${id} loads ${bytes} bytes of jose before it runs`)
+    }
   })
 
   it('keeps ajv out of the store: only the MCP SDK brings it in', () => {
@@ -87,7 +111,7 @@ describe('the bundle (scripts/bundle.mjs)', () => {
     assert.ok(readers.includes('token:mint') || readers.includes('config:show'), 'no command reads the store through conf: the check below would prove nothing')
     for (const id of readers) {
       const packages = staticPackages(outputOf(id))
-      if (!packages.has('@modelcontextprotocol/sdk')) assert.ok(!packages.has('ajv') && !packages.has('ajv-formats'), `${id} loads ajv`)
+      if (!MCP_PACKAGES.some((p) => packages.has(p))) assert.ok(!packages.has('ajv') && !packages.has('ajv-formats'), `${id} loads ajv`)
     }
   })
 })

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {startStack, type StackHandle} from '../../src/stack/index.js'
@@ -14,7 +14,9 @@ const DOC = readFileSync(join(ROOT, 'docs', 'fidelity.md'), 'utf8')
 /** The short names the page uses for test files (its "Tests are under test/" legend). */
 const FILES: Record<string, string> = {
   ...Object.fromEntries(['admin', 'token', 'register', 'dpop', 'ratelimit', 'restart', 'browser-flow', 'cimd', 'real-defaults'].map((n) => [n, `test/stack/authserver/${n}.test.ts`])),
-  'mcp-server/cors': 'test/stack/mcp-server/cors.test.ts',
+  ...Object.fromEntries(['cors', 'dpop'].map((n) => [`mcp-server/${n}`, `test/stack/mcp-server/${n}.test.ts`])),
+  // Peers built on the official MCP SDKs: peers/<name> is test/peers/<name>.test.ts.
+  ...Object.fromEntries(readdirSync(join(ROOT, 'test', 'peers')).filter((f) => f.endsWith('.test.ts')).map((f) => [`peers/${f.slice(0, -'.test.ts'.length)}`, `test/peers/${f}`])),
   ...Object.fromEntries(['breaker', 'cache', 'discovery'].map((n) => [n, `test/authplane/${n}.test.ts`])),
   'token (authplane)': 'test/authplane/token.test.ts',
   'real-server-rules': 'test/cli/real-server-rules.test.ts',

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import type {Tool} from '@modelcontextprotocol/sdk/types.js'
+import type {Tool} from '@modelcontextprotocol/client'
 
 import {toCurl} from '../../src/http/curl.js'
 import {buildToolArguments, parseToolFlags, splitToolArgv} from '../../src/mcp/arguments.js'
-import {parseWwwAuthenticate} from '../../src/mcp/diagnose.js'
+import {challengeSchemes, parseWwwAuthenticate} from '../../src/mcp/diagnose.js'
+import {serverText} from '../../src/mcp/errors.js'
+import {formatError} from '../../src/cli/render/messages.js'
+import {resolveMcpProtocol} from '../../src/mcp/protocol.js'
 import {normaliseSlug, parseScopeArgument} from '../../src/walkthrough/resource.js'
 import {tamper} from '../../src/walkthrough/verify.js'
 
@@ -97,5 +100,29 @@ describe('curl rendering', () => {
     const t = tamper('aaa.bbbbbb.ccc')
     assert.notEqual(t, 'aaa.bbbbbb.ccc')
     assert.equal(t.split('.')[2], 'ccc')
+  })
+})
+
+describe('MCP protocol choices and server text (issue 18)', () => {
+  it('--protocol, else AP_DEMO_MCP_PROTOCOL, else auto; a bad value names where it came from', () => {
+    assert.equal(resolveMcpProtocol(undefined, undefined), 'auto')
+    assert.equal(resolveMcpProtocol(undefined, '2026-07-28'), '2026-07-28')
+    assert.equal(resolveMcpProtocol('2025-11-25', '2026-07-28'), '2025-11-25')
+    assert.throws(() => resolveMcpProtocol(undefined, 'modern'), /AP_DEMO_MCP_PROTOCOL="modern" is not an MCP protocol choice/)
+  })
+
+  it('reads every challenge\'s scheme of a WWW-Authenticate header, quoted commas and all', () => {
+    assert.deepEqual(challengeSchemes('Bearer error="invalid_token", error_description="a, b", resource_metadata="x"'), ['Bearer'])
+    assert.deepEqual(challengeSchemes('DPoP error="invalid_dpop_proof", algs="ES256 RS256", Bearer scope="mcp:echo"'), ['DPoP', 'Bearer'])
+    assert.deepEqual(challengeSchemes('Bearer, DPoP algs="ES256"'), ['Bearer', 'DPoP'])
+    assert.deepEqual(challengeSchemes(null), [])
+  })
+
+  it('keeps a server\'s words short, and the error report shows their control characters as escapes', () => {
+    assert.equal(serverText('x'.repeat(500)).length, 200)
+    const said = serverText('Unsupported \u001b[31mversion\u0007')
+    const lines = formatError({message: `the server refused the protocol: ${said}`}).join('\n')
+    assert.ok(lines.includes('Unsupported \\x1b[31mversion\\x07'), lines)
+    assert.ok(!lines.includes('\u001b[31mversion'), lines)
   })
 })

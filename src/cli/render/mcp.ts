@@ -1,21 +1,24 @@
-import type {CallToolResult, Tool} from '@modelcontextprotocol/sdk/types.js'
+import type {CallToolResult, Tool} from '@modelcontextprotocol/client'
 import chalk from 'chalk'
 
 import {describeArguments} from '../../mcp/arguments.js'
 import type {AuthenticatedCall} from '../../walkthrough/authenticated-call.js'
 import {terminalBlock, terminalLine, terminalSafe} from '../../terminal-text.js'
+import type {McpConnectionInfo} from '../../walkthrough/tool.js'
 
 export interface McpCallResult {
   tool: string
   arguments: Record<string, unknown>
   result: CallToolResult
-  session: {id?: string; serverInfo?: {name: string; version: string}; protocolVersion?: string}
+  /** How the connection opened: era (legacy 2025 / modern 2026-07-28), revision, server, session. */
+  session: McpConnectionInfo
   tokenFromCache: boolean | null
   auth: AuthenticatedCall<unknown>['auth']
 }
 
 export interface McpToolsResult {
   tools: Tool[]
+  session: McpConnectionInfo
   auth: AuthenticatedCall<unknown>['auth']
 }
 

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
-import {browserFlags, clientFlags, diagramFlags, discoverFlags, dpopFlags, requestFlags, serverFlags} from '../../cli/flags.js'
+import {browserFlags, clientFlags, diagramFlags, discoverFlags, dpopFlags, dpopSchemeFlags, protocolFlags, requestFlags, serverFlags} from '../../cli/flags.js'
 import {mcpAuthRequest} from '../../cli/mcp-auth.js'
 import {renderToolText, type McpCallResult} from '../../cli/render/mcp.js'
 import {CheckFailedError} from '../../errors.js'
@@ -11,7 +11,7 @@ import {runTool} from '../../walkthrough/tool.js'
 export default class McpCall extends BaseCommand {
   static override summary = 'Call a tool of the protected MCP server with a resource-bound token.'
 
-  static override description = `Mints (or reuses from the cache) a token for the resource, opens an MCP session over streamable HTTP with the MCP SDK's client (initialize, notifications/initialized, the mcp-session-id header), calls the tool and prints the text of its result.
+  static override description = `Mints (or reuses from the cache) a token for the resource, connects over streamable HTTP with the official MCP SDK's client, calls the tool and prints the text of its result. The protocol revision is negotiated: 2026-07-28 (server/discover, stateless) when the server speaks it, else 2025-11-25 (initialize, notifications/initialized, the mcp-session-id header); --protocol or AP_DEMO_MCP_PROTOCOL pins one, and a server that speaks none of them is named with the --protocol that would reach it.
 
 Tool arguments are flags named after the tool's input schema (--text hi for echo), or a JSON object with --args; values are converted to the schema's types. When the server refuses the token (401/403), the answer is explained: which of issuer, audience, scope or expiry is wrong, and how to fix it.
 
@@ -37,11 +37,13 @@ A 403 insufficient_scope whose challenge names a scope the client may request (i
 
   static override flags = {
     ...serverFlags,
+    ...protocolFlags,
     ...requestFlags,
     ...diagramFlags,
     ...clientFlags,
     ...discoverFlags,
     ...dpopFlags,
+    ...dpopSchemeFlags,
     ...browserFlags('SIGN-IN'),
     args: Flags.string({summary: 'Tool arguments as a JSON object.', description: 'Flags named after the schema\'s properties win over the same keys here.'}),
   }
@@ -52,7 +54,7 @@ A 403 insufficient_scope whose challenge names a scope the client may request (i
     const pairs = parseToolFlags(args.tool, split.tool)
     const ctx = await this.context(flags)
     const {value: outcome, auth} = await this.waitingFor(`calling ${args.tool} at ${ctx.mcpUrl}`, () =>
-      withMcpToken(ctx, mcpAuthRequest(flags, this.env, this.progress), (token, c) => runTool(c, token, args.tool, {pairs, json: flags.args, nearMisses: split.nearMisses})),
+      withMcpToken(ctx, mcpAuthRequest(flags, this.env, this.progress, {otherServer: this.connection(flags).otherServer}), (token, c) => runTool(c, token, args.tool, {pairs, json: flags.args, nearMisses: split.nearMisses})),
     )
     if (outcome.result.isError) {
       throw new CheckFailedError('tool_error', `tool "${args.tool}" reported an error: ${outcome.text || '(no text)'}`, {

@@ -23,6 +23,8 @@ export default class Setup extends BaseCommand {
 
 Tier 03: when the MCP server announces DPoP in its resource metadata (\`ap-demo stack up --mcp-dpop allowed\` or \`required\`; the background stack the wizard starts allows it), the wizard offers to verify with a DPoP-bound token (\`verify --dpop\`); --dpop answers yes up front.
 
+The MCP calls of its verify negotiate the protocol revision (2026-07-28 when the server speaks it, else 2025-11-25); AP_DEMO_MCP_PROTOCOL pins one, as --protocol does for \`ap-demo verify\`.
+
 All questions come first: pressing Ctrl-C at any prompt leaves the store exactly as it was.
 
 Without a terminal (or with --no-input, or CI set) it never prompts: with --yes it runs with the flags given and defaults for the rest, otherwise it fails at once naming the missing flags.`
@@ -71,10 +73,10 @@ Without a terminal (or with --no-input, or CI set) it never prompts: with --yes 
     }
 
     // Phase 2: the same steps as `setup resource` and `setup client`, then verify if asked.
-    const plain = createContext(
+    const plain = this.withMcpProtocol(createContext(
       {issuer: plan.issuer, adminUrl: plan.adminUrl, mcpUrl: plan.mcpUrl, resource: plan.resourceUri},
       {store: this.store, profile: settings.profile, adminKey: plan.adminKey, requestTimeoutMs: timeoutMs, observer: this.requestObserver(flags, plan.adminKey, settings.profile)},
-    )
+    ), {})
     const ctx = plan.useDpop && plan.runVerify ? await this.withDpop(plain, {dpop: true, 'dpop-key': flags['dpop-key']}) : plain
     const stepLines = (s: Parameters<typeof formatStepLines>[0]) => {
       for (const line of formatStepLines(s, verifySteps(ctx).length)) this.note(line)
