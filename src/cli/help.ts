@@ -1,24 +1,11 @@
 import {Command, Help} from '@oclif/core'
 
+import {wrapText} from './render/wrap.js'
+
 // Help that fits a screen: the summary, a one-line usage, one line per flag (grouped), the first
 // paragraph of the description and the examples, no per-flag essays. The full text (every
 // paragraph, every flag's description) is the generated reference, docs/commands.md, which the
 // build renders with this class too: oclif's readme generator asks with respectNoCacheDefault.
-
-function wrap(text: string, width: number, indent: string): string[] {
-  const lines: string[] = []
-  let line = ''
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (line && indent.length + line.length + 1 + word.length > width) {
-      lines.push(indent + line)
-      line = word
-    } else {
-      line = line ? `${line} ${word}` : word
-    }
-  }
-  if (line) lines.push(indent + line)
-  return lines
-}
 
 /** The first sentences of a paragraph, up to about `max` characters. */
 function firstSentences(text: string, max: number): string {
@@ -69,14 +56,14 @@ export default class ApDemoHelp extends Help {
     const usage = typeof command.usage === 'string' ? this.fill(command.usage, command) : `${[id, ...args].join(' ')} [FLAGS]`
     out.push('USAGE', `  $ ${this.config.bin} ${usage}`)
     for (const arg of Object.values(command.args ?? {})) {
-      out.push('', 'ARGUMENTS', ...wrap(`${arg.name.toUpperCase()}  ${arg.description ?? ''}`, this.lineWidth, '  '))
+      out.push('', 'ARGUMENTS', ...wrapText(`${arg.name.toUpperCase()}  ${arg.description ?? ''}`, this.lineWidth, '  '))
     }
     out.push(...this.flagLines(command))
     // What is left of the screen goes to the description's first sentences and the examples; when
     // the flags take most of it, the examples shrink to the first ones, then the description goes
     // (the reference keeps both whole).
     const about = firstSentences(this.fill(command.description ?? '', command).split(/\n\s*\n/)[0] ?? '', 180)
-    const description = about ? ['', 'DESCRIPTION', ...wrap(about, this.lineWidth, '  ')] : []
+    const description = about ? ['', 'DESCRIPTION', ...wrapText(about, this.lineWidth, '  ')] : []
     const examples = (command.examples ?? []).map((e) => (typeof e === 'string' ? {description: '', command: e} : e))
     const exampleLines = (n: number): string[] =>
       n === 0 ? [] : ['', 'EXAMPLES', ...examples.slice(0, n).flatMap((e) => [...(e.description ? [`  # ${this.fill(e.description, command).replace(/:$/, '')}`] : []), `  $ ${this.fill(e.command, command)}`])]
@@ -113,7 +100,7 @@ export default class ApDemoHelp extends Help {
     for (const group of order) {
       out.push('', group ? `${group} FLAGS` : 'FLAGS')
       if (NAMES_ONLY_GROUPS.has(group)) {
-        out.push(...wrap(groups.get(group)!.map((entry) => label(entry).trim()).join('  '), this.lineWidth, '      '))
+        out.push(...wrapText(groups.get(group)!.map((entry) => label(entry).trim()).join('  '), this.lineWidth, '      '))
         continue
       }
       for (const entry of groups.get(group)!) {
@@ -122,7 +109,7 @@ export default class ApDemoHelp extends Help {
         // A label longer than the column still keeps two spaces before its text.
         const head = `  ${label(entry).padEnd(pad)}`.replace(/(\S)$/, '$1  ')
         const text = `${f.summary ?? f.description?.split('\n')[0] ?? ''}${dflt}`
-        const wrapped = wrap(text, this.lineWidth, ' '.repeat(head.length))
+        const wrapped = wrapText(text, this.lineWidth, ' '.repeat(head.length))
         out.push(head + (wrapped[0] ?? '').trimStart(), ...wrapped.slice(1))
       }
     }
