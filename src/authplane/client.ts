@@ -23,6 +23,7 @@ import {
   countsTowardBreaker,
 } from './errors.js'
 import {DpopNonceError, DpopTokenTypeError} from './dpop-errors.js'
+import {sameIssuer} from './issuer.js'
 import type {
   AuthorizationServerMetadata,
   AuthplaneClientOptions,
@@ -305,13 +306,16 @@ async function discover(settings: ResolvedSettings): Promise<AuthorizationServer
       )
     }
     const document = parsed.value
-    // RFC 8414 §3.3 + contract §4: the issuer must be identical to the configured string. oauth4webapi
-    // compares normalised URLs (a trailing slash slips through), so compare the bytes first.
-    if (document['issuer'] !== settings.issuer) {
+    // RFC 8414 §3.3 + contract §4: the issuer must be the configured string, as Authplane's SDKs
+    // compare it: one trailing slash is not a difference, anything else is (./issuer.ts).
+    // oauth4webapi compares normalised URLs (`http://h:1` and `http://h:1/` alike, but not
+    // `/x` and `/x/`), so our rule decides and oauth4webapi checks the rest against the
+    // document's own issuer.
+    if (!sameIssuer(document['issuer'], settings.issuer)) {
       throw new AuthplaneIssuerMismatchError(settings.issuer, document['issuer'], metadataUrl)
     }
     try {
-      await oauth.processDiscoveryResponse(settings.issuerUrl, jsonResponse(text))
+      await oauth.processDiscoveryResponse(new URL(document['issuer'] as string), jsonResponse(text))
     } catch (cause) {
       throw new AuthplaneProtocolError(`${ctx.what} failed: ${describe(cause)}`, {statusCode: 200, cause})
     }

@@ -211,7 +211,7 @@ function fromLayerError(err: unknown): CliError | undefined {
   if (err instanceof AuthplaneIssuerMismatchError) {
     return new CliError('issuer_mismatch', `issuer mismatch: the server announces ${JSON.stringify(err.actual)} but ap-demo is configured with ${JSON.stringify(err.expected)}`, {
       exitCode: ExitCode.CONFIG,
-      hint: `Use exactly the announced string: --issuer ${typeof err.actual === 'string' ? err.actual : '<issuer>'} (or AUTHPLANE_ISSUER). localhost, 127.0.0.1 and a Docker host name are different issuers; so is a trailing slash.`,
+      hint: `Use exactly the announced string: --issuer ${typeof err.actual === 'string' ? err.actual : '<issuer>'} (or AUTHPLANE_ISSUER). localhost, 127.0.0.1 and a Docker host name are different issuers; a single trailing slash is not a difference (as in Authplane's SDKs), anything else is.`,
       details: {expected: err.expected, actual: err.actual},
       cause: err,
     })

@@ -19,7 +19,7 @@ export const profileFlags = {
 
 const issuer = Flags.string({
   summary: 'Authplane issuer, exactly as the server announces it.',
-  description: `Env ${ENV.issuer}. Default http://localhost:9000. Compared byte for byte with the metadata's issuer.`,
+  description: `Env ${ENV.issuer}. Default http://localhost:9000. Compared with the metadata's issuer as Authplane's SDKs compare it: exactly, except that one trailing slash is not a difference.`,
   helpGroup: 'SERVER',
 })
 const mcpUrl = Flags.string({

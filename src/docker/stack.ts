@@ -1,5 +1,6 @@
 import {dirname} from 'node:path'
 
+import {findIssuer} from '../authplane/issuer.js'
 import {DEFAULTS, ENV, Environment} from '../config/settings.js'
 import {ApDemoError, InputError, ConfigError} from '../errors.js'
 import {absoluteUrlProblem} from '../http/url.js'
@@ -115,7 +116,7 @@ export async function upDockerStack(
       details: {expected: settings.resource.value, actual: metadata.resource ?? null},
     })
   }
-  if (Array.isArray(metadata.authorization_servers) && !metadata.authorization_servers.includes(settings.issuer.value)) {
+  if (Array.isArray(metadata.authorization_servers) && findIssuer(metadata.authorization_servers, settings.issuer.value) === undefined) {
     throw new ConfigError('issuer_mismatch', `the MCP server trusts ${JSON.stringify(metadata.authorization_servers)} but the authserver announces ${JSON.stringify(settings.issuer.value)}`, {
       hint: 'Both take AUTHPLANE_ISSUER from the same env file; run `ap-demo stack up --docker` again so the containers are recreated with it.',
       details: {expected: settings.issuer.value, actual: metadata.authorization_servers},

@@ -1,5 +1,6 @@
 import {decodeJwt} from 'jose'
 
+import {findIssuer} from '../authplane/issuer.js'
 import {readJson, send} from '../http/request.js'
 import type {McpRejection} from './errors.js'
 
@@ -109,12 +110,14 @@ export async function diagnoseRejection(rejection: McpRejection, accessToken: st
   const now = Math.floor(Date.now() / 1000)
   const withToken = {...base, expected, token}
 
-  if (expected.issuer && expected.issuer.length > 0 && typeof claims.iss === 'string' && !expected.issuer.includes(claims.iss)) {
+  // One trailing slash is not a difference (Authplane's SDKs; its Python adapters announce
+  // `http://host:port/`): only issuers that differ after that rule are a mismatch.
+  if (expected.issuer && expected.issuer.length > 0 && typeof claims.iss === 'string' && findIssuer(expected.issuer, claims.iss) === undefined) {
     return {
       ...withToken,
       cause: 'issuer',
       message: `issuer mismatch: the token's iss is "${claims.iss}" but the MCP server trusts ${expected.issuer.map((i) => `"${i}"`).join(', ')}${said}`,
-      hint: `Both sides must use the same issuer string byte for byte (localhost vs 127.0.0.1 or a Docker host name, trailing slash). Use --issuer ${expected.issuer[0]} or restart the MCP server with that issuer.`,
+      hint: `Both sides must use the same issuer string (localhost vs 127.0.0.1 or a Docker host name; only a single trailing slash is not a difference). Use --issuer ${expected.issuer[0]} or restart the MCP server with that issuer.`,
     }
   }
   if (expected.resource && !audiences.includes(expected.resource)) {

@@ -1,3 +1,4 @@
+import {findIssuer, sameIssuer} from '../authplane/issuer.js'
 import {ENV} from '../config/settings.js'
 import {CredentialsError, ConfigError} from '../errors.js'
 import {findResourceMetadata} from '../mcp/resource-metadata.js'
@@ -48,7 +49,8 @@ export interface DiscoveryOutcome<T> {
  * Calls the MCP server knowing only its URL, the way the MCP authorization spec has a client do it:
  * first without a token; on 401, the protected resource metadata (RFC 9728) named by the challenge
  * gives the resource identifier and the authorization server; that server's RFC 8414 metadata is
- * discovered (issuer compared byte for byte), a client_credentials token is minted with
+ * discovered (issuer compared as Authplane's SDKs do: one trailing slash is not a difference,
+ * anything else is; Authplane's Python adapters announce `http://host:port/`), a client_credentials token is minted with
  * `resource` = the metadata's `resource` string exactly, and the call is made again with it. No
  * issuer needs to be configured. A server that never asks for a token is simply called.
  */
@@ -72,9 +74,9 @@ export async function withDiscoveredAuth<T>(
   const servers = metadata.authorization_servers
   let issuer = servers[0]!
   if (options.expectedIssuer !== undefined) {
-    if (!servers.includes(options.expectedIssuer)) {
+    if (findIssuer(servers, options.expectedIssuer) === undefined) {
       throw new ConfigError('issuer_not_listed', `the MCP server trusts ${servers.map((s) => `"${s}"`).join(', ')}, not "${options.expectedIssuer}"`, {
-        hint: `Tokens from "${options.expectedIssuer}" would be refused. Drop --issuer to use the server's choice, or point --mcp-url at a server that trusts this issuer (the strings must match byte for byte).`,
+        hint: `Tokens from "${options.expectedIssuer}" would be refused. Drop --issuer to use the server's choice, or point --mcp-url at a server that trusts this issuer (the strings must match; only a single trailing slash is not a difference).`,
         details: {authorizationServers: servers, expectedIssuer: options.expectedIssuer},
       })
     }
@@ -85,7 +87,7 @@ export async function withDiscoveredAuth<T>(
   // authorization server that an MCP server merely pointed at. Only a client named on the command
   // line goes wherever the metadata says.
   const configured = options.configuredCredentials
-  const credentials = options.credentials ?? (configured && issuer === ctx.issuer ? configured : undefined)
+  const credentials = options.credentials ?? (configured && sameIssuer(issuer, ctx.issuer) ? configured : undefined)
   if (!credentials) {
     const why = configured ? `; the configured client (${configured.source}) belongs to ${ctx.issuer}` : ', and no client credentials were given'
     throw new CredentialsError('client_credentials_missing', `the MCP server needs a token from ${issuer}${why}`, {

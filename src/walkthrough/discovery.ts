@@ -1,4 +1,5 @@
 import {discoveryUrl} from '../authplane/index.js'
+import {sameIssuer} from '../authplane/issuer.js'
 import {UnreachableError, InputError, CheckFailedError, ConfigError} from '../errors.js'
 import {readJson, send, type RequestObserver} from '../http/request.js'
 import {pollUntilReady} from './wait.js'
@@ -10,8 +11,8 @@ export interface DiscoveryResult {
 
 /**
  * Step 1 of the walkthrough (contract §6): wait until the issuer's RFC 8414 metadata answers 200,
- * then check that it announces exactly the configured issuer (contract §7 pitfall 1): a mismatch
- * fails at once instead of waiting for the timeout.
+ * then check that it announces the configured issuer (contract §7 pitfall 1; one trailing slash is
+ * not a difference, as in Authplane's SDKs): a mismatch fails at once instead of waiting for the timeout.
  */
 export async function waitForDiscovery(issuer: string, options: {waitMs: number; requestTimeoutMs: number; observer?: RequestObserver}): Promise<DiscoveryResult> {
   let url: string
@@ -30,9 +31,9 @@ export async function waitForDiscovery(issuer: string, options: {waitMs: number;
         details: {httpStatus: response.status, body},
       })
     }
-    if (body.issuer !== issuer) {
+    if (!sameIssuer(body.issuer, issuer)) {
       throw new ConfigError('issuer_mismatch', `issuer mismatch: ${url} announces ${JSON.stringify(body.issuer)} but ap-demo is configured with ${JSON.stringify(issuer)}`, {
-        hint: `Use exactly the announced string: --issuer ${body.issuer} (or AUTHPLANE_ISSUER). localhost, 127.0.0.1 and a Docker host name are different issuers; so is a trailing slash.`,
+        hint: `Use exactly the announced string: --issuer ${body.issuer} (or AUTHPLANE_ISSUER). localhost, 127.0.0.1 and a Docker host name are different issuers (one trailing slash is not a difference; anything else is).`,
         details: {expected: issuer, actual: body.issuer},
       })
     }
