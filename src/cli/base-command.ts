@@ -301,7 +301,7 @@ export abstract class BaseCommand extends Command {
     const e = toCliError(err)
     if (this.jsonEnabled()) {
       this.logJson(this.toErrorJson(e))
-    } else {
+    } else if (!e.shown) {
       process.stderr.write(`${chalk.red('Error:')} ${e.message}\n`)
       if (e.hint) process.stderr.write(`${chalk.dim('Hint:')} ${e.hint}\n`)
       if (e.exitCode === ExitCode.INTERNAL && process.env.DEBUG) process.stderr.write(`${(err as Error).stack}\n`)

@@ -75,7 +75,7 @@ With --dpop (tier 03, RFC 9449) the token is bound to the profile's key (or --dp
     }
     const steps = this.stepDisplay(verifySteps(ctx).length)
     try {
-      const report = await runVerify(ctx, {...verifyTargets(ctx), waitMs: flags.timeout * 1000, echoText, describeError, onStart: steps.onStart, onStep: steps.onStep})
+      const report = await runVerify(ctx, {...verifyTargets(ctx), waitMs: flags.timeout * 1000, echoText, describeError, onStart: steps.onStart, onStep: steps.onStep, serversStartedByApDemo: flags.embedded ? true : undefined})
       this.traceSuccess('ALL CHECKS PASSED')
       this.display(chalk.green.bold('ALL CHECKS PASSED'))
       return report

@@ -102,6 +102,12 @@ export interface Profile {
   /** Resources ap-demo created here that the profile no longer points at: `clean` deletes them. */
   retiredResources?: ResourceRecord[]
   dpopKey?: DpopKeyRecord
+  /**
+   * The servers ap-demo itself started for this profile (`stack up`, `stack up --docker`, the
+   * wizard's background stack): a failing verify against them is not the user's deployment, so it
+   * does not point to `ap-demo doctor`. Cleared when the profile is pointed at other servers.
+   */
+  startedStack?: {by: string; issuer: string; mcpUrl: string}
 }
 
 interface StoreShape {

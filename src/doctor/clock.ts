@@ -37,10 +37,11 @@ export interface ClockVerdict {
 export function duration(seconds: number): string {
   const s = Math.round(Math.abs(seconds))
   if (s < 120) return `${s} s`
-  if (s < 7200) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`
-  const h = Math.floor(s / 3600)
-  const m = Math.round((s % 3600) / 60)
-  return m === 60 ? `${h + 1} h` : `${h} h${m ? ` ${m} min` : ''}`
+  if (s < 600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`
+  // Clocks are read to the second (Date), with the answers' time in between: minutes are enough.
+  const minutes = Math.round(s / 60)
+  if (minutes < 60) return `${minutes} min`
+  return `${Math.floor(minutes / 60)} h${minutes % 60 ? ` ${minutes % 60} min` : ''}`
 }
 
 const aheadOrBehind = (skew: number) => `${skew > 0 ? 'ahead of' : 'behind'} this machine's by about ${duration(skew)}`

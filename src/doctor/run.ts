@@ -247,7 +247,7 @@ async function resourceMetadata(ctx: WalkthroughContext, rejection: McpRejection
       fix: `Tokens are minted for "${m.resource}", byte for byte: the authorization server must have exactly that string registered, and the MCP server must expect it as the audience.`,
     })
   }
-  walk.pass(DOCTOR_STEPS[1], `${found.url}${found.via === 'challenge' ? ' (named by the 401)' : ' (well-known)'}: resource ${m.resource}`)
+  walk.pass(DOCTOR_STEPS[1], `resource ${m.resource} (${found.via === 'challenge' ? 'the 401 names the document' : 'at the well-known URL'})`)
   return found
 }
 
@@ -326,7 +326,7 @@ async function authorizationServer(ctx: WalkthroughContext, found: FoundResource
     if (!configured) throw noClientError(ctx, {tokenDemandedBy: ctx.mcpUrl})
     throw broken('as_issuer_mismatch', `the MCP server trusts "${issuer}", but the configured client belongs to "${ctx.issuer}"`, [`resource metadata authorization_servers: ${list(servers)}`, `configured issuer: ${ctx.issuer} (${howTheyDiffer(ctx.issuer, issuer)})`, `client ${configured.clientId} from ${configured.source}`], `If both name one server, make the MCP server trust "${ctx.issuer}" (AUTHPLANE_ISSUER for tier 01) or configure --issuer ${issuer}. If it is another server, name a client registered there: --client-id <id> with AUTHPLANE_CLIENT_SECRET. The configured client's secret is not sent to it.`)
   }
-  walk.pass(DOCTOR_STEPS[2], `${String(announced)}: client_credentials ${Array.isArray(grants) ? 'offered' : 'not listed, trying'}; client ${credentials.clientId} (${credentials.source})`)
+  walk.pass(DOCTOR_STEPS[2], `${String(announced)}, client_credentials ${Array.isArray(grants) ? 'offered' : 'not listed'}; client ${credentials.clientId}`)
   return {issuer, metadata, credentials}
 }
 
@@ -343,7 +343,7 @@ function tokenFailure(error: unknown, request: {issuer: string; credentials: Cli
       case 'access_denied':
         return broken('client_rejected', `the authorization server refuses the client (${oauth.code})`, evidence, `${request.issuer} does not accept client "${request.credentials.clientId}" with this secret: it must be a client_credentials client registered there, active, with its current secret (Authplane shows a secret once; rotate it if lost). A client registered with token_endpoint_auth_method "none" has no secret at all.`)
       case 'invalid_scope':
-        return broken('scope_not_allowed', `the authorization server refuses the scope ${request.scopes.length > 0 ? `"${request.scopes.join(' ')}"` : '(none asked: it has nothing to grant)'}${oauth.description ? `: ${oauth.description}` : ''}`, evidence, `The scope must be in the client's scope ceiling and declared by the resource at ${request.issuer}; ask for one that is with --scope, or register the client (and the resource) with it.${hint ? ` ${hint}` : ''}`)
+        return broken('scope_not_allowed', `the authorization server refuses the scope ${request.scopes.length > 0 ? `"${request.scopes.join(' ')}"` : '(none asked: it has nothing to grant)'}${oauth.description ? `: ${oauth.description}` : ''}`, evidence, `A scope is granted only when it is in the client's scope ceiling and the resource declares it (at ${request.issuer}). Ask for one that is with --scope, or register the client (Authplane: ap-demo setup client --new --scope <scope>) and the resource with it.`)
       case 'invalid_target':
         return broken('resource_not_registered', `the authorization server does not know the resource "${request.resource}" (invalid_target)`, evidence, `Register exactly "${request.resource}" (the MCP server's metadata names it; byte for byte, a trailing slash counts) as a resource at ${request.issuer}: for Authplane, ap-demo setup resource --uri ${request.resource}.`)
       case 'invalid_dpop_proof':
@@ -373,7 +373,7 @@ async function token(ctx: WalkthroughContext, found: FoundResourceMetadata, as: 
   const challengeScopes = scopesOf(found.challengeScope)
   const supported = found.metadata.scopes_supported ?? []
   const [scopes, from] =
-    options.scopes && options.scopes.length > 0 ? [options.scopes, '--scope'] : challengeScopes.length > 0 ? [challengeScopes, 'the 401 challenge'] : supported.length > 0 ? [supported, 'the metadata\'s scopes_supported'] : [[], 'nowhere']
+    options.scopes && options.scopes.length > 0 ? [options.scopes, '--scope'] : challengeScopes.length > 0 ? [challengeScopes, 'the 401'] : supported.length > 0 ? [supported, 'scopes_supported'] : [[], 'nowhere']
   if (from === 'nowhere') {
     walk.notice({id: 'scope_not_allowed', severity: 'info', guessed: true, summary: 'neither the 401 challenge nor the metadata names a scope; the token was requested without one (a guess: the server takes what the client is granted by default)', evidence: [`challenge scope: none; scopes_supported: none`]})
   }
@@ -391,13 +391,14 @@ async function token(ctx: WalkthroughContext, found: FoundResourceMetadata, as: 
     walk.notice({id: 'token_audience_rejected', severity: 'warning', summary: minted.audienceWarning, evidence: [claimsLine(minted.claims), `requested resource: ${resource}`], fix: `${as.issuer} must put the requested resource into aud (RFC 8707): register "${resource}" there exactly.`})
   }
   const exp = typeof minted.claims.exp === 'number' ? ` expires in ${minted.claims.exp - Math.floor(at / 1000)} s` : minted.token.expiresIn !== undefined ? ` expires in ${minted.token.expiresIn} s` : ''
-  walk.pass(DOCTOR_STEPS[3], minted.opaque ? `${minted.token.tokenType} token (opaque), scope from ${from}${exp}` : `${minted.token.tokenType}, aud ${list(Array.isArray(minted.claims.aud) ? minted.claims.aud : [minted.claims.aud])}, scope "${String(minted.claims.scope ?? '')}" (from ${from}),${exp}`)
+  const kind = minted.token.tokenType === 'DPoP' ? 'DPoP-bound, ' : ''
+  walk.pass(DOCTOR_STEPS[3], minted.opaque ? `${kind}opaque token, scope from ${from},${exp}` : `${kind}aud ${list(Array.isArray(minted.claims.aud) ? minted.claims.aud : [minted.claims.aud])}, scope "${String(minted.claims.scope ?? '')}" (from ${from}),${exp}`)
   return {minted, at, scopes}
 }
 
 /** The walk's last finding when the call works: a token (or none needed), tools listed, one call. */
-function success(id: 'ok' | 'no_auth_required', outcome: CallOutcome, how: string): Finding {
-  const evidence = [how, `tools/list: ${outcome.tools.length} tool${outcome.tools.length === 1 ? '' : 's'}${outcome.tools.length > 0 ? ` (${outcome.tools.map((t) => t.name).join(', ')})` : ''}`]
+function success(id: 'ok' | 'no_auth_required', outcome: CallOutcome, how: string[]): Finding {
+  const evidence = [...how, `tools/list: ${outcome.tools.length} tool${outcome.tools.length === 1 ? '' : 's'}${outcome.tools.length > 0 ? ` (${outcome.tools.map((t) => t.name).join(', ')})` : ''}`]
   const c = outcome.called
   if (c) {
     evidence.push(`tools/call ${c.name} ${JSON.stringify(c.arguments)} (chosen: ${c.reason}): ${c.mcpError ? `MCP error: ${c.mcpError}` : `${c.isError ? 'tool error: ' : ''}${JSON.stringify(c.text.length > 80 ? `${c.text.slice(0, 79)}…` : c.text)}`}`)
@@ -434,7 +435,7 @@ export async function runDoctor(ctx: WalkthroughContext, options: DoctorOptions)
       walk.pass(DOCTOR_STEPS[0], 'answers without a token')
       for (const skipped of DOCTOR_STEPS.slice(1, 4)) walk.skip(skipped, 'no token needed')
       held.replay(walk)
-      return report(success('no_auth_required', outcome, `${ctx.mcpUrl} answered without a token`))
+      return report(success('no_auth_required', outcome, [`${ctx.mcpUrl} answered without a token`]))
     } catch (error) {
       // Any 401 before a token is the server asking for one, whichever request met it.
       if (!(error instanceof McpAuthRejectedError && error.rejection.status === 401)) throw error instanceof Stop ? error : mcpFailure(error, ctx, options.describeError, false)
@@ -474,7 +475,14 @@ export async function runDoctor(ctx: WalkthroughContext, options: DoctorOptions)
         }),
       )
     }
-    return report(success('ok', outcome, `token for ${found.metadata.resource} from ${as.issuer} accepted`), minted)
+    return report(
+      success('ok', outcome, [
+        `resource metadata ${found.url}: resource ${JSON.stringify(found.metadata.resource)}, authorization_servers ${list(found.metadata.authorization_servers)}`,
+        `authorization server ${String(as.metadata.issuer)}: client ${as.credentials.clientId} (${as.credentials.source})`,
+        `${claimsLine(minted.opaque ? undefined : minted.claims)}: accepted`,
+      ]),
+      minted,
+    )
   } catch (error) {
     if (!(error instanceof Stop)) throw error
     walk.fail(error.finding)

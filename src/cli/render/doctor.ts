@@ -1,0 +1,54 @@
+import chalk from 'chalk'
+
+import type {DoctorReport, DoctorStep, Finding, Severity} from '../../doctor/findings.js'
+import {serverText} from './server-text.js'
+import {formatStepLines, LINE_WIDTH} from './verify.js'
+import {wrapText} from './wrap.js'
+
+/** The walk's length (src/doctor/run.ts DOCTOR_STEPS), kept here so rendering loads no walk. */
+export const DOCTOR_STEP_COUNT = 7
+
+const COLOURS: Record<Severity, (text: string) => string> = {
+  error: (t) => chalk.red.bold(t),
+  warning: (t) => chalk.yellow(t),
+  info: (t) => chalk.cyan(t),
+  ok: (t) => chalk.green.bold(t),
+}
+
+/** One step of the walk, as verify shows its steps; the details may quote a server. */
+export function formatDoctorStep(step: DoctorStep): string[] {
+  return formatStepLines({...step, detail: serverText(step.detail)}, DOCTOR_STEP_COUNT, 22)
+}
+
+const wrap = (text: string, indent: string, first = indent) => wrapText(serverText(text), LINE_WIDTH, indent, {first, split: true})
+
+function findingLines(f: Finding, primary: boolean): string[] {
+  if (!primary) return wrap(`${f.severity} ${f.id}: ${f.summary}${f.fix ? ` Fix: ${f.fix}` : ''}`, '    ', '  - ')
+  const kind = f.id === f.severity ? '' : ` (${f.severity}${f.guessed ? ', a guess' : ''})`
+  const out = [`primary finding: ${COLOURS[f.severity](f.id)}${kind}`, ...wrap(f.summary, '  ')]
+  if (f.evidence.length > 0) {
+    out.push('evidence:')
+    for (const line of f.evidence) out.push(...wrap(line, '    ', '  - '))
+  }
+  if (f.fix) out.push('fix:', ...wrap(f.fix, '  '))
+  return out
+}
+
+/**
+ * After the step lines: the primary finding (summary, evidence, fix), then whatever else doctor
+ * noticed, one entry each; every line within 100 columns, server text escaped.
+ */
+export function renderDoctorReport(report: DoctorReport): string[] {
+  const [primary, ...others] = report.findings
+  const out = ['', ...(primary ? findingLines(primary, true) : [])]
+  if (others.length > 0) out.push('also noticed:', ...others.flatMap((f) => findingLines(f, false)))
+  return out
+}
+
+/** doctor's --json: the base envelope plus `ok`, with the report as `result` also when a step broke. */
+export function doctorEnvelope(base: Record<string, unknown>, report: DoctorReport, ok: boolean): Record<string, unknown> {
+  const {status, diagram} = base as {status: string; diagram?: string}
+  const error = base.error as Record<string, unknown> | undefined
+  const brief = error ? {code: error.code, message: error.message, hint: error.hint, exitCode: error.exitCode} : undefined
+  return {status, ok, result: report, ...(brief ? {error: brief} : {}), ...(diagram ? {diagram} : {})}
+}
