@@ -22,7 +22,17 @@ Exit 0 when the primary finding is ok or no_auth_required, 1 for any other findi
     {description: 'The findings as JSON, and the run as a diagram:', command: '<%= config.bin %> <%= command.id %> --json | jq .result.primary; <%= config.bin %> <%= command.id %> --diagram=ascii'},
   ]
 
-  static override flags = {...doctorFlags, ...protocolFlags, ...dpopFlags, ...requestFlags, ...diagramFlags}
+  // No --dry-run: doctor changes nothing anywhere, and its first request (the probe without a
+  // token) is one a dry run would hold back. No --no-cache: it always mints afresh.
+  static override flags = {
+    ...doctorFlags,
+    ...protocolFlags,
+    ...dpopFlags,
+    'print-curl': requestFlags['print-curl'],
+    'request-timeout': requestFlags['request-timeout'],
+    har: requestFlags.har,
+    ...diagramFlags,
+  }
 
   private report?: DoctorReport
 

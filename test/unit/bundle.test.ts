@@ -87,6 +87,15 @@ describe('the bundle (scripts/bundle.mjs)', () => {
     }
   })
 
+  it('doctor loads the MCP SDK, zod and oauth4webapi only when its walk starts (import())', () => {
+    assert.ok(ids.includes('doctor'), 'no doctor command in the manifest')
+    const packages = staticPackages(outputOf('doctor'))
+    for (const heavy of [...MCP_PACKAGES, 'zod', 'oauth4webapi', 'hono', '@hono/node-server', '@inquirer/prompts']) assert.ok(!packages.has(heavy), `doctor loads ${heavy} before it runs`)
+    // ...and its walk does reach the MCP client, through a dynamic import.
+    const lazy = meta.outputs[outputOf('doctor')]!.imports.filter((i) => i.kind === 'dynamic-import').map((i) => i.path)
+    assert.ok(lazy.some((chunk) => staticPackages(chunk).has('@modelcontextprotocol/client')), 'doctor never loads the MCP client')
+  })
+
   it('keeps ajv out of the store: only the MCP SDK brings it in', () => {
     const readers = ids.filter((id) => staticPackages(outputOf(id)).has('conf'))
     assert.ok(readers.includes('token:mint') || readers.includes('config:show'), 'no command reads the store through conf: the check below would prove nothing')
