@@ -125,6 +125,55 @@ export function dpopHandle(key: DpopKey, options: DpopHandleOptions = {}): oauth
 
 type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>
 
+/**
+ * The authentication scheme a DPoP-bound token travels under, next to its `DPoP` proof header.
+ * RFC 9449 §7.1 says `DPoP`; Authplane's tier-03 Python agent sends `Bearer`, because the MCP Python
+ * SDK under `authplane-mcp` / `authplane-fastmcp` reads only that scheme (Authplane's inbound DPoP
+ * verifier then checks the proof and `cnf.jkt` whatever the scheme). `auto` takes it from the
+ * server's `WWW-Authenticate` challenge: `DPoP` unless the server offers only `Bearer`.
+ */
+export type DpopScheme = 'DPoP' | 'Bearer'
+export const DPOP_SCHEME_CHOICES = ['auto', 'dpop', 'bearer'] as const
+export type DpopSchemeChoice = (typeof DPOP_SCHEME_CHOICES)[number]
+
+/**
+ * The scheme each resource was found to want, for one command: later requests (and later
+ * connections, and verify's probes) start with it instead of learning it again.
+ */
+export class DpopSchemeMemo {
+  readonly #byResource = new Map<string, DpopScheme>()
+
+  constructor(readonly choice: DpopSchemeChoice = 'auto') {}
+
+  /** The scheme to send to `url` first. */
+  schemeFor(url: string | URL): DpopScheme {
+    if (this.choice === 'dpop') return 'DPoP'
+    if (this.choice === 'bearer') return 'Bearer'
+    return this.#byResource.get(resourceKey(url)) ?? 'DPoP'
+  }
+
+  learn(url: string | URL, scheme: DpopScheme): void {
+    this.#byResource.set(resourceKey(url), scheme)
+  }
+}
+
+function resourceKey(url: string | URL): string {
+  const u = new URL(String(url))
+  return `${u.origin}${u.pathname}`
+}
+
+/**
+ * In `auto`, the scheme a refusal asks for instead of the one sent: `Bearer` when the challenges
+ * name no `DPoP` scheme but a `Bearer` one (and `DPoP` was sent), `DPoP` when they name only `DPoP`
+ * (and `Bearer` was sent). Undefined when the challenge does not point elsewhere.
+ */
+export function schemeAskedFor(challenges: readonly {scheme: string}[], sent: DpopScheme): DpopScheme | undefined {
+  const schemes = new Set(challenges.map((c) => c.scheme.toLowerCase()))
+  if (sent === 'DPoP' && !schemes.has('dpop') && schemes.has('bearer')) return 'Bearer'
+  if (sent === 'Bearer' && schemes.has('dpop') && !schemes.has('bearer')) return 'DPoP'
+  return undefined
+}
+
 export interface DpopFetchOptions {
   handle: oauth.DPoPHandle
   accessToken: string
@@ -132,46 +181,76 @@ export interface DpopFetchOptions {
   fetch?: FetchLike
   /** Called when the resource asked for a nonce and the request is sent again, once. */
   onNonceRetry?: (url: string) => void
+  /** Which scheme the token goes under (default: `auto`, learnt per resource). */
+  schemes?: DpopSchemeMemo
+  /** Called when a refusal's challenge asked for the other scheme and the request is sent again, once. */
+  onSchemeSwitch?: (url: string, scheme: DpopScheme) => void
 }
 
 /**
- * A fetch for requests to a DPoP-protected resource (RFC 9449 §7): each request gets
- * `Authorization: DPoP <token>` and a fresh proof bound to its method, URL and the token (`ath`).
- * A 401 whose `WWW-Authenticate: DPoP` challenge says `use_dpop_nonce` is sent again exactly once,
- * with the nonce from its `DPoP-Nonce` header; a second demand is a {@link DpopNonceError}, never a loop.
- * Other challenges are returned as responses, for the caller to read.
+ * A fetch for requests to a DPoP-protected resource (RFC 9449 §7): each request gets the token
+ * (under `DPoP`, or under `Bearer` for servers that read only that scheme: see {@link DpopScheme})
+ * and a fresh proof bound to its method, URL and the token (`ath`). A 401 whose `DPoP` challenge
+ * says `use_dpop_nonce` is sent again exactly once, with the nonce from its `DPoP-Nonce` header; a
+ * second demand is a {@link DpopNonceError}, never a loop. In `auto`, a 401 whose challenge offers
+ * only the other scheme is sent again once under it, with a new proof. Other challenges are
+ * returned as responses, for the caller to read.
  */
 export function dpopFetch(options: DpopFetchOptions): FetchLike {
   const send: FetchLike = options.fetch ?? httpFetch
+  const schemes = options.schemes ?? new DpopSchemeMemo()
   return async (input, init = {}) => {
     const url = new URL(input instanceof Request ? input.url : String(input))
     const method = (init.method ?? 'GET').toUpperCase()
     const headers = new Headers(init.headers)
-    // The Authorization header is oauth4webapi's to write (`DPoP <token>`).
+    // The Authorization header is oauth4webapi's to write (`DPoP <token>`), rewritten below for Bearer.
     headers.delete('authorization')
     const body = (init.body ?? null) as oauth.ProtectedResourceRequestBody
+    let scheme = schemes.schemeFor(url)
     const attempt = () =>
       oauth.protectedResourceRequest(options.accessToken, method, url, headers, body, {
         DPoP: options.handle,
         ...(init.signal ? {signal: init.signal} : {}),
         [oauth.allowInsecureRequests]: url.protocol === 'http:',
         [oauth.customFetch]: (href: string, request: oauth.CustomFetchOptions<string, oauth.ProtectedResourceRequestBody>) =>
-          send(href, request as unknown as RequestInit),
+          send(href, withScheme(request, scheme) as unknown as RequestInit),
       })
-    for (let tries = 1; ; tries++) {
+    let nonceRetried = false
+    let schemeSwitched = false
+    for (;;) {
       try {
-        return await attempt()
+        const response = await attempt()
+        if (response.ok) schemes.learn(url, scheme)
+        return response
       } catch (error) {
         if (!(error instanceof oauth.WWWAuthenticateChallengeError)) throw error
-        if (!oauth.isDPoPNonceError(error)) return error.response
+        if (oauth.isDPoPNonceError(error)) {
+          await error.response.body?.cancel().catch(() => {})
+          // Without a DPoP-Nonce header a second try would carry the same proof claims again.
+          const nonceReceived = error.response.headers.has('dpop-nonce')
+          if (nonceRetried || !nonceReceived) throw new DpopNonceError(url.href, 'resource', nonceReceived)
+          nonceRetried = true
+          options.onNonceRetry?.(url.href)
+          continue
+        }
+        const other = schemes.choice === 'auto' && !schemeSwitched && error.status === 401 ? schemeAskedFor(error.cause, scheme) : undefined
+        if (other === undefined) return error.response
         await error.response.body?.cancel().catch(() => {})
-        // Without a DPoP-Nonce header a second try would carry the same proof claims again.
-        const nonceReceived = error.response.headers.has('dpop-nonce')
-        if (tries >= 2 || !nonceReceived) throw new DpopNonceError(url.href, 'resource', nonceReceived)
-        options.onNonceRetry?.(url.href)
+        schemeSwitched = true
+        scheme = other
+        schemes.learn(url, other)
+        options.onSchemeSwitch?.(url.href, other)
       }
     }
   }
+}
+
+/** oauth4webapi writes `Authorization: DPoP <token>`; under `Bearer` the same token and proof go as `Bearer <token>`. */
+function withScheme<T extends {headers: Record<string, string>}>(request: T, scheme: DpopScheme): T {
+  if (scheme === 'DPoP') return request
+  const authorization = request.headers['authorization']
+  if (authorization === undefined || !/^DPoP /i.test(authorization)) return request
+  return {...request, headers: {...request.headers, authorization: `Bearer ${authorization.slice('DPoP '.length)}`}}
 }
 
 /**
@@ -179,7 +258,7 @@ export function dpopFetch(options: DpopFetchOptions): FetchLike {
  * without sending it: for `--print-curl`, and for requests that must be sent elsewhere than the
  * proof says (the refusal checks of `verify --dpop`). Every call makes a new proof (new `jti`).
  */
-export async function dpopRequestHeaders(handle: oauth.DPoPHandle, accessToken: string, method: string, url: string): Promise<{authorization: string; dpop: string}> {
+export async function dpopRequestHeaders(handle: oauth.DPoPHandle, accessToken: string, method: string, url: string, scheme: DpopScheme = 'DPoP'): Promise<{authorization: string; dpop: string}> {
   let captured: Record<string, string> | undefined
   const target = new URL(url)
   await oauth.protectedResourceRequest(accessToken, method, target, new Headers(), null, {
@@ -193,7 +272,7 @@ export async function dpopRequestHeaders(handle: oauth.DPoPHandle, accessToken: 
   const authorization = captured?.['authorization']
   const dpop = captured?.['dpop']
   if (authorization === undefined || dpop === undefined) throw new Error('oauth4webapi made no DPoP proof')
-  return {authorization, dpop}
+  return {authorization: scheme === 'Bearer' ? `Bearer ${accessToken}` : authorization, dpop}
 }
 
 /**

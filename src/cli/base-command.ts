@@ -5,7 +5,7 @@ import type {AdminKeySource} from '../admin/client.js'
 
 import {ENV, Environment, resolveConnection, type ConnectionFlags, type ConnectionSettings} from '../config/settings.js'
 import {ConfigStore, validateProfileName} from '../config/store.js'
-import {NeedsInputError} from '../errors.js'
+import {inputError, NeedsInputError} from '../errors.js'
 import {DryRunStop} from '../http/request.js'
 import {MCP_PROTOCOL_ENV, resolveMcpProtocol} from '../mcp/protocol.js'
 import {contextFromSettings, type WalkthroughContext} from '../walkthrough/context.js'
@@ -27,6 +27,7 @@ export interface CommonFlags extends ConnectionFlags, TraceFlags {
   'client-secret'?: string
   dpop?: boolean
   'dpop-key'?: string
+  'dpop-scheme'?: string
   protocol?: string
 }
 
@@ -175,10 +176,13 @@ export abstract class BaseCommand extends Command {
   }
 
   /** With --dpop or --dpop-key: the key (the profile's, created on first use, or the file's) and its proof handle. */
-  protected async withDpop(ctx: WalkthroughContext, flags: Pick<CommonFlags, 'dpop' | 'dpop-key'>): Promise<WalkthroughContext> {
-    if (!flags.dpop && flags['dpop-key'] === undefined) return ctx
+  protected async withDpop(ctx: WalkthroughContext, flags: Pick<CommonFlags, 'dpop' | 'dpop-key' | 'dpop-scheme'>): Promise<WalkthroughContext> {
+    if (!flags.dpop && flags['dpop-key'] === undefined) {
+      if (flags['dpop-scheme'] !== undefined) throw inputError('--dpop-scheme is for a DPoP-bound token', 'Add --dpop (or --dpop-key FILE).')
+      return ctx
+    }
     const {clientDpop} = await import('../walkthrough/dpop.js')
-    const dpop = await clientDpop(ctx.store, ctx.profile, {keyFile: flags['dpop-key']})
+    const dpop = await clientDpop(ctx.store, ctx.profile, {keyFile: flags['dpop-key'], scheme: flags['dpop-scheme'] as 'auto' | 'dpop' | 'bearer' | undefined})
     if (dpop.created) this.note(chalk.dim(`created the DPoP key of profile "${ctx.profile}" (${dpop.key.alg}, thumbprint ${dpop.key.thumbprint}), kept in ${ctx.store.path}`))
     return {...ctx, dpop}
   }

@@ -167,12 +167,23 @@ export const dpopFlags = {
   dpop: Flags.boolean({
     summary: 'Bind the token to the profile\'s key (RFC 9449 DPoP).',
     description:
-      'The token request carries a DPoP proof, the token comes back as token_type DPoP with cnf.jkt = the key\'s thumbprint, and each request to the MCP server sends "Authorization: DPoP <token>" with a fresh proof (ath = the token\'s hash). The profile\'s ES256 key is created on first use and kept in the store (0600). A server that demands a nonce gets one retry. See docs/dpop.md.',
+      'The token request carries a DPoP proof, the token comes back as token_type DPoP with cnf.jkt = the key\'s thumbprint, and each request to the MCP server sends the token ("Authorization: DPoP <token>", or Bearer for servers that read only Bearer: --dpop-scheme) with a fresh proof (ath = the token\'s hash). The profile\'s ES256 key is created on first use and kept in the store (0600). A server that demands a nonce gets one retry. See docs/dpop.md.',
     helpGroup: 'DPOP',
   }),
   'dpop-key': Flags.string({
     summary: 'PKCS#8 PEM key for the proofs (implies --dpop).',
     description: 'ES256 (a P-256 EC key) or RS256 (an RSA key of 2048 bits or more), not encrypted. For example: openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out agent.pem',
+    helpGroup: 'DPOP',
+  }),
+}
+
+/** How a DPoP-bound token is presented to the MCP server: mcp call, mcp tools, verify. */
+export const dpopSchemeFlags = {
+  'dpop-scheme': Flags.string({
+    summary: 'Scheme of the bound token: auto, dpop or bearer.',
+    description:
+      'With --dpop, the token goes as "Authorization: DPoP <token>" (RFC 9449 §7.1) or, for servers that read only Bearer (Authplane\'s Python adapters, on the MCP Python SDK), as "Authorization: Bearer <token>"; the DPoP proof header goes with it either way. auto (the default) starts with DPoP and follows the server\'s 401 challenge: when it offers only Bearer, the request is sent again once as Bearer, and the rest of the run keeps that. See docs/dpop.md.',
+    options: ['auto', 'dpop', 'bearer'],
     helpGroup: 'DPOP',
   }),
 }

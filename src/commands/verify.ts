@@ -3,7 +3,7 @@ import chalk from 'chalk'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {describeError} from '../cli/error-map.js'
-import {connectionFlags, diagramFlags, dpopFlags, inputFlags, protocolFlags, requestFlags} from '../cli/flags.js'
+import {connectionFlags, diagramFlags, dpopFlags, dpopSchemeFlags, inputFlags, protocolFlags, requestFlags} from '../cli/flags.js'
 import {formatStepLines} from '../cli/render/verify.js'
 import {ENV} from '../config/settings.js'
 import {ConfigStore} from '../config/store.js'
@@ -39,6 +39,7 @@ With --dpop (tier 03, RFC 9449) the token is bound to the profile's key (or --dp
     ...diagramFlags,
     ...inputFlags,
     ...dpopFlags,
+    ...dpopSchemeFlags,
     embedded: Flags.boolean({summary: 'Start an embedded stack on free ports and verify against it.', description: 'Uses a throwaway store and in-memory data; the connection flags and the profile are ignored.'}),
     text: Flags.string({summary: 'Text to send to the echo tool.', description: `Env ${ENV.echoText}. Default "${DEFAULT_ECHO_TEXT}".`}),
     timeout: Flags.integer({summary: 'Seconds to wait for the servers to come up.', description: 'Bounds the discovery and MCP readiness waits of steps 1 and 2, as the original verify script\'s 60 s; at most 3600.', default: 60, min: 1, max: 3600}),

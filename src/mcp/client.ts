@@ -13,6 +13,7 @@ import {
 import type {DPoPHandle} from 'oauth4webapi'
 
 import {DpopNonceError} from '../authplane/dpop-errors.js'
+import type {DpopSchemeMemo} from '../authplane/dpop.js'
 import {ApDemoError} from '../errors.js'
 import {httpFetch} from '../http/fetch.js'
 import {DryRunStop, HttpRedirectError, type RequestObserver} from '../http/request.js'
@@ -36,6 +37,11 @@ export interface McpSessionOptions {
    * handle's key on every request, and answer a `use_dpop_nonce` challenge once.
    */
   dpop?: DPoPHandle
+  /**
+   * With `dpop`: the scheme the token goes under, per resource (`DPoP`, or `Bearer` plus the proof
+   * for servers that read only Bearer); default `auto`, taken from the server's challenge.
+   */
+  dpopSchemes?: DpopSchemeMemo
   /**
    * Which protocol revision to speak (default `auto`): `auto` probes with `server/discover` and
    * falls back to the 2025 `initialize` handshake against a 2025-only server; a revision pins it
@@ -133,7 +139,8 @@ export async function withMcpSession<T>(options: McpSessionOptions, fn: (session
       try {
         body = JSON.parse(text)
       } catch {}
-      seen.rejection = {status: response.status, wwwAuthenticate: response.headers.get('www-authenticate'), body}
+      const scheme = /^\s*([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s/.exec(new Headers(init?.headers).get('authorization') ?? '')?.[1]
+      seen.rejection = {status: response.status, wwwAuthenticate: response.headers.get('www-authenticate'), body, ...(scheme ? {scheme} : {})}
     } else if (response.ok) {
       // A nonce challenge answered by the retry, or a -32022 the SDK recovered from, is not the
       // reason for a later failure.
@@ -158,7 +165,7 @@ export async function withMcpSession<T>(options: McpSessionOptions, fn: (session
   const dpop = options.dpop !== undefined && options.accessToken !== undefined
   const transportFetch = dpop
     ? // Loaded only for DPoP: a plain call does not need oauth4webapi.
-      (await import('../authplane/dpop.js')).dpopFetch({handle: options.dpop!, accessToken: options.accessToken!, fetch: recordingFetch})
+      (await import('../authplane/dpop.js')).dpopFetch({handle: options.dpop!, accessToken: options.accessToken!, fetch: recordingFetch, schemes: options.dpopSchemes})
     : recordingFetch
   const transport = new StreamableHTTPClientTransport(new URL(options.url), {
     requestInit: options.accessToken && !dpop ? {headers: {Authorization: `Bearer ${options.accessToken}`}} : undefined,

@@ -17,6 +17,38 @@ export function parseWwwAuthenticate(header: string | null): {scheme: string; pa
   return {scheme: match[1]!, params}
 }
 
+/**
+ * The auth-schemes of every challenge in a WWW-Authenticate header (RFC 9110 §11.6.1: challenges
+ * and their parameters are both comma-separated; an item that starts with `name=` is a parameter).
+ */
+export function challengeSchemes(header: string | null): string[] {
+  if (!header) return []
+  const items: string[] = []
+  let current = ''
+  let quoted = false
+  for (let i = 0; i < header.length; i++) {
+    const c = header[i]!
+    if (c === '\\' && quoted) {
+      current += c + (header[++i] ?? '')
+      continue
+    }
+    if (c === '"') quoted = !quoted
+    if (c === ',' && !quoted) {
+      items.push(current)
+      current = ''
+    } else {
+      current += c
+    }
+  }
+  items.push(current)
+  const schemes: string[] = []
+  for (const item of items) {
+    const match = /^\s*([A-Za-z0-9!#$%&'*+.^_`|~-]+)(\s*=)?/.exec(item)
+    if (match && !match[2]) schemes.push(match[1]!)
+  }
+  return schemes
+}
+
 export type RejectionCause = 'issuer' | 'audience' | 'scope' | 'expired' | 'signature' | 'dpop' | 'missing_token' | 'other'
 
 export interface Diagnosis {
@@ -41,7 +73,23 @@ interface ResourceMetadata {
  * RFC 9449 refusals: a resource that wants DPoP-bound tokens, one that does not take them, or a
  * proof it did not accept. Read from the challenge's scheme and error, and the server's words.
  */
-function dpopDiagnosis(error: string | undefined, description: string, bound: boolean): {message: string; hint: string} | undefined {
+function dpopDiagnosis(error: string | undefined, description: string, bound: boolean, presented: {scheme?: string; offered: string[]}): {message: string; hint: string} | undefined {
+  // The token went under a scheme the server does not offer: RFC 9449 says `DPoP`, servers on the
+  // MCP Python SDK (Authplane's Python adapters) read only `Bearer`. Their verifier never ran.
+  const offered = presented.offered.map((s) => s.toLowerCase())
+  const sent = presented.scheme?.toLowerCase()
+  if (bound && sent === 'dpop' && offered.length > 0 && !offered.includes('dpop') && offered.includes('bearer')) {
+    return {
+      message: 'the MCP server offers only the Bearer scheme and refused the DPoP-bound token sent as "Authorization: DPoP"',
+      hint: 'Servers on the MCP Python SDK (Authplane\'s authplane-mcp and authplane-fastmcp) read only Bearer and check the DPoP proof header beside it: use --dpop-scheme auto (the default: the scheme the challenge offers) or --dpop-scheme bearer.',
+    }
+  }
+  if (bound && sent === 'bearer' && offered.includes('dpop') && !offered.includes('bearer')) {
+    return {
+      message: 'the MCP server offers only the DPoP scheme and refused the DPoP-bound token sent as "Authorization: Bearer"',
+      hint: 'Use --dpop-scheme auto (the default) or --dpop-scheme dpop: RFC 9449 §7.1 sends a bound token as "Authorization: DPoP <token>".',
+    }
+  }
   if (error === 'invalid_dpop_proof' || error === 'use_dpop_nonce') {
     const clock = /\biat\b|too old|s old|future|clock/i.test(description)
     return {
@@ -102,7 +150,7 @@ export async function diagnoseRejection(rejection: McpRejection, accessToken: st
       expected,
     }
   }
-  const dpop = dpopDiagnosis(oauthError, oauthErrorDescription ?? '', claims.cnf !== undefined)
+  const dpop = dpopDiagnosis(oauthError, oauthErrorDescription ?? '', claims.cnf !== undefined, {scheme: rejection.scheme, offered: challengeSchemes(rejection.wwwAuthenticate)})
   if (dpop) return {...base, expected, token: {iss: claims.iss, aud: claims.aud, scope: claims.scope, exp: claims.exp}, cause: 'dpop', message: `${dpop.message}${said}`, hint: dpop.hint}
   const token = {iss: claims.iss, aud: claims.aud, scope: claims.scope, exp: claims.exp}
   const audiences = Array.isArray(claims.aud) ? claims.aud.map(String) : typeof claims.aud === 'string' ? [claims.aud] : []

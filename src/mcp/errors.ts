@@ -6,6 +6,8 @@ export interface McpRejection {
   status: number
   wwwAuthenticate: string | null
   body: unknown
+  /** The scheme of the refused request's Authorization header (`Bearer`, `DPoP`), if it had one. */
+  scheme?: string
 }
 
 export class McpAuthRejectedError extends Error {

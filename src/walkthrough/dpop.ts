@@ -2,7 +2,7 @@ import {readFileSync} from 'node:fs'
 
 import type {DPoPHandle} from 'oauth4webapi'
 
-import type {DpopKey} from '../authplane/dpop.js'
+import type {DpopKey, DpopSchemeChoice, DpopSchemeMemo} from '../authplane/dpop.js'
 import {DpopKeyError} from '../authplane/dpop-errors.js'
 import {keepDpopKey, savedDpopKey} from '../config/dpop-key.js'
 import type {ConfigStore} from '../config/store.js'
@@ -14,6 +14,8 @@ export interface ClientDpop {
   /** `file`: --dpop-key; `profile`: the profile's own key (`created` on this run). */
   source: 'file' | 'profile'
   created: boolean
+  /** The scheme the bound token goes under at each resource (--dpop-scheme; `auto` learns it from the challenge). */
+  schemes: DpopSchemeMemo
 }
 
 /** PEM files are small; anything this large is not a key. */
@@ -23,9 +25,9 @@ const MAX_KEY_FILE_BYTES = 64 * 1024
  * The DPoP key of this run: the PKCS#8 PEM in `keyFile` (--dpop-key), else the profile's own ES256
  * key, created and saved (0600, like the client secret) on first use.
  */
-export async function clientDpop(store: ConfigStore, profile: string, options: {keyFile?: string; clockSkewSeconds?: number} = {}): Promise<ClientDpop> {
+export async function clientDpop(store: ConfigStore, profile: string, options: {keyFile?: string; clockSkewSeconds?: number; scheme?: DpopSchemeChoice} = {}): Promise<ClientDpop> {
   // Loaded here, not at the top: commands without --dpop never load jose or oauth4webapi for it.
-  const {dpopHandle, generateDpopKey, parseDpopKey} = await import('../authplane/dpop.js')
+  const {DpopSchemeMemo, dpopHandle, generateDpopKey, parseDpopKey} = await import('../authplane/dpop.js')
   let key: DpopKey
   let source: ClientDpop['source'] = 'profile'
   let created = false
@@ -43,7 +45,7 @@ export async function clientDpop(store: ConfigStore, profile: string, options: {
       key = created ? fresh : await parseDpopKey(kept.pem)
     }
   }
-  return {key, handle: dpopHandle(key, {clockSkewSeconds: options.clockSkewSeconds}), source, created}
+  return {key, handle: dpopHandle(key, {clockSkewSeconds: options.clockSkewSeconds}), source, created, schemes: new DpopSchemeMemo(options.scheme)}
 }
 
 function readKeyFile(file: string): string {

@@ -31,7 +31,7 @@ function connectionInfo(session: McpSession): McpConnectionInfo {
 
 /** The session options every MCP call of a walkthrough context shares. */
 export function sessionOptions(ctx: WalkthroughContext, accessToken: string | undefined): McpSessionOptions {
-  return {url: ctx.mcpUrl, accessToken, timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer, dpop: ctx.dpop?.handle, protocol: ctx.mcpProtocol}
+  return {url: ctx.mcpUrl, accessToken, timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer, dpop: ctx.dpop?.handle, dpopSchemes: ctx.dpop?.schemes, protocol: ctx.mcpProtocol}
 }
 
 /** A 401/403 from the MCP server, explained: which of issuer, audience, scope or expiry is wrong. */

@@ -198,7 +198,9 @@ export async function runVerify(ctx: WalkthroughContext, options: VerifyOptions)
     const dpop = ctx.dpop
     if (!dpop || token === undefined) return {}
     const {dpopRequestHeaders} = await import('../authplane/dpop.js')
-    return {authHeaders: await dpopRequestHeaders(dpop.handle, token, 'POST', ctx.mcpUrl), closeHeaders: () => dpopRequestHeaders(dpop.handle, token, 'DELETE', ctx.mcpUrl)}
+    // Under the scheme the MCP connection settled on (DPoP, or Bearer for servers that read only Bearer).
+    const scheme = dpop.schemes.schemeFor(ctx.mcpUrl)
+    return {authHeaders: await dpopRequestHeaders(dpop.handle, token, 'POST', ctx.mcpUrl, scheme), closeHeaders: () => dpopRequestHeaders(dpop.handle, token, 'DELETE', ctx.mcpUrl, scheme)}
   }
   const expect401: Expect401 = async (token, what, presented) => {
     const probe = await probeMcp(ctx.mcpUrl, token, {timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer, era, ...(presented ?? (await present(token)))})
@@ -265,7 +267,8 @@ export async function runVerify(ctx: WalkthroughContext, options: VerifyOptions)
         initialized = true
         era = session.era ?? 'legacy'
         report.protocol = {choice, era, version: session.protocolVersion ?? null}
-        steps.pass(names[5]!, `${describeConnection({era: session.era, protocolVersion: session.protocolVersion})}, ${session.serverInfo?.name ?? '?'} ${session.serverInfo?.version ?? ''}`.trim())
+        const presented = ctx.dpop ? `, token under ${ctx.dpop.schemes.schemeFor(ctx.mcpUrl)} + proof` : ''
+        steps.pass(names[5]!, `${describeConnection({era: session.era, protocolVersion: session.protocolVersion})}, ${`${session.serverInfo?.name ?? '?'} ${session.serverInfo?.version ?? ''}`.trim()}${presented}`)
         steps.start(names[6]!)
       },
     })
@@ -299,7 +302,9 @@ type Expect401 = (token: string | undefined, what: string, presented?: Partial<P
 async function verifyBinding(ctx: WalkthroughContext, dpop: ClientDpop, token: string, names: readonly string[], steps: StepRecorder, expect401: Expect401): Promise<void> {
   const {adoptDpopNonce, dpopHandle, dpopRequestHeaders, generateDpopKey} = await import('../authplane/dpop.js')
   const url = ctx.mcpUrl
-  const close = () => dpopRequestHeaders(dpop.handle, token, 'DELETE', url)
+  // Every proof below goes under the scheme the connection of step 6 settled on.
+  const scheme = dpop.schemes.schemeFor(url)
+  const close = () => dpopRequestHeaders(dpop.handle, token, 'DELETE', url, scheme)
   const withProof = (headers: {authorization: string; dpop: string}): Partial<ProbeOptions> => ({authHeaders: headers, closeHeaders: close})
   const era = steps.report.protocol?.era
   await steps.run(names[10]!, () => expect401(token, 'the bound token sent as a plain Bearer token', {authHeaders: {Authorization: `Bearer ${token}`}}))
@@ -307,12 +312,12 @@ async function verifyBinding(ctx: WalkthroughContext, dpop: ClientDpop, token: s
     const stranger = dpopHandle(await generateDpopKey())
     // A server that demands nonces would refuse the stranger's first proof for lacking one; the
     // key must be what is refused, so the stranger first learns the nonce, as any client would.
-    const first = await probeMcp(url, token, {timeoutMs: ctx.requestTimeoutMs, era, ...withProof(await dpopRequestHeaders(stranger, token, 'POST', url))})
+    const first = await probeMcp(url, token, {timeoutMs: ctx.requestTimeoutMs, era, ...withProof(await dpopRequestHeaders(stranger, token, 'POST', url, scheme))})
     if ((first.body as {error?: unknown} | undefined)?.error === 'use_dpop_nonce' && first.dpopNonce) await adoptDpopNonce(stranger, url, first.dpopNonce)
-    return expect401(token, 'the bound token with a proof from another key', withProof(await dpopRequestHeaders(stranger, token, 'POST', url)))
+    return expect401(token, 'the bound token with a proof from another key', withProof(await dpopRequestHeaders(stranger, token, 'POST', url, scheme)))
   })
   await steps.run(names[12]!, async () => {
-    const once = await dpopRequestHeaders(dpop.handle, token, 'POST', url)
+    const once = await dpopRequestHeaders(dpop.handle, token, 'POST', url, scheme)
     const first = await probeMcp(url, token, {timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer, era, ...withProof(once)})
     if (first.status !== 200) {
       throw new CheckFailedError('proof_refused', `the first use of the proof got ${first.status}, expected 200`, {details: {httpStatus: first.status, body: first.body}})
@@ -321,6 +326,6 @@ async function verifyBinding(ctx: WalkthroughContext, dpop: ClientDpop, token: s
   })
   const elsewhere = new URL(url)
   elsewhere.pathname = `${elsewhere.pathname.replace(/\/$/, '')}/elsewhere`
-  await steps.run(names[13]!, async () => expect401(token, `a proof made for ${elsewhere.href}`, withProof(await dpopRequestHeaders(dpop.handle, token, 'POST', elsewhere.href))))
-  await steps.run(names[14]!, async () => expect401(token, 'a proof made for GET sent with POST', withProof(await dpopRequestHeaders(dpop.handle, token, 'GET', url))))
+  await steps.run(names[13]!, async () => expect401(token, `a proof made for ${elsewhere.href}`, withProof(await dpopRequestHeaders(dpop.handle, token, 'POST', elsewhere.href, scheme))))
+  await steps.run(names[14]!, async () => expect401(token, 'a proof made for GET sent with POST', withProof(await dpopRequestHeaders(dpop.handle, token, 'GET', url, scheme))))
 }

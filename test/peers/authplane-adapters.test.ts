@@ -92,3 +92,57 @@ describe('a server whose resource metadata names the issuer with a trailing slas
     assert.match(elsewhere.message, /^issuer mismatch: the token's iss is "http:\/\/localhost:\d+" but the MCP server trusts "http:\/\/127\.0\.0\.1:\d+\/"/)
   })
 })
+
+describe('a server that takes DPoP-bound tokens only under Bearer with a proof (Authplane\'s tier-03 Python server)', () => {
+  let stack!: StackHandle
+  let env!: NodeJS.ProcessEnv
+  let peer!: V2Peer
+  let box!: Sandbox
+  useTestStack((s) => ({stack, env} = s))
+  before(async () => {
+    // As the issue met it: the Python adapters' metadata also names the issuer with a slash.
+    peer = await startV2Peer({eras: 'dual', issuer: stack.issuer, announcedIssuer: `${stack.issuer}/`, dpop: 'bearer-proof'})
+    box = new Sandbox({...env, MCP_URL: peer.url, AUTHPLANE_RESOURCE: peer.url})
+    assert.equal((await box.run(['setup', 'resource', '--slug', 'tier03-python'])).code, 0)
+    assert.equal((await box.run(['setup', 'client'])).code, 0)
+  })
+  after(async () => {
+    await peer.stop()
+    box.cleanup()
+  })
+
+  it('mcp call --dpop works: the Bearer-only challenge turns the DPoP scheme into Bearer plus the proof', async () => {
+    peer.requests.length = 0
+    const r = await box.run(['mcp', 'call', 'echo', '--text', 'bound', '--dpop', '--no-cache'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, 'bound\n')
+    const [first, second, ...rest] = peer.requests
+    assert.match(first?.authorization ?? '', /^DPoP /)
+    assert.equal(first?.status, 401)
+    assert.match(second?.authorization ?? '', /^Bearer /)
+    assert.ok(second?.dpop, 'the proof goes with it')
+    assert.ok([second, ...rest].every((q) => /^Bearer /.test(q?.authorization ?? '') && q?.dpop), 'the rest of the run keeps Bearer, each request with a proof')
+  })
+
+  it('verify --dpop passes all 15 steps, the refusals sent under Bearer as well', async () => {
+    const r = await box.run(['verify', '--dpop', '--json'])
+    assert.equal(r.code, 0, r.stderr + r.stdout)
+    const report = json(r.stdout).result
+    assert.equal(report.steps.length, 15)
+    assert.ok(report.steps.every((s: {ok: boolean}) => s.ok))
+    assert.match(report.steps[5].detail, /token under Bearer \+ proof$/)
+    assert.match(report.steps[10].detail, /^401 /, 'the bound token without its proof is refused')
+  })
+
+  it('--dpop-scheme dpop forces the RFC scheme: the 401 is explained as the scheme, not as an issuer mismatch', async () => {
+    const r = await box.run(['mcp', 'call', 'echo', '--text', 'x', '--dpop', '--dpop-scheme', 'dpop'])
+    assertCleanFailure(r, 3, /offers only the Bearer scheme and refused the DPoP-bound token sent as "Authorization: DPoP"/)
+    assert.doesNotMatch(r.stderr, /issuer mismatch/)
+    assert.match(r.stderr, /Hint: .*--dpop-scheme auto .* or --dpop-scheme bearer/)
+    peer.requests.length = 0
+    const bearer = await box.run(['mcp', 'call', 'echo', '--text', 'y', '--dpop', '--dpop-scheme', 'bearer'])
+    assert.equal(bearer.code, 0, bearer.stderr)
+    assert.ok(peer.requests.every((q) => /^Bearer /.test(q.authorization ?? '')), 'no request under DPoP')
+    assertCleanFailure(await box.run(['mcp', 'call', 'echo', '--text', 'z', '--dpop-scheme', 'bearer']), 2, /--dpop-scheme is for a DPoP-bound token/)
+  })
+})

@@ -18,8 +18,10 @@ import {
   type AuthInfo,
   type OAuthMetadata,
 } from '@modelcontextprotocol/server'
-import {createRemoteJWKSet, jwtVerify} from 'jose'
+import {createRemoteJWKSet, decodeJwt, jwtVerify} from 'jose'
 import * as z from 'zod'
+
+import {InboundDpop} from '../../src/stack/mcp-server/dpop.js'
 
 export interface V2PeerOptions {
   /** `modern`: 2026-07-28 only; `dual`: both eras, 2025 served statelessly (the SDK's default). */
@@ -30,6 +32,12 @@ export interface V2PeerOptions {
   announcedIssuer?: string
   /** The scope every request needs (default mcp:echo). */
   scope?: string
+  /**
+   * `bearer-proof`: DPoP-bound tokens are taken only as `Authorization: Bearer` (the SDK's own gate
+   * reads nothing else, like the MCP Python SDK under Authplane's adapters) with a valid `DPoP`
+   * proof beside them, checked like Authplane's inbound verifier (RFC 9449 §4.3, cnf.jkt).
+   */
+  dpop?: 'bearer-proof'
 }
 
 export interface V2Peer {
@@ -37,7 +45,7 @@ export interface V2Peer {
   /** The `era` the SDK handed the factory, per request that reached it. */
   eras: string[]
   /** Methods and MCP-Protocol-Version headers of the POSTs it received. */
-  requests: Array<{method: string; httpMethod: string; protocolVersion?: string; authorization?: string}>
+  requests: Array<{method: string; httpMethod: string; protocolVersion?: string; authorization?: string; dpop?: string; status?: number}>
   stop(): Promise<void>
 }
 
@@ -60,6 +68,7 @@ export async function startV2Peer(options: V2PeerOptions): Promise<V2Peer> {
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`
 
+  const inbound = new InboundDpop({mode: 'allowed'})
   let gate: ((request: Request) => Promise<AuthInfo | Response>) | undefined
   let oauthMetadata: OAuthMetadata | undefined
   if (options.issuer) {
@@ -98,11 +107,27 @@ export async function startV2Peer(options: V2PeerOptions): Promise<V2Peer> {
       try {
         method = (JSON.parse(body) as {method?: string}).method ?? ''
       } catch {}
-      requests.push({method, httpMethod: request.method, protocolVersion: request.headers.get('mcp-protocol-version') ?? undefined, authorization: request.headers.get('authorization') ?? undefined})
+      const seen: V2Peer['requests'][number] = {method, httpMethod: request.method, protocolVersion: request.headers.get('mcp-protocol-version') ?? undefined, authorization: request.headers.get('authorization') ?? undefined, dpop: request.headers.get('dpop') ?? undefined}
+      requests.push(seen)
+      const answer = async (response: Response) => {
+        seen.status = response.status
+        await send(res, response)
+      }
       if (gate) {
         const auth = await gate(request.clone())
-        if (auth instanceof Response) return send(res, auth)
-        return send(res, await handler.fetch(request, {authInfo: auth}))
+        if (auth instanceof Response) return answer(auth)
+        const jkt = (decodeJwt(auth.token).cnf as {jkt?: string} | undefined)?.jkt
+        if (options.dpop === 'bearer-proof' && jkt !== undefined) {
+          const proof = request.headers.get('dpop')
+          try {
+            if (proof === null) throw new Error('a DPoP-bound token needs its DPoP proof')
+            await inbound.verify({proof, method: request.method, urls: [url], accessToken: auth.token, jkt})
+          } catch (error) {
+            const description = (error as Error).message.replace(/"/g, "'")
+            return answer(new Response(JSON.stringify({error: 'invalid_token', error_description: description}), {status: 401, headers: {'content-type': 'application/json', 'www-authenticate': `Bearer error="invalid_token", error_description="${description}", resource_metadata="${getOAuthProtectedResourceMetadataUrl(new URL(url))}"`}}))
+          }
+        }
+        return answer(await handler.fetch(request, {authInfo: auth}))
       }
       await node(req, res, body === '' ? undefined : JSON.parse(body))
     })().catch((error: unknown) => {

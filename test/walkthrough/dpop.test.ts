@@ -43,7 +43,7 @@ describe('verify --dpop against --mcp-dpop required', () => {
     assert.deepEqual(report.steps.map((s) => s.name), [...DPOP_VERIFY_STEPS])
     const detail = (name: string) => report.steps.find((s) => s.name === name)?.detail ?? ''
     assert.match(detail("token minted (DPoP, cnf.jkt = key)"), new RegExp(`cnf.jkt = key \\(ES256 ${dpop.key.thumbprint}\\)`))
-    assert.match(detail('refused: bound token as plain Bearer'), /401 .*send it as "Authorization: DPoP/)
+    assert.match(detail('refused: bound token as plain Bearer'), /401 .*came without a DPoP proof/)
     assert.match(detail('refused: proof from another key'), /401 .*cnf\.jkt/)
     assert.match(detail('refused: replayed proof'), /401 .*replay/)
     assert.match(detail('refused: proof for another URL'), /401 .*htu/)

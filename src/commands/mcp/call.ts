@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
-import {clientFlags, diagramFlags, discoverFlags, dpopFlags, protocolFlags, requestFlags, serverFlags} from '../../cli/flags.js'
+import {clientFlags, diagramFlags, discoverFlags, dpopFlags, dpopSchemeFlags, protocolFlags, requestFlags, serverFlags} from '../../cli/flags.js'
 import {mcpAuthRequest} from '../../cli/mcp-auth.js'
 import type {McpCallResult} from '../../cli/render/mcp.js'
 import {CheckFailedError} from '../../errors.js'
@@ -43,6 +43,7 @@ A 403 insufficient_scope whose challenge names a scope the client may request (i
     ...clientFlags,
     ...discoverFlags,
     ...dpopFlags,
+    ...dpopSchemeFlags,
     args: Flags.string({summary: 'Tool arguments as a JSON object.', description: 'Flags named after the schema\'s properties win over the same keys here.'}),
   }
 

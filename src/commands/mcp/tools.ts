@@ -1,5 +1,5 @@
 import {BaseCommand} from '../../cli/base-command.js'
-import {clientFlags, diagramFlags, discoverFlags, dpopFlags, protocolFlags, requestFlags, serverFlags} from '../../cli/flags.js'
+import {clientFlags, diagramFlags, discoverFlags, dpopFlags, dpopSchemeFlags, protocolFlags, requestFlags, serverFlags} from '../../cli/flags.js'
 import {mcpAuthRequest} from '../../cli/mcp-auth.js'
 import {renderTools, type McpToolsResult} from '../../cli/render/mcp.js'
 import {withMcpToken} from '../../walkthrough/authenticated-call.js'
@@ -15,7 +15,7 @@ export default class McpTools extends BaseCommand {
     {description: 'Any MCP server, by URL only (no token is used unless it answers 401):', command: '<%= config.bin %> <%= command.id %> --discover --mcp-url http://localhost:3000/mcp'},
   ]
 
-  static override flags = {...serverFlags, ...protocolFlags, ...requestFlags, ...diagramFlags, ...clientFlags, ...discoverFlags, ...dpopFlags}
+  static override flags = {...serverFlags, ...protocolFlags, ...requestFlags, ...diagramFlags, ...clientFlags, ...discoverFlags, ...dpopFlags, ...dpopSchemeFlags}
 
   async run(): Promise<McpToolsResult> {
     const {flags} = await this.parse(McpTools)

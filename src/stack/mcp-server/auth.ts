@@ -248,10 +248,15 @@ export class BearerVerifier {
     }
     const jkt = typeof cnf === 'object' && cnf !== null ? (cnf as {jkt?: unknown}).jkt : undefined
     if (typeof jkt !== 'string' || jkt === '') throw invalidDpop('token has a cnf claim without jkt; its binding cannot be checked')
-    // RFC 9449 §7.2: a bound token presented as a Bearer token is refused, proof or not.
-    if (scheme !== 'DPoP') throw invalidDpop('the token is DPoP-bound (cnf.jkt); send it as "Authorization: DPoP <token>" with a DPoP proof, not as a Bearer token')
+    // RFC 9449 §7.1 sends a bound token as `DPoP <token>`. Authplane's resource servers also take
+    // it as `Bearer <token>` next to its proof: the ts-sdk's token extraction accepts either scheme,
+    // and its Python adapters (on the MCP Python SDK) read only Bearer; the binding is checked the
+    // same way. Without a proof a bound token is refused, whatever the scheme (§7.2).
+    if (dpopHeader === undefined) {
+      throw invalidDpop('the token is DPoP-bound (cnf.jkt) and came without a DPoP proof; send the proof in the DPoP header (with "Authorization: DPoP <token>", or Bearer as Authplane\'s Python adapters take it)')
+    }
     try {
-      await dpop.verify({proof: dpopHeader!, method: target?.method ?? 'POST', urls: target?.urls ?? [this.#opts.resource], accessToken: token, jkt})
+      await dpop.verify({proof: dpopHeader, method: target?.method ?? 'POST', urls: target?.urls ?? [this.#opts.resource], accessToken: token, jkt})
     } catch (err) {
       if (err instanceof DpopProofError) throw new AuthFailure(401, err.error, err.message, 'DPoP')
       throw err

@@ -17,7 +17,7 @@ const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']
 
 export interface InboundDpopOptions {
   mode: DpopMode
-  /** Oldest accepted proof, from its `iat` (the SDK's default: 300 s). */
+  /** Oldest accepted proof, from its `iat` (the SDK's default: 300 s), plus the clock skew. */
   maxProofAgeSeconds?: number
   /** Tolerated clock difference in both directions (the SDK's default: 30 s). */
   clockSkewSeconds?: number
@@ -201,7 +201,11 @@ export class InboundDpop {
     }
     const now = nowSeconds()
     if (iat > now + this.#skew) throw proofError(`DPoP proof iat is ${iat - now} s in the future (clock skew over ${this.#skew} s)`)
-    if (now - iat > this.#maxAge + this.#skew) throw proofError(`DPoP proof is ${now - iat} s old (over ${this.#maxAge} s; check the clock)`)
+    // As Authplane's SDKs count (ts-sdk verifyDpopProof, python-sdk _validate_dpop_temporal): the
+    // maximum age plus the clock skew, so 330 s with the defaults; the text says both.
+    if (now - iat > this.#maxAge + this.#skew) {
+      throw proofError(`DPoP proof is ${now - iat} s old (over ${this.#maxAge + this.#skew} s: ${this.#maxAge} s plus ${this.#skew} s of clock skew; check the clock)`)
+    }
     if (this.#nonces && !this.#nonces.accepts(payload.nonce, now)) {
       throw new DpopProofError('use_dpop_nonce', payload.nonce === undefined ? 'DPoP proof has no nonce; use the one in DPoP-Nonce' : 'DPoP proof nonce is stale; use the one in DPoP-Nonce')
     }

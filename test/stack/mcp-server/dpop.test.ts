@@ -106,7 +106,7 @@ describe('MCP server inbound DPoP (RFC 9449 §7)', () => {
   })
 
   const refusals: Array<[string, () => Promise<[string, string | undefined]>, RegExp, string?]> = [
-    ['the bound token sent as a plain Bearer token', async () => [`Bearer ${bound}`, undefined], /send it as "Authorization: DPoP <token>"/, 'invalid_token'],
+    ['the bound token sent as a plain Bearer token', async () => [`Bearer ${bound}`, undefined], /DPoP-bound \(cnf\.jkt\) and came without a DPoP proof/, 'invalid_token'],
     ['the DPoP scheme without a proof', async () => [`DPoP ${bound}`, undefined], /needs a DPoP proof header/],
     ['two proofs', async () => [`DPoP ${bound}`, `${await good(required.url)}, ${await good(required.url)}`], /exactly one DPoP proof/],
     ['a proof from another key', async () => [`DPoP ${bound}`, await proof(await proofKey(), {htm: 'POST', htu: required.url, ath: ath(bound)})], /does not match the token's cnf.jkt/],
@@ -129,7 +129,7 @@ describe('MCP server inbound DPoP (RFC 9449 §7)', () => {
       const other = await proofKey()
       return [`DPoP ${bound}`, await new SignJWT({htm: 'POST', htu: required.url, ath: ath(bound), jti: 'x1', iat: Math.floor(Date.now() / 1000)}).setProtectedHeader({alg: 'ES256', typ: 'dpop+jwt', jwk: key.jwk}).sign(other.privateKey)]
     }, /signature does not verify/],
-    ['a proof 10 minutes old (clock behind)', async () => [`DPoP ${bound}`, await good(required.url, {iat: Math.floor(Date.now() / 1000) - 600})], /s old \(over 300 s; check the clock\)/],
+    ['a proof 10 minutes old (clock behind)', async () => [`DPoP ${bound}`, await good(required.url, {iat: Math.floor(Date.now() / 1000) - 600})], /is \d+ s old \(over 330 s: 300 s plus 30 s of clock skew; check the clock\)/],
     ['a proof 2 minutes in the future (clock ahead)', async () => [`DPoP ${bound}`, await good(required.url, {iat: Math.floor(Date.now() / 1000) + 120})], /in the future \(clock skew over 30 s\)/],
   ]
   for (const [what, make, description, error = 'invalid_dpop_proof'] of refusals) {
@@ -149,6 +149,26 @@ describe('MCP server inbound DPoP (RFC 9449 §7)', () => {
       assert.equal(res.status, 200, `iat offset ${offset}`)
       await res.text()
     }
+  })
+
+  it('takes a bound token under Bearer with its proof, as Authplane\'s resource servers do; the proof is checked all the same', async () => {
+    // ts-sdk extractBearerToken accepts `Bearer` and `DPoP`; the Python adapters read only Bearer.
+    const res = await post(required.url, `Bearer ${bound}`, await good(required.url))
+    assert.equal(res.status, 200, await res.clone().text())
+    await res.text()
+    const stranger = await refusal(await post(required.url, `Bearer ${bound}`, await proof(await proofKey(), {htm: 'POST', htu: required.url, ath: ath(bound)})))
+    assert.equal(stranger.status, 401)
+    assert.match(stranger.description, /does not match the token's cnf.jkt/)
+  })
+
+  it('accepts a proof up to 330 s old (300 s plus the 30 s skew, as Authplane\'s SDKs count) and says so when it refuses an older one', async () => {
+    // R3-08 (issue 19): the refusal said "over 300 s" while 330 s passed.
+    const ok = await post(required.url, `DPoP ${bound}`, await good(required.url, {iat: Math.floor(Date.now() / 1000) - 315}))
+    assert.equal(ok.status, 200)
+    await ok.text()
+    const r = await refusal(await post(required.url, `DPoP ${bound}`, await good(required.url, {iat: Math.floor(Date.now() / 1000) - 340})))
+    assert.equal(r.status, 401)
+    assert.match(r.description, /^DPoP proof is 34\d s old \(over 330 s: 300 s plus 30 s of clock skew; check the clock\)$/)
   })
 
   it('refuses a replayed proof', async () => {
