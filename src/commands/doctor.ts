@@ -1,6 +1,6 @@
 import {BaseCommand} from '../cli/base-command.js'
 import {describeError, toCliError} from '../cli/error-map.js'
-import {diagramFlags, doctorFlags, dpopFlags, protocolFlags, requestFlags} from '../cli/flags.js'
+import {diagramFlags, doctorFlags, dpopFlags, dpopSchemeFlags, protocolFlags, requestFlags} from '../cli/flags.js'
 import {doctorEnvelope, formatDoctorStep, renderDoctorReport} from '../cli/render/doctor.js'
 import {callWorks, DoctorFoundProblem, type DoctorReport} from '../doctor/findings.js'
 import {configuredClientCredentials, flagClientCredentials} from '../walkthrough/token.js'
@@ -28,6 +28,7 @@ Exit 0 when the primary finding is ok or no_auth_required, 1 for any other findi
     ...doctorFlags,
     ...protocolFlags,
     ...dpopFlags,
+    ...dpopSchemeFlags,
     'print-curl': requestFlags['print-curl'],
     'request-timeout': requestFlags['request-timeout'],
     har: requestFlags.har,

@@ -3,7 +3,7 @@
 // it says nothing readable are the token's claims compared with what its resource metadata
 // promises, and the finding then says that it is a guess.
 import {findIssuer} from '../authplane/issuer.js'
-import {parseWwwAuthenticate, statedCause} from '../mcp/diagnose.js'
+import {challengeSchemes, parseWwwAuthenticate, statedCause} from '../mcp/diagnose.js'
 import type {McpRejection} from '../mcp/errors.js'
 import type {ProtectedResourceMetadata} from '../mcp/resource-metadata.js'
 import {duration, judgeClocks} from './clock.js'
@@ -122,6 +122,12 @@ export function explainRefusal(f: RefusalFacts): Finding {
     }
     case 'dpop': {
       const description = said ?? ''
+      const offered = challengeSchemes(f.rejection.wwwAuthenticate).map((s) => s.toLowerCase())
+      const sent = f.rejection.scheme?.toLowerCase()
+      if (f.dpop && sent && offered.length > 0 && !offered.includes(sent)) {
+        const want = offered.includes('bearer') ? 'bearer' : 'dpop'
+        return {id: 'dpop_required', severity: 'error', guessed, summary: `the MCP server offers only the ${offered.join(', ')} scheme and refused the DPoP-bound token sent as "Authorization: ${f.rejection.scheme}"`, evidence, fix: `Use --dpop-scheme auto (the scheme the challenge offers) or --dpop-scheme ${want}: servers on the MCP Python SDK (Authplane's Python adapters) read only Bearer, with the DPoP proof beside it; RFC 9449 §7.1 says DPoP.`}
+      }
       if (f.dpop && /not supported|only plain Bearer/i.test(description)) {
         return {id: 'dpop_required', severity: 'error', guessed, summary: 'the MCP server takes only plain Bearer tokens, and this one is DPoP-bound', evidence, fix: 'Run without --dpop: this server does not check proofs (tier 01 refuses any sign of DPoP). Or turn DPoP on at the server (ap-demo stack up --mcp-dpop allowed).'}
       }

@@ -221,10 +221,12 @@ export function statedCause(rejection: McpRejection, bound: boolean): Exclude<Re
   const body = (typeof rejection.body === 'object' && rejection.body !== null ? rejection.body : {}) as {error?: unknown; error_description?: unknown}
   const error = challenge?.params.error ?? (typeof body.error === 'string' ? body.error : undefined)
   const description = challenge?.params.error_description ?? (typeof body.error_description === 'string' ? body.error_description : '')
+  const offered = challengeSchemes(rejection.wwwAuthenticate)
   if (rejection.status === 403 || error === 'insufficient_scope') return 'scope'
-  if (dpopDiagnosis(error, description, bound)) return 'dpop'
+  if (dpopDiagnosis(error, description, bound, {scheme: rejection.scheme, offered})) return 'dpop'
   // RFC 9449 §7.1: a resource that offers only the DPoP scheme takes no Bearer token at all.
-  if (!bound && challenge?.scheme.toLowerCase() === 'dpop' && !/(^|,)\s*Bearer\b/i.test(rejection.wwwAuthenticate ?? '')) return 'dpop'
+  const lower = offered.map((s) => s.toLowerCase())
+  if (!bound && lower.includes('dpop') && !lower.includes('bearer')) return 'dpop'
   if (/audience|\baud\b/i.test(description)) return 'audience'
   if (/expired|\bexp\b|not (yet )?valid|\bnbf\b|\biat\b|clock/i.test(description)) return 'expired'
   if (/issuer|\biss\b/i.test(description)) return 'issuer'

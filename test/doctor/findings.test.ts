@@ -35,9 +35,9 @@ function context(mcpUrl: string, issuer = 'http://127.0.0.1:9', adminKey?: strin
 
 const flagClient = (id: string, secret: string): ClientCredentials => ({clientId: id, clientSecret: secret, authMethod: 'client_secret_basic', source: 'flag'})
 
-async function doctor(ctx: WalkthroughContext, options: {credentials?: ClientCredentials; issuer?: string; scopes?: string[]; dpop?: boolean; protocol?: McpProtocolChoice} = {}): Promise<DoctorReport> {
+async function doctor(ctx: WalkthroughContext, options: {credentials?: ClientCredentials; issuer?: string; scopes?: string[]; dpop?: boolean; dpopScheme?: 'auto' | 'dpop' | 'bearer'; protocol?: McpProtocolChoice} = {}): Promise<DoctorReport> {
   let c = options.protocol ? {...ctx, mcpProtocol: options.protocol} : ctx
-  if (options.dpop) c = {...c, dpop: await clientDpop(c.store, c.profile)}
+  if (options.dpop) c = {...c, dpop: await clientDpop(c.store, c.profile, {scheme: options.dpopScheme})}
   const saved = c.store.getProfile(c.profile).client
   const configured: ClientCredentials | undefined = saved ? {clientId: saved.id, clientSecret: saved.secret, authMethod: saved.authMethod, source: 'profile'} : undefined
   return runDoctor(c, {credentials: options.credentials, configuredCredentials: configured, expectedIssuer: options.issuer, scopes: options.scopes, describeError})
@@ -296,6 +296,22 @@ describe('doctor against deployments set up wrong', () => {
     assert.match(f.summary, /wants DPoP-bound tokens/)
     assert.match(f.fix!, /--dpop/)
     primary(await doctor(ctx, {dpop: true}), 'ok')
+  })
+
+  it('dpop_required: a server that reads only Bearer (with the proof beside it) refuses the DPoP scheme; auto follows its challenge', async () => {
+    const stack = await startStack({port: 0, adminPort: 0, mcpPort: 0, rateLimit: {enabled: false}})
+    stops.push(() => stack.stop())
+    const peer = await startV2Peer({eras: 'dual', issuer: stack.issuer, dpop: 'bearer-proof'})
+    stops.push(() => peer.stop())
+    const ctx = context(peer.url, stack.issuer, stack.adminKey, stack.adminUrl)
+    await ensureResource(ctx, {slug: 'bearer-proof', uri: peer.url, displayName: 'Bearer and proof', scopes: [{name: 'mcp:echo'}]})
+    await ensureClient(ctx, {name: 'bearer-proof-agent', scope: 'mcp:echo'})
+    const f = primary(await doctor(ctx, {dpop: true, dpopScheme: 'dpop'}), 'dpop_required')
+    assert.match(f.summary, /offers only the bearer scheme and refused the DPoP-bound token sent as "Authorization: DPoP"/)
+    assert.match(f.fix!, /--dpop-scheme auto .* or --dpop-scheme bearer/)
+    const report = await doctor(ctx, {dpop: true})
+    primary(report, 'ok')
+    assert.match(report.steps[3]!.detail, /^DPoP-bound, aud/)
   })
 
   it('ok: the metadata names the issuer with a trailing slash (as Authplane\'s Python adapters do)', async () => {
