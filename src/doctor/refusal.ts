@@ -6,6 +6,7 @@ import {findIssuer} from '../authplane/issuer.js'
 import {challengeSchemes, parseWwwAuthenticate, statedCause} from '../mcp/diagnose.js'
 import type {McpRejection} from '../mcp/errors.js'
 import type {ProtectedResourceMetadata} from '../mcp/resource-metadata.js'
+import {scopesOf} from '../walkthrough/token.js'
 import {duration, judgeClocks} from './clock.js'
 import type {Finding} from './findings.js'
 import type {WitnessedExchange} from './witness.js'
@@ -27,9 +28,9 @@ export interface RefusalFacts {
   dpop: boolean
 }
 
-const list = (values: readonly unknown[]) => `[${values.map((v) => JSON.stringify(v)).join(', ')}]`
+/** `["a", "b"]`: values as the evidence shows them. */
+export const list = (values: readonly unknown[]) => `[${values.map((v) => JSON.stringify(v)).join(', ')}]`
 const audiences = (aud: unknown): string[] => (Array.isArray(aud) ? aud.map(String) : typeof aud === 'string' ? [aud] : [])
-const scopesOf = (scope: unknown): string[] => (typeof scope === 'string' ? scope.split(' ').filter(Boolean) : [])
 
 /** The token in one line, as its claims (never the token itself). */
 export function claimsLine(claims: Record<string, unknown> | undefined): string {
@@ -79,7 +80,7 @@ function inferredCause(f: RefusalFacts, serverNow: number): 'dpop' | 'audience' 
   if (typeof c.iss === 'string' && findIssuer(f.metadata.authorization_servers, c.iss) === undefined) return 'issuer'
   if ((typeof c.exp === 'number' && c.exp <= serverNow) || (typeof c.nbf === 'number' && c.nbf > serverNow)) return 'expired'
   const wanted = scopesOf(parseWwwAuthenticate(f.rejection.wwwAuthenticate)?.params.scope)
-  if (wanted.some((s) => !scopesOf(c.scope).includes(s))) return 'scope'
+  if (wanted.some((s) => !scopesOf(typeof c.scope === 'string' ? c.scope : undefined).includes(s))) return 'scope'
   return 'signature'
 }
 
@@ -108,7 +109,7 @@ export function explainRefusal(f: RefusalFacts): Finding {
   switch (cause) {
     case 'scope': {
       const wanted = scopesOf(parseWwwAuthenticate(f.rejection.wwwAuthenticate)?.params.scope)
-      const held = scopesOf(claims.scope)
+      const held = scopesOf(typeof claims.scope === 'string' ? claims.scope : undefined)
       const missing = wanted.filter((s) => !held.includes(s))
       const need = missing.length > 0 ? missing : wanted
       return {

@@ -17,7 +17,7 @@ import {TokenRequestRefused} from '../walkthrough/errors.js'
 import {mintToken, noClientError, scopesOf, type ClientCredentials, type MintResult} from '../walkthrough/token.js'
 import {sessionOptions} from '../walkthrough/tool.js'
 import type {DoctorReport, DoctorStep, Finding, FindingId} from './findings.js'
-import {claimsLine, explainRefusal, howTheyDiffer} from './refusal.js'
+import {claimsLine, explainRefusal, howTheyDiffer, list} from './refusal.js'
 import {chooseSafeTool} from './tools.js'
 import {Witness} from './witness.js'
 
@@ -55,8 +55,6 @@ class Stop extends Error {
 
 /** JSON-RPC `-32022` (2026-07-28): not an answer of the tool, a protocol revision the server lacks. */
 const UNSUPPORTED_PROTOCOL_VERSION = -32022
-
-const list = (values: readonly unknown[]) => `[${values.map((v) => JSON.stringify(v)).join(', ')}]`
 
 /** A finding that ends the walk at this step. */
 function broken(id: FindingId, summary: string, evidence: string[], fix: string, extra: Partial<Finding> = {}): Stop {

@@ -1,4 +1,5 @@
 import {attachRecorder, type ExchangeHandle, type HttpRecorderSink, type TracedRequest} from '../http/fetch.js'
+import {mcpRequestInfo} from '../http/har.js'
 
 /**
  * What doctor keeps of one exchange: where it went and what came back, never a credential (the
@@ -16,16 +17,6 @@ export interface WitnessedExchange {
   at?: number
   /** Why no answer came (refused connection, timeout). */
   failure?: string
-}
-
-function rpcMethodOf(body: string | undefined): string | undefined {
-  if (!body || !body.includes('"method"')) return undefined
-  try {
-    const method = (JSON.parse(body) as {method?: unknown}).method
-    return typeof method === 'string' ? method : undefined
-  } catch {
-    return undefined
-  }
 }
 
 /**
@@ -47,7 +38,7 @@ export class Witness implements HttpRecorderSink {
   }
 
   begin(request: TracedRequest): ExchangeHandle {
-    const rpcMethod = rpcMethodOf(request.body)
+    const rpcMethod = mcpRequestInfo(request.headers, request.body).method
     const seen: WitnessedExchange = {method: request.method, url: request.url, ...(rpcMethod ? {rpcMethod} : {})}
     this.exchanges.push(seen)
     return {
