@@ -66,6 +66,17 @@ export interface DoctorReport {
   token?: {header: Record<string, unknown>; claims: Record<string, unknown>}
 }
 
+/** The steps of the walk, in order (docs/doctor.md "The walk"). */
+export const DOCTOR_STEPS = [
+  'MCP server, no token',
+  'resource metadata',
+  'authorization server',
+  'token minted',
+  'MCP connect with token',
+  'tools/list',
+  'tools/call',
+] as const
+
 /** The primary findings that mean "your agent can call this server". */
 export function callWorks(report: Pick<DoctorReport, 'primary'>): boolean {
   return report.primary === 'ok' || report.primary === 'no_auth_required'

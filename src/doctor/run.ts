@@ -8,28 +8,17 @@ import {AuthplaneConfigError, AuthplaneError, AuthplaneIssuerMismatchError} from
 import {DpopNonceError, DpopTokenTypeError} from '../authplane/dpop-errors.js'
 import {findIssuer, sameIssuer} from '../authplane/issuer.js'
 import {DryRunStop, HttpRedirectError, HttpUnreachableError, readText, send} from '../http/request.js'
-import {callTool, listTools, resultText, withMcpSession, type McpSession, type Tool} from '../mcp/client.js'
 import {McpAuthRejectedError, McpDiscoveryError, McpProtocolError, McpProtocolVersionError, McpUnreachableError, type McpRejection} from '../mcp/errors.js'
-import {describeConnection} from '../mcp/protocol.js'
+import {MODERN_REVISION} from '../mcp/protocol.js'
 import {findResourceMetadata, wellKnownCandidates, type FoundResourceMetadata} from '../mcp/resource-metadata.js'
 import type {WalkthroughContext} from '../walkthrough/context.js'
 import {TokenRequestRefused} from '../walkthrough/errors.js'
 import {mintToken, noClientError, scopesOf, type ClientCredentials, type MintResult} from '../walkthrough/token.js'
-import {sessionOptions} from '../walkthrough/tool.js'
-import type {DoctorReport, DoctorStep, Finding, FindingId} from './findings.js'
+import {probeMcp} from '../walkthrough/mcp-probe.js'
+import type {CallOutcome, StepHooks} from './call.js'
+import {DOCTOR_STEPS, type DoctorReport, type DoctorStep, type Finding, type FindingId} from './findings.js'
 import {claimsLine, explainRefusal, howTheyDiffer, list} from './refusal.js'
-import {chooseSafeTool} from './tools.js'
 import {Witness} from './witness.js'
-
-export const DOCTOR_STEPS = [
-  'MCP server, no token',
-  'resource metadata',
-  'authorization server',
-  'token minted',
-  'MCP connect with token',
-  'tools/list',
-  'tools/call',
-] as const
 
 export interface DoctorOptions {
   /** --client-id / --client-secret: used with whatever authorization server the metadata names. */
@@ -53,19 +42,9 @@ class Stop extends Error {
   }
 }
 
-/** JSON-RPC `-32022` (2026-07-28): not an answer of the tool, a protocol revision the server lacks. */
-const UNSUPPORTED_PROTOCOL_VERSION = -32022
-
 /** A finding that ends the walk at this step. */
 function broken(id: FindingId, summary: string, evidence: string[], fix: string, extra: Partial<Finding> = {}): Stop {
   return new Stop({id, severity: 'error', summary, evidence, fix, ...extra})
-}
-
-/** What connectAndCall tells about its steps as it goes (the walk, or a buffer). */
-interface StepHooks {
-  start(name: string): void
-  pass(name: string, detail: string): void
-  skip(name: string, detail: string): void
 }
 
 class Walk implements StepHooks {
@@ -137,44 +116,26 @@ class Held implements StepHooks {
   }
 }
 
-/** What happened in one MCP connection: the steps it passed, and what it learned. */
-interface CallOutcome {
-  tools: Tool[]
-  called?: {name: string; arguments: Record<string, unknown>; reason: string; text: string; isError: boolean; mcpError?: string}
-  refused: Array<{name: string; why: string}>
-}
-
 /**
- * Connect, tools/list, then one safe tools/call (./tools.ts) in one MCP connection, each a step of
- * the walk. A JSON-RPC error to the call still proves the connection and the token: the server
- * ran the request.
+ * Step 1's request: the connection's first request without a token (`initialize`, or
+ * `server/discover` when --protocol pins 2026-07-28). A 401 is returned; an answer that is no
+ * MCP server's ends the walk; anything else (200, or a 400 for another protocol revision) is left
+ * to the SDK's own connection.
  */
-async function connectAndCall(ctx: WalkthroughContext, token: string | undefined, walk: StepHooks): Promise<CallOutcome> {
-  return withMcpSession(sessionOptions(ctx, token), async (session: McpSession) => {
-    walk.pass(DOCTOR_STEPS[4], `${describeConnection(session)}, ${session.serverInfo?.name ?? '?'} ${session.serverInfo?.version ?? ''}`.trim())
-    walk.start(DOCTOR_STEPS[5])
-    const tools = await listTools(session, ctx.requestTimeoutMs)
-    walk.pass(DOCTOR_STEPS[5], `${tools.length} tool${tools.length === 1 ? '' : 's'}${tools.length > 0 ? `: ${tools.slice(0, 6).map((t) => t.name).join(', ')}${tools.length > 6 ? ', ...' : ''}` : ''}`)
-    walk.start(DOCTOR_STEPS[6])
-    const {choice, refused} = chooseSafeTool(tools)
-    if (!choice) {
-      walk.skip(DOCTOR_STEPS[6], `no tool is safe to call (${refused.length} ruled out)`)
-      return {tools, refused}
-    }
-    try {
-      const result = await callTool(session, choice.name, choice.arguments, ctx.requestTimeoutMs)
-      const text = resultText(result)
-      walk.pass(DOCTOR_STEPS[6], `${choice.name} ${JSON.stringify(choice.arguments)}${result.isError ? ' -> tool error' : ' -> answered'}`)
-      return {tools, refused, called: {...choice, text, isError: Boolean(result.isError)}}
-    } catch (error) {
-      // A JSON-RPC error (a numeric code, MCP's ProtocolError) is still an answer of the tool's
-      // server to an authorized request; HTTP-level failures (the SDK's string codes) are not.
-      const code = (error as {code?: unknown}).code
-      if (!(error instanceof Error) || typeof code !== 'number' || code === UNSUPPORTED_PROTOCOL_VERSION) throw error
-      walk.pass(DOCTOR_STEPS[6], `${choice.name} -> MCP error ${code}`)
-      return {tools, refused, called: {...choice, text: '', isError: true, mcpError: error.message}}
-    }
-  })
+async function challenge(ctx: WalkthroughContext, options: DoctorOptions): Promise<McpRejection | undefined> {
+  let probe
+  try {
+    probe = await probeMcp(ctx.mcpUrl, undefined, {timeoutMs: ctx.requestTimeoutMs, observer: ctx.observer, era: ctx.mcpProtocol === MODERN_REVISION ? 'modern' : 'legacy'})
+  } catch (error) {
+    throw error instanceof DryRunStop ? error : mcpFailure(error, ctx, options.describeError, false)
+  }
+  const rejection: McpRejection = {status: probe.status, wwwAuthenticate: probe.wwwAuthenticate, body: probe.body}
+  if (probe.status === 401) return rejection
+  if (probe.status === 403) throw mcpFailure(new McpAuthRejectedError(ctx.mcpUrl, rejection), ctx, options.describeError, false)
+  if (probe.status === 404 || probe.status === 405 || probe.status >= 500) {
+    throw mcpFailure(new McpProtocolError(ctx.mcpUrl, probe.status, typeof probe.body === 'string' ? probe.body : JSON.stringify(probe.body ?? '')), ctx, options.describeError, false)
+  }
+  return undefined
 }
 
 /** The finding for an MCP connection that failed for a reason other than the token. */
@@ -187,7 +148,7 @@ function mcpFailure(error: unknown, ctx: WalkthroughContext, describe: DoctorOpt
     return broken('dpop_required', `the MCP server keeps demanding a DPoP nonce: ${error.message}`, [`DPoP-Nonce received: ${error.nonceReceived ? 'yes' : 'no'}`], described.hint ?? 'Check the server.')
   }
   const when = withToken ? 'with the token' : 'without a token'
-  if (error instanceof McpUnreachableError) {
+  if (error instanceof McpUnreachableError || error instanceof HttpUnreachableError) {
     return broken('mcp_unreachable', `the MCP URL does not answer (${error.message})`, [`POST ${ctx.mcpUrl} ${when}: no answer`], 'Check --mcp-url (scheme, host, port and path) and that the server runs; for tier 01: ap-demo stack up, or ap-demo stack mcp.')
   }
   if (error instanceof HttpRedirectError) {
@@ -424,20 +385,27 @@ export async function runDoctor(ctx: WalkthroughContext, options: DoctorOptions)
   })
   let minted: MintResult | undefined
   try {
-    // 1. The MCP server without a token: a challenge, or an answer (then the steps of the call).
+    // The MCP SDK loads while the first requests are in flight (./call.ts).
+    const calling = import('./call.js')
+    calling.catch(() => {})
+
+    // 1. The MCP server without a token, one request as curl would send it: a 401 is the server
+    // asking for a token; an answer is tried again with the SDK, as an agent would call it.
     walk.start(DOCTOR_STEPS[0])
-    let rejection: McpRejection
-    const held = new Held()
-    try {
-      const outcome = await connectAndCall(ctx, undefined, held)
-      walk.pass(DOCTOR_STEPS[0], 'answers without a token')
-      for (const skipped of DOCTOR_STEPS.slice(1, 4)) walk.skip(skipped, 'no token needed')
-      held.replay(walk)
-      return report(success('no_auth_required', outcome, [`${ctx.mcpUrl} answered without a token`]))
-    } catch (error) {
-      // Any 401 before a token is the server asking for one, whichever request met it.
-      if (!(error instanceof McpAuthRejectedError && error.rejection.status === 401)) throw error instanceof Stop ? error : mcpFailure(error, ctx, options.describeError, false)
-      rejection = error.rejection
+    let rejection = await challenge(ctx, options)
+    if (!rejection) {
+      const held = new Held()
+      try {
+        const outcome = await (await calling).connectAndCall(ctx, undefined, held)
+        walk.pass(DOCTOR_STEPS[0], 'answers without a token')
+        for (const skipped of DOCTOR_STEPS.slice(1, 4)) walk.skip(skipped, 'no token needed')
+        held.replay(walk)
+        return report(success('no_auth_required', outcome, [`${ctx.mcpUrl} answered without a token`]))
+      } catch (error) {
+        // Any 401 before a token is the server asking for one, whichever request met it.
+        if (!(error instanceof McpAuthRejectedError && error.rejection.status === 401)) throw error instanceof Stop ? error : mcpFailure(error, ctx, options.describeError, false)
+        rejection = error.rejection
+      }
     }
     const scheme = /^\s*(\S+)/.exec(rejection.wwwAuthenticate ?? '')?.[1]
     walk.pass(DOCTOR_STEPS[0], `401${scheme ? ` ${scheme} challenge` : ', no challenge'}: a token is needed`)
@@ -456,7 +424,7 @@ export async function runDoctor(ctx: WalkthroughContext, options: DoctorOptions)
     const authorized: WalkthroughContext = {...ctx, issuer: as.issuer, resource: found.metadata.resource}
     let outcome: CallOutcome
     try {
-      outcome = await connectAndCall(authorized, minted.token.accessToken, walk)
+      outcome = await (await calling).connectAndCall(authorized, minted.token.accessToken, walk)
     } catch (error) {
       if (!(error instanceof McpAuthRejectedError)) throw error instanceof Stop ? error : mcpFailure(error, authorized, options.describeError, true)
       throw new Stop(

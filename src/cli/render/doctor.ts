@@ -1,12 +1,9 @@
 import chalk from 'chalk'
 
-import type {DoctorReport, DoctorStep, Finding, Severity} from '../../doctor/findings.js'
+import {DOCTOR_STEPS, type DoctorReport, type DoctorStep, type Finding, type Severity} from '../../doctor/findings.js'
 import {serverText} from './server-text.js'
 import {formatStepLines, LINE_WIDTH} from './verify.js'
 import {wrapText} from './wrap.js'
-
-/** The walk's length (src/doctor/run.ts DOCTOR_STEPS), kept here so rendering loads no walk. */
-export const DOCTOR_STEP_COUNT = 7
 
 const COLOURS: Record<Severity, (text: string) => string> = {
   error: (t) => chalk.red.bold(t),
@@ -17,7 +14,7 @@ const COLOURS: Record<Severity, (text: string) => string> = {
 
 /** One step of the walk, as verify shows its steps; the details may quote a server. */
 export function formatDoctorStep(step: DoctorStep): string[] {
-  return formatStepLines({...step, detail: serverText(step.detail)}, DOCTOR_STEP_COUNT, 22)
+  return formatStepLines({...step, detail: serverText(step.detail)}, DOCTOR_STEPS.length, 22)
 }
 
 const wrap = (text: string, indent: string, first = indent) => wrapText(serverText(text), LINE_WIDTH, indent, {first, split: true})
