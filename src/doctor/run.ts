@@ -228,7 +228,9 @@ async function usableWellKnown(ctx: WalkthroughContext): Promise<string | undefi
 /** Step 3: which authorization server, its RFC 8414 metadata, and a client for it. */
 async function authorizationServer(ctx: WalkthroughContext, found: FoundResourceMetadata, options: DoctorOptions, walk: Walk): Promise<{issuer: string; metadata: Record<string, unknown>; credentials: ClientCredentials}> {
   const servers = found.metadata.authorization_servers
-  let issuer = servers[0]!
+  // The first one the metadata names, unless the configured client's issuer is among them: an
+  // agent with a pre-registered client goes where that client is registered.
+  let issuer = (options.credentials === undefined && options.configuredCredentials !== undefined ? findIssuer(servers, ctx.issuer) : undefined) ?? servers[0]!
   if (options.expectedIssuer !== undefined) {
     const listed = findIssuer(servers, options.expectedIssuer)
     if (listed === undefined) {

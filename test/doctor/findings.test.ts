@@ -326,13 +326,22 @@ describe('doctor against deployments set up wrong', () => {
     assert.match(noticed(report, 'as_issuer_mismatch')[0]!.summary, /a trailing slash alone is not a difference/)
   })
 
-  it('ok: a CDN answers 403 on the path-based well-known URL; the root document is good', async () => {
-    const d = await deploy({prmAt: 'root', pathStatus: 403, challenge: 'none'})
-    const report = await doctor(context(d.url), {credentials: client()})
-    primary(report, 'ok')
-    const cdn = noticed(report, 'no_resource_metadata').find((n) => /answers 403/.test(n.summary))
-    assert.ok(cdn, JSON.stringify(report.findings))
-    assert.equal(cdn.severity, 'warning')
+  it('ok: a CDN answers 403 (or 401) on the path-based well-known URL; the root document is good', async () => {
+    for (const status of [403, 401]) {
+      const d = await deploy({prmAt: 'root', pathStatus: status, challenge: 'none'})
+      const report = await doctor(context(d.url), {credentials: client()})
+      primary(report, 'ok')
+      const cdn = noticed(report, 'no_resource_metadata').find((n) => n.summary.includes(`answers ${status}`))
+      assert.ok(cdn, JSON.stringify(report.findings))
+      assert.equal(cdn.severity, 'warning')
+    }
+  })
+
+  it('ok: the metadata names two authorization servers; the configured client\'s is the second', async () => {
+    const d = await deploy({authorizationServers: ['https://other-as.example', as.issuer], verify: {issuer: as.issuer, jwks: as.jwksUrl}})
+    const ctx = context(d.url, as.issuer)
+    ctx.store.updateProfile('doctor', (p) => ({...p, client: {id: as.client.id, name: 'fake', scope: 'mcp:echo', secret: as.client.secret, authMethod: 'client_secret_basic', adminUrl: 'http://127.0.0.1:9', createdAt: new Date().toISOString()}}))
+    primary(await doctor(ctx), 'ok')
   })
 
   it('ok: picks a read-only tool, never one whose name or annotations say it changes things', async () => {
