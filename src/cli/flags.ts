@@ -203,6 +203,15 @@ export const mcpPolicyFlags = {
     description: 'Every answer carries the current nonce in DPoP-Nonce; a proof without it gets 401 use_dpop_nonce. Needs --mcp-dpop allowed or required.',
     helpGroup: 'TIER 03',
   }),
+  'mcp-protocol': Flags.string({
+    summary: 'MCP eras served at /mcp: both, 2025-11-25 or 2026-07-28.',
+    description:
+      'both (default): 2025 clients get initialize, a session and the GET stream as before; 2026-07-28 clients are served statelessly (server/discover, the protocol version in each request). 2025-11-25: the 2025 era only, as a server that predates 2026-07-28 (a server/discover probe gets 400, so a negotiating client falls back). 2026-07-28: the stateless era only (an initialize gets -32022). The same token, DPoP and scope checks in every mode.',
+    options: ['both', '2025-11-25', '2026-07-28'],
+    default: 'both',
+    helpValue: '<eras>',
+    helpGroup: 'TIER 03',
+  }),
   'tool-scope': Flags.string({
     summary: 'A scope a tool requires, as TOOL=SCOPE (repeatable).',
     description: 'On top of the server\'s base scope (mcp:echo). A tools/call without it gets 403 insufficient_scope naming the scopes in WWW-Authenticate. The server\'s tools: echo and whoami. Example: --tool-scope whoami=mcp:whoami',

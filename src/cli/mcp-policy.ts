@@ -1,21 +1,25 @@
 import {inputError} from '../errors.js'
+import type {McpProtocolMode} from '../stack/types.js'
 
 export interface McpPolicyFlags {
   'mcp-dpop'?: string
   'mcp-dpop-nonce'?: boolean
   'tool-scope'?: string[]
+  'mcp-protocol'?: string
 }
 
 export interface McpPolicy {
   dpop: 'off' | 'allowed' | 'required'
   dpopNonce: boolean
   toolScopes: Record<string, string>
+  /** The protocol eras served at /mcp (--mcp-protocol). */
+  protocol: McpProtocolMode
 }
 
 /** RFC 6749 §3.3 scope-token: printable ASCII without space, `"` or `\`. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
 
-/** The MCP server's DPoP mode and per-tool scopes, from --mcp-dpop, --mcp-dpop-nonce and --tool-scope. */
+/** The MCP server's DPoP mode, per-tool scopes and protocol eras, from --mcp-dpop, --mcp-dpop-nonce, --tool-scope and --mcp-protocol. */
 export function mcpPolicy(flags: McpPolicyFlags): McpPolicy {
   const dpop = (flags['mcp-dpop'] ?? 'off') as McpPolicy['dpop']
   if (flags['mcp-dpop-nonce'] && dpop === 'off') {
@@ -34,7 +38,7 @@ export function mcpPolicy(flags: McpPolicyFlags): McpPolicy {
     }
     toolScopes[tool] = scope
   }
-  return {dpop, dpopNonce: Boolean(flags['mcp-dpop-nonce']), toolScopes}
+  return {dpop, dpopNonce: Boolean(flags['mcp-dpop-nonce']), toolScopes, protocol: (flags['mcp-protocol'] ?? 'both') as McpProtocolMode}
 }
 
 /** --cors-origin values: each `scheme://host[:port]` (no path) or `*`. */

@@ -86,6 +86,7 @@ export function embeddedStackPlan(flags: EmbeddedStackFlags, dataDir: string | u
     mcpDpop: policy.dpop,
     mcpDpopNonce: policy.dpopNonce,
     toolScopes: policy.toolScopes,
+    mcpProtocol: policy.protocol,
   }
   return {options, policy, envKey, user}
 }

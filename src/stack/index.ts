@@ -10,8 +10,8 @@ import type {StackHandle, StackOptions} from './types.js'
 
 export {StackFileError} from './errors.js'
 export type {StackFileProblem} from './errors.js'
-export {MAX_TOKEN_TTL_SECONDS} from './types.js'
-export type {StackNotice, SigningKeyReplacedNotice, AuthServerHandle, AuthServerOptions, McpServerHandle, McpServerOptions, StackHandle, StackOptions} from './types.js'
+export {MAX_TOKEN_TTL_SECONDS, MCP_PROTOCOL_MODES} from './types.js'
+export type {StackNotice, SigningKeyReplacedNotice, AuthServerHandle, AuthServerOptions, McpServerHandle, McpProtocolMode, McpServerOptions, StackHandle, StackOptions} from './types.js'
 export {startAuthServer} from './authserver/index.js'
 export {startMcpServer} from './mcp-server/index.js'
 
@@ -99,6 +99,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
       dpop: options.mcpDpop,
       dpopNonce: options.mcpDpopNonce,
       toolScopes: options.toolScopes,
+      protocol: options.mcpProtocol,
     })
   } catch (error) {
     await authServer.stop()

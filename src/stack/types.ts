@@ -129,7 +129,17 @@ export interface McpServerOptions {
    * `tools/call` without it gets 403 insufficient_scope naming the scopes in `scope=`.
    */
   toolScopes?: Record<string, string>
+  /**
+   * The MCP protocol eras served at `/mcp` (default `both`): `2025-11-25` only the 2025 era
+   * (initialize, sessions, the GET stream), `2026-07-28` only the stateless 2026-07-28 era
+   * (server/discover; a 2025 initialize gets -32022). One auth check serves both.
+   */
+  protocol?: McpProtocolMode
 }
+
+/** The eras the tier-01 server speaks: `--mcp-protocol`. */
+export const MCP_PROTOCOL_MODES = ['both', '2025-11-25', '2026-07-28'] as const
+export type McpProtocolMode = (typeof MCP_PROTOCOL_MODES)[number]
 
 export interface McpServerHandle {
   /** URL the MCP endpoint is reachable at, e.g. http://127.0.0.1:8080/mcp. */
@@ -138,6 +148,9 @@ export interface McpServerHandle {
   resource: string
   /** RFC 9728 metadata URL announced in WWW-Authenticate. */
   resourceMetadataUrl: string
+  /** The protocol eras it serves. */
+  protocol: McpProtocolMode
+  /** Live 2025-era sessions (the 2026-07-28 era has none). */
   sessionCount(): number
   stop(): Promise<void>
 }
@@ -173,6 +186,8 @@ export interface StackOptions {
   mcpDpopNonce?: boolean
   /** McpServerOptions.toolScopes. */
   toolScopes?: Record<string, string>
+  /** McpServerOptions.protocol. */
+  mcpProtocol?: McpProtocolMode
 }
 
 export interface StackHandle {

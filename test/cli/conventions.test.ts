@@ -224,8 +224,16 @@ describe('CLI conventions', () => {
         const viaCurl = claims(curlToken.access_token)
         for (const k of ['iss', 'sub', 'aud', 'client_id', 'scope']) assert.deepEqual(viaCurl[k], viaCli[k], k)
 
-        // The MCP call: initialize (capturing the session id), then tools/call, as printed.
-        const call = await box.run(['mcp', 'call', 'echo', '--text', 'hi from curl', '--print-curl'])
+        // The MCP call in the 2026-07-28 era (the stack speaks both; ap-demo negotiates): stateless,
+        // so the printed tools/call line works on its own, headers and _meta included.
+        const modern = await box.run(['mcp', 'call', 'echo', '--text', 'hi stateless', '--print-curl'])
+        assert.equal(modern.stdout, 'hi stateless\n')
+        const modernCall = modern.stderr.split('\n').find((l) => l.startsWith('curl ') && l.includes('"tools/call"'))!
+        assert.match(modernCall, /-H 'mcp-protocol-version: 2026-07-28'/)
+        assert.match((await bash(modernCall, {...box.env, ACCESS_TOKEN: curlToken.access_token}, box.root)).stdout, /"text":"hi stateless"/)
+
+        // The MCP call in the 2025 era: initialize (capturing the session id), then tools/call, as printed.
+        const call = await box.run(['mcp', 'call', 'echo', '--text', 'hi from curl', '--print-curl', '--protocol', '2025-11-25'])
         assert.equal(call.stdout, 'hi from curl\n')
         const mcpLines = call.stderr.split('\n').filter((l) => l.startsWith('curl ') && l.includes('/mcp'))
         const init = mcpLines.find((l) => l.includes('"initialize"'))!

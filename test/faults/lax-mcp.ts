@@ -1,11 +1,12 @@
 // Deliberately broken tier-01 servers, so that `verify`'s audience-binding proofs are seen to fail.
-// Each one is a real MCP server (the SDK's streamable HTTP transport and the stack's echo tool),
+// Each one is a real MCP server (the SDK v2's createMcpHandler and the stack's echo tool),
 // announces RFC 9728 metadata and refuses a request without a token, like the real one; only its
 // check of a presented token is lax.
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 
-import {StreamableHTTPServerTransport} from '@modelcontextprotocol/sdk/server/streamableHttp.js'
+import {toNodeHandler} from '@modelcontextprotocol/node'
+import {createMcpHandler} from '@modelcontextprotocol/server'
 
 import {createEchoServer} from '../../src/stack/mcp-server/echo-server.js'
 
@@ -62,16 +63,10 @@ export async function startLaxMcpServer(issuer: string, laxness: Laxness): Promi
       res.writeHead(405, {allow: 'POST'}).end()
       return
     }
-    // Stateless: one server and transport per request.
-    const server = createEchoServer()
-    const transport = new StreamableHTTPServerTransport({sessionIdGenerator: undefined})
-    res.on('close', () => {
-      void transport.close()
-      void server.close()
-    })
-    await server.connect(transport)
-    await transport.handleRequest(req, res)
+    // Stateless, both eras: one server per request (the SDK v2's default serving).
+    await serve(req, res)
   }
+  const serve = toNodeHandler(createMcpHandler(() => createEchoServer()))
   const http: Server = createServer((req, res) => {
     handler(req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500)

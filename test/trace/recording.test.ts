@@ -84,7 +84,8 @@ describe('a traced verify run against the embedded stack', () => {
     assert.match(token.request.headers.find((h) => h.name === 'user-agent')?.value ?? '', /oauth4webapi/)
     assert.equal(token.comment, '5. token minted (aud = resource)')
     const mcpMethods = entries.filter((e) => e.request.postData?.text.includes('"jsonrpc"')).map((e) => JSON.parse(e.request.postData!.text).method)
-    for (const method of ['initialize', 'notifications/initialized', 'tools/call']) assert.ok(mcpMethods.includes(method), `${method} in ${mcpMethods.join(', ')}`)
+    // The readiness probe's initialize, then the 2026-07-28 connection the embedded server negotiates.
+    for (const method of ['initialize', 'server/discover', 'tools/list', 'tools/call']) assert.ok(mcpMethods.includes(method), `${method} in ${mcpMethods.join(', ')}`)
     assert.deepEqual(
       entries.filter((e) => e.response.status === 401).map((e) => e.comment),
       ['2. MCP server ready (401 without a token)', '8. refused: no token', '9. refused: token without resource', '10. refused: tampered token'],
@@ -118,7 +119,7 @@ describe('a traced verify run against the embedded stack', () => {
     // The secret the admin API returned at creation carries the same fingerprint.
     const created = har.log.entries.find((e: {request: {url: string}}) => e.request.url.endsWith('/admin/clients'))
     assert.ok(created.response.content.text.includes(secretMark))
-    // The bound token: minted once, sent in initialize, tools/call and the DELETE.
+    // The bound token: minted once, sent in server/discover, tools/list and tools/call.
     const tokenMark = /"access_token":"(\[redacted access-token [0-9a-f]{8}\])"/.exec(run.har.replace(/\\"/g, '"'))?.[1]
     assert.ok(tokenMark)
     assert.ok(headers.filter((h) => h.value === `Bearer ${tokenMark}`).length >= 3)
@@ -133,7 +134,9 @@ describe('a traced verify run against the embedded stack', () => {
     const discover = mcp.find((e) => e._mcpMethod === 'server/discover')
     assert.equal(discover?._mcpProtocolVersion, '2026-07-28')
     const call = mcp.find((e) => e._mcpMethod === 'tools/call')
-    assert.match(call?._mcpProtocolVersion ?? '', /^\d{4}-\d{2}-\d{2}$/)
+    assert.equal(call?._mcpProtocolVersion, '2026-07-28')
+    // The readiness probe (no token) is a 2025 initialize: its revision is the one it offered.
+    assert.equal(mcp.find((e) => e._mcpMethod === 'initialize')?._mcpProtocolVersion, '2025-11-25')
     assert.equal(entries.filter((e) => e._mcpMethod !== undefined && e.request.url !== stack.mcpUrl).length, 0, 'only MCP requests are marked')
   })
 
@@ -143,7 +146,9 @@ describe('a traced verify run against the embedded stack', () => {
     for (const participant of ['agent as ap-demo (agent)', 'admin as Authplane admin API', 'auth as Authorization server', 'mcp as MCP server']) assert.ok(text.includes(`participant ${participant}`), participant)
     assert.match(text, /agent->>admin: POST \/admin\/resources · 201/)
     assert.ok(text.includes(`Note over auth: token: aud ${stack.resource}, scope "mcp:echo"`))
-    assert.match(text, /Note over mcp: protocol 2025-11-25, session [0-9a-f-]{36}/)
+    // The embedded server speaks both eras: verify negotiates the stateless one.
+    assert.match(text, /agent->>mcp: POST \/mcp server\/discover · 200\n {4}Note over mcp: protocol 2026-07-28, stateless \(no session\)/)
+    assert.doesNotMatch(text, /session [0-9a-f-]{36}/)
     assert.match(text, /Note over mcp: 401: invalid_token: token audience does not include/)
     assert.match(text, /Note over mcp: 401: invalid_token: token signature is invalid/)
     assert.match(text, /Note over agent,mcp: ✓ ALL CHECKS PASSED\n$/)

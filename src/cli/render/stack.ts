@@ -1,7 +1,7 @@
 import chalk from 'chalk'
 
 import type {DockerUpResult} from '../../docker/stack.js'
-import type {StackNotice} from '../../stack/types.js'
+import type {McpProtocolMode, StackNotice} from '../../stack/types.js'
 import {renderStackUser} from './user.js'
 
 export interface StackUpResult {
@@ -14,6 +14,8 @@ export interface StackUpResult {
   mcpDpop: 'off' | 'allowed' | 'required'
   mcpDpopNonce: boolean
   toolScopes: Record<string, string>
+  /** The MCP protocol eras the MCP server serves (--mcp-protocol). */
+  mcpProtocol: McpProtocolMode
   dataDir: string | null
   adminKeySource: string
   profile: string | null
@@ -42,6 +44,12 @@ export interface StackMcpResult {
   mcpDpop: 'off' | 'allowed' | 'required'
   mcpDpopNonce: boolean
   toolScopes: Record<string, string>
+  mcpProtocol: McpProtocolMode
+}
+
+/** The eras of the MCP server, in a few words. */
+export function protocolWords(mode: McpProtocolMode): string {
+  return mode === 'both' ? 'MCP 2025-11-25 and 2026-07-28' : `MCP ${mode} only`
 }
 
 /** The tier-03 line of the MCP server, when any of its options is on. */
@@ -58,7 +66,7 @@ export function renderStackUp(r: StackUpResult, keyHowTo: string): string[] {
     chalk.bold('Authplane-compatible stack running'),
     `  issuer     ${r.issuer}${r.publicUrl === r.issuer ? '' : `  (listening at ${r.publicUrl})`}`,
     `  admin API  ${r.adminUrl}  (--admin-url; routes under /admin)`,
-    `  MCP server ${r.mcpUrl}  (audience ${r.resource})`,
+    `  MCP server ${r.mcpUrl}  (audience ${r.resource}; ${protocolWords(r.mcpProtocol)})`,
     ...mcpPolicyLine(r),
     `  admin key  ${keyHowTo}`,
     `  data       ${r.dataDir ?? 'in memory'}`,
@@ -86,6 +94,7 @@ export function renderStackMcp(r: StackMcpResult): string[] {
     `  audience           ${r.resource}`,
     `  resource metadata  ${r.resourceMetadataUrl}`,
     `  trusted issuer     ${r.issuer}`,
+    `  protocol           ${protocolWords(r.mcpProtocol)}`,
     ...mcpPolicyLine(r).map((line) => line.replace('  tier 03    ', '  tier 03            ')),
   ]
 }

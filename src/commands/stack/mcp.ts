@@ -72,11 +72,12 @@ Tokens must carry exactly --issuer as iss, contain --resource in aud, and grant 
         dpopNonce: policy.dpopNonce,
         toolScopes: policy.toolScopes,
         corsOrigins: cors,
+        protocol: policy.protocol,
       })
     } catch (error) {
       throw listenError(error, 'cannot start the MCP server')
     }
-    const result: StackMcpResult = {mcpUrl: server.url, resource: server.resource, resourceMetadataUrl: server.resourceMetadataUrl, issuer: flags.issuer, mcpDpop: policy.dpop, mcpDpopNonce: policy.dpopNonce, toolScopes: policy.toolScopes}
+    const result: StackMcpResult = {mcpUrl: server.url, resource: server.resource, resourceMetadataUrl: server.resourceMetadataUrl, issuer: flags.issuer, mcpDpop: policy.dpop, mcpDpopNonce: policy.dpopNonce, toolScopes: policy.toolScopes, mcpProtocol: policy.protocol}
     // A long-running command: the result is printed now, not when it returns.
     if (this.jsonEnabled()) this.logJson(this.toSuccessJson(result))
     this.display(renderStackMcp(result))

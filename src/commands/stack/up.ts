@@ -134,6 +134,7 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
       mcpDpop: policy.dpop,
       mcpDpopNonce: policy.dpopNonce,
       toolScopes: policy.toolScopes,
+      mcpProtocol: policy.protocol,
       dataDir: dataDir ?? null,
       adminKeySource: envKey ? 'env AUTHPLANE_ADMIN_API_KEY' : (keyFile ?? 'memory'),
       profile: savedTo,

@@ -7,7 +7,8 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 // carry Allow-Origin and Expose-Headers so the page can read WWW-Authenticate and Mcp-Session-Id.
 
 const ALLOW_METHODS = 'GET, POST, DELETE, OPTIONS'
-const ALLOW_HEADERS = 'Authorization, Content-Type, Mcp-Session-Id, Mcp-Protocol-Version, DPoP, Last-Event-ID, Accept'
+// Mcp-Method and Mcp-Name: the standard headers every 2026-07-28 request carries (SEP-2243).
+const ALLOW_HEADERS = 'Authorization, Content-Type, Mcp-Session-Id, Mcp-Protocol-Version, Mcp-Method, Mcp-Name, DPoP, Last-Event-ID, Accept'
 const EXPOSE_HEADERS = 'WWW-Authenticate, Mcp-Session-Id, DPoP-Nonce'
 
 /** Whether `origin` is one of `origins` (which may hold `*`). */

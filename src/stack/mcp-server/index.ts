@@ -1,15 +1,21 @@
-// The tier-01 MCP echo server (authplane-contract.md §5): MCP streamable HTTP on `/mcp`, stateful,
-// every request authorized by an RFC 9068 access token of the configured issuer, plus the RFC 9728
+// The tier-01 MCP echo server (authplane-contract.md §5): MCP streamable HTTP on `/mcp`, every
+// request authorized by an RFC 9068 access token of the configured issuer, plus the RFC 9728
 // protected resource metadata that tells clients where to get such a token.
+//
+// Two protocol eras (contract §5b), on the official SDK v2, are two front doors to one set of tools
+// and one auth check: the 2025 era (initialize, a stateful session, the GET stream, the session cap)
+// through the SDK's NodeStreamableHTTPServerTransport, exactly as before; the 2026-07-28 era
+// (server/discover, stateless, the protocol version in each request) through `createMcpHandler`
+// in its strict mode. The SDK's own predicate, `isLegacyRequest`, picks the door. Host guard, CORS,
+// the token and DPoP checks and per-tool scopes run before either door, the same for both.
 import {randomUUID} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 
-import type {AuthInfo} from '@modelcontextprotocol/sdk/server/auth/types.js'
-import {StreamableHTTPServerTransport} from '@modelcontextprotocol/sdk/server/streamableHttp.js'
-import {isInitializeRequest} from '@modelcontextprotocol/sdk/types.js'
+import {NodeStreamableHTTPServerTransport, toNodeHandler} from '@modelcontextprotocol/node'
+import {createMcpHandler, isInitializeRequest, isLegacyRequest, type AuthInfo} from '@modelcontextprotocol/server'
 
-import type {McpServerHandle, McpServerOptions} from '../types.js'
+import {MCP_PROTOCOL_MODES, type McpProtocolMode, type McpServerHandle, type McpServerOptions} from '../types.js'
 import {AuthFailure, BearerVerifier, dpopChallenges, wwwAuthenticate, type Principal} from './auth.js'
 import {DPOP_MODES, DPOP_PROOF_ALGORITHMS, InboundDpop} from './dpop.js'
 import {applyMcpCors} from './cors.js'
@@ -38,6 +44,8 @@ export async function startMcpServer(opts: McpServerOptions): Promise<McpServerH
   const dpopMode = opts.dpop ?? 'off'
   if (!DPOP_MODES.includes(dpopMode)) throw new Error(`unknown DPoP mode ${JSON.stringify(dpopMode)} (off, allowed or required)`)
   const toolScopes = checkToolScopes(opts.toolScopes ?? {})
+  const protocol: McpProtocolMode = opts.protocol ?? 'both'
+  if (!MCP_PROTOCOL_MODES.includes(protocol)) throw new Error(`unknown MCP protocol mode ${JSON.stringify(protocol)} (both, 2025-11-25 or 2026-07-28)`)
 
   const http = createServer()
   await listen(http, opts.port ?? DEFAULT_PORT, host)
@@ -63,6 +71,11 @@ export async function startMcpServer(opts: McpServerOptions): Promise<McpServerH
     opts.maxSessions ?? DEFAULT_MAX_SESSIONS,
   )
   let stopping: Promise<void> | undefined
+  // The 2026-07-28 door: a fresh server per request from the same factory; 2025 traffic never
+  // reaches it (strict mode), it goes to the sessions below, or is refused with -32022 when this
+  // server speaks 2026-07-28 only.
+  const modern = protocol === '2025-11-25' ? undefined : createMcpHandler(() => createEchoServer(), {legacy: 'reject'})
+  const modernDoor = modern ? toNodeHandler(modern) : undefined
 
   const resourceMetadata = JSON.stringify({
     resource,
@@ -151,6 +164,11 @@ export async function startMcpServer(opts: McpServerOptions): Promise<McpServerH
       if (refusal) return refuse(res, refusal)
     }
 
+    if (modernDoor && (await speaksModern(req, method, body))) {
+      await modernDoor(req, res, body)
+      return
+    }
+
     const sessionId = headerValue(req, 'mcp-session-id')
     if (sessionId !== undefined) {
       const session = sessions.lookup(sessionId, principal.sub)
@@ -165,11 +183,30 @@ export async function startMcpServer(opts: McpServerOptions): Promise<McpServerH
     sendJsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required')
   }
 
+  /**
+   * Which door a request takes: with both eras, the SDK's own classification (a request with the
+   * 2026-07-28 `_meta` envelope claim is modern; GET and DELETE are 2025 session operations); with
+   * one era, that era's door, whatever the request says (the other era is refused there).
+   */
+  async function speaksModern(req: IncomingMessage, method: string, body: unknown): Promise<boolean> {
+    if (protocol === '2026-07-28') return true
+    if (method !== 'POST') return false
+    const headers = new Headers()
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value)
+    }
+    try {
+      return !(await isLegacyRequest(new Request(`http://localhost${MCP_PATH}`, {method: 'POST', headers}), body))
+    } catch {
+      return false
+    }
+  }
+
   async function openSession(req: IncomingMessage, res: ServerResponse, body: unknown, sub: string): Promise<void> {
     const server = createEchoServer()
     let session: Session | undefined
     let release: (() => void) | undefined
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+    const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       // Runs before the initialize response is written, so the session is routable by the time
       // the client learns its id.
@@ -229,10 +266,12 @@ export async function startMcpServer(opts: McpServerOptions): Promise<McpServerH
     url,
     resource,
     resourceMetadataUrl,
+    protocol,
     sessionCount: () => sessions.size,
     stop() {
       stopping ??= (async () => {
         shutdown.abort()
+        await modern?.close().catch(() => {})
         await sessions.closeAll()
         await closeServer(http)
       })()

@@ -1,14 +1,15 @@
-// Live MCP sessions: one McpServer + transport each, bound to the token subject that created them,
-// expired when idle and bounded in number so that abandoned clients cannot exhaust memory.
-import type {McpServer} from '@modelcontextprotocol/sdk/server/mcp.js'
-import type {StreamableHTTPServerTransport} from '@modelcontextprotocol/sdk/server/streamableHttp.js'
+// Live MCP sessions of the 2025 era (the 2026-07-28 era has none): one McpServer + transport each,
+// bound to the token subject that created them, expired when idle and bounded in number so that
+// abandoned clients cannot exhaust memory.
+import type {NodeStreamableHTTPServerTransport} from '@modelcontextprotocol/node'
+import type {McpServer} from '@modelcontextprotocol/server'
 
 export interface Session {
   id: string
   /** Token `sub` of the client that initialized the session. */
   sub: string
   server: McpServer
-  transport: StreamableHTTPServerTransport
+  transport: NodeStreamableHTTPServerTransport
   lastUsed: number
   /** Requests still being answered (an open SSE stream counts), which keep the session alive. */
   inFlight: number

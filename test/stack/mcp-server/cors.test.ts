@@ -43,7 +43,8 @@ describe('MCP server CORS (--cors-origin, browser-based clients such as the MCP 
     const methods = res.headers.get('access-control-allow-methods') ?? ''
     for (const m of ['GET', 'POST', 'DELETE', 'OPTIONS']) assert.match(methods, new RegExp(`\\b${m}\\b`))
     const allowed = (res.headers.get('access-control-allow-headers') ?? '').toLowerCase()
-    for (const h of ['authorization', 'content-type', 'mcp-session-id', 'mcp-protocol-version', 'dpop', 'last-event-id', 'accept']) {
+    // mcp-method and mcp-name: the standard headers of every 2026-07-28 request (SEP-2243).
+    for (const h of ['authorization', 'content-type', 'mcp-session-id', 'mcp-protocol-version', 'mcp-method', 'mcp-name', 'dpop', 'last-event-id', 'accept']) {
       assert.ok(allowed.split(/,\s*/).includes(h), `Allow-Headers lacks ${h}: ${allowed}`)
     }
     assert.match(res.headers.get('access-control-expose-headers') ?? '', /WWW-Authenticate/)
