@@ -1,7 +1,7 @@
 // The MCP connection of doctor's walk (steps 5 to 7, and the call of a server that needs no
-// token): the one part that needs the MCP SDK. runDoctor starts loading it with import() as the
-// walk begins, so that it loads while the first requests are in flight, and a URL that does not
-// answer at all is reported without loading it.
+// token): the one part that needs the MCP SDK. runDoctor starts loading it with import() once the
+// server has answered its first request, so that it loads while the metadata and token requests
+// are in flight, and a URL that does not answer at all is reported without loading it.
 import {callTool, listTools, resultText, withMcpSession, type McpSession, type Tool} from '../mcp/client.js'
 import {describeConnection} from '../mcp/protocol.js'
 import type {WalkthroughContext} from '../walkthrough/context.js'

@@ -387,14 +387,13 @@ export async function runDoctor(ctx: WalkthroughContext, options: DoctorOptions)
   })
   let minted: MintResult | undefined
   try {
-    // The MCP SDK loads while the first requests are in flight (./call.ts).
-    const calling = import('./call.js')
-    calling.catch(() => {})
-
     // 1. The MCP server without a token, one request as curl would send it: a 401 is the server
     // asking for a token; an answer is tried again with the SDK, as an agent would call it.
     walk.start(DOCTOR_STEPS[0])
     let rejection = await challenge(ctx, options)
+    // A server answered: the MCP SDK (./call.ts) loads while the next requests are in flight.
+    const calling = import('./call.js')
+    calling.catch(() => {})
     if (!rejection) {
       const held = new Held()
       try {
