@@ -238,7 +238,13 @@ async function authorizationServer(ctx: WalkthroughContext, found: FoundResource
     }
     issuer = listed
   }
-  const url = discoveryUrl(issuer)
+  let url: string
+  try {
+    url = discoveryUrl(issuer)
+    if (!/^https?:$/.test(new URL(url).protocol)) throw new TypeError('not http(s)')
+  } catch {
+    throw broken('as_unreachable', `the resource metadata names an authorization server that is not an http(s) URL: ${JSON.stringify(issuer)}`, [`resource metadata authorization_servers: ${list(servers)}`], 'authorization_servers lists issuer identifiers: absolute https URLs (http on localhost for development), as the authorization server announces itself.')
+  }
   let response: Response
   let text: string
   try {

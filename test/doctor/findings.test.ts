@@ -188,6 +188,12 @@ describe('doctor against deployments set up wrong', () => {
     assert.equal(report.steps.at(-1)!.name, 'authorization server')
   })
 
+  it('as_unreachable: the metadata names an authorization server that is not a URL', async () => {
+    const d = await deploy({authorizationServers: ['auth.example.com']})
+    const f = primary(await doctor(context(d.url), {credentials: client()}), 'as_unreachable')
+    assert.match(f.summary, /not an http\(s\) URL: "auth\.example\.com"/)
+  })
+
   it('as_issuer_mismatch: the authorization server announces another issuer than the metadata names', async () => {
     const other = await startFakeAs({announcedIssuer: 'https://auth.example.com'})
     stops.push(() => other.stop())
