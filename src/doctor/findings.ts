@@ -72,7 +72,7 @@ export const DOCTOR_STEPS = [
   'resource metadata',
   'authorization server',
   'token minted',
-  'MCP connect with token',
+  'MCP connect',
   'tools/list',
   'tools/call',
 ] as const

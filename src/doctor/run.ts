@@ -186,7 +186,8 @@ async function resourceMetadata(ctx: WalkthroughContext, rejection: McpRejection
       const fix = elsewhere
         ? `The challenge names ${named}, which does not serve it, but ${elsewhere} does: make the challenge's resource_metadata point there.`
         : 'Serve RFC 9728 protected resource metadata ({"resource": "<the MCP URL>", "authorization_servers": ["<issuer>"]}) at the URL the 401 names in resource_metadata, or at /.well-known/oauth-protected-resource plus the MCP path (MCP authorization spec).'
-      throw broken('no_resource_metadata', `the MCP server asks for a token but offers no usable resource metadata: ${error.message}`, [asked, ...tried, ...(elsewhere ? [`GET ${elsewhere}: usable metadata`] : [])], fix)
+      const why = error instanceof McpDiscoveryError && error.problem === 'resource_metadata_missing' ? error.message : `the MCP server asks for a token but offers no usable resource metadata: ${error.message}`
+      throw broken('no_resource_metadata', why, [asked, ...tried, ...(elsewhere ? [`GET ${elsewhere}: usable metadata`] : [])], fix)
     }
     throw error
   }
@@ -357,7 +358,8 @@ async function token(ctx: WalkthroughContext, found: FoundResourceMetadata, as: 
   if (minted.audienceWarning && !minted.opaque) {
     walk.notice({id: 'token_audience_rejected', severity: 'warning', summary: minted.audienceWarning, evidence: [claimsLine(minted.claims), `requested resource: ${resource}`], fix: `${as.issuer} must put the requested resource into aud (RFC 8707): register "${resource}" there exactly.`})
   }
-  const exp = typeof minted.claims.exp === 'number' ? ` expires in ${minted.claims.exp - Math.floor(at / 1000)} s` : minted.token.expiresIn !== undefined ? ` expires in ${minted.token.expiresIn} s` : ''
+  const left = typeof minted.claims.exp === 'number' ? minted.claims.exp - Math.floor(at / 1000) : minted.token.expiresIn
+  const exp = left === undefined ? '' : left > 0 ? ` expires in ${left} s` : ` expired ${-left} s ago by this machine's clock`
   const kind = minted.token.tokenType === 'DPoP' ? 'DPoP-bound, ' : ''
   walk.pass(DOCTOR_STEPS[3], minted.opaque ? `${kind}opaque token, scope from ${from},${exp}` : `${kind}aud ${list(Array.isArray(minted.claims.aud) ? minted.claims.aud : [minted.claims.aud])}, scope "${String(minted.claims.scope ?? '')}" (from ${from}),${exp}`)
   return {minted, at, scopes}

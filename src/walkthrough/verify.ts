@@ -83,7 +83,7 @@ export function doctorCommandLine(ctx: WalkthroughContext): string {
 }
 
 /** The steps whose failure doctor can explain: they talk to the authorization server or the MCP server. */
-const DOCTOR_STEPS = new Set([0, 1, 4, 5, 6])
+const SERVER_FACING_STEPS = new Set([0, 1, 4, 5, 6])
 
 /**
  * The resource and client verify works with: the ones the profile already holds (the wizard may
@@ -159,7 +159,7 @@ class StepRecorder {
   fail(name: string, error: unknown): never {
     // A --dry-run stop is not a failure: the command ends there and says what it held back.
     if (error instanceof DryRunStop) throw error
-    if (this.doctor && DOCTOR_STEPS.has(this.index - 1)) this.report.doctor = this.doctor
+    if (this.doctor && SERVER_FACING_STEPS.has(this.index - 1)) this.report.doctor = this.doctor
     const described = (this.options.describeError ?? basicDescription)(error)
     const entry: StepReport = {step: this.index, name, ok: false, ms: Math.round(performance.now() - this.started), detail: described.message, error: described}
     this.report.steps.push(entry)

@@ -47,7 +47,7 @@ describe('ap-demo doctor', () => {
     const r = await box.run(['doctor', '--har', har], {env})
     assert.equal(r.code, 0, r.stderr)
     const steps = r.stdout.split('\n').filter((l) => /^\[ \d\/7\] (OK  |SKIP|FAIL) /.test(l))
-    assert.deepEqual(steps.map((l) => l.slice(12, 34).trim()), ['MCP server, no token', 'resource metadata', 'authorization server', 'token minted', 'MCP connect with token', 'tools/list', 'tools/call'])
+    assert.deepEqual(steps.map((l) => l.slice(12, 34).trim()), ['MCP server, no token', 'resource metadata', 'authorization server', 'token minted', 'MCP connect', 'tools/list', 'tools/call'])
     assert.match(r.stdout, /^primary finding: ok$/m)
     assert.match(r.stdout, /tools\/call echo \{"text":"ap-demo doctor"\}/)
     assertWidth(r.stdout)
