@@ -23,6 +23,11 @@ export interface ConnectionSettings {
   adminKey: Setting
   mcpUrl: Setting
   resource: Setting
+  /**
+   * --mcp-url names another MCP server than the profile's, and no resource was given for it: the
+   * audience is not known here, and `mcp call` / `mcp tools` discover it from the server.
+   */
+  otherServer?: true
 }
 
 export const DEFAULTS = {
@@ -103,7 +108,14 @@ export interface ConnectionFlags {
 /** Precedence: flag > environment (then ./.env) > profile > default. */
 export function resolveConnection(profileName: string, flags: ConnectionFlags, env: Environment, profile: Profile): ConnectionSettings {
   const mcpUrl = pick(flags['mcp-url'], 'mcp-url', ENV.mcpUrl, env, profile.mcpUrl, DEFAULTS.mcpUrl)
-  const resource = pick(flags.resource, 'resource', ENV.resource, env, profile.resourceUri, undefined)
+  // The profile's resource is the audience of the MCP server the profile works with (the MCP URL in
+  // effect without --mcp-url), once the profile has one. --mcp-url naming another server leaves that audience behind: a call
+  // there must not carry a token for the first server (issue 18). Its audience is then --resource
+  // or AUTHPLANE_RESOURCE, else unknown here: the MCP commands find it from the server (RFC 9728).
+  const usual = pick(undefined, 'mcp-url', ENV.mcpUrl, env, profile.mcpUrl, DEFAULTS.mcpUrl).value
+  const paired = profile.mcpUrl !== undefined || profile.resourceUri !== undefined
+  const otherServer = paired && mcpUrl.source === 'flag' && mcpUrl.value !== usual
+  const resource = pick(flags.resource, 'resource', ENV.resource, env, otherServer ? undefined : profile.resourceUri, undefined)
   return {
     profile: profileName,
     issuer: pick(flags.issuer, 'issuer', ENV.issuer, env, profile.issuer, DEFAULTS.issuer),
@@ -112,6 +124,7 @@ export function resolveConnection(profileName: string, flags: ConnectionFlags, e
     mcpUrl,
     // RFC 8707: by default the audience is the MCP server's own URL, as in tier 01.
     resource: resource.value === undefined ? {value: mcpUrl.value, source: 'default', from: 'the MCP URL'} : resource,
+    ...(otherServer && resource.value === undefined ? {otherServer: true} : {}),
   }
 }
 

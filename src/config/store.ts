@@ -101,6 +101,12 @@ export interface Profile {
   retiredClients?: ClientRecord[]
   /** Resources ap-demo created here that the profile no longer points at: `clean` deletes them. */
   retiredResources?: ResourceRecord[]
+  /**
+   * Resources registered from this profile for another MCP server than its own (`setup resource
+   * --uri <elsewhere>` without `--use`, `verify --resource`): the profile's walkthrough stays where
+   * it was; kept so that `--use` and `clean` (which deletes those ap-demo created) find them.
+   */
+  otherResources?: ResourceRecord[]
   dpopKey?: DpopKeyRecord
   /**
    * The servers ap-demo itself started for this profile (`stack up`, `stack up --docker`, the

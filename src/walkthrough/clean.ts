@@ -18,6 +18,7 @@ export function describeCleanPlan(ctx: WalkthroughContext): string[] {
   for (const c of profile.retiredClients ?? []) plan.push(`replaced client ${c.name} (${c.id})`)
   if (profile.resource?.createdByApDemo) plan.push(`resource ${profile.resource.slug} (${profile.resource.id})`)
   for (const r of profile.retiredResources ?? []) plan.push(`replaced resource ${r.slug} (${r.id})`)
+  for (const r of profile.otherResources ?? []) if (r.createdByApDemo) plan.push(`resource ${r.slug} for another server (${r.id})`)
   const interrupted = (profile.pendingClients?.length ?? 0) + (profile.pendingResources?.length ?? 0)
   if (interrupted > 0) plan.push(`what ${interrupted} interrupted registration${interrupted > 1 ? 's' : ''} left on the server`)
   return plan
@@ -93,6 +94,16 @@ export async function cleanWalkthrough(ctx: WalkthroughContext): Promise<Removed
       ctx.store.updateProfile(ctx.profile, (p) => {
         p.retiredResources = (p.retiredResources ?? []).filter((r) => r.id !== resource.id)
         if (p.retiredResources.length === 0) delete p.retiredResources
+      })
+    }
+    removed.push({what: 'resource', id: resource.id, result})
+  }
+  for (const resource of profile.otherResources ?? []) {
+    const result = !resource.createdByApDemo ? 'kept (not created by ap-demo)' : sameBaseUrl(resource.adminUrl, ctx.adminUrl) ? await deleteTolerating404(() => admin.deleteResource(resource.id)) : 'kept (on another admin API)'
+    if (result !== 'kept (on another admin API)') {
+      ctx.store.updateProfile(ctx.profile, (p) => {
+        p.otherResources = (p.otherResources ?? []).filter((r) => r.id !== resource.id)
+        if (p.otherResources.length === 0) delete p.otherResources
       })
     }
     removed.push({what: 'resource', id: resource.id, result})

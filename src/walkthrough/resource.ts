@@ -1,3 +1,5 @@
+import {createHash} from 'node:crypto'
+
 import {AdminApiError, AdminClient, type ResourceView} from '../admin/client.js'
 import type {PendingResource, Profile, ResourceRecord, ScopeSpec} from '../config/store.js'
 import {InputError, ConflictError, inputError} from '../errors.js'
@@ -65,11 +67,17 @@ export interface ResourceSpec {
   uri: string
   displayName?: string
   scopes: ScopeSpec[]
+  /** Make it the profile's current resource, and point the profile's MCP URL at `mcpUrl` (`setup resource --use`). */
+  use?: {mcpUrl: string}
 }
 
 export interface EnsureResourceResult {
   action: 'created' | 'exists'
   resource: ResourceRecord
+  /** Whether it is now the profile's current resource (the audience of its tokens). */
+  current: boolean
+  /** What the profile works with afterwards: its current resource and MCP URL. */
+  walkthrough: {resource: ResourceRecord | null; mcpUrl: string | null}
 }
 
 function toRecord(view: ResourceView, createdByApDemo: boolean, adminUrl: string): ResourceRecord {
@@ -87,14 +95,23 @@ function toRecord(view: ResourceView, createdByApDemo: boolean, adminUrl: string
 /**
  * Step 3 (contract §6): create the Mint resource; on 409 look it up by slug and continue when its
  * uri and scopes agree with what was asked, or explain the difference (contract §7 pitfall 4).
- * The result is saved in the profile, which also takes the uri as its resource (audience).
+ *
+ * The result is saved in the profile. It becomes the profile's current resource (its uri the
+ * audience of the profile's tokens) only when it is the audience the profile already works with,
+ * or with `use` (which also points the profile's MCP URL at the server): a resource for a second
+ * server never silently moves the walkthrough there (issue 18). Otherwise it is remembered among
+ * the profile's other resources.
  */
 export async function ensureResource(ctx: WalkthroughContext, spec: ResourceSpec): Promise<EnsureResourceResult> {
   const admin = adminClient(ctx)
   const slug = normaliseSlug(spec.slug)
   const uri = requireAbsoluteUrl(spec.uri, '--uri')
   const scopes = validateScopes(spec.scopes)
-  const previous = ctx.store.getProfile(ctx.profile).resource
+  const profile = ctx.store.getProfile(ctx.profile)
+  const previous = profile.resource
+  // The audience the profile's commands use without flags: its resource, else its MCP URL.
+  const walkthroughAudience = profile.resourceUri ?? profile.mcpUrl
+  const current = spec.use !== undefined || (walkthroughAudience === undefined ? uri === ctx.resource : uri === walkthroughAudience)
   let action: EnsureResourceResult['action']
   let view: ResourceView
   // As for clients (pending.ts): a run killed between the 201 and the save leaves this record, and
@@ -127,19 +144,48 @@ export async function ensureResource(ctx: WalkthroughContext, spec: ResourceSpec
     action = 'exists'
   }
   // A resource ap-demo created earlier stays ours when a re-run finds it again (409).
-  const ours = action === 'created' || earlier || (previous?.id === view.id && previous.createdByApDemo)
+  const known = [previous, ...(profile.otherResources ?? [])].find((r) => r?.id === view.id)
+  const ours = action === 'created' || earlier || Boolean(known?.createdByApDemo)
   const record = toRecord(view, ours, ctx.adminUrl)
   ctx.store.updateProfile(ctx.profile, (p) => {
-    // The resource this one replaces in the profile stays known, so that `clean` still deletes it.
-    if (p.resource && p.resource.id !== record.id && p.resource.createdByApDemo) p.retiredResources = [...(p.retiredResources ?? []), p.resource]
     if (pending) {
       for (const r of p.pendingResources ?? []) if (r.slug === slug && sameBaseUrl(r.adminUrl, ctx.adminUrl)) dropPendingResource(p, r)
     }
-    p.resource = record
-    p.resourceUri = record.uri
     p.adminUrl ??= ctx.adminUrl
+    const others = (p.otherResources ?? []).filter((r) => r.id !== record.id)
+    if (current) {
+      // The resource this one replaces in the profile stays known, so that `clean` still deletes it.
+      if (p.resource && p.resource.id !== record.id && p.resource.createdByApDemo) p.retiredResources = [...(p.retiredResources ?? []), p.resource]
+      p.resource = record
+      p.resourceUri = record.uri
+      if (spec.use) p.mcpUrl = spec.use.mcpUrl
+    } else if (p.resource?.id !== record.id) {
+      others.push(record)
+    }
+    if (others.length > 0) p.otherResources = others
+    else delete p.otherResources
   })
-  return {action, resource: record}
+  const after = ctx.store.getProfile(ctx.profile)
+  return {action, resource: record, current, walkthrough: {resource: after.resource ?? null, mcpUrl: after.mcpUrl ?? null}}
+}
+
+/**
+ * Step 3 for an audience the profile may not know: the walkthrough's slug, unless that slug is taken
+ * by a resource for another server. Then the resource registered for this uri is reused, found by
+ * uri, or a new one is made under a slug of its own (`demo-mcp-<6 hex of the uri's SHA-256>`), so
+ * that `verify --mcp-url … --resource …` works on what it is told.
+ */
+export async function ensureResourceFor(ctx: WalkthroughContext, spec: ResourceSpec & {slugIsDefault: boolean}): Promise<EnsureResourceResult> {
+  const {slugIsDefault, ...resourceSpec} = spec
+  try {
+    return await ensureResource(ctx, resourceSpec)
+  } catch (error) {
+    if (!slugIsDefault || !(error instanceof ConflictError) || error.code !== 'resource_differs') throw error
+    const found = (await adminClient(ctx).listResources()).find((r) => r.uri === spec.uri)
+    const slug = found?.slug ?? `${normaliseSlug(spec.slug).slice(0, 57)}-${createHash('sha256').update(spec.uri).digest('hex').slice(0, 6)}`
+    ctx.onNote?.(`resource "${spec.slug}" belongs to another server (${(error.details.existing as {uri?: string} | undefined)?.uri ?? '?'}); using "${slug}" for ${spec.uri}`)
+    return ensureResource(ctx, {...resourceSpec, slug})
+  }
 }
 
 /** Removes one pending resource record inside a profile change. */

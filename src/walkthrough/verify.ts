@@ -8,7 +8,7 @@ import type {ClientDpop} from './dpop.js'
 import {describeConnection, MODERN_REVISION, type McpEra} from '../mcp/protocol.js'
 import {shellArg} from '../shell.js'
 import {probeMcp, waitForMcpServer, type ProbeOptions} from './mcp-probe.js'
-import {ensureResource} from './resource.js'
+import {ensureResourceFor} from './resource.js'
 import {mintToken, type ClientCredentials} from './token.js'
 import {runTool} from './tool.js'
 import {VerifyFailed, type StepReport, type VerifyReport} from './verify-failed.js'
@@ -53,6 +53,8 @@ export function verifySteps(ctx: Pick<WalkthroughContext, 'dpop'>): readonly str
 /** What verify registers: the resource and client of the walkthrough. */
 export interface VerifyTargets {
   slug: string
+  /** The walkthrough's slug, not one the profile knows for this audience: another may be found or made (ensureResourceFor). */
+  slugIsDefault?: boolean
   displayName: string
   clientName: string
   scope: string
@@ -92,11 +94,13 @@ const SERVER_FACING_STEPS = new Set([0, 1, 4, 5, 6])
  */
 export function verifyTargets(ctx: WalkthroughContext): VerifyTargets {
   const profile = ctx.store.getProfile(ctx.profile)
-  const resource = profile.resource && profile.resource.uri === ctx.resource ? profile.resource : undefined
+  // The profile's resource for this audience: its current one, or one it registered for another server.
+  const resource = [profile.resource, ...(profile.otherResources ?? [])].find((r) => r?.uri === ctx.resource)
   const resourceScopes = resource?.scopes.map((s) => s.name) ?? []
   const clientScope = profile.client?.scope.split(' ').find((s) => resourceScopes.length === 0 || resourceScopes.includes(s))
   return {
     slug: resource?.slug ?? VERIFY_DEFAULTS.slug,
+    slugIsDefault: resource === undefined,
     displayName: resource?.displayName ?? VERIFY_DEFAULTS.displayName,
     clientName: profile.client?.name ?? VERIFY_DEFAULTS.clientName,
     scope: clientScope ?? resourceScopes[0] ?? VERIFY_DEFAULTS.scope,
@@ -229,10 +233,11 @@ export async function runVerify(ctx: WalkthroughContext, options: VerifyOptions)
     return {value: r, detail: `${r.status}, metadata ${r.resourceMetadataUrl}`}
   })
   await steps.run(names[2]!, async () => {
-    const saved = ctx.store.getProfile(ctx.profile).resource
-    const scopes = saved?.slug === options.slug ? saved.scopes : [{name: options.scope, description: 'echo tool'}]
-    const r = await ensureResource(ctx, {slug: options.slug, uri: ctx.resource, displayName: options.displayName, scopes})
-    return {value: r, detail: `${r.action === 'created' ? 'created' : 'reused'} ${r.resource.slug}`}
+    const profile = ctx.store.getProfile(ctx.profile)
+    const saved = [profile.resource, ...(profile.otherResources ?? [])].find((r) => r?.slug === options.slug && r.uri === ctx.resource)
+    const scopes = saved ? saved.scopes : [{name: options.scope, description: 'echo tool'}]
+    const r = await ensureResourceFor(ctx, {slug: options.slug, slugIsDefault: options.slugIsDefault ?? false, uri: ctx.resource, displayName: options.displayName, scopes})
+    return {value: r, detail: `${r.action === 'created' ? 'created' : 'reused'} ${r.resource.slug}${r.current ? '' : ` (for ${r.resource.uri}; the profile's walkthrough stays on ${r.walkthrough.resource?.uri ?? r.walkthrough.mcpUrl ?? 'its own server'})`}`}
   })
   const registered = await steps.run(names[3]!, async () => {
     const r = await ensureClient(ctx, {name: options.clientName, scope: options.scope})

@@ -167,10 +167,12 @@ describe('the walkthrough commands against a running stack', () => {
     it('audience mismatch at the MCP server -> 3, explained', async () => {
       const other = new Sandbox(env)
       try {
+        // A resource registered for another audience no longer becomes the profile's (issue 18:
+        // test/cli/second-server.test.ts); a token for it is asked for with --resource.
         const uri = `${stack.resource}/elsewhere`
         assert.equal((await other.run(['setup', 'resource', '--slug', 'elsewhere', '--uri', uri])).code, 0)
         assert.equal((await other.run(['setup', 'client'])).code, 0)
-        const result = await other.run(['mcp', 'call', 'echo', '--text', 'hi'])
+        const result = await other.run(['mcp', 'call', 'echo', '--text', 'hi', '--resource', uri])
         assertCleanFailure(result, 3, /audience mismatch/)
         assert.ok(result.stderr.includes(`--resource ${stack.resource}`), 'the hint names the audience the server expects')
       } finally {

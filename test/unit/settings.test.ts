@@ -25,6 +25,22 @@ describe('connection settings', () => {
     assert.equal(bare.adminKey.source, 'unset')
   })
 
+  it('keeps the profile\'s resource with the profile\'s MCP server: --mcp-url elsewhere does not carry it along (issue 18)', () => {
+    const env = new Environment({}, tmpdir())
+    const profile = {mcpUrl: 'http://localhost:8080/mcp', resourceUri: 'http://localhost:8080/mcp'}
+    const own = resolveConnection('p', {}, env, profile)
+    assert.deepEqual([own.resource.value, own.resource.source, own.otherServer], ['http://localhost:8080/mcp', 'profile', undefined])
+    const same = resolveConnection('p', {'mcp-url': 'http://localhost:8080/mcp'}, env, profile)
+    assert.equal(same.resource.source, 'profile')
+    const other = resolveConnection('p', {'mcp-url': 'http://other:5000/mcp'}, env, profile)
+    assert.deepEqual([other.resource.value, other.resource.source, other.otherServer], ['http://other:5000/mcp', 'default', true])
+    // Told the audience: no guessing, no discovery needed.
+    const told = resolveConnection('p', {'mcp-url': 'http://other:5000/mcp', resource: 'http://other:5000/api'}, env, profile)
+    assert.deepEqual([told.resource.value, told.otherServer], ['http://other:5000/api', undefined])
+    // A profile that works with no server yet has nothing to keep apart.
+    assert.equal(resolveConnection('p', {'mcp-url': 'http://other:5000/mcp'}, env, {}).otherServer, undefined)
+  })
+
   it('reads .env like `set -a; source .env`, with exported variables winning', () => {
     const env = new Environment({MCP_URL: 'http://shell:1/mcp'}, dir)
     assert.equal(env.get('MCP_URL'), 'http://shell:1/mcp')

@@ -54,7 +54,7 @@ describe('walkthrough steps, in-process against the embedded stack', () => {
     await ensureResource(ctx, {slug: 'wiz-demo', uri: ctx.resource, displayName: 'Wizard demo', scopes: [{name: 'mcp:echo'}]})
     await ensureClient(ctx, {name: 'wizard-agent', scope: 'mcp:echo'})
     const targets = verifyTargets(ctx)
-    assert.deepEqual(targets, {slug: 'wiz-demo', displayName: 'Wizard demo', clientName: 'wizard-agent', scope: 'mcp:echo'})
+    assert.deepEqual(targets, {slug: 'wiz-demo', slugIsDefault: false, displayName: 'Wizard demo', clientName: 'wizard-agent', scope: 'mcp:echo'})
     const report = await runVerify(ctx, {...targets, waitMs: 5000, echoText: 'in-process'})
     assert.equal(report.passed, true)
     assert.equal(report.slug, 'wiz-demo')

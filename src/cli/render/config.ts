@@ -14,6 +14,8 @@ export interface ConfigShowResult {
   store: string
   settings: {issuer: ShownSetting; adminUrl: ShownSetting; adminKey: ShownSetting; mcpUrl: ShownSetting; resource: ShownSetting}
   resource: Profile['resource'] | null
+  /** Resources registered for other MCP servers: not current (setup resource --use switches). */
+  otherResources: NonNullable<Profile['otherResources']>
   client: (Omit<NonNullable<Profile['client']>, 'secret'> & {secret: string | undefined}) | null
   cachedTokens: number
   /** The profile's DPoP key: its algorithm and thumbprint, never the private key. */
@@ -40,6 +42,7 @@ export function configShow(settings: ConnectionSettings, profile: Profile, store
       resource: show(settings.resource),
     },
     resource: profile.resource ?? null,
+    otherResources: profile.otherResources ?? [],
     client: profile.client ? {...profile.client, secret: maskSecret(profile.client.secret)} : null,
     cachedTokens: Object.values(profile.tokens ?? {}).filter((t) => t.expiresAt > now).length,
     dpopKey: profile.dpopKey ? {alg: profile.dpopKey.alg, thumbprint: profile.dpopKey.thumbprint, createdAt: profile.dpopKey.createdAt} : null,
@@ -54,6 +57,9 @@ export function renderConfigShow(r: ConfigShowResult): string[] {
   lines.push(chalk.bold('saved'))
   const res = r.resource
   lines.push(`  resource  ${res ? `${res.slug} ${res.uri} [${res.scopes.map((x) => x.name).join(' ')}] id ${res.id}` : chalk.dim('(none: ap-demo setup resource)')}`)
+  for (const other of r.otherResources) {
+    lines.push(`  other     ${other.slug} ${other.uri} ${chalk.dim(`not current; switch: ap-demo setup resource --slug ${other.slug} --uri ${other.uri} --use`)}`)
+  }
   lines.push(`  client    ${r.client ? `${r.client.name} ${r.client.id} scope "${r.client.scope}" secret ${r.client.secret}` : chalk.dim('(none: ap-demo setup client)')}`)
   lines.push(`  tokens    ${r.cachedTokens} cached`)
   lines.push(`  dpop key  ${r.dpopKey ? `${r.dpopKey.alg}, thumbprint ${r.dpopKey.thumbprint} (the cnf.jkt of tokens minted with --dpop)` : chalk.dim('(none yet: created by the first --dpop)')}`)

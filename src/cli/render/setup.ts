@@ -8,6 +8,10 @@ export interface SetupResourceResult {
   action: 'created' | 'exists'
   profile: string
   resource: ResourceRecord
+  /** Whether it is now the profile's current resource (else only remembered, for another server). */
+  current: boolean
+  /** What the profile's commands work with afterwards, without flags. */
+  walkthrough: {resource: string | null; audience: string | null; mcpUrl: string}
 }
 
 export interface SetupClientResult {
@@ -44,7 +48,12 @@ export function renderResource(r: SetupResourceResult): string[] {
     `  id     ${res.id}`,
     `  uri    ${res.uri}`,
     `  scopes ${res.scopes.map((s) => s.name).join(' ')}`,
-    `  saved  profile "${r.profile}"`,
+    ...(r.current
+      ? [`  saved  profile "${r.profile}": its current resource${r.walkthrough.mcpUrl ? `, MCP server ${r.walkthrough.mcpUrl}` : ''}`]
+      : [
+          `  saved  profile "${r.profile}", not as its current resource: it still works with ${r.walkthrough.resource ? `${r.walkthrough.resource} (${r.walkthrough.audience})` : r.walkthrough.audience ?? 'its own'} at ${r.walkthrough.mcpUrl}`,
+          chalk.dim(`  use it once: ap-demo mcp call <tool> --mcp-url ${res.uri} (the audience follows --mcp-url); or make it current: ap-demo setup resource --slug ${res.slug} --uri ${res.uri} --use`),
+        ]),
   ]
 }
 

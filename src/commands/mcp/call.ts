@@ -53,7 +53,7 @@ A 403 insufficient_scope whose challenge names a scope the client may request (i
     const pairs = parseToolFlags(args.tool, split.tool)
     const ctx = await this.context(flags)
     const {value: outcome, auth} = await this.waitingFor(`calling ${args.tool} at ${ctx.mcpUrl}`, () =>
-      withMcpToken(ctx, mcpAuthRequest(flags, this.env, this.progress), (token, c) => runTool(c, token, args.tool, {pairs, json: flags.args, nearMisses: split.nearMisses})),
+      withMcpToken(ctx, mcpAuthRequest(flags, this.env, this.progress, {otherServer: this.connection(flags).otherServer}), (token, c) => runTool(c, token, args.tool, {pairs, json: flags.args, nearMisses: split.nearMisses})),
     )
     if (outcome.result.isError) {
       throw new CheckFailedError('tool_error', `tool "${args.tool}" reported an error: ${outcome.text || '(no text)'}`, {details: {result: outcome.result}})

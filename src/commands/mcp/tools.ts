@@ -20,7 +20,7 @@ export default class McpTools extends BaseCommand {
   async run(): Promise<McpToolsResult> {
     const {flags} = await this.parse(McpTools)
     const ctx = await this.context(flags)
-    const {value: listed, auth} = await this.waitingFor(`listing the tools of ${ctx.mcpUrl}`, () => withMcpToken(ctx, mcpAuthRequest(flags, this.env, this.progress), (token, c) => fetchTools(c, token)))
+    const {value: listed, auth} = await this.waitingFor(`listing the tools of ${ctx.mcpUrl}`, () => withMcpToken(ctx, mcpAuthRequest(flags, this.env, this.progress, {otherServer: this.connection(flags).otherServer}), (token, c) => fetchTools(c, token)))
     const result = {tools: listed.tools, session: listed.session, auth}
     this.display(renderTools(result))
     return result
