@@ -60,6 +60,17 @@ const confWithoutAjv = {
   },
 }
 
+/**
+ * @modelcontextprotocol/client's `_shims` (its default JSON Schema validator, ajv) resolve to
+ * scripts/bundle-shims/mcp-client-shims.mjs, which loads the SDK's own validator on first use.
+ */
+const mcpClientLazyValidator = {
+  name: 'mcp-client-lazy-validator',
+  setup(b) {
+    b.onResolve({filter: /^@modelcontextprotocol\/client\/_shims$/}, () => ({path: join(ROOT, 'scripts', 'bundle-shims', 'mcp-client-shims.mjs')}))
+  },
+}
+
 async function main() {
   if (!existsSync(join(SRC, 'cli', 'lazy-command.js'))) throw new Error('dist/src is missing: run tsc first (npm run build)')
   const commands = commandFiles()
@@ -100,7 +111,7 @@ async function main() {
     // For bench/startup-profile.mjs, which maps profiled code back to its package; not shipped
     // (package.json files), and not linked from the code, so Node never reads them at start.
     sourcemap: 'external',
-    plugins: [confWithoutAjv],
+    plugins: [confWithoutAjv, mcpClientLazyValidator],
     metafile: true,
     logLevel: 'warning',
   })

@@ -6,7 +6,10 @@
  */
 import {createPrivateKey, createPublicKey, generateKeyPairSync, webcrypto, type KeyObject} from 'node:crypto'
 
-import {calculateJwkThumbprint, exportJWK, type JWK} from 'jose'
+// Subpaths, not 'jose' (see src/trace/sequence.ts).
+import {calculateJwkThumbprint} from 'jose/jwk/thumbprint'
+import {exportJWK} from 'jose/key/export'
+import type {JWK} from 'jose'
 import * as oauth from 'oauth4webapi'
 
 import {httpFetch} from '../http/fetch.js'

@@ -1,4 +1,6 @@
-import {decodeJwt, decodeProtectedHeader} from 'jose'
+// Subpaths, not 'jose' (see src/trace/sequence.ts): token mint stays small.
+import {decodeProtectedHeader} from 'jose/decode/protected_header'
+import {decodeJwt} from 'jose/jwt/decode'
 import type {JWTPayload, ProtectedHeaderParameters} from 'jose'
 import {AuthplaneProtocolError} from './errors.js'
 

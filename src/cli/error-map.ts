@@ -277,7 +277,10 @@ function fromLayerError(err: unknown): CliError | undefined {
       return new CliError('not_an_mcp_endpoint', `the MCP endpoint ${err.url} answered ${err.status} (not an MCP server there?)`, {exitCode: ExitCode.REJECTED, hint, details, cause: err})
     }
     const first = err.message.split('\n').find((l) => l.trim() !== '')?.trim() ?? 'no detail'
-    return new CliError('mcp_error', `MCP request failed: ${first}`, {exitCode: err.status && err.status >= 500 ? ExitCode.UNREACHABLE : ExitCode.REJECTED, hint, details, cause: err})
+    // No HTTP status: the server answered as an MCP server, and the exchange itself failed (a
+    // JSON-RPC error, a result that breaks the tool's output schema): not the URL's fault.
+    const answered = err.status === undefined ? 'The MCP server answered, but the exchange failed there: check the tool\'s arguments (ap-demo mcp tools) and the server; --print-curl shows what was sent.' : hint
+    return new CliError('mcp_error', `MCP request failed: ${first}`, {exitCode: err.status && err.status >= 500 ? ExitCode.UNREACHABLE : ExitCode.REJECTED, hint: answered, details, cause: err})
   }
   if (err instanceof McpDiscoveryError) {
     const hint =

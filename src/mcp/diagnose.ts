@@ -1,4 +1,4 @@
-import {decodeJwt} from 'jose'
+import {decodeJwt} from 'jose/jwt/decode'
 
 import {findIssuer} from '../authplane/issuer.js'
 import {readJson, send} from '../http/request.js'

@@ -1,4 +1,6 @@
-import {decodeJwt} from 'jose'
+// Subpaths, not 'jose': the MCP client imports all of jose on demand, and through the index
+// that would put all of it into the start-up of every command that decodes a token.
+import {decodeJwt} from 'jose/jwt/decode'
 
 import type {RecordedEvent, RecordedExchange, RecordedOutcome} from '../http/recorder.js'
 

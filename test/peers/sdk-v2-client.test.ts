@@ -41,7 +41,7 @@ describe('ap-demo against an SDK v2 server that speaks only 2026-07-28 (no auth)
     const r = await box.run(['mcp', 'tools', '--mcp-url', peer.url, '--protocol', '2026-07-28', '--json'])
     assert.equal(r.code, 0, r.stderr)
     const out = json(r.stdout).result
-    assert.deepEqual(out.tools.map((t: {name: string}) => t.name).sort(), ['echo', 'whoami'])
+    assert.deepEqual(out.tools.map((t: {name: string}) => t.name).sort(), ['add', 'echo', 'whoami'])
     assert.equal(out.session.era, 'modern')
   })
 
@@ -64,6 +64,53 @@ describe('ap-demo against an SDK v2 server that speaks only 2026-07-28 (no auth)
     assertCleanFailure(r, 2, /AP_DEMO_MCP_PROTOCOL="2025" is not an MCP protocol choice/)
     const flag = await box.run(['mcp', 'call', 'echo', '--text', 'x', '--mcp-url', peer.url, '--protocol', 'modern'])
     assertCleanFailure(flag, 2, /--protocol/)
+  })
+})
+
+describe('structured tool results, checked by the SDK client\'s JSON Schema validator (loaded on first use)', () => {
+  let peer!: V2Peer
+  const box = new Sandbox()
+  before(async () => {
+    peer = await startV2Peer({eras: 'modern'})
+  })
+  after(async () => {
+    await peer.stop()
+    box.cleanup()
+  })
+
+  it('a result that fits the tool\'s output schema passes', async () => {
+    const r = await box.run(['mcp', 'call', 'add', '--a', '2', '--b', '3', '--mcp-url', peer.url, '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.deepEqual(json(r.stdout).result.result.structuredContent, {sum: 5})
+  })
+
+  it('a result that breaks it is refused (a server no SDK would let lie: one JSON-RPC answer per method)', async () => {
+    const {createServer} = await import('node:http')
+    const answers: Record<string, unknown> = {
+      initialize: {protocolVersion: '2025-11-25', capabilities: {tools: {}}, serverInfo: {name: 'liar', version: '0'}},
+      'tools/list': {tools: [{name: 'add', inputSchema: {type: 'object', properties: {a: {type: 'number'}}}, outputSchema: {type: 'object', properties: {sum: {type: 'number'}}, required: ['sum']}}]},
+      'tools/call': {content: [{type: 'text', text: 'five'}], structuredContent: {sum: 'five'}},
+    }
+    const liar = createServer((req, res) => {
+      let body = ''
+      req.on('data', (d) => (body += d))
+      req.on('end', () => {
+        if (req.method !== 'POST') return void res.writeHead(405).end()
+        const message = JSON.parse(body) as {id?: number; method: string}
+        if (message.id === undefined) return void res.writeHead(202).end()
+        res.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify({jsonrpc: '2.0', id: message.id, result: answers[message.method] ?? {}}))
+      })
+    })
+    await new Promise<void>((resolve) => liar.listen(0, '127.0.0.1', resolve))
+    try {
+      const url = `http://127.0.0.1:${(liar.address() as {port: number}).port}/mcp`
+      const r = await box.run(['mcp', 'call', 'add', '--a', '2', '--mcp-url', url, '--protocol', '2025-11-25'])
+      assertCleanFailure(r, 5, /Structured content does not match the tool's output schema: data\/sum must be number/)
+      assert.doesNotMatch(r.stderr, /--mcp-url/, 'the server answered: the URL is not the problem')
+    } finally {
+      liar.closeAllConnections()
+      await new Promise((resolve) => liar.close(resolve))
+    }
   })
 })
 

@@ -59,6 +59,9 @@ export async function startV2Peer(options: V2PeerOptions): Promise<V2Peer> {
       const server = new McpServer({name: 'sdk-v2-peer', version: '2.4.0'})
       server.registerTool('echo', {description: 'Echo the given text back', inputSchema: z.object({text: z.string()})}, async ({text}) => ({content: [{type: 'text', text}]}))
       server.registerTool('whoami', {description: 'The caller'}, async () => ({content: [{type: 'text', text: authInfo?.clientId ?? 'anonymous'}]}))
+      // Structured results: the client checks them against the declared output schema.
+      const sum = z.object({sum: z.number()})
+      server.registerTool('add', {description: 'a + b', inputSchema: z.object({a: z.number(), b: z.number()}), outputSchema: sum}, async ({a, b}) => ({content: [{type: 'text', text: String(a + b)}], structuredContent: {sum: a + b}}))
       return server
     },
     {legacy: options.eras === 'modern' ? 'reject' : 'stateless'},

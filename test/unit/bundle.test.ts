@@ -103,6 +103,24 @@ describe('the bundle (scripts/bundle.mjs)', () => {
     assert.ok([...reached].some((chunk) => staticPackages(chunk).has('@modelcontextprotocol/client')), 'doctor never loads the MCP client')
   })
 
+  it('leaves the MCP client\'s JSON Schema validator (ajv) out of mcp call\'s start-up: it loads on a first output schema', () => {
+    for (const id of ['mcp:call', 'mcp:tools'].filter((i) => ids.includes(i))) {
+      const inputs = [...staticOutputs(outputOf(id))].flatMap((file) => Object.keys(meta.outputs[file]!.inputs))
+      assert.ok(inputs.some((i) => i.endsWith('scripts/bundle-shims/mcp-client-shims.mjs')), `${id} does not use the lazy validator shim`)
+      assert.ok(!inputs.some((i) => /@modelcontextprotocol\/client\/dist\/(ajvProvider|shimsNode)/.test(i)), `${id} loads the SDK's validator before it runs`)
+    }
+  })
+
+  it('loads only the decoding part of jose at start (the MCP client\'s import of all of jose stays on demand)', () => {
+    for (const id of ['token:mint', 'mcp:call'].filter((i) => ids.includes(i))) {
+      let bytes = 0
+      for (const file of staticOutputs(outputOf(id))) {
+        for (const [input, {bytesInOutput}] of Object.entries(meta.outputs[file]!.inputs)) if (/node_modules\/jose\//.test(input)) bytes += bytesInOutput
+      }
+      assert.ok(bytes < 40 * 1024, `${id} loads ${bytes} bytes of jose before it runs`)
+    }
+  })
+
   it('keeps ajv out of the store: only the MCP SDK brings it in', () => {
     const readers = ids.filter((id) => staticPackages(outputOf(id)).has('conf'))
     assert.ok(readers.includes('token:mint') || readers.includes('config:show'), 'no command reads the store through conf: the check below would prove nothing')
