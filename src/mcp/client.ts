@@ -17,7 +17,7 @@ import type {DpopSchemeMemo} from '../authplane/dpop.js'
 import {ApDemoError} from '../errors.js'
 import {httpFetch} from '../http/fetch.js'
 import {DryRunStop, HttpRedirectError, type RequestObserver} from '../http/request.js'
-import {McpAuthRejectedError, McpProtocolError, McpProtocolVersionError, McpToolArgumentError, McpUnreachableError, type McpRejection} from './errors.js'
+import {McpAuthRejectedError, McpProtocolError, McpProtocolVersionError, McpToolArgumentError, McpUnreachableError, serverText, type McpRejection} from './errors.js'
 import {CLIENT_INFO, eraOf, LEGACY_REVISION, MODERN_REVISION, type McpEra, type McpProtocolChoice} from './protocol.js'
 
 export type {CallToolResult, Tool} from '@modelcontextprotocol/client'
@@ -99,7 +99,8 @@ async function jsonBody(response: Response): Promise<Record<string, unknown> | u
   }
 }
 
-const strings = (value: unknown): string[] | undefined => (Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : undefined)
+// Server text ends up in error messages: kept short and printable (serverText).
+const strings = (value: unknown): string[] | undefined => (Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]).slice(0, 20).map(serverText) : undefined)
 
 /**
  * Runs `fn` inside one MCP connection over streamable HTTP with the official SDK's client (v2).
@@ -151,8 +152,8 @@ export async function withMcpSession<T>(options: McpSessionOptions, fn: (session
       if (error?.code === UNSUPPORTED_PROTOCOL_VERSION) {
         seen.unsupported = {
           supported: strings(error.data?.supported),
-          requested: typeof error.data?.requested === 'string' ? error.data.requested : undefined,
-          message: typeof error.message === 'string' ? error.message : undefined,
+          requested: typeof error.data?.requested === 'string' ? serverText(error.data.requested) : undefined,
+          message: typeof error.message === 'string' ? serverText(error.message) : undefined,
         }
       }
     }

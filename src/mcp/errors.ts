@@ -1,6 +1,16 @@
 // The MCP layer's typed errors, in a module of their own so that mapping them to exit codes
 // does not load the MCP SDK (src/cli/error-map.ts is imported by every command).
 
+/**
+ * Text an MCP server chose (a -32022 message, its `supported` list), made safe to print: control
+ * characters (terminal escapes among them) become `?` and it is cut at 200 characters. The one
+ * helper of issue 18 for it, to be replaced by the project's escaping rule (issue 19) when that lands.
+ */
+export function serverText(value: string): string {
+  const printable = value.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+  return printable.length > 200 ? `${printable.slice(0, 199)}…` : printable
+}
+
 /** What the MCP server answered when it refused the token (401/403), kept for the diagnosis. */
 export interface McpRejection {
   status: number

@@ -5,7 +5,9 @@ import type {Tool} from '@modelcontextprotocol/client'
 
 import {toCurl} from '../../src/http/curl.js'
 import {buildToolArguments, parseToolFlags, splitToolArgv} from '../../src/mcp/arguments.js'
-import {parseWwwAuthenticate} from '../../src/mcp/diagnose.js'
+import {challengeSchemes, parseWwwAuthenticate} from '../../src/mcp/diagnose.js'
+import {serverText} from '../../src/mcp/errors.js'
+import {resolveMcpProtocol} from '../../src/mcp/protocol.js'
 import {normaliseSlug, parseScopeArgument} from '../../src/walkthrough/resource.js'
 import {tamper} from '../../src/walkthrough/verify.js'
 
@@ -97,5 +99,26 @@ describe('curl rendering', () => {
     const t = tamper('aaa.bbbbbb.ccc')
     assert.notEqual(t, 'aaa.bbbbbb.ccc')
     assert.equal(t.split('.')[2], 'ccc')
+  })
+})
+
+describe('MCP protocol choices and server text (issue 18)', () => {
+  it('--protocol, else AP_DEMO_MCP_PROTOCOL, else auto; a bad value names where it came from', () => {
+    assert.equal(resolveMcpProtocol(undefined, undefined), 'auto')
+    assert.equal(resolveMcpProtocol(undefined, '2026-07-28'), '2026-07-28')
+    assert.equal(resolveMcpProtocol('2025-11-25', '2026-07-28'), '2025-11-25')
+    assert.throws(() => resolveMcpProtocol(undefined, 'modern'), /AP_DEMO_MCP_PROTOCOL="modern" is not an MCP protocol choice/)
+  })
+
+  it('reads every challenge\'s scheme of a WWW-Authenticate header, quoted commas and all', () => {
+    assert.deepEqual(challengeSchemes('Bearer error="invalid_token", error_description="a, b", resource_metadata="x"'), ['Bearer'])
+    assert.deepEqual(challengeSchemes('DPoP error="invalid_dpop_proof", algs="ES256 RS256", Bearer scope="mcp:echo"'), ['DPoP', 'Bearer'])
+    assert.deepEqual(challengeSchemes('Bearer, DPoP algs="ES256"'), ['Bearer', 'DPoP'])
+    assert.deepEqual(challengeSchemes(null), [])
+  })
+
+  it('keeps a server\'s words printable and short before they reach an error message', () => {
+    assert.equal(serverText('Unsupported \u001b[31mversion\u0007'), 'Unsupported ?[31mversion?')
+    assert.equal(serverText('x'.repeat(500)).length, 200)
   })
 })
