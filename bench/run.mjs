@@ -5,6 +5,8 @@
 //   3. MCP server memory with 1,000 abandoned sessions, and after the idle sweep (child process)
 //   4. CLI start-up: node -e 0, ap-demo --version, ap-demo token mint served from the cache, and
 //      mcp call echo with the configured issuer vs with discovery from the MCP server (--discover)
+//      and ap-demo doctor (issue 22): its start-up (an MCP URL that refuses the connection: the
+//      command loads, parses, connects once and reports) and its whole walk against the stack
 //   5. ap-demo verify vs bench/walkthrough-curl.sh against the same running stack
 // 4 and 5 run on this Node and on Node 22 from the interop tools (interop/install-tools.sh,
 // AP_DEMO_INTEROP_TOOLS), interleaved, and are judged against issue 12's start-up targets; without
@@ -579,6 +581,7 @@ async function benchCli(tmp) {
       }
     }
     const statsAfter = await stack.stats()
+    const doctor = await benchDoctor(nodes, opts)
     const perNode = (pick) => Object.fromEntries(nodes.map((n) => [n.key, Object.fromEntries(cases.filter((c) => c.node === n).map((c) => [c.key, pick(times.get(c))]))]))
     const startup = {
       runs: CFG.startupRuns,
@@ -590,6 +593,7 @@ async function benchCli(tmp) {
       cachedMints,
       cachedMintsReturningAnotherToken: cachedMismatch,
       tokenRequestsDuringCachedMints: statsAfter.tokenRequests - statsBefore.tokenRequests,
+      doctor,
     }
 
     // --- 5. verify vs curl+jq
@@ -614,6 +618,43 @@ async function benchCli(tmp) {
   } finally {
     await stack.stop()
   }
+}
+
+/**
+ * ap-demo doctor (issue 22), after the cached-mint rounds (each walk mints a fresh token, which
+ * those rounds count). Its own node -e 0 in the same interleaved rounds: start-up is the run
+ * against an MCP URL that refuses the connection at once (exit 1, mcp_unreachable), so that what
+ * is timed is loading, parsing and one refused connect; the walk is the whole run, ok, 7 steps.
+ */
+async function benchDoctor(nodes, opts) {
+  const refused = `http://127.0.0.1:${await closedPort()}/mcp`
+  const cases = nodes.flatMap((n) => [
+    {node: n, key: 'nodeBare', args: ['-e', '0'], check: (r) => r.code === 0},
+    {node: n, key: 'startup', args: [CLI, 'doctor', '--mcp-url', refused], check: (r) => r.code === 1 && r.stdout.includes('primary finding: mcp_unreachable')},
+    {node: n, key: 'walk', args: [CLI, 'doctor'], check: (r) => r.code === 0 && r.stdout.includes('primary finding: ok')},
+  ])
+  const times = new Map(cases.map((c) => [c, []]))
+  for (let round = -1; round < CFG.startupRuns; round++) {
+    for (const c of cases) {
+      const r = await run(c.node.bin, c.args, opts)
+      if (!c.check(r)) throw new Error(`ap-demo doctor (${c.key}) on Node ${c.node.version} failed (exit ${r.code})\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`)
+      if (round >= 0) times.get(c).push(r.ms)
+    }
+  }
+  const medianMs = Object.fromEntries(nodes.map((n) => [n.key, Object.fromEntries(cases.filter((c) => c.node === n).map((c) => [c.key, round(median(times.get(c)), 1)]))]))
+  const ratios = Object.fromEntries(Object.entries(medianMs).map(([key, m]) => [key, {startupVsNode: round(m.startup / m.nodeBare, 2), walkVsNode: round(m.walk / m.nodeBare, 2)}]))
+  return {runs: CFG.startupRuns, medianMs, ratios}
+}
+
+/** A loopback port nothing listens on (bound, then released). */
+function closedPort() {
+  return new Promise((resolve) => {
+    const server = http.createServer()
+    server.listen(0, '127.0.0.1', () => {
+      const {port} = server.address()
+      server.close(() => resolve(port))
+    })
+  })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -742,6 +783,12 @@ function render(res) {
       ...(st.medianMs[key].mcpCallHelp === undefined ? [] : [['', '  ap-demo mcp call --help', ms(st.medianMs[key].mcpCallHelp), 'from the manifest']]),
       ...(st.medianMs[key].loginHelp === undefined ? [] : [['', '  ap-demo login --help', ms(st.medianMs[key].loginHelp), 'from the manifest']]),
       ...(st.medianMs[key].mcpCallDiscovered === undefined ? [] : [['', '  ap-demo mcp call echo --discover', ms(st.medianMs[key].mcpCallDiscovered), '401 -> resource metadata first, then the cached token']]),
+      ...(st.doctor?.medianMs[key] === undefined
+        ? []
+        : [
+            ['', '  ap-demo doctor, MCP URL refused', ms(st.doctor.medianMs[key].startup), `start-up: ${st.doctor.ratios[key].startupVsNode.toFixed(2)}x its own node -e 0 (${ms(st.doctor.medianMs[key].nodeBare)})`],
+            ['', '  ap-demo doctor, the whole walk (ok)', ms(st.doctor.medianMs[key].walk), `${st.doctor.ratios[key].walkVsNode.toFixed(2)}x; 7 steps, a fresh token`],
+          ]),
       ...(st.medianMs[key]['before.version'] === undefined
         ? []
         : [

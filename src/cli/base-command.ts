@@ -353,7 +353,7 @@ export abstract class BaseCommand extends Command {
     const e = toCliError(err)
     if (this.jsonEnabled()) {
       this.logJson(this.toErrorJson(e))
-    } else {
+    } else if (!e.shown) {
       for (const line of formatError(e)) process.stderr.write(`${line}\n`)
       if (e.exitCode === ExitCode.INTERNAL && process.env.DEBUG) process.stderr.write(`${(err as Error).stack}\n`)
     }

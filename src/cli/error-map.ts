@@ -28,6 +28,7 @@ import {AuthServerConfigError} from '../stack/authserver/domain/config.js'
 import {StackFileError} from '../stack/errors.js'
 import {McpAuthRejectedError, McpDiscoveryError, McpProtocolError, McpProtocolVersionError, McpToolArgumentError, McpUnknownFlagError, McpUnreachableError} from '../mcp/errors.js'
 import {LEGACY_REVISION, MCP_PROTOCOL_ENV, MODERN_REVISION} from '../mcp/protocol.js'
+import {DoctorFoundProblem} from '../doctor/findings.js'
 import {TokenRequestRefused} from '../walkthrough/errors.js'
 import {VerifyFailed} from '../walkthrough/verify-failed.js'
 import {ExitCode, type ExitCodeValue} from './exit-codes.js'
@@ -38,14 +39,17 @@ export class CliError extends Error {
   readonly hint?: string
   readonly exitCode: ExitCodeValue
   readonly details: Record<string, unknown>
+  /** The command has already shown it in full on stdout (doctor's report): no Error/Hint lines. */
+  readonly shown: boolean
 
-  constructor(code: string, message: string, options: {exitCode: ExitCodeValue; hint?: string; details?: Record<string, unknown>; cause?: unknown}) {
+  constructor(code: string, message: string, options: {exitCode: ExitCodeValue; hint?: string; details?: Record<string, unknown>; cause?: unknown; shown?: boolean}) {
     super(message, {cause: options.cause})
     this.name = 'CliError'
     this.code = code
     this.hint = options.hint
     this.exitCode = options.exitCode
     this.details = options.details ?? {}
+    this.shown = options.shown ?? false
   }
 }
 
@@ -407,7 +411,14 @@ export function toCliError(err: unknown): CliError {
   if (err instanceof CliError) return err
   if (err instanceof VerifyFailed) {
     const failure = toCliError(err.failure)
-    return new CliError(failure.code, `step "${err.report.failedStep}" failed: ${failure.message}`, {exitCode: failure.exitCode, hint: failure.hint, details: {...failure.details, report: err.report}, cause: err.failure})
+    // Against a deployment ap-demo did not start, doctor walks it step by step and names what breaks.
+    const doctor = err.report.doctor ? `${failure.hint ? ' Then: ' : ''}${err.report.doctor} walks this deployment from its MCP URL to a working call and names the step that breaks.` : ''
+    return new CliError(failure.code, `step "${err.report.failedStep}" failed: ${failure.message}`, {exitCode: failure.exitCode, hint: `${failure.hint ?? ''}${doctor}` || undefined, details: {...failure.details, report: err.report}, cause: err.failure})
+  }
+  if (err instanceof DoctorFoundProblem) {
+    // Not a failure of doctor: its finding. The report (steps, finding, evidence, fix) is on stdout.
+    const primary = err.report.findings[0]
+    return new CliError(err.report.primary, primary?.summary ?? err.message, {exitCode: ExitCode.CHECK_FAILED, hint: primary?.fix ?? undefined, details: {report: err.report}, cause: err, shown: true})
   }
   if (err instanceof ApDemoError) {
     const custom = fromWalkthroughError(err)

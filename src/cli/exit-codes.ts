@@ -2,7 +2,7 @@
 export const ExitCode = {
   /** Success. */
   OK: 0,
-  /** A check found the wrong behaviour (the server answered, but wrongly), a tool that reported an error. A failing verify step whose request failed exits with that failure's code instead. */
+  /** A check found the wrong behaviour (the server answered, but wrongly), a tool that reported an error, a doctor finding other than ok/no_auth_required. A failing verify step whose request failed exits with that failure's code instead. */
   CHECK_FAILED: 1,
   /** Bad usage: unknown or invalid flag, argument or input; a prompt needed where none can be shown. */
   USAGE: 2,

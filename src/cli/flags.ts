@@ -264,3 +264,20 @@ export function browserFlags(helpGroup?: string) {
     }),
   }
 }
+
+/**
+ * `ap-demo doctor`: an MCP URL, optionally the issuer the client belongs to, and the client. It
+ * always mints afresh (no --no-cache) and registers nothing (no admin flags).
+ */
+export const doctorFlags = {
+  ...profileFlags,
+  'mcp-url': mcpUrl,
+  issuer: Flags.string({
+    summary: 'The issuer your client belongs to (optional).',
+    description: `Default: the first authorization server the MCP server's resource metadata names. Given, the metadata must name it (one trailing slash alone is not a difference). It is also the issuer the configured client (${ENV.clientId}, ./.env or the profile's) belongs to: that client's secret goes to no other server.`,
+    helpGroup: 'SERVER',
+  }),
+  'client-id': clientFlags['client-id'],
+  'client-secret': clientFlags['client-secret'],
+  scope: clientFlags.scope,
+}

@@ -1,24 +1,11 @@
 import {Command, Help} from '@oclif/core'
 
+import {wrapText} from './render/wrap.js'
+
 // Help that fits a screen: the summary, a one-line usage, one line per flag (grouped), the first
 // paragraph of the description and the examples, no per-flag essays. The full text (every
 // paragraph, every flag's description) is the generated reference, docs/commands.md, which the
 // build renders with this class too: oclif's readme generator asks with respectNoCacheDefault.
-
-function wrap(text: string, width: number, indent: string): string[] {
-  const lines: string[] = []
-  let line = ''
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (line && indent.length + line.length + 1 + word.length > width) {
-      lines.push(indent + line)
-      line = word
-    } else {
-      line = line ? `${line} ${word}` : word
-    }
-  }
-  if (line) lines.push(indent + line)
-  return lines
-}
 
 /**
  * The first sentences of a paragraph, up to about `max` characters. A sentence ends at `.`, `!` or
@@ -72,7 +59,7 @@ export default class ApDemoHelp extends Help {
     const usage = typeof command.usage === 'string' ? this.fill(command.usage, command) : `${[id, ...args].join(' ')} [FLAGS]`
     out.push('USAGE', `  $ ${this.config.bin} ${usage}`)
     for (const arg of Object.values(command.args ?? {})) {
-      out.push('', 'ARGUMENTS', ...wrap(`${arg.name.toUpperCase()}  ${arg.description ?? ''}`, this.lineWidth, '  '))
+      out.push('', 'ARGUMENTS', ...wrapText(`${arg.name.toUpperCase()}  ${arg.description ?? ''}`, this.lineWidth, '  '))
     }
     // A command with more flag groups than a screen holds shows the shared request flags, then
     // the tier-03 and the client flags, as names only too (each line of theirs is in docs/commands.md).
@@ -88,7 +75,7 @@ export default class ApDemoHelp extends Help {
     // the flags take most of it, the examples shrink to the first ones, then the description goes
     // (the reference keeps both whole).
     const about = firstSentences(this.fill(command.description ?? '', command).split(/\n\s*\n/)[0] ?? '', 180)
-    const description = about ? ['', 'DESCRIPTION', ...wrap(about, this.lineWidth, '  ')] : []
+    const description = about ? ['', 'DESCRIPTION', ...wrapText(about, this.lineWidth, '  ')] : []
     const examples = (command.examples ?? []).map((e) => (typeof e === 'string' ? {description: '', command: e} : e))
     const exampleLines = (n: number): string[] =>
       n === 0 ? [] : ['', 'EXAMPLES', ...examples.slice(0, n).flatMap((e) => [...(e.description ? [`  # ${this.fill(e.description, command).replace(/:$/, '')}`] : []), `  $ ${this.fill(e.command, command)}`])]
@@ -125,7 +112,7 @@ export default class ApDemoHelp extends Help {
     for (const group of order) {
       out.push('', group ? `${group} FLAGS` : 'FLAGS')
       if (namesOnly.has(group)) {
-        out.push(...wrap(groups.get(group)!.map((entry) => label(entry).trim()).join('  '), this.lineWidth, '      '))
+        out.push(...wrapText(groups.get(group)!.map((entry) => label(entry).trim()).join('  '), this.lineWidth, '      '))
         continue
       }
       for (const entry of groups.get(group)!) {
@@ -134,7 +121,7 @@ export default class ApDemoHelp extends Help {
         // A label longer than the column still keeps two spaces before its text.
         const head = `  ${label(entry).padEnd(pad)}`.replace(/(\S)$/, '$1  ')
         const text = `${f.summary ?? f.description?.split('\n')[0] ?? ''}${dflt}`
-        const wrapped = wrap(text, this.lineWidth, ' '.repeat(head.length))
+        const wrapped = wrapText(text, this.lineWidth, ' '.repeat(head.length))
         out.push(head + (wrapped[0] ?? '').trimStart(), ...wrapped.slice(1))
       }
     }

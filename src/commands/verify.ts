@@ -104,6 +104,7 @@ With --dpop (tier 03, RFC 9449) the token is bound to the profile's key (or --dp
         onStart: steps.onStart,
         onStep: steps.onStep,
         onWait: steps.onWait,
+        serversStartedByApDemo: flags.embedded ? true : undefined,
       })
       this.traceSuccess('ALL CHECKS PASSED')
       this.display(chalk.green.bold('ALL CHECKS PASSED'))

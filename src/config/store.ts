@@ -177,6 +177,12 @@ export interface Profile {
   loginClients?: Record<string, LoginClientRecord>
   /** The https URL of ap-demo's own Client ID Metadata Document, when the user hosts one. */
   clientMetadataUrl?: string
+  /**
+   * The servers ap-demo itself started for this profile (`stack up`, `stack up --docker`, the
+   * wizard's background stack): a failing verify against them is not the user's deployment, so it
+   * does not point to `ap-demo doctor`. Cleared when the profile is pointed at other servers.
+   */
+  startedStack?: {by: string; issuer: string; mcpUrl: string}
 }
 
 interface StoreShape {

@@ -209,3 +209,27 @@ export async function diagnoseRejection(rejection: McpRejection, accessToken: st
     hint: 'Decode it with ap-demo token mint --decode and compare iss, aud, scope and exp with the server\'s resource metadata.',
   }
 }
+
+/**
+ * The cause of a 401/403 as the server itself states it: the challenge's scheme and error code,
+ * and its error_description (or the body's). Undefined when the server is silent (a bare 401) or
+ * says nothing readable: only then may a caller infer a cause from the token's claims, and it must
+ * say that it is guessing. `bound`: the token was presented DPoP-bound (it carries cnf).
+ */
+export function statedCause(rejection: McpRejection, bound: boolean): Exclude<RejectionCause, 'missing_token' | 'other'> | undefined {
+  const challenge = parseWwwAuthenticate(rejection.wwwAuthenticate)
+  const body = (typeof rejection.body === 'object' && rejection.body !== null ? rejection.body : {}) as {error?: unknown; error_description?: unknown}
+  const error = challenge?.params.error ?? (typeof body.error === 'string' ? body.error : undefined)
+  const description = challenge?.params.error_description ?? (typeof body.error_description === 'string' ? body.error_description : '')
+  const offered = challengeSchemes(rejection.wwwAuthenticate)
+  if (rejection.status === 403 || error === 'insufficient_scope') return 'scope'
+  if (dpopDiagnosis(error, description, bound, {scheme: rejection.scheme, offered})) return 'dpop'
+  // RFC 9449 §7.1: a resource that offers only the DPoP scheme takes no Bearer token at all.
+  const lower = offered.map((s) => s.toLowerCase())
+  if (!bound && lower.includes('dpop') && !lower.includes('bearer')) return 'dpop'
+  if (/audience|\baud\b/i.test(description)) return 'audience'
+  if (/expired|\bexp\b|not (yet )?valid|\bnbf\b|\biat\b|clock/i.test(description)) return 'expired'
+  if (/issuer|\biss\b/i.test(description)) return 'issuer'
+  if (/signature|\bkid\b|jwks|\bkeys?\b/i.test(description)) return 'signature'
+  return undefined
+}

@@ -22,6 +22,8 @@ export interface FoundResourceMetadata {
   metadata: ProtectedResourceMetadata
   /** The `scope` parameter of the 401 challenge, if any. */
   challengeScope?: string
+  /** Well-known URLs tried first that did not serve it, with their HTTP status (a CDN's 403, a 404). */
+  skipped: Array<{url: string; status: number}>
 }
 
 /**
@@ -73,8 +75,8 @@ export async function findResourceMetadata(
     for (const url of wellKnownCandidates(mcpUrl)) tries.push({url, via: 'well-known'})
   }
 
-  const misses: string[] = []
-  for (const attempt of tries) {
+  const skipped: FoundResourceMetadata['skipped'] = []
+  for (const [i, attempt] of tries.entries()) {
     let response: Response
     let text: string
     try {
@@ -85,20 +87,23 @@ export async function findResourceMetadata(
       const named = attempt.via === 'challenge' ? ', which the MCP server\'s 401 named as its resource metadata' : ''
       throw new McpDiscoveryError(mcpUrl, 'resource_metadata_unavailable', `${error.message}: GET ${attempt.url}${named} failed`)
     }
-    if (response.status === 404 && attempt.via === 'well-known') {
-      misses.push(`${attempt.url} (404)`)
+    // The MCP SDK's rule (client/auth.ts, shouldAttemptFallback): the path-based document's 4xx or
+    // 502 sends the client on to the root one; a CDN or gateway often answers 403 where 404 belongs.
+    const last = i === tries.length - 1
+    if (attempt.via === 'well-known' && (response.status === 404 || (!last && ((response.status >= 400 && response.status < 500) || response.status === 502)))) {
+      skipped.push({url: attempt.url, status: response.status})
       continue
     }
     if (response.status !== 200) {
       throw new McpDiscoveryError(mcpUrl, 'resource_metadata_unavailable', `GET ${attempt.url} answered HTTP ${response.status}; expected the RFC 9728 protected resource metadata`)
     }
     const metadata = checkMetadata(text, attempt.url, mcpUrl)
-    return {url: attempt.url, via: attempt.via, metadata, challengeScope}
+    return {url: attempt.url, via: attempt.via, metadata, challengeScope, skipped}
   }
   throw new McpDiscoveryError(
     mcpUrl,
     'resource_metadata_missing',
-    `the MCP server asks for a token but publishes no resource metadata: its 401 has no resource_metadata and ${misses.join(', ')} had nothing`,
+    `the MCP server asks for a token but publishes no resource metadata: its 401 has no resource_metadata and ${skipped.map((m) => `${m.url} (${m.status})`).join(', ')} had nothing`,
   )
 }
 

@@ -79,14 +79,23 @@ export function contextFromSettings(settings: ConnectionSettings, options: Omit<
  * Points a profile at servers: what `stack up`, `stack up --docker` and the wizard remember so
  * that later commands need no flags. The admin key is saved only when given.
  */
-export function saveEndpoints(store: ConfigStore, profile: string, endpoints: Endpoints & {adminKey?: string}): void {
+export function saveEndpoints(store: ConfigStore, profile: string, endpoints: Endpoints & {adminKey?: string; startedBy?: string}): void {
   store.updateProfile(profile, (p) => {
     p.issuer = endpoints.issuer
     p.adminUrl = endpoints.adminUrl
     p.mcpUrl = endpoints.mcpUrl
     p.resourceUri = endpoints.resource
     if (endpoints.adminKey !== undefined) p.adminKey = endpoints.adminKey
+    if (endpoints.startedBy) p.startedStack = {by: endpoints.startedBy, issuer: endpoints.issuer, mcpUrl: endpoints.mcpUrl}
+    // The same servers saved again (a wizard run after `stack up`) are still the ones ap-demo started.
+    else if (p.startedStack && (p.startedStack.issuer !== endpoints.issuer || p.startedStack.mcpUrl !== endpoints.mcpUrl)) delete p.startedStack
   })
+}
+
+/** Whether the context's servers are ones ap-demo started for its profile (see Profile.startedStack). */
+export function serversStartedByApDemo(ctx: Pick<WalkthroughContext, 'store' | 'profile' | 'issuer' | 'mcpUrl'>): boolean {
+  const started = ctx.store.getProfile(ctx.profile).startedStack
+  return started !== undefined && started.issuer === ctx.issuer && started.mcpUrl === ctx.mcpUrl
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -7,6 +7,8 @@ export interface StepReport {
   ok: boolean
   ms: number
   detail?: string
+  /** Not needed on this run (shown as SKIP). */
+  skipped?: boolean
   /** As in the JSON envelope's error; `exitCode` is filled in by the CLI's error map. */
   error?: {code: string; message: string; hint: string | null; exitCode?: number; [key: string]: unknown}
 }
@@ -28,6 +30,11 @@ export interface VerifyReport {
   protocol?: {choice: string; era: 'legacy' | 'modern'; version: string | null}
   echoed?: string
   failedStep?: string
+  /**
+   * When a step that talks to the MCP server or the authorization server failed against servers
+   * ap-demo did not start: the `ap-demo doctor` command line that walks that deployment.
+   */
+  doctor?: string
 }
 
 /** A verify step failed: the report so far, and the step's error as it was thrown. */

@@ -1,11 +1,12 @@
 import {CheckFailedError, ConfigError} from '../errors.js'
 import {DryRunStop} from '../http/request.js'
 import {ensureClient} from './client.js'
-import type {WalkthroughContext} from './context.js'
+import {serversStartedByApDemo, type WalkthroughContext} from './context.js'
 import {VERIFY_DEFAULTS} from './defaults.js'
 import {waitForDiscovery} from './discovery.js'
 import type {ClientDpop} from './dpop.js'
 import {describeConnection, MODERN_REVISION, type McpEra} from '../mcp/protocol.js'
+import {shellArg} from '../shell.js'
 import {probeMcp, waitForMcpServer, type ProbeOptions} from './mcp-probe.js'
 import {ensureResourceFor} from './resource.js'
 import {mintToken, type ClientCredentials} from './token.js'
@@ -72,7 +73,24 @@ export interface VerifyOptions extends VerifyTargets {
   onStart?: (step: number, name: string) => void
   /** How a failed step's error reads in the report (the CLI's error map). */
   describeError?: (error: unknown) => NonNullable<StepReport['error']>
+  /** verify --embedded: the servers are ap-demo's own. Default: what the profile says (Profile.startedStack). */
+  serversStartedByApDemo?: boolean
 }
+
+/**
+ * The `ap-demo doctor` line for the context's MCP server, with what the run pinned (profile,
+ * protocol, DPoP): what verify suggests when a deployment that is not ap-demo's own fails.
+ */
+export function doctorCommandLine(ctx: WalkthroughContext): string {
+  const args = ['ap-demo', 'doctor', '--mcp-url', shellArg(ctx.mcpUrl)]
+  if (ctx.profile !== ctx.store.activeProfileName()) args.push('--profile', shellArg(ctx.profile))
+  if (ctx.mcpProtocol && ctx.mcpProtocol !== 'auto') args.push('--protocol', ctx.mcpProtocol)
+  if (ctx.dpop) args.push(...(ctx.dpop.source === 'file' && ctx.dpop.key.file ? ['--dpop-key', shellArg(ctx.dpop.key.file)] : ['--dpop']))
+  return args.join(' ')
+}
+
+/** The steps whose failure doctor can explain: they talk to the authorization server or the MCP server. */
+const SERVER_FACING_STEPS = new Set([0, 1, 4, 5, 6])
 
 /**
  * The resource and client verify works with: the ones the profile already holds (the wizard may
@@ -134,6 +152,8 @@ export class StepRecorder {
   constructor(
     readonly report: VerifyReport,
     private readonly options: Pick<VerifyOptions, 'onStart' | 'onStep' | 'describeError'>,
+    /** The doctor line to suggest when a server-facing step fails; undefined for ap-demo's own servers. */
+    private readonly doctor?: string,
   ) {}
 
   start(name: string): void {
@@ -151,6 +171,7 @@ export class StepRecorder {
   fail(name: string, error: unknown): never {
     // A --dry-run stop is not a failure: the command ends there and says what it held back.
     if (error instanceof DryRunStop) throw error
+    if (this.doctor && SERVER_FACING_STEPS.has(this.index - 1)) this.report.doctor = this.doctor
     const described = (this.options.describeError ?? basicDescription)(error)
     const entry: StepReport = {step: this.index, name, ok: false, ms: Math.round(performance.now() - this.started), detail: described.message, error: described}
     this.report.steps.push(entry)
@@ -178,7 +199,7 @@ export class StepRecorder {
  */
 export async function runVerify(ctx: WalkthroughContext, options: VerifyOptions): Promise<VerifyReport> {
   const report: VerifyReport = {passed: false, issuer: ctx.issuer, adminUrl: ctx.adminUrl, mcpUrl: ctx.mcpUrl, resource: ctx.resource, slug: options.slug, steps: []}
-  const steps = new StepRecorder(report, options)
+  const steps = new StepRecorder(report, options, (options.serversStartedByApDemo ?? serversStartedByApDemo(ctx)) ? undefined : doctorCommandLine(ctx))
   const names = verifySteps(ctx)
   const choice = ctx.mcpProtocol ?? 'auto'
   // The era of the raw probes: what step 6 negotiated; before it, what --protocol pins (a protected

@@ -20,7 +20,7 @@ export interface ApplyUi {
  * `setup client` (one code path), then verify when asked (a failure ends as `verify` does).
  */
 export async function applyPlan(plan: WizardPlan, ctx: WalkthroughContext, ui: ApplyUi): Promise<{resource: Awaited<ReturnType<typeof ensureResource>>; client: Awaited<ReturnType<typeof ensureClient>>; report?: VerifyReport}> {
-  saveEndpoints(ctx.store, ctx.profile, {issuer: plan.issuer, adminUrl: plan.adminUrl, mcpUrl: plan.mcpUrl, resource: plan.resourceUri, adminKey: plan.saveAdminKey ? plan.adminKey : undefined})
+  saveEndpoints(ctx.store, ctx.profile, {issuer: plan.issuer, adminUrl: plan.adminUrl, mcpUrl: plan.mcpUrl, resource: plan.resourceUri, adminKey: plan.saveAdminKey ? plan.adminKey : undefined, startedBy: plan.startedStack ? 'setup' : undefined})
   ui.note(chalk.bold('\nSetting up'))
   const resource = await ensureResource(ctx, {slug: plan.slug, uri: plan.resourceUri, displayName: plan.displayName, scopes: plan.scopes})
   ui.note(`${chalk.green('✔')} resource ${ui.shown(resource.resource.slug)} ${resource.action === 'created' ? 'created' : 'already registered (409), reused'} -> ${ui.shown(resource.resource.uri)}`)

@@ -1,8 +1,8 @@
+import {shellArg as q} from '../shell.js'
 import type {WizardPlan} from './questions.js'
 
 /** The equivalent non-interactive command lines, so a session can be replayed in a script or CI. */
 export function replayCommands(plan: WizardPlan, defaults: {issuer: string; adminUrl: string; mcpUrl: string; profile?: string}): string[] {
-  const q = (v: string) => (/^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`)
   const conn: string[] = []
   if (plan.issuer !== defaults.issuer) conn.push(`--issuer ${q(plan.issuer)}`)
   if (plan.adminUrl !== defaults.adminUrl) conn.push(`--admin-url ${q(plan.adminUrl)}`)

@@ -135,6 +135,8 @@ describe('CLI conventions', () => {
         {args: ['mcp', 'tools'], ok: false, env: down},
         {args: ['mcp', 'call', 'echo', '--text', 'hi'], ok: true},
         {args: ['mcp', 'call', 'echo', '--nope', 'x'], ok: false},
+        {args: ['doctor'], ok: true},
+        {args: ['doctor', '--scope', 'mcp:nope'], ok: false},
         {args: ['verify', '--timeout', '5'], ok: true},
         {args: ['verify', '--timeout', '1'], ok: false, env: down},
         {args: ['config', 'show'], ok: true},

@@ -88,6 +88,22 @@ describe('the bundle (scripts/bundle.mjs)', () => {
     }
   })
 
+  it('doctor loads the MCP SDK, zod and oauth4webapi only when its walk starts (import())', () => {
+    assert.ok(ids.includes('doctor'), 'no doctor command in the manifest')
+    const packages = staticPackages(outputOf('doctor'))
+    for (const heavy of [...MCP_PACKAGES, 'zod', 'oauth4webapi', 'hono', '@hono/node-server', '@inquirer/prompts']) assert.ok(!packages.has(heavy), `doctor loads ${heavy} before it runs`)
+    // ...and its walk does reach the MCP client, through import() (the walk, then its MCP part).
+    const reached = new Set<string>()
+    const pending = [outputOf('doctor')]
+    while (pending.length > 0) {
+      const file = pending.pop()!
+      if (reached.has(file)) continue
+      reached.add(file)
+      for (const out of staticOutputs(file)) for (const i of meta.outputs[out]!.imports) if (i.kind === 'dynamic-import' && !i.external && meta.outputs[i.path]) pending.push(i.path)
+    }
+    assert.ok([...reached].some((chunk) => staticPackages(chunk).has('@modelcontextprotocol/client')), 'doctor never loads the MCP client')
+  })
+
   it('leaves the MCP client\'s JSON Schema validator (ajv) out of mcp call\'s start-up: it loads on a first output schema', () => {
     for (const id of ['mcp:call', 'mcp:tools'].filter((i) => ids.includes(i))) {
       const inputs = [...staticOutputs(outputOf(id))].flatMap((file) => Object.keys(meta.outputs[file]!.inputs))

@@ -77,7 +77,7 @@ describe('every human renderer', () => {
   const user = {id: 'id', email: 'a@b.c', name: 'n', role: 'user', status: 'active', provider: 'local', created_at: 't'}
   const setting = {value: 'v', source: 'env', from: 'f'}
   const tool = {name: 'clip', description: 'first\nsecond', inputSchema: {type: 'object', required: ['note'], properties: {note: {type: 'string', description: 'd', enum: ['a']}}}}
-  const stackUp = {issuer: 'i', publicUrl: 'p', adminUrl: 'a', mcpUrl: 'm', resource: 'r', mcpDpop: 'allowed', mcpDpopNonce: true, toolScopes: {whoami: 'mcp:whoami'}, dataDir: 'd', adminKeySource: 's', profile: 'p', store: 's', notices: [], user: {email: 'e', created: true, password: 'pw', passwordSource: 'generated'}}
+  const stackUp = {issuer: 'i', publicUrl: 'p', adminUrl: 'a', mcpUrl: 'm', resource: 'r', mcpDpop: 'allowed', mcpDpopNonce: true, mcpProtocol: 'both', toolScopes: {whoami: 'mcp:whoami'}, dataDir: 'd', adminKeySource: 's', profile: 'p', store: 's', notices: [], user: {email: 'e', created: true, password: 'pw', passwordSource: 'generated'}}
 
   const signIn = {mcpUrl: 'm', resource: 'r', issuer: 'i', clientId: 'c', registration: 'registered', reregistered: false, clientAuthMethod: 'none', requestedScopes: ['s'], scope: 's', sub: 'u', expiresAt: 'e', refreshToken: true, discovery: {resourceMetadata: 'p', authorizationServerMetadata: 'a', source: 'rfc8414', scopeSource: 'challenge'}}
   const signOut = {mcpUrl: 'm', signedOut: [{issuer: 'i', resource: 'r', clientId: 'c', sub: 'u', revoked: false, revokedToken: 'refresh_token', reason: 'invalid_client'}]}
@@ -85,20 +85,21 @@ describe('every human renderer', () => {
   /** Each renderer, its hostile calls, and whether its output is a multi-line block (newlines allowed). */
   const RENDERERS: Record<string, {block?: boolean; calls: (fn: (...a: any[]) => unknown) => unknown[]}> = {
     configShow: {calls: () => []}, // builds the result from the settings; renders nothing
-    renderConfigShow: {calls: (f) => [f(hostile({profile: 'p', store: 's', settings: {issuer: setting, adminUrl: setting, adminKey: setting, mcpUrl: setting, resource: setting}, resource, client: {...client, secret: 'masked', adminUrl: 'a'}, cachedTokens: 2, dpopKey: {alg: 'ES256', thumbprint: 't', createdAt: 'c'}, signIns: [{mcpUrl: 'm', issuer: 'i', clientId: 'c', sub: 's', scope: 'x', expiresAt: 'e', refreshToken: true}], clientMetadataUrl: 'u'}))]},
+    renderConfigShow: {calls: (f) => [f(hostile({profile: 'p', store: 's', settings: {issuer: setting, adminUrl: setting, adminKey: setting, mcpUrl: setting, resource: setting}, resource, otherResources: [resource], client: {...client, secret: 'masked', adminUrl: 'a'}, cachedTokens: 2, dpopKey: {alg: 'ES256', thumbprint: 't', createdAt: 'c'}, signIns: [{mcpUrl: 'm', issuer: 'i', clientId: 'c', sub: 's', scope: 'x', expiresAt: 'e', refreshToken: true}], clientMetadataUrl: 'u'}))]},
     renderConfigList: {calls: (f) => [f(hostile({active: 'a', profiles: [{name: 'n', active: true, issuer: 'i', clientId: 'c', resource: 'r'}]}))]},
     renderTools: {block: true, calls: (f) => [f(hostile({tools: [tool], auth: {mode: 'none'}}))]},
     renderToolText: {block: true, calls: (f) => [f(HOSTILE)]},
     formatError: {calls: (f) => [f({message: HOSTILE, hint: HOSTILE})]},
     formatWarning: {calls: (f) => [f(HOSTILE, HOSTILE)]},
-    renderResource: {calls: (f) => [f(hostile({action: 'created', profile: 'p', resource}))]},
+    renderResource: {calls: (f) => [f(hostile({action: 'created', profile: 'p', resource, current: true, walkthrough: {resource: 'r', audience: 'a', mcpUrl: 'm'}})), f(hostile({action: 'exists', profile: 'p', resource, current: false, walkthrough: {resource: 'r', audience: 'a', mcpUrl: 'm'}}))]},
     renderClient: {calls: (f) => [f(hostile({action: 'created', reason: 'r', profile: 'p', client, secret: 'shown'})), f(hostile({action: 'reused', reason: null, profile: 'p', client, secret: {stored: true, store: 's', profile: 'p'}}))]},
     renderClean: {calls: (f) => [f(hostile({profile: 'p', removed: [{what: 'client', id: 'i', result: 'deleted'}]}))]},
     describeNotice: {calls: (f) => [f(hostile({kind: 'signing_key_replaced', file: 'f', liveTokens: 2, lastExpiry: 'e'}))]},
+    protocolWords: {calls: (f) => [f(HOSTILE)]},
     mcpPolicyLine: {calls: (f) => [f(hostile({mcpDpop: 'allowed', mcpDpopNonce: true, toolScopes: {whoami: 'mcp:whoami'}}))]},
     renderStackUp: {calls: (f) => [f(hostile(stackUp), HOSTILE), f(hostile({...stackUp, user: {email: 'e', created: false, password: null, passwordSource: 's'}}), HOSTILE)]},
     renderDockerUp: {calls: (f) => [f(hostile({docker: true, issuer: 'i', adminUrl: 'a', mcpUrl: 'm', resource: 'r', resourceMetadataUrl: 'u', adminKeySource: 's', sources: {issuer: 'i', adminUrl: 'a', mcpUrl: 'm', resource: 'r'}, composeFile: 'c', envFile: 'e', engineVersion: 'v', composeVersion: 'v', waitedMs: 1000, profile: 'p', store: 's'}))]},
-    renderStackMcp: {calls: (f) => [f(hostile({mcpUrl: 'm', resource: 'r', resourceMetadataUrl: 'u', issuer: 'i', mcpDpop: 'required', mcpDpopNonce: false, toolScopes: {echo: 's'}}))]},
+    renderStackMcp: {calls: (f) => [f(hostile({mcpUrl: 'm', resource: 'r', resourceMetadataUrl: 'u', issuer: 'i', mcpProtocol: '2026-07-28', mcpDpop: 'required', mcpDpopNonce: false, toolScopes: {echo: 's'}}))]},
     renderToken: {
       block: true,
       calls: (f) => {
@@ -113,6 +114,15 @@ describe('every human renderer', () => {
     renderLogin: {calls: (f) => [f(hostile(signIn)), f(hostile({...signIn, sub: null, expiresAt: null, scope: null, refreshToken: false}))]},
     renderLogout: {calls: (f) => [f(hostile(signOut)), f(hostile({mcpUrl: 'm', signedOut: []}))]},
     logoutWarnings: {calls: (f) => [f(hostile(signOut)), f(hostile({...signOut, signedOut: [{...signOut.signedOut[0], reason: 'no revocation_endpoint'}]}))]},
+    formatDoctorStep: {calls: (f) => [f(hostile(step)), f(hostile({...step, ok: false}))]},
+    renderDoctorReport: {
+      calls: (f) => {
+        const finding = (id: string, severity: string) => ({...hostile({summary: 's', evidence: ['e', 'f'], fix: 'x'}), id, severity})
+        return [f({primary: 'token_audience_rejected', findings: [finding('token_audience_rejected', 'error'), finding('dpop_required', 'warning')], steps: [], mcpUrl: 'm'})]
+      },
+    },
+    doctorEnvelope: {calls: () => []}, // the --json envelope; renders nothing
+    wrapText: {calls: () => []}, // lays out text its callers have already passed through the rule
     formatStepLines: {calls: (f) => [f(hostile(step), 10), f(hostile({...step, detail: 'x'.repeat(200)}), 10), f(hostile({...step, ok: false}), 10)]},
   }
 

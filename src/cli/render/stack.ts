@@ -3,7 +3,7 @@ import chalk from 'chalk'
 import type {DockerUpResult} from '../../docker/stack.js'
 import type {McpProtocolMode, StackNotice} from '../../stack/types.js'
 import {renderStackUser} from './user.js'
-import {terminalSafe} from '../../terminal-text.js'
+import {terminalLine, terminalSafe} from '../../terminal-text.js'
 
 export interface StackUpResult {
   issuer: string
@@ -51,7 +51,7 @@ export interface StackMcpResult {
 
 /** The eras of the MCP server, in a few words. */
 export function protocolWords(mode: McpProtocolMode): string {
-  return mode === 'both' ? 'MCP 2025-11-25 and 2026-07-28' : `MCP ${mode} only`
+  return mode === 'both' ? 'MCP 2025-11-25 and 2026-07-28' : `MCP ${terminalLine(mode)} only`
 }
 
 /** The tier-03 line of the MCP server, when any of its options is on. */

@@ -135,7 +135,7 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
     // On a loopback or wildcard bind, other programs reach the servers as localhost, like the issuer.
     const adminUrl = announcedOrigin(flags.host, flags['admin-port']) ?? stack.adminUrl
     const mcpUrl = flags['mcp-port'] === 0 ? stack.mcpUrl : `${announcedOrigin(flags.host, flags['mcp-port'])}/mcp`
-    const savedTo = this.save(flags, {issuer: stack.issuer, adminUrl, mcpUrl, resource: stack.resource, adminKey: stack.adminKey})
+    const savedTo = this.save(flags, {issuer: stack.issuer, adminUrl, mcpUrl, resource: stack.resource, adminKey: stack.adminKey, startedBy: 'stack up'})
     const keyFile = dataDir ? join(dataDir, ADMIN_KEY_FILE) : undefined
     const result: StackUpResult = {
       issuer: stack.issuer,
@@ -169,7 +169,7 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
   }
 
   /** Points the profile at the running stack, unless --no-save; returns the profile's name. */
-  private save(flags: {profile?: string; 'no-save': boolean}, endpoints: Endpoints & {adminKey: string}): string | null {
+  private save(flags: {profile?: string; 'no-save': boolean}, endpoints: Endpoints & {adminKey: string; startedBy: string}): string | null {
     if (flags['no-save']) return null
     const profile = this.profileName(flags.profile)
     saveEndpoints(this.store, profile, endpoints)
@@ -183,7 +183,7 @@ With --docker it instead runs \`docker compose up -d\` on the docker-compose.yml
       showProgress: !this.jsonEnabled(),
       onProgress: (message) => this.note(chalk.dim(message)),
     })
-    const savedTo = this.save(flags, {...up, adminKey})
+    const savedTo = this.save(flags, {...up, adminKey, startedBy: 'stack up --docker'})
     const result: DockerStackUpResult = {...up, profile: savedTo, store: savedTo ? this.store.path : null}
     if (this.jsonEnabled()) this.logJson(this.toSuccessJson(result))
     this.display(renderDockerUp(result))
