@@ -71,7 +71,8 @@ describe('ap-demo against stack up --mcp-protocol 2026-07-28 (the stateless era 
     assert.deepEqual(json(r.stdout).result.protocol, {choice: 'auto', era: 'modern', version: '2026-07-28'})
     const bound = await box.run(['verify', '--dpop', '--diagram=mermaid'])
     assert.equal(bound.code, 0, bound.stderr + bound.stdout)
-    assert.match(bound.stdout, /\[15\/15\] OK/)
+    // stdout is the diagram's alone (> flow.mmd); the step lines go to stderr.
+    assert.match(bound.stderr, /\[15\/15\] OK/)
     assert.doesNotMatch(bound.stdout, /->>mcp: POST \/mcp initialize · 200/, 'no initialize was answered')
     assert.match(bound.stdout, /agent->>mcp: POST \/mcp server\/discover · 200\n {4}Note over mcp: protocol 2026-07-28, stateless \(no session\)/)
   })
