@@ -166,16 +166,16 @@ describe('--har and --diagram', () => {
     }
   })
 
-  it('the README example is a real verify --embedded run: it differs from a new one only in ports and ids', async () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
-    const section = /<!-- trace-example -->\n([\s\S]*?)<!-- \/trace-example -->/.exec(readme)
-    assert.ok(section, 'README.md has the <!-- trace-example --> block')
+  it('the example of docs/trace.md is a real verify --embedded run: it differs from a new one only in ports and ids', async () => {
+    const page = readFileSync(join(ROOT, 'docs', 'trace.md'), 'utf8')
+    const section = /<!-- trace-example -->\n([\s\S]*?)<!-- \/trace-example -->/.exec(page)
+    assert.ok(section, 'docs/trace.md has the <!-- trace-example --> block')
     const box = new Sandbox()
     try {
       const r = await box.run(['verify', '--embedded', '--diagram', 'flow.md'])
       assert.equal(r.code, 0, r.stderr)
       const fresh = mermaidBlock(readFileSync(join(box.root, 'flow.md'), 'utf8'))
-      assert.equal(normaliseDiagram(mermaidBlock(section[1]!)), normaliseDiagram(fresh), 'regenerate the README example: ap-demo verify --embedded --diagram (docs/trace.md)')
+      assert.equal(normaliseDiagram(mermaidBlock(section[1]!)), normaliseDiagram(fresh), 'regenerate the example of docs/trace.md: ap-demo verify --embedded --diagram flow.md')
     } finally {
       box.cleanup()
     }
