@@ -10,10 +10,15 @@ if (!existsSync(join(root, 'dist', 'src', 'index.js'))) {
   const build = spawnSync('npm', ['run', 'build'], {cwd: root, stdio: 'inherit'})
   if (build.status !== 0) process.exit(build.status ?? 1)
 }
-const filter = process.argv.slice(2)
+// Arguments are substrings of test file paths: the files that contain one of them run; one that
+// starts with "!" leaves out the files that contain the rest of it.
+const args = process.argv.slice(2)
+const filter = args.filter((a) => !a.startsWith('!'))
+const without = args.filter((a) => a.startsWith('!')).map((a) => a.slice(1))
 const files = readdirSync(testDir, {recursive: true, encoding: 'utf8'})
   .filter((f) => f.endsWith('.test.js'))
   .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)))
+  .filter((f) => !without.some((x) => f.includes(x)))
   .map((f) => join(testDir, f))
   .sort()
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], {cwd: root, stdio: 'inherit'})

@@ -11,6 +11,7 @@ import {ConfigStore} from '../config/store.js'
 import {createContext, type WalkthroughContext} from '../walkthrough/context.js'
 import {DEFAULT_ECHO_TEXT, runVerify, verifySteps, verifyTargets, type VerifyReport} from '../walkthrough/verify.js'
 import type {WaitState} from '../walkthrough/wait.js'
+import type {StackHandle, StackOptions} from '../stack/types.js'
 
 export default class Verify extends BaseCommand {
   static override summary = 'Run the whole tier-02 walkthrough and check every step.'
@@ -69,15 +70,9 @@ With --dpop (tier 03, RFC 9449) the token is bound to the profile's key (or --dp
     let ctx: WalkthroughContext
     let cleanup = async () => {}
     if (flags.embedded) {
-      const {startStack} = await import('../stack/index.js')
       const dpop = Boolean(flags.dpop || flags['dpop-key'])
-      const stack = await this.waitingFor('starting the embedded stack', () => startStack({port: 0, adminPort: 0, mcpPort: 0, ...(dpop ? {mcpDpop: 'required' as const} : {})}))
-      const temporary = ConfigStore.temporary()
-      cleanup = async () => {
-        await stack.stop()
-        temporary.dispose()
-      }
-      this.note(chalk.dim(`embedded stack: issuer ${stack.issuer}, admin ${stack.adminUrl}, MCP ${stack.mcpUrl}`))
+      const {stack, temporary, stop} = await this.embeddedStack(dpop ? {mcpDpop: 'required'} : {})
+      cleanup = stop
       const profile = 'verify'
       ctx = await this.withDpop(
         this.withMcpProtocol(createContext(stack, {
@@ -92,9 +87,8 @@ With --dpop (tier 03, RFC 9449) the token is bound to the profile's key (or --dp
     } else {
       ctx = await this.context(flags, {needAdminKey: true})
     }
-    const steps = this.stepDisplay(verifySteps(ctx).length)
-    try {
-      const report = await runVerify(ctx, {
+    return this.runSteps(verifySteps(ctx).length, cleanup, (steps) =>
+      runVerify(ctx, {
         ...verifyTargets(ctx),
         waitMs: (flags.timeout ?? 60) * 1000,
         // Servers verify did not start, and no --timeout: nothing listening means not running.
@@ -105,7 +99,31 @@ With --dpop (tier 03, RFC 9449) the token is bound to the profile's key (or --dp
         onStep: steps.onStep,
         onWait: steps.onWait,
         serversStartedByApDemo: flags.embedded ? true : undefined,
-      })
+      }),
+    )
+  }
+
+  /** An embedded stack on free ports with a throwaway store; `stop` ends both. */
+  private async embeddedStack(options: Pick<StackOptions, 'mcpDpop'>): Promise<{stack: StackHandle; temporary: ReturnType<typeof ConfigStore.temporary>; stop: () => Promise<void>}> {
+    const {startStack} = await import('../stack/index.js')
+    const stack = await this.waitingFor('starting the embedded stack', () => startStack({port: 0, adminPort: 0, mcpPort: 0, ...options}))
+    const temporary = ConfigStore.temporary()
+    this.note(chalk.dim(`embedded stack: issuer ${stack.issuer}, admin ${stack.adminUrl}, MCP ${stack.mcpUrl}`))
+    return {
+      stack,
+      temporary,
+      stop: async () => {
+        await stack.stop()
+        temporary.dispose()
+      },
+    }
+  }
+
+  /** The steps, shown as they finish, then ALL CHECKS PASSED; the display and `cleanup` end either way. */
+  private async runSteps(total: number, cleanup: () => Promise<void>, run: (steps: ReturnType<Verify['stepDisplay']>) => Promise<VerifyReport>): Promise<VerifyReport> {
+    const steps = this.stepDisplay(total)
+    try {
+      const report = await run(steps)
       this.traceSuccess('ALL CHECKS PASSED')
       this.display(chalk.green.bold('ALL CHECKS PASSED'))
       return report
@@ -123,14 +141,8 @@ With --dpop (tier 03, RFC 9449) the token is bound to the profile's key (or --dp
     let cleanup = async () => {}
     let password = this.env.get(USER_PASSWORD_ENV) || undefined
     if (flags.embedded) {
-      const {startStack} = await import('../stack/index.js')
-      const stack = await this.waitingFor('starting the embedded stack', () => startStack({port: 0, adminPort: 0, mcpPort: 0}))
-      const temporary = ConfigStore.temporary()
-      cleanup = async () => {
-        await stack.stop()
-        temporary.dispose()
-      }
-      this.note(chalk.dim(`embedded stack: issuer ${stack.issuer}, admin ${stack.adminUrl}, MCP ${stack.mcpUrl}`))
+      const {stack, temporary, stop} = await this.embeddedStack({})
+      cleanup = stop
       ctx = createContext(stack, {store: temporary.store, profile: 'verify', adminKey: stack.adminKey, requestTimeoutMs: flags['request-timeout'] * 1000, observer: this.requestObserver(flags, stack.adminKey, 'verify', temporary.store)})
       // The user of the embedded stack: its password is ap-demo's own (never shown), or AP_DEMO_USER_PASSWORD.
       const made = userPassword((name) => this.env.get(name))
@@ -144,16 +156,10 @@ With --dpop (tier 03, RFC 9449) the token is bound to the profile's key (or --dp
     } else {
       ctx = await this.context(flags, {needAdminKey: true})
     }
-    const steps = this.stepDisplay(userVerifySteps(password !== undefined).length)
-    try {
-      const report = await runVerifyUser(ctx, {...verifyTargets(ctx), email, env: this.env, echoText, browser: browserOptions(flags, this.progress), describeError, onStart: steps.onStart, onStep: steps.onStep, ...(password === undefined ? {} : {password})})
-      this.traceSuccess('ALL CHECKS PASSED')
-      this.display(chalk.green.bold('ALL CHECKS PASSED'))
-      return report
-    } finally {
-      steps.stop()
-      await cleanup()
-    }
+    const target = ctx
+    return this.runSteps(userVerifySteps(password !== undefined).length, cleanup, (steps) =>
+      runVerifyUser(target, {...verifyTargets(target), email, env: this.env, echoText, browser: browserOptions(flags, this.progress), describeError, onStart: steps.onStart, onStep: steps.onStep, ...(password === undefined ? {} : {password})}),
+    )
   }
 
   /**

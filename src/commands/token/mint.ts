@@ -21,7 +21,8 @@ interface CachedDryRun {
   notSent: null
 }
 
-function tokenResult(minted: MintResult, extra: Pick<TokenMintResult, 'user'>): TokenMintResult {
+/** The result of a minted token; `extra` says whose it is (user, DPoP binding, a warning). */
+function tokenResult(minted: MintResult, extra: Partial<Pick<TokenMintResult, 'user' | 'dpop' | 'warning'>>): TokenMintResult {
   return {
     access_token: minted.token.accessToken,
     token_type: minted.token.tokenType,
@@ -34,6 +35,7 @@ function tokenResult(minted: MintResult, extra: Pick<TokenMintResult, 'user'>): 
     clientId: minted.clientId,
     warning: null,
     dpop: null,
+    user: null,
     ...extra,
   }
 }
@@ -97,20 +99,10 @@ With --client-key FILE the --client-id client authenticates with private_key_jwt
     }
     if (minted.authWarning) this.warnUser(minted.authWarning)
     if (minted.audienceWarning) this.warnUser(minted.audienceWarning, flags['no-resource'] ? undefined : `Mint with --resource <the MCP server's resource> (now "${ctx.resource}").`)
-    const result: TokenMintResult = {
-      access_token: minted.token.accessToken,
-      token_type: minted.token.tokenType,
-      expires_in: minted.token.expiresIn ?? null,
-      scope: minted.token.scope ?? null,
-      fromCache: minted.token.fromCache,
-      jwt: !minted.opaque,
-      header: minted.header,
-      claims: minted.claims,
-      clientId: minted.clientId,
+    const result = tokenResult(minted, {
       warning: minted.audienceWarning ?? null,
       dpop: ctx.dpop ? {alg: ctx.dpop.key.alg, thumbprint: ctx.dpop.key.thumbprint, key: ctx.dpop.source === 'file' ? ctx.dpop.key.file! : 'profile', cnfJkt: cnfJkt(minted.claims)} : null,
-      user: null,
-    }
+    })
     return this.show(result, Boolean(flags.decode))
   }
 
