@@ -21,7 +21,9 @@ describe('newcomer run, round 3', () => {
     try {
       const r = await box.run(['verify', '--har', 'run.har'])
       assertCleanFailure(r, 4, new RegExp(`^Error: step "discovery ready" failed: nothing listens at http://127\\.0\\.0\\.1:${port}: the authorization server refused the connection \\(ECONNREFUSED, at http://127\\.0\\.0\\.1:${port}/\\.well-known/oauth-authorization-server\\)$`, 'm'))
-      assert.match(r.stderr, /^Hint: Start it \(ap-demo stack up, or docker compose up\) or fix --issuer\. If it is still starting, wait for it: --timeout SECONDS\.$/m)
+      // Servers ap-demo did not start: the hint ends with the doctor line (issue 22), which walks from
+      // the MCP URL and so finds the issuer the metadata names when --issuer is the mistake.
+      assert.match(r.stderr, new RegExp(`^Hint: Start it \\(ap-demo stack up, or docker compose up\\) or fix --issuer\\. If it is still starting, wait for it: --timeout SECONDS\\. Then: ap-demo doctor --mcp-url http://127\\.0\\.0\\.1:${port}/mcp walks`, 'm'))
       // One attempt, not a minute of them.
       const har = JSON.parse(readFileSync(join(box.root, 'run.har'), 'utf8')) as {log: {entries: Array<{response: {_error?: string}}>}}
       assert.equal(har.log.entries.length, 1)
