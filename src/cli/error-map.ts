@@ -104,7 +104,11 @@ function undeclaredScopeHint(facts: TokenRequestRefused['facts'], description: s
   const wanted = [...new Set([...(facts.resourceScopes ?? []), ...(facts.scopes ?? []), ...(named ? [named] : [])])]
   const scopeFlags = wanted.length > 0 ? wanted.map((s) => `--scope ${s}`).join(' ') : '--scope <scope> ...'
   const resource = facts.resource ? `The resource ${facts.resource}` : 'The resource'
-  return `${resource} does not declare ${named ? `"${named}"` : 'that scope'}, and a resource's scopes are set when it is registered: register it again with every scope, then a client that may ask for them: ap-demo clean --yes; ap-demo setup resource ${scopeFlags}; ap-demo setup client --new --scope "${wanted.join(' ') || '<scopes>'}" (clean deletes only a resource ap-demo created).`
+  const declared = facts.resourceScopes ?? []
+  // Most often a mistyped scope: asking only for what the resource declares fixes it, and keeps the resource.
+  const typo = named && declared.length > 0 && !declared.includes(named) ? `If "${named}" is a mistake, ask only for what it declares: ap-demo setup client --scope "${declared.join(' ')}" (or --scope on this command). Else ` : ''
+  const again = `register it again with every scope, then a client that may ask for them: ap-demo clean --yes; ap-demo setup resource ${scopeFlags}; ap-demo setup client --new --scope "${wanted.join(' ') || '<scopes>'}" (clean deletes only a resource ap-demo created).`
+  return `${resource} does not declare ${named ? `"${named}"` : 'that scope'}. ${typo}${typo ? again : `A resource's scopes are set when it is registered: ${again}`}`
 }
 
 const START_HINT = 'Is the server running? Start the embedded one with `ap-demo stack up`, or check --issuer / --admin-url / --mcp-url (and the profile: ap-demo config show).'

@@ -44,6 +44,14 @@ export async function ensureClient(ctx: WalkthroughContext, spec: ClientSpec, op
     const parsed = parseScopeList(spec.scope)
     if (parsed.problem !== undefined) throw inputError(`--scope is not usable: ${parsed.problem}`, 'A scope ceiling is space-separated scope tokens, e.g. "mcp:echo tools.read" (RFC 6749 §3.3), the same rule as for the resource\'s scopes.')
     spec = {...spec, scope: parsed.tokens.join(' ')}
+    const declared = declaredScopes(ctx)
+    const undeclared = declared ? parsed.tokens.filter((t) => !declared.includes(t)) : []
+    if (undeclared.length > 0) {
+      throw inputError(
+        `--scope ${undeclared.join(' ')}: no resource of profile "${ctx.profile}" declares ${undeclared.length > 1 ? 'these scopes' : 'that scope'} (they declare ${declared!.join(' ')})`,
+        `A client that asks for a scope no resource declares gets invalid_scope on every token. Check the spelling, e.g. --scope "${declared!.join(' ')}"; a new scope is declared by its resource first: ap-demo setup resource --scope <scope> ...`,
+      )
+    }
   }
   const admin = adminClient(ctx)
   const reconciled = ctx.dryRun ? [] : await reconcilePending(ctx)
@@ -82,7 +90,7 @@ export async function ensureClient(ctx: WalkthroughContext, spec: ClientSpec, op
   }
 
   const authMethod = spec.authMethod ?? 'client_secret_basic'
-  const scope = spec.scope ?? (spec.covering ? coveringScope(saved && sameBaseUrl(saved.adminUrl, ctx.adminUrl) ? saved.scope : undefined, spec.covering) : DEFAULT_CLIENT_SCOPE)
+  const scope = spec.scope ?? (spec.covering ? coveringScope(saved && sameBaseUrl(saved.adminUrl, ctx.adminUrl) ? saved.scope : undefined, spec.covering, declaredScopes(ctx)) : DEFAULT_CLIENT_SCOPE)
   // Written before the POST: a run killed between the server's 201 and the save below leaves this
   // record, and the next run finds the client and recovers or deletes it (reconcilePending).
   const pending = ctx.dryRun ? undefined : recordPending(ctx, {name: spec.name, scope, authMethod})
@@ -130,9 +138,20 @@ function missingScopes(ceiling: string, wanted: string[] | undefined): string[] 
   return (wanted ?? []).filter((s) => !has.has(s))
 }
 
-/** A new client's ceiling: the one the user had (the saved client's), plus what is wanted. */
-function coveringScope(had: string | undefined, wanted: string[]): string {
-  return [...new Set([...(had ?? '').split(' ').filter(Boolean), ...wanted])].join(' ')
+/**
+ * A new client's ceiling: the one the user had (the saved client's), less any scope the profile's
+ * resources do not declare (it would make every token request invalid_scope), plus what is wanted.
+ */
+function coveringScope(had: string | undefined, wanted: string[], declared: string[] | undefined): string {
+  const kept = (had ?? '').split(' ').filter((s) => s !== '' && (declared === undefined || declared.includes(s)))
+  return [...new Set([...kept, ...wanted])].join(' ')
+}
+
+/** The scopes the profile's resources at this admin API declare (its own and the others); undefined when it holds none. */
+function declaredScopes(ctx: WalkthroughContext): string[] | undefined {
+  const profile = ctx.store.getProfile(ctx.profile)
+  const resources = [profile.resource, ...(profile.otherResources ?? [])].filter((r) => r !== undefined && sameBaseUrl(r.adminUrl, ctx.adminUrl))
+  return resources.length === 0 ? undefined : [...new Set(resources.flatMap((r) => r!.scopes.map((s) => s.name)))]
 }
 
 function saveClient(ctx: WalkthroughContext, record: ClientRecord, settle: {pending?: PendingClient; retire?: ClientRecord} = {}): ClientRecord {

@@ -126,14 +126,21 @@ describe('newcomer review', () => {
       const firstHint = hintOf(first.stderr)
       assert.match(firstHint, /Client \S+ may request only "mcp:echo"/)
       assert.match(firstHint, /The resource does not declare mcp:whoami either .*ap-demo clean --yes; ap-demo setup resource --scope mcp:echo --scope mcp:whoami; ap-demo setup client --new --scope "mcp:echo mcp:whoami"/)
-      // The newcomer's way: fix the client only. The server then refuses the scope for the resource.
-      assert.equal((await box.run(['setup', 'client', '--new', '--scope', 'mcp:echo mcp:whoami'])).code, 0)
-      const second = await box.run(['mcp', 'call', 'whoami'])
-      assertCleanFailure(second, 5, /invalid_scope .*not declared by the target resource/)
-      const secondHint = hintOf(second.stderr)
-      assert.match(secondHint, /The resource \S+ does not declare "mcp:whoami"/)
-      assert.match(secondHint, /ap-demo clean --yes; ap-demo setup resource --scope mcp:echo --scope mcp:whoami; ap-demo setup client --new --scope "mcp:echo mcp:whoami"/)
-      assert.doesNotMatch(secondHint, /fix the client/)
+      // The newcomer's way, fixing the client only, is refused before anything is registered: a
+      // client asking for a scope no resource declares would get invalid_scope on every token.
+      const second = await box.run(['setup', 'client', '--new', '--scope', 'mcp:echo mcp:whoami'])
+      assertCleanFailure(second, 2, /^Error: --scope mcp:whoami: no resource of profile "\S+" declares that scope \(they declare mcp:echo\)$/m)
+      assert.match(hintOf(second.stderr), /ap-demo setup resource --scope <scope>/)
+      // A client from elsewhere (a profile with no resource) may ask for it; the server then refuses
+      // the scope for this resource, and the hint offers the typo's fix first.
+      const made = await box.run(['setup', 'client', '--profile', 'elsewhere', '--scope', 'mcp:echo mcp:whoami', '--show-secret', '--json'])
+      assert.equal(made.code, 0, made.stderr)
+      const {client, secret} = (JSON.parse(made.stdout) as {result: {client: {id: string}; secret: string}}).result
+      const third = await box.run(['token', 'mint', '--client-id', client.id, '--client-secret', secret, '--scope', 'mcp:whoami'])
+      assertCleanFailure(third, 5, /invalid_scope .*not declared by the target resource/)
+      const thirdHint = hintOf(third.stderr)
+      assert.match(thirdHint, /The resource \S+ does not declare "mcp:whoami"\. If "mcp:whoami" is a mistake, ask only for what it declares: ap-demo setup client --scope "mcp:echo"/)
+      assert.match(thirdHint, /Else register it again .*ap-demo clean --yes; ap-demo setup resource --scope mcp:echo --scope mcp:whoami; ap-demo setup client --new --scope "mcp:echo mcp:whoami"/)
       // Following the hint leads to a working call.
       for (const step of [['clean', '--yes'], ['setup', 'resource', '--scope', 'mcp:echo', '--scope', 'mcp:whoami'], ['setup', 'client', '--new', '--scope', 'mcp:echo mcp:whoami']]) {
         const r = await box.run(step)
@@ -141,6 +148,26 @@ describe('newcomer review', () => {
       }
       const done = await box.run(['mcp', 'call', 'whoami'])
       assert.equal(done.code, 0, done.stderr)
+    } finally {
+      box.cleanup()
+      await stack.stop()
+    }
+  })
+
+  it('a mistyped setup client --scope is refused, and the working client is kept', async () => {
+    const stack = await startStack({port: 0, adminPort: 0, mcpPort: 0})
+    const box = new Sandbox(envFor(stack))
+    try {
+      assert.equal((await box.run(['setup', 'resource'])).code, 0)
+      assert.equal((await box.run(['setup', 'client'])).code, 0)
+      const before = JSON.parse((await box.run(['config', 'show', '--json'])).stdout) as {result: {client: {id: string; scope: string}}}
+      const typo = await box.run(['setup', 'client', '--scope', 'mcp:nosuch'])
+      assertCleanFailure(typo, 2, /^Error: --scope mcp:nosuch: no resource of profile "\S+" declares that scope \(they declare mcp:echo\)$/m)
+      assert.match(hintOf(typo.stderr), /Check the spelling, e\.g\. --scope "mcp:echo"/)
+      const after = JSON.parse((await box.run(['config', 'show', '--json'])).stdout) as {result: {client: {id: string; scope: string}}}
+      assert.deepEqual(after.result.client, before.result.client, 'the saved client is the same')
+      const call = await box.run(['mcp', 'call', 'echo', '--text', 'still works'])
+      assert.equal(call.code, 0, call.stderr)
     } finally {
       box.cleanup()
       await stack.stop()
