@@ -339,6 +339,11 @@ function fromLayerError(err: unknown): CliError | undefined {
       // The URL answers, but nothing there speaks MCP: the SDK's wording ("Error POSTing to endpoint") does not say so.
       return new CliError('not_an_mcp_endpoint', `the MCP endpoint ${err.url} answered ${err.status} (not an MCP server there?)`, {exitCode: ExitCode.REJECTED, hint, details, cause: err})
     }
+    // A 200 that is neither JSON nor an event stream (a web page, a proxy's login form): nothing speaks MCP there either.
+    const contentType = /Unexpected content type: ([^\s);]+)/.exec(err.message)?.[1]
+    if (contentType) {
+      return new CliError('not_an_mcp_endpoint', `the MCP endpoint ${err.url} answered ${contentType}, not JSON-RPC (not an MCP server there?)`, {exitCode: ExitCode.REJECTED, hint, details, cause: err})
+    }
     const first = err.message.split('\n').find((l) => l.trim() !== '')?.trim() ?? 'no detail'
     // No HTTP status: the server answered as an MCP server, and the exchange itself failed (a
     // JSON-RPC error, a result that breaks the tool's output schema): not the URL's fault.

@@ -238,6 +238,27 @@ describe('newcomer review', () => {
     }
   })
 
+  it('an MCP URL that answers 200 with a web page is not an MCP endpoint either (not a tool argument problem)', async () => {
+    const server: Server = createServer((_req, res) => {
+      res.writeHead(200, {'Content-Type': 'text/html; charset=utf-8'})
+      res.end('<!doctype html><title>Welcome</title>')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(server.address() as {port: number}).port}/mcp`
+    const box = new Sandbox(env)
+    try {
+      for (const protocol of ['auto', '2025-11-25']) {
+        const r = await box.run(['mcp', 'call', 'echo', '--text', 'hi', '--mcp-url', url, '--protocol', protocol])
+        assertCleanFailure(r, 5)
+        assert.match(r.stderr, new RegExp(`^Error: the MCP endpoint ${url.replace(/[.]/g, '\\.')} answered text/html, not JSON-RPC \\(not an MCP server there\\?\\)\\nHint: Check --mcp-url`, 'm'), protocol)
+        assert.doesNotMatch(r.stderr, /tool's arguments/)
+      }
+    } finally {
+      box.cleanup()
+      server.close()
+    }
+  })
+
   it('mcp call --dpopp: a typo of --dpop is a usage error, not a tool argument', async () => {
     const box = new Sandbox(env)
     try {
