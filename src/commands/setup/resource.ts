@@ -6,7 +6,7 @@ import {ensureResource, parseScopeArgument} from '../../walkthrough/resource.js'
 import {VERIFY_DEFAULTS} from '../../walkthrough/defaults.js'
 
 export default class SetupResource extends BaseCommand {
-  static override summary = 'Register the Mint resource (the MCP server) with Authplane.'
+  static override summary = 'Register the MCP server as a resource (its token audience) with Authplane.'
 
   static override description = `Creates the resource through the admin API (POST /admin/resources) and saves it in the profile. The resource uri becomes the audience of the tokens, byte for byte.
 
