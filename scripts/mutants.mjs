@@ -322,10 +322,10 @@ export const MUTANTS = [
     tests: [...AS, 'authplane/dpop'],
   },
   {
-    id: 'as-dpop-private-jwk', file: 'src/stack/authserver/services/dpop.ts',
-    find: `if ('d' in jwk || 'p' in jwk || 'k' in jwk || (jwk.kty !== 'EC' && jwk.kty !== 'RSA')) throw INVALID()`,
-    replace: `if ('k' in jwk || (jwk.kty !== 'EC' && jwk.kty !== 'RSA')) throw INVALID()`,
-    what: 'token endpoint DPoP: a proof whose jwk carries the private key is accepted',
+    id: 'as-dpop-typ', file: 'src/stack/authserver/services/dpop.ts',
+    find: "if (typeof header.typ !== 'string' || header.typ.toLowerCase() !== 'dpop+jwt') throw INVALID()",
+    replace: "if (typeof header.typ !== 'string') throw INVALID()",
+    what: 'token endpoint DPoP: a JWT that is not typed dpop+jwt (an access token, a plain JWT) is taken as a proof',
     tests: [...AS, 'authplane/dpop'],
   },
   {
@@ -337,10 +337,10 @@ export const MUTANTS = [
   },
   // --- authorization server: CIMD address checks -------------------------------------------------
   {
-    id: 'as-cimd-localhost-case', file: 'src/stack/authserver/store/cimd-fetcher.ts',
-    find: "  if (host.toLowerCase() === 'localhost') return `loopback address rejected: ${host}`",
-    replace: "  if (host === 'localhost') return `loopback address rejected: ${host}`",
-    what: 'CIMD: a client_id URL on LOCALHOST (any case) is fetched',
+    id: 'as-cimd-private-range', file: 'src/stack/authserver/store/cimd-fetcher.ts',
+    find: "blockList([['10.0.0.0', 8], ['172.16.0.0', 12],",
+    replace: "blockList([['10.0.0.0', 8], ['172.16.0.0', 16],",
+    what: 'CIMD: a client_id URL on 172.17-31.x.x (private, a prefix length off) is fetched',
     tests: AS,
   },
   {
@@ -385,6 +385,20 @@ export const MUTANTS = [
     find: '    if (jwk.alg !== undefined && jwk.alg !== alg) {',
     replace: '    if (jwk.alg === undefined && jwk.alg !== alg) {',
     what: 'MCP server: a token whose alg differs from its key’s declared alg is verified',
+    tests: MCP,
+  },
+  {
+    id: 'mcp-revoked-key-cached', file: 'src/stack/mcp-server/auth.ts',
+    find: "      if (!byKid.has(cacheKey.slice(cacheKey.indexOf('\\u0000') + 1))) this.#imported.delete(cacheKey)\n",
+    replace: '',
+    what: 'MCP server: a key withdrawn from the JWKS keeps verifying tokens (its imported copy stays cached)',
+    tests: MCP,
+  },
+  {
+    id: 'mcp-exp-tolerance', file: 'src/stack/mcp-server/auth.ts',
+    find: '        clockTolerance: CLOCK_SKEW_SECONDS,',
+    replace: '        clockTolerance: 10 * CLOCK_SKEW_SECONDS,',
+    what: 'MCP server: a token expired five minutes ago still passes (skew tolerance too wide)',
     tests: MCP,
   },
   {
