@@ -708,6 +708,18 @@ function makeScratch() {
   return dir
 }
 
+/** The test source file whose text holds a test's title (quoted as written there), for the report. */
+function whereTitled(dir, names) {
+  const sources = readdirSync(join(dir, 'test'), {recursive: true, encoding: 'utf8'})
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => ({file: `test/${f}`, text: readFileSync(join(dir, 'test', f), 'utf8')}))
+  return names.map((name) => {
+    const forms = [name, name.replace(/'/g, "\\'"), name.replace(/"/g, '\\"')]
+    const hit = sources.find((s) => forms.some((f) => s.text.includes(`'${f}'`) || s.text.includes(`"${f}"`) || s.text.includes(`\`${f}\``)))
+    return hit === undefined ? name : `${hit.file}: ${name}`
+  })
+}
+
 function testFiles(dir) {
   return readdirSync(join(dir, 'dist', 'test'), {recursive: true, encoding: 'utf8'}).filter((f) => f.endsWith('.test.js'))
 }
@@ -810,7 +822,7 @@ async function main() {
       const bundled = await run(process.execPath, ['scripts/bundle.mjs'], {cwd: dir})
       if (bundled.code !== 0) throw new Error(`the bundle failed: ${bundled.output.slice(-2000)}`)
       const r = await testRun(m.tests)
-      const failed = failingTests(r.output)
+      const failed = whereTitled(dir, failingTests(r.output))
       if (r.timedOut) result = {status: 'killed', by: [`(timed out after ${o.timeout} s)`], seconds: r.seconds}
       else if (r.code === 0) result = {status: 'SURVIVED', by: [], seconds: r.seconds}
       else result = {status: 'killed', by: failed.length > 0 ? failed : [`(exit ${r.code}) ${r.output.trim().split('\n').slice(-3).join(' ')}`], seconds: r.seconds}
