@@ -4,7 +4,7 @@
 // mutant at a time to a scratch copy of this checkout, rebuilds what the tests load, runs those
 // tests, and records whether they failed (killed) or passed (survived). Not part of npm test or CI:
 //
-//   npm run mutants                       every mutant (a few minutes on two cores)
+//   npm run mutants                       every mutant (about 15 minutes on two cores)
 //   npm run mutants -- --only id,id       some of them
 //   npm run mutants -- --list             the mutants, each checked to be armed; runs nothing
 //   options: --timeout <s> (per mutant, default 600), --keep (leave the scratch copy),
