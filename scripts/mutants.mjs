@@ -739,6 +739,13 @@ function failingTests(output) {
     for (let j = i - 1; j >= 0 && results[j].indent > r.indent; j--) if (!results[j].ok) hasFailingChild = true
     if (!hasFailingChild) leaves.push(r.name.replace(/^.*\/dist\/test\//, ''))
   }
+  // Node 23 and later print the spec reporter whatever the output is: its failure marks, suites too.
+  if (results.length === 0) {
+    for (const line of output.split('\n')) {
+      const m = /^\s*\u2716 (.*?) \(\d+(?:\.\d+)?ms\)$/.exec(line)
+      if (m) leaves.push(m[1])
+    }
+  }
   return [...new Set(leaves)]
 }
 
