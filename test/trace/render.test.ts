@@ -150,11 +150,16 @@ describe('the redactor', () => {
     x4.request.body = 'email=a%40b.c&password=p%26w&Client_Secret=MiXeD'
     const x5 = exchange('GET', 'http://mcp.test/mcp?access_token=query-token-1&x=1', 200)
     x5.response!.body = 'event: message\ndata: {"result":{"registration_access_token":"rat-1"}}\n\n'
-    const har = toHar([x1, x2, x3, x4, x5], {creator: {name: 't', version: '0'}, secrets: []})
+    // The PKCE verifier of a code exchange (ap-demo login): with it, a leaked code can be redeemed
+    // (mutant redact-code-verifier of scripts/mutants.mjs removed its rule).
+    const x6 = exchange('POST', 'http://as.test/oauth/token', 200)
+    x6.request.headers = [['content-type', 'application/x-www-form-urlencoded']]
+    x6.request.body = 'grant_type=authorization_code&code=c0de&code_verifier=vrf-9WzY3kq&client_id=c6'
+    const har = toHar([x1, x2, x3, x4, x5, x6], {creator: {name: 't', version: '0'}, secrets: []})
     assert.deepEqual(harProblems(har), [])
     const text = JSON.stringify(har)
-    for (const leaked of ['tiny', 'post-secret-value-1', 'opaque-access-1', 'idt-123', 'quoted', 'p%26w', 'p&w', 'MiXeD', 'query-token-1', 'rat-1']) assert.ok(!text.includes(leaked), `leaked ${leaked}`)
-    const [e1, e2, e3, e4, e5] = har.log.entries
+    for (const leaked of ['tiny', 'post-secret-value-1', 'opaque-access-1', 'idt-123', 'quoted', 'p%26w', 'p&w', 'MiXeD', 'query-token-1', 'rat-1', 'vrf-9WzY3kq']) assert.ok(!text.includes(leaked), `leaked ${leaked}`)
+    const [e1, e2, e3, e4, e5, e6] = har.log.entries
     const mark = (kind: string) => new RegExp(`\\[redacted ${kind} [0-9a-f]{8}\\]`)
     assert.match(JSON.parse(e1!.response.content.text!).client_secret, mark('client-secret'))
     assert.equal(JSON.parse(e1!.response.content.text!).client_name, 'demo', 'other fields are kept')
@@ -169,6 +174,28 @@ describe('the redactor', () => {
     assert.match(e4!.request.postData!.params!.find((p) => p.name === 'Client_Secret')!.value, mark('client-secret'))
     assert.match(e5!.request.queryString.find((q) => q.name === 'access_token')!.value, mark('access-token'))
     assert.match(e5!.response.content.text!, /"registration_access_token":"\[redacted access-token [0-9a-f]{8}\]"/)
+    assert.match(e6!.request.postData!.params!.find((p) => p.name === 'code_verifier')!.value, mark('secret'))
+    assert.equal(e6!.request.postData!.params!.find((p) => p.name === 'client_id')!.value, 'c6', 'other parameters are kept')
+  })
+
+  it('redacts a secret learned from a Basic header wherever else it stands, though no field there names it', () => {
+    // Mutant redact-basic-secret of scripts/mutants.mjs: the secret inside `Authorization: Basic`
+    // was replaced in that header only, so a server that echoed it (an error text, a URL) leaked it.
+    const secret = 'basic-only-secret-9f2'
+    const basic = Buffer.from(`my-client:${encodeURIComponent(secret)}`).toString('base64')
+    const x1 = exchange('POST', 'http://as.test/oauth/token', 401)
+    x1.request.headers = [['authorization', `Basic ${basic}`], ['content-type', 'application/x-www-form-urlencoded']]
+    x1.request.body = 'grant_type=client_credentials'
+    x1.response!.body = JSON.stringify({error: 'invalid_client', error_description: `no client has the secret ${secret}`})
+    const x2 = exchange('GET', `http://debug.test/echo?creds=${encodeURIComponent(`my-client:${secret}`)}`, 200)
+    const har = toHar([x1, x2], {creator: {name: 't', version: '0'}, secrets: []})
+    assert.deepEqual(harProblems(har), [])
+    assert.ok(!JSON.stringify(har).includes(secret), JSON.stringify(har))
+    const [e1, e2] = har.log.entries
+    const mark = /secret=(\[redacted client-secret [0-9a-f]{8}\])$/.exec(e1!.request.headers.find((h) => h.name === 'authorization')!.value)?.[1]
+    assert.ok(mark)
+    assert.equal(JSON.parse(e1!.response.content.text!).error_description, `no client has the secret ${mark}`)
+    assert.equal(e2!.request.queryString.find((q) => q.name === 'creds')!.value, `my-client:${mark}`)
   })
 
   it('replaces a known secret in its JSON-escaped form too (a password with quotes, in any field)', () => {

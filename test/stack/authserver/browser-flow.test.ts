@@ -458,6 +458,115 @@ describe('authserver browser flow: users, login, consent, authorization code + P
       assert.equal((await refresh(t.body.refresh_token)).status, 200)
     })
 
+    // The tests below were added for mutants of the mutation run (scripts/mutants.mjs) that the
+    // suite let through; each names the mutant it kills.
+
+    it('refuses a code_verifier outside RFC 7636 §4.1 (43-128 unreserved characters), even one that hashes to the challenge', async () => {
+      // Mutant as-pkce-verifier-length: without the length bound a short, guessable verifier passed.
+      const b = new Browser(h.publicUrl)
+      const s256 = (verifier: string) => createHash('sha256').update(verifier, 'ascii').digest('base64url')
+      for (const verifier of ['short-verifier', 'v'.repeat(42), 'v'.repeat(129), `${'v'.repeat(42)}+`]) {
+        const code = (await obtainCode(b, publicClient.client_id, s256(verifier))).searchParams.get('code')!
+        assertOAuthError(await exchange(code, verifier), 400, 'invalid_grant', 'PKCE verification failed')
+      }
+      // The extremes of the grammar pass.
+      for (const verifier of ['v'.repeat(43), `${'A-._~'.repeat(25)}abc`]) {
+        const code = (await obtainCode(b, publicClient.client_id, s256(verifier))).searchParams.get('code')!
+        const t = await exchange(code, verifier)
+        assert.equal(t.status, 200, `${verifier.length}: ${t.text}`)
+      }
+    })
+
+    it('never widens a refresh beyond the consented scope, even within the client\'s ceiling; a refused refresh does not spend the token', async () => {
+      // Mutant as-refresh-scope-widen: the grant's scope was not checked, only the client's ceiling
+      // (mcp:echo mcp:admin), so a user who consented to mcp:echo handed out mcp:admin on refresh.
+      const b = new Browser(h.publicUrl)
+      const auth = {authorization: basic(confidential.client_id, confidential.client_secret)}
+      const {verifier, challenge} = pkce()
+      const code = (await obtainCode(b, confidential.client_id, challenge, {scope: 'mcp:echo'})).searchParams.get('code')!
+      const t = await exchange(code, verifier, confidential.client_id, {}, auth)
+      assert.equal(t.status, 200, t.text)
+      assert.equal(t.body.scope, 'mcp:echo')
+      for (const scope of ['mcp:echo mcp:admin', 'mcp:admin']) {
+        assertOAuthError(await post(`${h.publicUrl}/oauth/token`, form({grant_type: 'refresh_token', refresh_token: t.body.refresh_token, scope}), auth), 400, 'invalid_scope')
+      }
+      const same = await post(`${h.publicUrl}/oauth/token`, form({grant_type: 'refresh_token', refresh_token: t.body.refresh_token, scope: 'mcp:echo'}), auth)
+      assert.equal(same.status, 200, same.text)
+      assert.equal(same.body.scope, 'mcp:echo')
+      assert.equal(decodeJwt(same.body.access_token).payload.scope, 'mcp:echo')
+    })
+
+    it('refuses a token request that names another registered resource than the one authorized (RFC 8707 §2.2)', async () => {
+      // Mutant as-grant-resource-switch: a second registered resource was let through (the earlier
+      // test names only an unregistered one), and the client got a token it did not ask for.
+      const other = await admin(h, 'POST', '/admin/resources', {slug: 'other-mcp', uri: 'http://localhost:8081/files', backend_kind: 'mint', scopes: [{name: 'files:read', description: 'read files'}]})
+      assert.equal(other.status, 201, other.text)
+      const b = new Browser(h.publicUrl)
+      for (const named of ['http://localhost:8081/files', 'other-mcp']) {
+        const {verifier, challenge} = pkce()
+        const code = (await obtainCode(b, publicClient.client_id, challenge)).searchParams.get('code')!
+        assertOAuthError(await exchange(code, verifier, publicClient.client_id, {resource: named}), 400, 'invalid_target', `resource "${named}" was not authorized by this grant`)
+      }
+      const {verifier, challenge} = pkce()
+      const code = (await obtainCode(b, publicClient.client_id, challenge)).searchParams.get('code')!
+      // The authorized resource, scheme and host in another case, is the same one.
+      const t = await exchange(code, verifier, publicClient.client_id, {resource: 'HTTP://LOCALHOST:8080/mcp'})
+      assert.equal(t.status, 200, t.text)
+      assertOAuthError(await refresh(t.body.refresh_token, publicClient.client_id, {resource: 'http://localhost:8081/files'}), 400, 'invalid_target', 'resource "http://localhost:8081/files" was not authorized by this grant')
+      const again = await refresh(t.body.refresh_token, publicClient.client_id, {resource: RESOURCE})
+      assert.equal(again.status, 200, again.text)
+      assert.deepEqual(decodeJwt(again.body.access_token).payload.aud, [RESOURCE])
+    })
+
+    it('refuses a scope the requested resource does not declare, even one within the client\'s ceiling', async () => {
+      // Mutant as-authorize-resource-scope: the resource's catalog was not checked at authorize,
+      // so a scope of another resource (files:read) was granted for this one.
+      const files = await admin(h, 'POST', '/admin/resources', {slug: 'files-mcp', uri: 'http://localhost:8082/files', backend_kind: 'mint', scopes: [{name: 'files:read', description: 'read files'}]})
+      assert.equal(files.status, 201, files.text)
+      const client = (await admin(h, 'POST', '/admin/clients', {client_name: 'two resources', redirect_uris: [REDIRECT], scope: 'mcp:echo files:read'})).body
+      const b = new Browser(h.publicUrl)
+      for (const scope of ['files:read', 'mcp:echo files:read']) {
+        const res = await b.get(authorizeUrl(client.client_id, pkce().challenge, {scope}))
+        assert.equal(res.status, 303, scope)
+        const to = new URL(res.headers.get('location')!)
+        assert.equal(`${to.origin}${to.pathname}`, REDIRECT)
+        assert.equal(to.searchParams.get('error'), 'invalid_scope')
+        assert.equal(to.searchParams.get('error_description'), `the requested scope is invalid or not allowed: scope "files:read" not allowed for resource "${RESOURCE}"`)
+      }
+      // Each scope with its own resource is fine.
+      const {verifier, challenge} = pkce()
+      const back = await obtainCode(b, client.client_id, challenge, {scope: 'files:read', resource: 'http://localhost:8082/files'})
+      const t = await exchange(back.searchParams.get('code')!, verifier, client.client_id)
+      assert.equal(t.status, 200, t.text)
+      assert.equal(t.body.scope, 'files:read')
+    })
+
+    it('signs in only with a session cookie this server signed: a forged, altered or re-signed one is ignored', async () => {
+      // Mutant as-session-cookie-signature: without the HMAC check any `<user id>|<expiry>|<id>|x`
+      // cookie signed in as that user.
+      const b = new Browser(h.publicUrl)
+      assert.equal((await b.signIn(await b.get('/login'), EMAIL, PASSWORD)).status, 303)
+      const real = b.cookies.get('authserver_session')!
+      const [userId, expiry, sid, sig] = real.split('|') as [string, string, string, string]
+      assert.equal(userId, user.id)
+      const home = (cookie: string) => fetch(`${h.publicUrl}/`, {headers: {cookie: `authserver_session=${cookie}`}, redirect: 'manual'})
+      const signedIn = await home(real)
+      assert.equal(signedIn.status, 200)
+      assert.match(await signedIn.text(), /signed in as <strong>ada@example\.test<\/strong>/)
+      const other = (await admin(h, 'POST', '/admin/users', {email: 'turing@example.test', password: PASSWORD})).body
+      const later = String(Number(expiry) + 86400)
+      for (const forged of [`${other.id}|${expiry}|${sid}|${sig}`, `${userId}|${later}|${sid}|${sig}`, `${userId}|${expiry}|other|${sig}`, `${other.id}|${expiry}|${sid}|${'A'.repeat(sig.length)}`, `${other.id}|${expiry}|${sid}|`]) {
+        const res = await home(forged)
+        assert.equal(res.status, 303, forged)
+        assert.equal(res.headers.get('location'), '/login')
+        await res.text()
+      }
+      // Nor does a forged cookie reach the consent page as that user.
+      const consent = await fetch(`${h.publicUrl}/consent?session_id=x`, {headers: {cookie: `authserver_session=${other.id}|${expiry}|${sid}|${sig}`}, redirect: 'manual'})
+      assert.equal(consent.status, 303)
+      assert.match(consent.headers.get('location')!, /^\/login\?redirect=/)
+    })
+
     it('refuses a consent without a CSRF token or with one from another session', async () => {
       const client = (await admin(h, 'POST', '/admin/clients', {client_name: 'fresh', redirect_uris: [REDIRECT], scope: 'mcp:echo'})).body
       const a = new Browser(h.publicUrl)
@@ -519,6 +628,27 @@ describe('authserver browser flow: users, login, consent, authorization code + P
       assert.ok(Number(locked.headers.get('retry-after')) > 0)
       // Another identity is not affected.
       assert.equal((await b.signIn(await b.get('/login'), EMAIL, PASSWORD)).status, 303)
+    })
+
+    it('counts failed logins by the socket address: X-Forwarded-For neither spreads them out nor unlocks', async () => {
+      // Mutant as-lockout-forwarded-for: with the address read from X-Forwarded-For, each guess
+      // named a new address and the lockout never engaged.
+      const email = 'spoofer@example.test'
+      assert.equal((await admin(h, 'POST', '/admin/users', {email, password: 'right-password'})).status, 201)
+      const b = new Browser(h.publicUrl)
+      const page = await b.get('/login')
+      const attempt = (password: string, forwardedFor: string): Promise<Page> => {
+        const fields = formFields(page.html, '/login')
+        fields.set('email', [email])
+        fields.set('password', [password])
+        return b.request('/login', {form: encodeForm(fields), headers: {'x-forwarded-for': forwardedFor}})
+      }
+      for (let i = 0; i < 10; i++) assert.equal((await attempt(`wrong-${i}`, `203.0.113.${i + 1}`)).status, 422)
+      for (const forwardedFor of ['198.51.100.7', '127.0.0.1', '203.0.113.1, 10.0.0.1']) {
+        const locked = await attempt('right-password', forwardedFor)
+        assert.equal(locked.status, 429, forwardedFor)
+        assert.match(locked.html, /Too many failed attempts/)
+      }
     })
 
     it('refuses a disabled user at login and at the token endpoint', async () => {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import {createHash, randomBytes} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
-import type {AddressInfo} from 'node:net'
+import {lookup as dnsLookup} from 'node:dns/promises'
+import {BlockList, isIP, type AddressInfo} from 'node:net'
+import {hostname} from 'node:os'
 import {after, before, describe, it} from 'node:test'
 import {AuthServerConfigError} from '../../../src/stack/authserver/domain/config.js'
 import {CimdError, CimdFetcher, guardedLookup} from '../../../src/stack/authserver/store/cimd-fetcher.js'
@@ -278,6 +280,15 @@ describe('CIMD: the https rule, the address rule and their switches', () => {
     assert.equal(await plainText('https://10.1.2.3/a.json'), 'failed to fetch client metadata document: private network address rejected: 10.1.2.3')
     assert.equal(await plainText('https://169.254.169.254/latest/meta-data'), 'failed to fetch client metadata document: link-local address rejected: 169.254.169.254')
     assert.equal(await plainText('https://0.0.0.0/a.json'), 'failed to fetch client metadata document: unspecified address rejected: 0.0.0.0')
+    // The whole of each private range (mutant as-cimd-private-range: 172.16.0.0/16 for /12), and
+    // the literal forms a URL parser rewrites (IPv4 in hex or short form, IPv4-mapped IPv6).
+    for (const [url, text] of [
+      ['https://172.20.1.2/a.json', 'private network address rejected: 172.20.1.2'],
+      ['https://172.31.255.254/a.json', 'private network address rejected: 172.31.255.254'],
+      ['https://192.168.255.1/a.json', 'private network address rejected: 192.168.255.1'],
+      ['https://0x7f.1/a.json', 'loopback address rejected: 127.0.0.1'],
+      ['https://[::ffff:10.0.0.1]/a.json', 'private network address rejected: ::ffff:a00:1'],
+    ]) assert.equal(await plainText(url!), `failed to fetch client metadata document: ${text}`)
     assert.equal(await plainText('ftp://example.com/a.json'), 'failed to fetch client metadata document: unsupported scheme ftp')
     // A name is checked where the connection is made: every address it resolves to.
     const dialed = await new Promise<Error | null>((resolve) => guardedLookup('localhost', {}, (err) => resolve(err)))
@@ -288,6 +299,35 @@ describe('CIMD: the https rule, the address rule and their switches', () => {
     assert.equal((await local.fetch(host.serve('/a.json'))).client_name, 'Doc client /a.json')
     // The gates run before the cache: a stricter fetcher never serves what a lax one cached.
     assert.equal(await plainText(host.url('/a.json')), 'failed to fetch client metadata document: loopback address rejected: 127.0.0.1')
+  })
+
+  it('a host name is refused when it resolves to a private address, where the connection is made', async (t) => {
+    // Mutant as-cimd-resolved-address: without the connect-time lookup guard, a name (not an IP
+    // literal, not `localhost`) that resolves to a loopback or private address was fetched. The
+    // name used is this machine's own, which resolves to such an address on a developer machine
+    // and in a container; the test says so and skips where it does not.
+    const name = hostname().toLowerCase()
+    const addresses = await dnsLookup(name, {all: true}).catch(() => [])
+    const nonPublic = new BlockList()
+    for (const [net, bits] of [['127.0.0.0', 8], ['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16]] as const) nonPublic.addSubnet(net, bits, 'ipv4')
+    nonPublic.addSubnet('::1', 128, 'ipv6')
+    nonPublic.addSubnet('fc00::', 7, 'ipv6')
+    if (name === 'localhost' || isIP(name) !== 0 || addresses.length === 0 || !addresses.every((a) => nonPublic.check(a.address, a.family === 6 ? 'ipv6' : 'ipv4'))) {
+      t.skip(`this machine's name ${JSON.stringify(name)} does not resolve to loopback or private addresses only (${JSON.stringify(addresses)})`)
+      return
+    }
+    const port = new URL(host.origin).port
+    const url = `http://${name}:${port}/by-name.json`
+    host.docs.set('/by-name.json', {body: {client_id: url, client_name: 'by name', redirect_uris: [CALLBACK]}})
+    const guarded = new CimdFetcher({requireHttps: false, allowPrivateAddresses: false, cacheTtlSeconds: 3600, fetchTimeoutSeconds: 10})
+    const err = await guarded.fetch(url).then(() => undefined, (e: unknown) => e)
+    assert.ok(err instanceof CimdError, String(err))
+    const prefix = `failed to fetch client metadata document: Get ${JSON.stringify(url)}: dial ${name}: address `
+    assert.ok(err.message.startsWith(prefix) && err.message.endsWith(' is not a public address'), err.message)
+    assert.equal(host.hits.get('/by-name.json'), undefined, 'the document host was reached')
+    // With the switch for local testing, the same name is fetched.
+    const local = new CimdFetcher({requireHttps: false, allowPrivateAddresses: true, cacheTtlSeconds: 3600, fetchTimeoutSeconds: 10})
+    if (addresses.every((a) => a.address === '127.0.0.1')) assert.equal((await local.fetch(url)).client_name, 'by name')
   })
 
   it('a slow document host is given up after the fetch timeout', async () => {

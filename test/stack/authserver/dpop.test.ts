@@ -64,6 +64,23 @@ describe('DPoP at the token endpoint (RFC 9449)', () => {
     for (const bad of [await proof({htm: 'GET'}), await proof({htu: 'http://elsewhere/oauth/token'}), await proof({iat: Math.floor(Date.now() / 1000) - 61}), await proof({jti: ''}), 'not-a-jwt']) {
       assertOAuthError(await token(h, client, {resource: RESOURCE_URI}, {dpop: bad}), 400, 'invalid_dpop_proof', 'DPoP proof is invalid')
     }
+    // Mutants of the mutation run (scripts/mutants.mjs) that the list above let through: a proof
+    // made for another path of this server (as-dpop-htu-path), one dated in the future beyond the
+    // lifetime, made ahead of time (as-dpop-future-iat), and one that is not typed dpop+jwt
+    // (as-dpop-typ: an access token signed with an embedded key is not a proof).
+    const nowS = Math.floor(Date.now() / 1000)
+    const {publicKey, privateKey} = await generateKeyPair('ES256')
+    const jwk = await exportJWK(publicKey)
+    const typed = (typ: string) => new SignJWT({jti: crypto.randomUUID(), htm: 'POST', htu: `${h.issuer}/oauth/token`, iat: nowS})
+      .setProtectedHeader({alg: 'ES256', typ, jwk}).sign(privateKey as CryptoKey)
+    for (const bad of [await proof({htu: `${h.issuer}/oauth/introspect`}), await proof({htu: `${h.issuer}/oauth/token/x`}), await proof({htu: `${h.issuer}/`}),
+      await proof({iat: nowS + 61}), await proof({iat: nowS + 3600}), await typed('JWT'), await typed('at+jwt')]) {
+      assertOAuthError(await token(h, client, {resource: RESOURCE_URI}, {dpop: bad}), 400, 'invalid_dpop_proof', 'DPoP proof is invalid')
+    }
+    // Within the lifetime either way passes, and so does the type in another case.
+    for (const good of [await proof({iat: nowS + 50}), await proof({iat: nowS - 50}), await typed('DPoP+JWT')]) {
+      assert.equal((await token(h, client, {resource: RESOURCE_URI}, {dpop: good})).status, 200)
+    }
     // Case-insensitive htm and htu host/scheme, as the real server compares them.
     const upper = new URL(`${h.issuer}/oauth/token`)
     assert.equal((await token(h, client, {resource: RESOURCE_URI}, {dpop: await proof({htm: 'post', htu: `${upper.protocol}//${upper.host.toUpperCase()}${upper.pathname}?q=1`})})).status, 200)

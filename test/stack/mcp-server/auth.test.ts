@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
 
+import {exportJWK, generateKeyPair, SignJWT} from 'jose'
+
 import {startMcpServer} from '../../../src/stack/mcp-server/index.js'
 import type {McpServerHandle} from '../../../src/stack/types.js'
-import {hmacToken, initializeRequest, IssuerFixture, newSigningKey, postMcp, unsignedToken} from './issuer-fixture.js'
+import {hmacToken, initializeRequest, IssuerFixture, newSigningKey, postMcp, unsignedToken, type SigningKey} from './issuer-fixture.js'
 
 /** The exact RFC 6750 challenge of contract §5, with `"` and `\` escaped. */
 function challenge(mcp: McpServerHandle, error: string, description: string): string {
@@ -138,6 +140,36 @@ describe('bearer checks on /mcp', () => {
     await assertRefused(mcp, await initWith(await issuer.token({claims: {jti: undefined}})), 401, 'token has no jti claim')
     await assertRefused(mcp, await initWith(await issuer.token({claims: {sub: undefined}})), 401, 'token has no sub claim')
     await assertRefused(mcp, await initWith(await issuer.token({claims: {client_id: undefined}})), 401, 'token has no client_id claim')
+  })
+
+  it('refuses tokens missing exp or iat (RFC 9068 §2.2: both are required; jose checks them only when present)', async () => {
+    // Mutant mcp-exp-required of the mutation run (scripts/mutants.mjs): a token without exp, valid
+    // for ever, was accepted.
+    await assertRefused(mcp, await initWith(await issuer.token({claims: {exp: undefined}})), 401, 'token has no exp claim')
+    await assertRefused(mcp, await initWith(await issuer.token({claims: {iat: undefined}})), 401, 'token has no iat claim')
+  })
+
+  it('refuses a token whose alg is not the one its key declares, and takes RS256 from an RS256 key', async () => {
+    // Mutant mcp-signature-key-alg: with the key's declared alg ignored, an RSA key published for
+    // PS256 verified RS256 tokens.
+    const rsa = await generateKeyPair('RS256', {extractable: true})
+    const rsaJwk = await exportJWK(rsa.publicKey)
+    const ps256Key: SigningKey = {kid: 'rsa-ps256', privateKey: rsa.privateKey, publicJwk: {...rsaJwk, kid: 'rsa-ps256', alg: 'PS256', use: 'sig'}}
+    const rs256Key: SigningKey = {kid: 'rsa-rs256', privateKey: rsa.privateKey, publicJwk: {...rsaJwk, kid: 'rsa-rs256', alg: 'RS256', use: 'sig'}}
+    const served = issuer.keys
+    issuer.keys = [...served, ps256Key, rs256Key]
+    try {
+      await assertRefused(mcp, await initWith(await issuer.token({key: ps256Key, header: {alg: 'RS256'}})), 401, 'token alg RS256 does not match the alg "PS256" of key "rsa-ps256"')
+      // An ES256 key named in an RS256 token: the same rule speaks first.
+      const ec = issuer.currentKey
+      const forged = await new SignJWT(issuer.claims()).setProtectedHeader({alg: 'RS256', kid: ec.kid, typ: 'at+jwt'}).sign(rsa.privateKey)
+      await assertRefused(mcp, await initWith(forged), 401, `token alg RS256 does not match the alg "ES256" of key "${ec.kid}"`)
+      const ok = await initWith(await issuer.token({key: rs256Key, header: {alg: 'RS256'}}))
+      assert.equal(ok.status, 200)
+      await ok.text()
+    } finally {
+      issuer.keys = served
+    }
   })
 
   it('refuses a DPoP-bound token (cnf claim)', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
 import {startMcpServer} from '../../../src/stack/mcp-server/index.js'
-import {initializeRequest, IssuerFixture, postMcp} from './issuer-fixture.js'
+import {initializeRequest, IssuerFixture, newSigningKey, postMcp} from './issuer-fixture.js'
 
 async function status(res: Response): Promise<number> {
   await res.text()
@@ -78,6 +78,30 @@ describe('issuer discovery and the JWKS cache', () => {
       // Both keys are served after a rotation, so tokens of the previous key stay valid.
       assert.equal(await status(await postMcp(mcp.url, initializeRequest(), {token: oldToken})), 200)
       assert.equal(issuer.jwksFetches, 2)
+    } finally {
+      await mcp.stop()
+      await issuer.stop()
+    }
+  })
+
+  it('stops accepting a key the issuer withdrew, once it has read the JWKS again', async () => {
+    // Mutant mcp-revoked-key-cached of the mutation run (scripts/mutants.mjs): the imported key of a
+    // kid that left the JWKS stayed cached, so tokens signed with a withdrawn (say, leaked) key
+    // kept passing after the server had read the new JWKS.
+    const issuer = await IssuerFixture.start()
+    const mcp = await startMcpServer({issuer: issuer.issuer, port: 0})
+    try {
+      issuer.audience = mcp.resource
+      const withdrawn = issuer.currentKey
+      const oldToken = await issuer.token()
+      assert.equal(await status(await postMcp(mcp.url, initializeRequest(), {token: oldToken})), 200)
+      // The issuer replaces its key instead of rotating it (previous key no longer served).
+      issuer.keys = [await newSigningKey()]
+      assert.equal(await status(await postMcp(mcp.url, initializeRequest(), {token: await issuer.token()})), 200)
+      assert.equal(issuer.jwksFetches, 2)
+      const res = await postMcp(mcp.url, initializeRequest(), {token: oldToken})
+      assert.equal(res.status, 401)
+      assert.equal(((await res.json()) as {error_description: string}).error_description, `no key with kid "${withdrawn.kid}" in the issuer's JWKS`)
     } finally {
       await mcp.stop()
       await issuer.stop()

@@ -83,6 +83,13 @@ describe('host guard rules (DNS-rebinding protection)', () => {
     assert.equal(check('localhost:8080', 'http://evil.example.com')?.header, 'Origin')
     assert.equal(check('localhost:8080', 'null')?.header, 'Origin')
     assert.equal(check('localhost:8080', 'file:///tmp/x.html')?.header, 'Origin')
+    // A foreign site is foreign over https too, and a name that merely starts like a loopback one
+    // is not loopback (mutant mcp-origin-guard of scripts/mutants.mjs let https origins through).
+    for (const origin of ['https://evil.example.com', 'https://evil.example.com:8080', 'http://localhost.evil.example.com', 'https://127.0.0.1.evil.example']) {
+      assert.deepEqual(check('localhost:8080', origin), {header: 'Origin', message: `Origin ${origin} is not allowed`}, origin)
+    }
+    // The server's own authority is accepted under either scheme (a TLS-terminating proxy in front).
+    assert.equal(check('localhost:8080', 'https://localhost:8080'), undefined)
   })
 })
 
