@@ -4,11 +4,12 @@
  * assertion with it (iss = sub = client_id, aud = the issuer, a fresh jti, 60 s of life); the
  * algorithm follows from the key.
  */
-import {createPrivateKey, createPublicKey, webcrypto, type KeyObject} from 'node:crypto'
+import {createPublicKey, webcrypto, type KeyObject} from 'node:crypto'
 
 import {calculateJwkThumbprint, exportJWK} from 'jose'
 
 import {ClientKeyError} from './client-key-errors.js'
+import {privateKeyFromPem, type KeyFileFailure} from './pem.js'
 
 export {ClientKeyError, type ClientKeyProblem} from './client-key-errors.js'
 
@@ -53,22 +54,15 @@ function algorithmOf(key: KeyObject, where: string, file: string | undefined): C
   }
 }
 
+/** A key-file problem as a ClientKeyError naming the file. */
+export function clientKeyFailure(file: string | undefined): KeyFileFailure {
+  return (problem, message, cause) => new ClientKeyError(problem, file, message, cause === undefined ? undefined : {cause})
+}
+
 /** Reads a PKCS#8 PEM private key for client assertions; every problem is a ClientKeyError naming the file. */
 export async function parseClientKey(pem: string, file?: string): Promise<ClientKey> {
   const where = file ?? 'the client key'
-  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----/.test(pem) || /Proc-Type:\s*4,ENCRYPTED/i.test(pem)) {
-    throw new ClientKeyError('encrypted', file, `${where} is an encrypted private key; ap-demo needs it unencrypted (PKCS#8 PEM)`)
-  }
-  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
-    const isPublic = /-----BEGIN (RSA )?PUBLIC KEY-----|-----BEGIN CERTIFICATE-----/.test(pem)
-    throw new ClientKeyError('malformed', file, isPublic ? `${where} holds a public key or certificate, not a private key` : `${where} is not a PEM private key (no "-----BEGIN PRIVATE KEY-----" line)`)
-  }
-  let key: KeyObject
-  try {
-    key = createPrivateKey({key: pem, format: 'pem'})
-  } catch (cause) {
-    throw new ClientKeyError('malformed', file, `${where} cannot be parsed as a private key (${(cause as Error).message.split('\n')[0]})`, {cause})
-  }
+  const key = privateKeyFromPem(pem, where, clientKeyFailure(file))
   const alg = algorithmOf(key, where, file)
   // PKCS#8 whatever the file held (a SEC1 "EC PRIVATE KEY" or PKCS#1 "RSA PRIVATE KEY" too).
   const pkcs8 = key.export({type: 'pkcs8', format: 'der'})

@@ -1,9 +1,10 @@
 // Typed DPoP failures (RFC 9449). Kept free of jose and oauth4webapi so that mapping them to exit
 // codes (src/error-map.ts, loaded by every command) does not load the crypto code.
 import {AuthplaneError, AuthplaneProtocolError} from './errors.js'
+import type {KeyFileProblem} from './pem.js'
 
 /** What is wrong with a DPoP key: the file, its encoding, or the kind of key inside. */
-export type DpopKeyProblem = 'unreadable' | 'malformed' | 'encrypted' | 'unsupported_algorithm'
+export type DpopKeyProblem = KeyFileProblem
 
 /**
  * A DPoP private key that cannot be used. `file` is the PEM file it came from (`--dpop-key`), or

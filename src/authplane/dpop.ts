@@ -4,7 +4,7 @@
  * servers' `DPoP-Nonce` values), and the one retry on a `use_dpop_nonce` challenge that
  * `@authplane/sdk`'s DPoPProvider makes.
  */
-import {createPrivateKey, createPublicKey, generateKeyPairSync, webcrypto, type KeyObject} from 'node:crypto'
+import {createPublicKey, generateKeyPairSync, webcrypto, type KeyObject} from 'node:crypto'
 
 // Subpaths, not 'jose' (see src/trace/sequence.ts).
 import {calculateJwkThumbprint} from 'jose/jwk/thumbprint'
@@ -14,6 +14,7 @@ import * as oauth from 'oauth4webapi'
 
 import {httpFetch} from '../http/fetch.js'
 import {DpopKeyError, DpopNonceError} from './dpop-errors.js'
+import {privateKeyFromPem, type KeyFileFailure} from './pem.js'
 
 /** The algorithms ap-demo signs proofs with: the two the SDK supports (`SUPPORTED_DPOP_ALGORITHMS`). */
 export const DPOP_ALGORITHMS = ['ES256', 'RS256'] as const
@@ -45,34 +46,16 @@ export async function generateDpopKey(): Promise<DpopKey> {
 
 /**
  * Reads a PKCS#8 PEM private key (ES256 on P-256, or RS256 with a modulus of 2048 bits or more).
- * Every problem is a {@link DpopKeyError} naming `file`: an encrypted key (ap-demo has no place to
- * ask for a passphrase), text that is not a private key PEM, or a key of another kind.
+ * Every problem is a {@link DpopKeyError} naming `file`: what privateKeyFromPem refuses, or a key
+ * of another kind.
  */
 export async function parseDpopKey(pem: string, file?: string): Promise<DpopKey> {
-  const where = file ?? 'the stored DPoP key'
-  // RFC 7468 §11 (PKCS#8 EncryptedPrivateKeyInfo) and the legacy OpenSSL `Proc-Type` header.
-  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----/.test(pem) || /Proc-Type:\s*4,ENCRYPTED/i.test(pem)) {
-    throw new DpopKeyError('encrypted', file, `${where} is an encrypted private key; ap-demo needs it unencrypted (PKCS#8 PEM)`)
-  }
-  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
-    const isPublic = /-----BEGIN (RSA )?PUBLIC KEY-----|-----BEGIN CERTIFICATE-----/.test(pem)
-    throw new DpopKeyError(
-      'malformed',
-      file,
-      isPublic ? `${where} holds a public key or certificate, not a private key` : `${where} is not a PEM private key (no "-----BEGIN PRIVATE KEY-----" line)`,
-    )
-  }
-  let privateKey: KeyObject
-  try {
-    privateKey = createPrivateKey({key: pem, format: 'pem'})
-  } catch (cause) {
-    const code = (cause as {code?: string}).code
-    if (code === 'ERR_MISSING_PASSPHRASE') {
-      throw new DpopKeyError('encrypted', file, `${where} is an encrypted private key; ap-demo needs it unencrypted (PKCS#8 PEM)`, {cause})
-    }
-    throw new DpopKeyError('malformed', file, `${where} cannot be parsed as a private key (${(cause as Error).message.split('\n')[0]})`, {cause})
-  }
-  return fromKeyObject(privateKey, file)
+  return fromKeyObject(privateKeyFromPem(pem, file ?? 'the stored DPoP key', dpopKeyFailure(file)), file)
+}
+
+/** A key-file problem as a DpopKeyError naming the file (undefined: the profile's own key). */
+export function dpopKeyFailure(file: string | undefined): KeyFileFailure {
+  return (problem, message, cause) => new DpopKeyError(problem, file, message, cause === undefined ? undefined : {cause})
 }
 
 function algorithmOf(privateKey: KeyObject, file: string | undefined): DpopAlgorithm {

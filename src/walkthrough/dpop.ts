@@ -1,11 +1,9 @@
-import {readFileSync} from 'node:fs'
-
 import type {DPoPHandle} from 'oauth4webapi'
 
 import type {DpopKey, DpopSchemeChoice, DpopSchemeMemo} from '../authplane/dpop.js'
-import {DpopKeyError} from '../authplane/dpop-errors.js'
 import {keepDpopKey, savedDpopKey} from '../config/dpop-key.js'
 import type {ConfigStore} from '../config/store.js'
+import {readKeyFile} from './key-file.js'
 
 /** What a command needs to send DPoP proofs: the key, and one handle that keeps the servers' nonces. */
 export interface ClientDpop {
@@ -18,8 +16,6 @@ export interface ClientDpop {
   schemes: DpopSchemeMemo
 }
 
-/** PEM files are small; anything this large is not a key. */
-const MAX_KEY_FILE_BYTES = 64 * 1024
 
 /**
  * The DPoP key of this run: the PKCS#8 PEM in `keyFile` (--dpop-key), else the profile's own ES256
@@ -27,12 +23,12 @@ const MAX_KEY_FILE_BYTES = 64 * 1024
  */
 export async function clientDpop(store: ConfigStore, profile: string, options: {keyFile?: string; clockSkewSeconds?: number; scheme?: DpopSchemeChoice} = {}): Promise<ClientDpop> {
   // Loaded here, not at the top: commands without --dpop never load jose or oauth4webapi for it.
-  const {DpopSchemeMemo, dpopHandle, generateDpopKey, parseDpopKey} = await import('../authplane/dpop.js')
+  const {DpopSchemeMemo, dpopHandle, dpopKeyFailure, generateDpopKey, parseDpopKey} = await import('../authplane/dpop.js')
   let key: DpopKey
   let source: ClientDpop['source'] = 'profile'
   let created = false
   if (options.keyFile !== undefined) {
-    key = await parseDpopKey(readKeyFile(options.keyFile), options.keyFile)
+    key = await parseDpopKey(readKeyFile(options.keyFile, dpopKeyFailure(options.keyFile)), options.keyFile)
     source = 'file'
   } else {
     const saved = savedDpopKey(store, profile)
@@ -46,17 +42,4 @@ export async function clientDpop(store: ConfigStore, profile: string, options: {
     }
   }
   return {key, handle: dpopHandle(key, {clockSkewSeconds: options.clockSkewSeconds}), source, created, schemes: new DpopSchemeMemo(options.scheme)}
-}
-
-function readKeyFile(file: string): string {
-  let text: Buffer
-  try {
-    text = readFileSync(file)
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable (permission denied)' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? (cause as Error).message})`
-    throw new DpopKeyError('unreadable', file, `${file} ${why}`, {cause})
-  }
-  if (text.length > MAX_KEY_FILE_BYTES) throw new DpopKeyError('malformed', file, `${file} is ${text.length} bytes, too large for a PEM private key`)
-  return text.toString('utf8')
 }

@@ -1,5 +1,4 @@
 import {createHash} from 'node:crypto'
-import {readFileSync} from 'node:fs'
 
 import {tokenCacheKey, type CachedToken, type TokenCache} from '../authplane/cache.js'
 import type {ClientKey} from '../authplane/client-key.js'
@@ -11,6 +10,7 @@ import {ENV, type Environment} from '../config/settings.js'
 import {CheckFailedError, ConfigError, InputError} from '../errors.js'
 import type {WalkthroughContext} from './context.js'
 import {TokenRequestRefused} from './errors.js'
+import {readKeyFile} from './key-file.js'
 
 /**
  * The token cache of contract §4, kept in the profile so that it outlives one CLI process. Each
@@ -63,23 +63,10 @@ export interface ClientCredentials {
   source: 'flag' | 'env' | '.env' | 'profile'
 }
 
-/** PEM files are small; anything this large is not a key. */
-const MAX_KEY_FILE_BYTES = 64 * 1024
-
 /** --client-key FILE: a PKCS#8 PEM private key for private_key_jwt (RFC 7523). */
 export async function loadClientKey(file: string): Promise<ClientKey> {
-  const {ClientKeyError, parseClientKey} = await import('../authplane/client-key.js')
-  let pem: string
-  try {
-    const bytes = readFileSync(file)
-    if (bytes.length > MAX_KEY_FILE_BYTES) throw new ClientKeyError('malformed', file, `${file} is ${bytes.length} bytes, too large for a PEM private key`)
-    pem = bytes.toString('utf8')
-  } catch (error) {
-    if (error instanceof ClientKeyError) throw error
-    const code = (error as NodeJS.ErrnoException).code
-    throw new ClientKeyError('unreadable', file, `cannot read the client key ${file}${code ? ` (${code})` : ''}`, {cause: error})
-  }
-  return parseClientKey(pem, file)
+  const {clientKeyFailure, parseClientKey} = await import('../authplane/client-key.js')
+  return parseClientKey(readKeyFile(file, clientKeyFailure(file)), file)
 }
 
 /**

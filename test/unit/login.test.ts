@@ -2,6 +2,9 @@
 // locations in the spec's order, scope selection, client keys, the loopback listener, redaction.
 import assert from 'node:assert/strict'
 import {generateKeyPairSync} from 'node:crypto'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
 import {parseClientKey} from '../../src/authplane/client-key.js'
@@ -11,6 +14,7 @@ import {listenForCallback} from '../../src/login/loopback.js'
 import {metadataCandidates, sameIssuer, type AuthorizationServerInfo} from '../../src/login/metadata.js'
 import {fromServer} from '../../src/login/server-text.js'
 import {selectScopes} from '../../src/walkthrough/login.js'
+import {loadClientKey} from '../../src/walkthrough/token.js'
 
 const server = (scopes?: string[]): AuthorizationServerInfo => ({metadata: {issuer: 'https://as.example', ...(scopes ? {scopes_supported: scopes} : {})}, source: 'oauth-authorization-server', issuerChecked: true, misses: []})
 
@@ -66,6 +70,22 @@ describe('login, the parts without a server', () => {
     await assert.rejects(parseClientKey(pem('ec', {namedCurve: 'P-256'}).publicKey, 'pub.pem'), {problem: 'malformed', message: /pub\.pem holds a public key/})
     await assert.rejects(parseClientKey('-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n', 'enc.pem'), {problem: 'encrypted'})
     await assert.rejects(parseClientKey('hello', 'x.txt'), {problem: 'malformed', message: /not a PEM private key/})
+  })
+
+  it('reads a --client-key file by the same rule as --dpop-key: missing, a directory, too large, a passphrase-protected PEM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ap-demo-key-'))
+    try {
+      await assert.rejects(loadClientKey(join(dir, 'missing.pem')), {name: 'ClientKeyError', problem: 'unreadable', message: /missing\.pem does not exist$/})
+      await assert.rejects(loadClientKey(dir), {problem: 'unreadable', message: /is a directory$/})
+      writeFileSync(join(dir, 'big.pem'), 'x'.repeat(70 * 1024))
+      await assert.rejects(loadClientKey(join(dir, 'big.pem')), {problem: 'malformed', message: /big\.pem is 71680 bytes, too large for a PEM private key/})
+      // A traditional (PKCS#1) PEM with a passphrase: its Proc-Type header says so.
+      const {privateKey} = generateKeyPairSync('rsa', {modulusLength: 2048, privateKeyEncoding: {type: 'pkcs1', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'p'}, publicKeyEncoding: {type: 'spki', format: 'pem'}})
+      writeFileSync(join(dir, 'locked.pem'), privateKey)
+      await assert.rejects(loadClientKey(join(dir, 'locked.pem')), {problem: 'encrypted', message: /locked\.pem is an encrypted private key/})
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 
   it('the loopback listener takes the callback only, on 127.0.0.1, and tells the browser the outcome without leaking the code onward', async () => {
