@@ -29,7 +29,7 @@ Over SSH or in CI, --no-browser prints the address instead of opening a browser.
   static override flags = {
     profile: serverFlags.profile,
     'mcp-url': serverFlags['mcp-url'],
-    issuer: Flags.string({summary: 'Authorization server to use (one the MCP server lists).', description: 'It must be one of the authorization_servers of the MCP server\'s resource metadata, byte for byte. Default: the first one listed.', helpGroup: 'SERVER'}),
+    issuer: Flags.string({summary: 'Authorization server to use (one the MCP server lists).', description: 'It must be one of the authorization_servers of the MCP server\'s resource metadata (one trailing slash is not a difference). Default: the first one listed.', helpGroup: 'SERVER'}),
     ...loginRequestFlags,
     ...diagramFlags,
     'client-id': Flags.string({

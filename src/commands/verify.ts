@@ -134,7 +134,7 @@ With --dpop (tier 03, RFC 9449) the token is bound to the profile's key (or --dp
   }
 
   /** `verify --user EMAIL`: the browser flow of one user, with the form driver when a password is known. */
-  private async verifyUser(flags: Parameters<typeof browserOptions>[0] & {embedded?: boolean; timeout?: number; 'request-timeout': number; 'no-input'?: boolean} & Record<string, unknown>, given: string, echoText: string): Promise<VerifyReport> {
+  private async verifyUser(flags: Parameters<typeof browserOptions>[0] & {embedded?: boolean; timeout?: number; protocol?: string; 'request-timeout': number; 'no-input'?: boolean} & Record<string, unknown>, given: string, echoText: string): Promise<VerifyReport> {
     const [{checkEmail, ensureUser, userPassword, USER_PASSWORD_ENV}, {runVerifyUser, userVerifySteps}] = await Promise.all([import('../walkthrough/user.js'), import('../walkthrough/verify-user.js')])
     const email = checkEmail(given, '--user')
     let ctx: WalkthroughContext
@@ -143,7 +143,7 @@ With --dpop (tier 03, RFC 9449) the token is bound to the profile's key (or --dp
     if (flags.embedded) {
       const {stack, temporary, stop} = await this.embeddedStack({})
       cleanup = stop
-      ctx = createContext(stack, {store: temporary.store, profile: 'verify', adminKey: stack.adminKey, requestTimeoutMs: flags['request-timeout'] * 1000, observer: this.requestObserver(flags, stack.adminKey, 'verify', temporary.store)})
+      ctx = this.withMcpProtocol(createContext(stack, {store: temporary.store, profile: 'verify', adminKey: stack.adminKey, requestTimeoutMs: flags['request-timeout'] * 1000, observer: this.requestObserver(flags, stack.adminKey, 'verify', temporary.store)}), flags)
       // The user of the embedded stack: its password is ap-demo's own (never shown), or AP_DEMO_USER_PASSWORD.
       const made = userPassword((name) => this.env.get(name))
       password = made.password

@@ -3,14 +3,12 @@
 // server has answered its first request, so that it loads while the metadata and token requests
 // are in flight, and a URL that does not answer at all is reported without loading it.
 import {callTool, listTools, resultText, withMcpSession, type McpSession, type Tool} from '../mcp/client.js'
-import {describeConnection} from '../mcp/protocol.js'
+import {describeConnection, UNSUPPORTED_PROTOCOL_VERSION} from '../mcp/protocol.js'
 import type {WalkthroughContext} from '../walkthrough/context.js'
 import {sessionOptions} from '../walkthrough/tool.js'
 import {DOCTOR_STEPS} from './findings.js'
 import {chooseSafeTool} from './tools.js'
 
-/** JSON-RPC `-32022` (2026-07-28): not an answer of the tool, a protocol revision the server lacks. */
-const UNSUPPORTED_PROTOCOL_VERSION = -32022
 
 /** What connectAndCall tells about its steps as it goes (the walk, or a buffer). */
 export interface StepHooks {

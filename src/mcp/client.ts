@@ -18,14 +18,12 @@ import {ApDemoError} from '../errors.js'
 import {httpFetch} from '../http/fetch.js'
 import {DryRunStop, HttpRedirectError, type RequestObserver} from '../http/request.js'
 import {McpAuthRejectedError, McpProtocolError, McpProtocolVersionError, McpToolArgumentError, McpUnreachableError, serverText, type McpRejection} from './errors.js'
-import {CLIENT_INFO, eraOf, LEGACY_REVISION, MODERN_REVISION, type McpEra, type McpProtocolChoice} from './protocol.js'
+import {CLIENT_INFO, eraOf, LEGACY_REVISION, MODERN_REVISION, UNSUPPORTED_PROTOCOL_VERSION, type McpEra, type McpProtocolChoice} from './protocol.js'
 
 export type {CallToolResult, Tool} from '@modelcontextprotocol/client'
 
 export {CLIENT_INFO} from './protocol.js'
 
-/** JSON-RPC `-32022`: the request's protocol version is not one the server speaks (2026-07-28). */
-const UNSUPPORTED_PROTOCOL_VERSION = -32022
 
 export interface McpSessionOptions {
   url: string

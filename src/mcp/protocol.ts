@@ -16,6 +16,9 @@ export const CLIENT_INFO = {name: 'ap-demo', version: '0.1.0'}
 export const LEGACY_REVISION = '2025-11-25'
 export const MODERN_REVISION = '2026-07-28'
 
+/** JSON-RPC `-32022` (2026-07-28): the request's protocol version is not one the server speaks. */
+export const UNSUPPORTED_PROTOCOL_VERSION = -32022
+
 /**
  * The per-request `_meta` envelope of the 2026-07-28 era (protocol version, client info, client
  * capabilities), as the SDK's client attaches it: for ap-demo's own raw probes.

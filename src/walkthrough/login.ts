@@ -5,6 +5,7 @@
 // the code and keep the tokens in the profile.
 import {ENV, type Environment} from '../config/settings.js'
 import type {LoginClientRecord, LoginRecord, LoginServerRecord} from '../config/store.js'
+import {findIssuer} from '../authplane/issuer.js'
 import {CheckFailedError, ConfigError, InputError} from '../errors.js'
 import {
   awaitAuthorizationResponse,
@@ -141,13 +142,15 @@ export async function discoverSignIn(ctx: WalkthroughContext, request: Pick<Sign
   const servers = found.metadata.authorization_servers
   let issuer = servers[0]!
   if (request.issuerFlag !== undefined) {
-    if (!servers.includes(request.issuerFlag)) {
+    // As everywhere the resource metadata is checked: one trailing slash is not a difference (src/authplane/issuer.ts).
+    const listed = findIssuer(servers, request.issuerFlag)
+    if (listed === undefined) {
       throw new ConfigError('issuer_not_listed', `the MCP server trusts ${servers.map((s) => `"${s}"`).join(', ')}, not "${request.issuerFlag}"`, {
-        hint: 'Drop --issuer to use the server\'s choice; the strings must match byte for byte.',
+        hint: 'Drop --issuer to use the server\'s choice; the strings must match but for one trailing slash.',
         details: {authorizationServers: servers, expectedIssuer: request.issuerFlag},
       })
     }
-    issuer = request.issuerFlag
+    issuer = listed
   }
   const server = await discoverAuthorizationServer(issuer, opts)
   step(`authorization server ${issuer}: metadata ${server.metadataUrl}${server.misses.length > 0 ? ` (after ${server.misses.join(', ')})` : ''}`)

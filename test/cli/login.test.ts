@@ -202,6 +202,16 @@ describe('login, logout and the user token, through the CLI', () => {
     assert.doesNotMatch(r.stdout + r.stderr, /ada-password-1/)
   })
 
+  it('verify --embedded --user speaks the MCP revision --protocol pins, as verify --embedded does', async () => {
+    const box = sandbox()
+    const har = join(box.root, 'legacy.har')
+    const r = await box.run(['verify', '--embedded', '--user', 'ada@example.test', '--protocol', '2025-11-25', '--har', har], {env: {AP_DEMO_USER_PASSWORD: 'ada-password-1'}})
+    assert.equal(r.code, 0, r.stderr + r.stdout)
+    const methods = (JSON.parse(readFileSync(har, 'utf8')).log.entries as Array<{_mcpMethod?: string}>).map((e) => e._mcpMethod).filter((m) => m !== undefined)
+    assert.ok(methods.includes('initialize'), methods.join(', '))
+    assert.ok(!methods.includes('server/discover'), methods.join(', '))
+  })
+
   it('--client-key: private_key_jwt client assertions for token mint and mcp call --discover; against Authplane, which does not announce the method, one line says so', async () => {
     const box = sandbox()
     const {publicKey, privateKey} = await generateKeyPair('ES256', {extractable: true})

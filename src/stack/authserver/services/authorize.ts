@@ -9,6 +9,7 @@ import {CODE_TTL_SECONDS, type AuthSession} from '../domain/user.js'
 import {CimdRefusal, isMetadataDocumentUrl, registerFromMetadataDocument} from './cimd.js'
 import type {ServerContext} from './context.js'
 import {newOpaqueToken, sha256} from './user-grants.js'
+import {words} from '../domain/scope.js'
 
 /**
  * The client a `client_id` names (`lookupClient` in the real server's svc/authorize.go): a known
@@ -40,9 +41,6 @@ export function resolveResource(ctx: ServerContext, given: string): {resource: R
 /** A scope the authorization request may not have; its message follows the real server's "…: ". */
 export class ScopeError extends Error {}
 
-export function words(s: string): string[] {
-  return [...new Set(s.split(' ').filter((w) => w !== ''))]
-}
 
 /**
  * The scope of an authorization request. Omitted: refused while `oauth.require_scope` is on (the

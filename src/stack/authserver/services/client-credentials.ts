@@ -6,6 +6,7 @@ import {OAuthError} from '../http/oauth-error.js'
 import {authenticateClient, type ClientCredentials} from './client-auth.js'
 import type {ServerContext} from './context.js'
 import {bindDpopProof} from './dpop-bind.js'
+import {words} from '../domain/scope.js'
 
 const INVALID_SCOPE_TEXT = 'the requested scope is invalid or not allowed'
 
@@ -23,8 +24,8 @@ function scopeDenial(client: Client, ceiling: ReadonlySet<string>): string {
 }
 
 function grantScopes(client: Client, requestedRaw: string | undefined, catalog: readonly string[] | undefined): string[] {
-  const ceiling = new Set(client.scope.split(' ').filter((s) => s !== ''))
-  const requested = [...new Set((requestedRaw ?? '').split(' ').filter((s) => s !== ''))]
+  const ceiling = new Set(words(client.scope))
+  const requested = words(requestedRaw ?? '')
   let granted: string[]
   if (requested.length > 0) {
     if (requested.some((s) => !ceiling.has(s))) throw new OAuthError(400, 'invalid_scope', scopeDenial(client, ceiling))

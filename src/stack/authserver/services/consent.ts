@@ -4,7 +4,8 @@ import {randomBytes} from 'node:crypto'
 import type {Client} from '../domain/client.js'
 import type {Resource} from '../domain/resource.js'
 import type {AuthSession} from '../domain/user.js'
-import {completeAuthorization, words} from './authorize.js'
+import {words} from '../domain/scope.js'
+import {completeAuthorization} from './authorize.js'
 import type {ServerContext} from './context.js'
 
 export interface PendingConsent {

@@ -5,6 +5,7 @@ import type {AuthSession, TokenFamily} from '../domain/user.js'
 import {invalidClient, OAuthError} from '../http/oauth-error.js'
 import type {ServerContext} from './context.js'
 import {bindDpopProof} from './dpop-bind.js'
+import {words} from '../domain/scope.js'
 
 // The token endpoint's user grants (RFC 6749 §4.1.3 and §6), in the real server's order of checks.
 // Its wire texts are its domain errors' messages, reproduced here.
@@ -81,7 +82,7 @@ interface Issue {
 
 function mintForFamily(ctx: ServerContext, i: Issue): {accessToken: string; refreshToken: string} {
   const audience = i.resource === '' ? ctx.issuer : i.resource
-  const scopes = i.scope.split(' ').filter((s) => s !== '')
+  const scopes = words(i.scope)
   const minted = ctx.minter.mint({clientId: i.client.id, subject: i.userId, audience, scopes, jkt: i.jkt, ttlSeconds: ctx.userTokenTtlSeconds})
   ctx.store.recordToken({jti: minted.jti, client_id: i.client.id, aud: audience, scope: scopes.join(' '), iat: minted.iat, exp: minted.exp, cnf_jkt: i.jkt ?? null, revoked: 0})
   ctx.users.linkAccessToken(minted.jti, i.familyId)
@@ -156,11 +157,11 @@ export async function exchangeAuthorizationCode(ctx: ServerContext, r: UserGrant
 
 /** RFC 6749 §6: never wider than the family's grant; narrowed to the client's current ceiling. */
 function refreshScope(requested: string | undefined, familyScope: string, client: Client): string {
-  const granted = familyScope.split(' ').filter((s) => s !== '')
-  const ceiling = client.scope.split(' ').filter((s) => s !== '')
+  const granted = words(familyScope)
+  const ceiling = words(client.scope)
   const scopeError = (): OAuthError => new OAuthError(400, 'invalid_scope', 'the requested scope is invalid or not allowed')
   if (requested !== undefined && requested.trim() !== '') {
-    const asked = [...new Set(requested.split(' ').filter((s) => s !== ''))]
+    const asked = words(requested)
     if (asked.some((s) => !granted.includes(s))) throw scopeError()
     if (ceiling.length > 0 && asked.some((s) => !ceiling.includes(s))) throw scopeError()
     return asked.join(' ')

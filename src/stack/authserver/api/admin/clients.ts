@@ -10,6 +10,7 @@ import {ProblemError, sendJson, sendNoContent} from '../../http/respond.js'
 import {newClientSecret, randomId} from '../../store/secrets.js'
 import type {ServerContext} from '../../services/context.js'
 import {atoi, bad, decodeClientBody, now, readJsonObject, type Json} from './common.js'
+import {words} from '../../domain/scope.js'
 
 const CLIENT_FIELDS: Record<string, FieldKind> = {
   client_name: 'string', redirect_uris: 'strings', grant_types: 'strings', response_types: 'strings',
@@ -86,7 +87,7 @@ function createClient(ctx: ServerContext, body: Json | null): Json {
 
 /** A scope ceiling: RFC 6749 §3.3 scope tokens, space-separated; stored de-duplicated in order. */
 function scopeCeiling(v: unknown): string {
-  const tokens = [...new Set(((v as string | undefined) ?? '').split(' ').filter((s) => s !== ''))]
+  const tokens = words((v as string | undefined) ?? '')
   for (const t of tokens) {
     if (!SCOPE_TOKEN_RE.test(t)) throw bad(`${INVALID_CLIENT_TEXT}: client validation failed: invalid scope token ${goQuote(t)} (RFC 6749 section 3.3)`)
   }

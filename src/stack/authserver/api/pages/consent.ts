@@ -2,7 +2,7 @@
 // the resource and each scope, and the decision, CSRF-bound to the session cookie.
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {ServerContext} from '../../services/context.js'
-import {words} from '../../services/authorize.js'
+import {words} from '../../domain/scope.js'
 import {approveConsent, pendingConsent} from '../../services/consent.js'
 import {allowed, currentUser, readBrowserForm, redirect, value} from './common.js'
 import {consentPage, sendErrorPage, sendPage} from './html.js'
