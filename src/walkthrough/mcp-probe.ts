@@ -79,10 +79,14 @@ export interface McpReadiness {
  * Step 2 (contract §6): wait for the MCP server, which must refuse an unauthenticated request with
  * 401 (or 405), and whose WWW-Authenticate must name its RFC 9728 resource metadata.
  */
-export async function waitForMcpServer(mcpUrl: string, options: WaitOptions & {era?: McpEra}): Promise<McpReadiness> {
+export async function waitForMcpServer(mcpUrl: string, options: WaitOptions & {era?: McpEra; negotiate?: boolean}): Promise<McpReadiness> {
   const unreachable = {what: 'the MCP server', url: mcpUrl, start: 'Start it (ap-demo stack up, or ap-demo stack mcp) or fix --mcp-url'}
   return pollUntilReady({...options, notReadyCode: 'mcp_not_ready', unreachable}, async (timeoutMs, first) => {
-    const probe = await probeMcp(mcpUrl, undefined, {timeoutMs, observer: first ? options.observer : undefined, era: options.era})
+    const observer = first ? options.observer : undefined
+    let probe = await probeMcp(mcpUrl, undefined, {timeoutMs, observer, era: options.era})
+    // --protocol auto: a server of one era may refuse the other era's request before it looks for a
+    // token (400, JSON-RPC -32022); then the other era is asked, as the client's negotiation does.
+    if (probe.status === 400 && options.negotiate) probe = await probeMcp(mcpUrl, undefined, {timeoutMs, observer, era: options.era === 'modern' ? 'legacy' : 'modern'})
     if (probe.status === 401 || probe.status === 405) {
       const metadataUrl = parseWwwAuthenticate(probe.wwwAuthenticate)?.params.resource_metadata
       if (!metadataUrl) {

@@ -231,7 +231,7 @@ export async function runVerify(ctx: WalkthroughContext, options: VerifyOptions)
     return {value: d, detail: `issuer ${d.metadata.issuer}`}
   })
   await steps.run(names[1]!, async () => {
-    const r = await waitForMcpServer(ctx.mcpUrl, {...wait, era})
+    const r = await waitForMcpServer(ctx.mcpUrl, {...wait, era, negotiate: choice === 'auto'})
     if (r.resourceMetadata.resource && r.resourceMetadata.resource !== ctx.resource) {
       throw new ConfigError('audience_mismatch', `the MCP server expects the audience "${r.resourceMetadata.resource}" but ap-demo would bind tokens to "${ctx.resource}"`, {
         hint: `Use --resource ${r.resourceMetadata.resource} (AUTHPLANE_RESOURCE): the resource uri, the resource= parameter and the server's expected audience must agree byte for byte.`,
