@@ -242,7 +242,7 @@ export abstract class BaseCommand extends Command {
       if (flags['client-secret']) map[flags['client-secret']] = ENV.clientSecret
       return map
     }
-    this.recorder = new RequestRecorder({printCurl: Boolean(flags['print-curl']), dryRun: Boolean(flags['dry-run']), print: (line) => this.note(line), secrets})
+    this.recorder = new RequestRecorder({printCurl: Boolean(flags['print-curl']), dryRun: Boolean(flags['dry-run']), print: (line) => this.note(terminalLine(line)), secrets})
     if (this.trace) this.trace.secrets = () => secretKinds(secrets())
     return this.recorder.observer
   }

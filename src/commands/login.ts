@@ -6,6 +6,7 @@ import {browserOptions} from '../cli/login.js'
 import {loginResult, renderLogin, type LoginResult} from '../cli/render/login.js'
 import {revealSecretArg} from '../cli/secret-args.js'
 import {ENV} from '../config/settings.js'
+import {terminalLine} from '../terminal-text.js'
 import {signIn} from '../walkthrough/login.js'
 
 const {'dry-run': _dryRun, ...loginRequestFlags} = requestFlags
@@ -58,7 +59,8 @@ Over SSH or in CI, --no-browser prints the address instead of opening a browser.
       scopes: flags.scope,
       env: this.env,
       browser: browserOptions(flags, this.progress),
-      onStep: (line) => this.note(line),
+      // The steps quote the servers (a registered client_id, redirect URIs, metadata locations).
+      onStep: (line) => this.note(terminalLine(line)),
     })
     const result = loginResult(signedIn)
     this.display(renderLogin(result))

@@ -20,6 +20,36 @@ function dquote(value: string): string {
 }
 
 /**
+ * Fields whose value is a secret by their name alone (RFC 6749 §4.1.3, §6; RFC 7636 §4.5; RFC 7523
+ * §2.2; RFC 7009 §2.1), and the shell variable each is printed as when ap-demo does not know the
+ * value as a secret of its own: an authorization code, a PKCE verifier, a client assertion and the
+ * refresh token of a sign-in in progress are made during the run.
+ */
+const SECRET_FIELD_VARIABLES: Record<string, string> = {
+  client_secret: 'AUTHPLANE_CLIENT_SECRET',
+  password: 'AP_DEMO_USER_PASSWORD',
+  access_token: 'ACCESS_TOKEN',
+  refresh_token: 'REFRESH_TOKEN',
+  id_token: 'ID_TOKEN',
+  code: 'AUTHORIZATION_CODE',
+  code_verifier: 'CODE_VERIFIER',
+  client_assertion: 'CLIENT_ASSERTION',
+  token: 'TOKEN',
+}
+
+/** Form and query parameters (`code=...&code_verifier=...`) whose name says they are a secret, as shell variables. */
+function replaceSecretFields(text: string, lead: string): {text: string; masked: boolean} {
+  let masked = false
+  const names = Object.keys(SECRET_FIELD_VARIABLES).join('|')
+  const out = text.replace(new RegExp(`(${lead})(${names})=([^&#]+)`, 'g'), (whole, before: string, key: string, value: string) => {
+    if (/^\$\{[A-Z_][A-Z0-9_]*\}$/.test(value)) return whole
+    masked = true
+    return `${before}${key}=\${${SECRET_FIELD_VARIABLES[key]}}`
+  })
+  return {text: out, masked}
+}
+
+/**
  * A body's JSON string values and form values that are a secret, whatever their length: a short
  * password is as secret as a long one, and only here is it known to stand whole.
  */
@@ -96,8 +126,9 @@ export function toCurl(request: ObservedRequest, secrets: CurlSecrets): string {
   // they come, --max-time ends the line.
   if (isEventStream(request)) parts.push('-N', '--max-time', String(SSE_MAX_TIME_SECONDS))
   if (request.method !== 'GET') parts.push('-X', request.method)
-  const url = replaceSecrets(request.url, secrets)
-  parts.push(url.masked ? dquote(url.text) : quote(url.text))
+  const known = replaceSecrets(request.url, secrets)
+  const url = replaceSecretFields(known.text, '[?&#]')
+  parts.push(known.masked || url.masked ? dquote(url.text) : quote(url.text))
   for (const [name, value] of Object.entries(request.headers)) {
     const lower = name.toLowerCase()
     if (lower === 'content-length' || lower === 'host' || lower === 'user-agent') continue
@@ -133,8 +164,10 @@ export function toCurl(request: ObservedRequest, secrets: CurlSecrets): string {
   }
   if (request.body !== undefined && request.body !== '') {
     const whole = replaceWholeValues(request.body, secrets)
-    const body = replaceSecrets(whole.text, secrets)
-    parts.push('--data-raw', whole.masked || body.masked ? dquote(body.text) : quote(body.text))
+    const known = replaceSecrets(whole.text, secrets)
+    // A form body: the fields that are secret by name, whoever made them.
+    const body = /^[^\s{[<]*=/.test(request.body) ? replaceSecretFields(known.text, '^|&') : {text: known.text, masked: false}
+    parts.push('--data-raw', whole.masked || known.masked || body.masked ? dquote(body.text) : quote(body.text))
   }
   return parts.join(' ')
 }

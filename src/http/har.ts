@@ -103,7 +103,7 @@ export function toHar(events: RecordedEvent[], options: HarOptions): Har {
         httpVersion: 'HTTP/1.1',
         cookies: [],
         headers: x.request.headers.map(([name, value]) => ({name, value: redactor.header(name, value)})),
-        queryString: [...url.searchParams].map(([name, value]) => ({name, value: redactor.field(name, value)})),
+        queryString: [...url.searchParams].map(([name, value]) => ({name, value: redactor.param(name, value)})),
         headersSize: -1,
         bodySize: requestBody === undefined ? 0 : Buffer.byteLength(requestBody),
       },
@@ -114,7 +114,7 @@ export function toHar(events: RecordedEvent[], options: HarOptions): Har {
     if (requestBody !== undefined) {
       entry.request.postData = {mimeType: requestType, text: redactor.body(requestBody)}
       if (requestType.startsWith('application/x-www-form-urlencoded')) {
-        entry.request.postData.params = [...new URLSearchParams(requestBody)].map(([name, value]) => ({name, value: redactor.field(name, value)}))
+        entry.request.postData.params = [...new URLSearchParams(requestBody)].map(([name, value]) => ({name, value: redactor.param(name, value)}))
       }
     }
     const comment = comments[i]
@@ -163,7 +163,7 @@ function responseOf(x: RecordedExchange, redactor: Redactor): HarEntry['response
     cookies: [],
     headers: r.headers.map(([name, value]) => ({name, value: redactor.header(name, value)})),
     content,
-    redirectURL: header('location', r.headers) ?? '',
+    redirectURL: redactor.url(header('location', r.headers) ?? ''),
     headersSize: -1,
     // Undici hands over the decoded body; the size on the wire is not known.
     bodySize: -1,

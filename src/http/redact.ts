@@ -7,7 +7,7 @@ import type {RecordedExchange} from './recorder.js'
 // uses of the same secret in the file carry the same fingerprint, and nothing about the secret can
 // be learned from it (an admin key chosen by a person could otherwise be guessed from a plain hash).
 
-export type SecretKind = 'admin-key' | 'client-secret' | 'password' | 'access-token' | 'refresh-token' | 'id-token' | 'dpop-proof' | 'jwt' | 'secret'
+export type SecretKind = 'admin-key' | 'client-secret' | 'password' | 'access-token' | 'refresh-token' | 'id-token' | 'authorization-code' | 'dpop-proof' | 'jwt' | 'secret'
 
 export interface KnownSecret {
   value: string
@@ -33,6 +33,13 @@ const SECRET_FIELDS: Record<string, SecretKind> = {
   // The PKCE verifier (RFC 7636 §4.1): whoever holds it can redeem the code.
   code_verifier: 'secret',
 }
+
+/**
+ * Form and query parameters that are secret by name too, where JSON fields of that name are not
+ * (a JSON-RPC or problem `code` is no secret): the authorization code (RFC 6749 §4.1.2, in the
+ * redirect and the code exchange) and the token of an RFC 7009 revocation or RFC 7662 introspection.
+ */
+const FORM_SECRET_FIELDS: Record<string, SecretKind> = {...SECRET_FIELDS, code: 'authorization-code', token: 'secret'}
 
 /** Headers whose whole value is a credential. */
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'dpop', 'cookie', 'set-cookie', 'x-api-key', 'x-admin-key'])
@@ -67,7 +74,7 @@ export class Redactor {
     for (const x of exchanges) {
       // RFC 6750 §2.3: a token may travel as the access_token query parameter.
       for (const [key, value] of searchParams(x.request.url)) {
-        const kind = SECRET_FIELDS[key.toLowerCase()]
+        const kind = FORM_SECRET_FIELDS[key.toLowerCase()]
         if (kind) this.add(value, kind)
       }
       for (const [name, value] of x.request.headers) this.learnHeader(name, value)
@@ -108,7 +115,7 @@ export class Redactor {
     }
     if (/^[^\s{[<]*=/.test(body)) {
       for (const [key, value] of new URLSearchParams(body)) {
-        const kind = SECRET_FIELDS[key.toLowerCase()]
+        const kind = FORM_SECRET_FIELDS[key.toLowerCase()]
         if (kind) this.add(value, kind)
       }
     }
@@ -133,10 +140,10 @@ export class Redactor {
   body(body: string): string {
     const names = Object.keys(SECRET_FIELDS).join('|')
     const json = new RegExp(`("(?:${names})"\\s*:\\s*)"((?:[^"\\\\]|\\\\.)*)"`, 'gi')
-    const form = new RegExp(`(^|&)(${names})=([^&]*)`, 'gi')
+    const form = new RegExp(`(^|&)(${Object.keys(FORM_SECRET_FIELDS).join('|')})=([^&]*)`, 'gi')
     const fields = body
       .replace(json, (_m, prefix: string, value: string) => `${prefix}"${this.field(prefix.slice(1, prefix.indexOf('"', 1)), unescapeJson(value))}"`)
-      .replace(form, (_m, lead: string, key: string, value: string) => `${lead}${key}=${this.field(key, safeDecode(value))}`)
+      .replace(form, (_m, lead: string, key: string, value: string) => `${lead}${key}=${this.param(key, safeDecode(value))}`)
     return this.text(fields)
   }
 
@@ -145,10 +152,10 @@ export class Redactor {
    * placeholders percent-encoded so that it stays a URL.
    */
   url(href: string): string {
-    const names = Object.keys(SECRET_FIELDS).join('|')
+    const names = Object.keys(FORM_SECRET_FIELDS).join('|')
     // The fragment too: an implicit-grant redirect carries #access_token=...
     const query = new RegExp(`([?&#])(${names})=([^&#]*)`, 'gi')
-    const fields = href.replace(query, (_m, lead: string, key: string, value: string) => `${lead}${key}=${this.field(key, safeDecode(value))}`)
+    const fields = href.replace(query, (_m, lead: string, key: string, value: string) => `${lead}${key}=${this.param(key, safeDecode(value))}`)
     return this.text(fields).replace(/\[redacted [a-z-]+ [0-9a-f]{8}\]/g, (mark) => encodeURIComponent(mark))
   }
 
@@ -171,9 +178,14 @@ export class Redactor {
     return this.placeholder(value)
   }
 
+  /** A form or query parameter: secret parameters whole (the authorization code too), others as text. */
+  param(key: string, value: string): string {
+    return this.field(key, value, FORM_SECRET_FIELDS)
+  }
+
   /** A form or JSON field: secret fields whole, others as text. */
-  field(key: string, value: string): string {
-    const kind = SECRET_FIELDS[key.toLowerCase()]
+  field(key: string, value: string, fields: Record<string, SecretKind> = SECRET_FIELDS): string {
+    const kind = fields[key.toLowerCase()]
     return kind ? this.placeholder(value, this.secrets.get(value) ?? kind) : this.text(value)
   }
 }

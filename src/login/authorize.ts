@@ -95,6 +95,12 @@ export async function preflightAuthorization(prepared: PreparedAuthorization, op
   if (response.status >= 300 && response.status < 400) {
     const location = response.headers.get('location')
     if (location) {
+      if (!URL.canParse(location, prepared.url)) {
+        throw new CheckFailedError('authorization_page', `the authorization endpoint redirected to ${fromServer(location)}, which is not a URL`, {
+          hint: 'The authorization server answered the authorization request with a broken Location header; check its configuration.',
+          details: {httpStatus: response.status},
+        })
+      }
       const to = new URL(location, prepared.url)
       const back = new URL(prepared.redirectUri)
       if (to.origin === back.origin && to.pathname === back.pathname) return {kind: 'answered', callback: to}

@@ -143,6 +143,9 @@ export async function driveAuthorization(authorizationUrl: string, redirectUri: 
   let consented = false
   for (let hop = 0; hop < MAX_HOPS; hop++) {
     if (page.status >= 300 && page.status < 400 && page.location) {
+      if (!URL.canParse(page.location, page.url)) {
+        throw new CheckFailedError('authorization_page', `the authorization server redirected to ${fromServer(page.location)}, which is not a URL`, {hint: 'Its Location header is broken; check the authorization server.'})
+      }
       const next = new URL(page.location, page.url)
       if (first) options.onEvent?.({kind: 'authorize', status: page.status, to: next.pathname})
       first = false

@@ -232,7 +232,8 @@ export function clientMetadataUrl(ctx: WalkthroughContext, request: Pick<SignInR
  */
 export async function openListener(ctx: WalkthroughContext, issuer: string, callbackPort: number | undefined): Promise<CallbackListener> {
   if (callbackPort !== undefined) return listenForCallback(callbackPort)
-  const registered = storedClient(ctx.store, ctx.profile, issuer)?.redirectUris.map((u) => Number(new URL(u).port)).find((p) => p > 0)
+  // The URIs are the server's registration answer: one that is not a URL names no port.
+  const registered = storedClient(ctx.store, ctx.profile, issuer)?.redirectUris.map((u) => (URL.canParse(u) ? Number(new URL(u).port) : 0)).find((p) => p > 0)
   if (registered !== undefined) {
     try {
       return await listenForCallback(registered)

@@ -133,6 +133,26 @@ describe('the redactor', () => {
     assert.match(first!.request.headers.find((h) => h.name === 'DPoP')!.value, /^\[redacted dpop-proof [0-9a-f]{8}\]$/)
   })
 
+  it('redacts the authorization code and a revoked token by name in forms, query strings and the redirect; a JSON "code" stays', () => {
+    const code = 'SplxlOBeZQQYbYS6WxSbIA'
+    const callback = exchange('GET', `http://127.0.0.1:5555/callback?code=${code}&state=st-1`, 200)
+    const redirect = exchange('GET', 'http://as.test/authorize?client_id=c', 302)
+    redirect.response!.headers = [['location', `http://127.0.0.1:5555/callback?code=${code}&state=st-1`]]
+    const exchangeCode = exchange('POST', 'http://as.test/oauth/token', 200)
+    exchangeCode.request.body = `grant_type=authorization_code&code=${code}&redirect_uri=x`
+    const revoke = exchange('POST', 'http://as.test/oauth/revoke', 200)
+    revoke.request.body = 'token=RT-SECRET-abcdefgh&token_type_hint=refresh_token'
+    const rpc = exchange('POST', 'http://mcp.test/mcp', 400)
+    rpc.response!.body = JSON.stringify({jsonrpc: '2.0', id: 1, error: {code: -32022, message: 'x'}, detail: {code: 'not_found'}})
+    const har = toHar([redirect, callback, exchangeCode, revoke, rpc], {creator: {name: 't', version: '0'}, secrets: []})
+    assert.deepEqual(harProblems(har), [])
+    const text = JSON.stringify(har)
+    for (const leaked of [code, 'RT-SECRET-abcdefgh']) assert.ok(!text.includes(leaked), `leaked ${leaked}`)
+    assert.match(text, /redacted authorization-code [0-9a-f]{8}/)
+    assert.ok(text.includes('state=st-1'), 'the state is no secret')
+    assert.ok(text.includes('\\"code\\":-32022') && text.includes('\\"code\\":\\"not_found\\"'), 'JSON codes stay')
+  })
+
   // Mutation run of issue 19: with the client_secret field rule removed every test still passed,
   // since each secret was also known from a Basic header or the store. Here nothing is known
   // beforehand: only the field's name tells the redactor that its value is a secret.

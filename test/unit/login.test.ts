@@ -5,15 +5,21 @@ import {generateKeyPairSync} from 'node:crypto'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {createServer} from 'node:http'
+import type {AddressInfo} from 'node:net'
 import {describe, it} from 'node:test'
 
 import {parseClientKey} from '../../src/authplane/client-key.js'
+import {preflightAuthorization} from '../../src/login/authorize.js'
 import {Redactor} from '../../src/http/redact.js'
 import {noBrowserReason, openerCommand} from '../../src/login/browser.js'
 import {listenForCallback} from '../../src/login/loopback.js'
 import {metadataCandidates, sameIssuer, type AuthorizationServerInfo} from '../../src/login/metadata.js'
 import {fromServer} from '../../src/login/server-text.js'
-import {selectScopes} from '../../src/walkthrough/login.js'
+import {ConfigStore} from '../../src/config/store.js'
+import {saveClient} from '../../src/login/sessions.js'
+import type {WalkthroughContext} from '../../src/walkthrough/context.js'
+import {openListener, selectScopes} from '../../src/walkthrough/login.js'
 import {loadClientKey} from '../../src/walkthrough/token.js'
 
 const server = (scopes?: string[]): AuthorizationServerInfo => ({metadata: {issuer: 'https://as.example', ...(scopes ? {scopes_supported: scopes} : {})}, source: 'oauth-authorization-server', issuerChecked: true, misses: []})
@@ -85,6 +91,37 @@ describe('login, the parts without a server', () => {
       await assert.rejects(loadClientKey(join(dir, 'locked.pem')), {problem: 'encrypted', message: /locked\.pem is an encrypted private key/})
     } finally {
       rmSync(dir, {recursive: true, force: true})
+    }
+  })
+
+  it('a registered client whose redirect URIs the server gave back broken still gets a listener (any free port)', async () => {
+    const temporary = ConfigStore.temporary()
+    try {
+      saveClient(temporary.store, 'p', {issuer: 'https://as.example', clientId: 'c', authMethod: 'none', redirectUris: ['not a url', 'http://[::1'], via: 'dcr', registeredAt: '2026-01-01T00:00:00Z'})
+      const ctx = {store: temporary.store, profile: 'p'} as unknown as WalkthroughContext
+      const listener = await openListener(ctx, 'https://as.example', undefined)
+      try {
+        assert.match(listener.redirectUri, /^http:\/\/127\.0\.0\.1:\d+\/callback$/)
+      } finally {
+        await listener.close()
+      }
+    } finally {
+      temporary.dispose()
+    }
+  })
+
+  it('an authorization endpoint that redirects to a Location that is no URL is a clear check failure, not a crash', async () => {
+    const server = createServer((_req, res) => res.writeHead(302, {Location: 'http://[::1'}).end())
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/oauth/authorize?client_id=c`
+      await assert.rejects(preflightAuthorization({url, state: 's', codeVerifier: 'v', redirectUri: 'http://127.0.0.1:1/callback'}, {timeoutMs: 2000}), {
+        name: 'CheckFailedError',
+        code: 'authorization_page',
+        message: /redirected to http:\/\/\[::1, which is not a URL/,
+      })
+    } finally {
+      server.close()
     }
   })
 

@@ -88,6 +88,18 @@ describe('curl rendering', () => {
     const bearer = toCurl({method: 'GET', url: 'http://x/mcp', headers: {authorization: 'Bearer eyJ.x.y', 'mcp-session-id': 'abc'}}, {})
     assert.match(bearer, /"authorization: Bearer \$\{ACCESS_TOKEN\}" -H "mcp-session-id: \$\{MCP_SESSION_ID\}"/)
   })
+
+  it('--print-curl and --dry-run show secret form fields by name as variables: the code, the PKCE verifier, a client assertion, a revoked token', () => {
+    const exchangeLine = toCurl({method: 'POST', url: 'http://localhost:9000/oauth/token', headers: {}, body: 'grant_type=authorization_code&code=pKwXarGdzz&code_verifier=R_2UQTRT9L3l&refresh_token=BAL0jyl1I2de&client_assertion=eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln'}, {})
+    for (const leaked of ['pKwXarGdzz', 'R_2UQTRT9L3l', 'BAL0jyl1I2de', 'eyJhbGciOiJFUzI1NiJ9']) assert.ok(!exchangeLine.includes(leaked), exchangeLine)
+    assert.match(exchangeLine, /code=\$\{AUTHORIZATION_CODE\}&code_verifier=\$\{CODE_VERIFIER\}&refresh_token=\$\{REFRESH_TOKEN\}&client_assertion=\$\{CLIENT_ASSERTION\}/)
+    assert.match(toCurl({method: 'POST', url: 'http://localhost:9000/oauth/revoke', headers: {}, body: 'token=abc123&token_type_hint=refresh_token'}, {}), /token=\$\{TOKEN\}&token_type_hint=refresh_token/)
+    const callback = toCurl({method: 'GET', url: 'http://127.0.0.1:5555/callback?code=pKwXarGdzz&state=s', headers: {}}, {})
+    assert.ok(!callback.includes('pKwXarGdzz'), callback)
+    assert.match(callback, /"http:\/\/127\.0\.0\.1:5555\/callback\?code=\$\{AUTHORIZATION_CODE\}&state=s"/)
+    // A known secret keeps its own variable.
+    assert.match(toCurl({method: 'POST', url: 'http://x/t', headers: {}, body: 'client_secret=sekret-1'}, {'sekret-1': 'AUTHPLANE_CLIENT_SECRET'}), /client_secret=\$\{AUTHPLANE_CLIENT_SECRET\}/)
+  })
   it('MCP: the initialize line shows the answer headers, the event-stream GET ends by itself, others are unchanged', () => {
     const init = toCurl({method: 'POST', url: 'http://x/mcp', headers: {accept: 'application/json, text/event-stream'}, body: '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{}}'}, {})
     assert.match(init, /^curl -sS -D - -X POST /)
