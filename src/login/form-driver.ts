@@ -168,13 +168,14 @@ export async function driveAuthorization(authorizationUrl: string, redirectUri: 
       fields.set(login.emailField, options.email)
       fields.set(login.passwordField!, options.password)
       page = await request(new URL(login.action || page.url, page.url), fields)
-      options.onEvent?.({kind: 'login', status: page.status, email: options.email})
       if (page.status >= 400) {
         throw new CredentialsError('sign_in_refused', `the authorization server refused the sign-in of ${options.email}: ${pageError(page.html) ?? `HTTP ${page.status}`}`, {
           hint: page.status === 429 ? 'Too many failed sign-ins: wait for the lockout to end.' : 'Check AP_DEMO_USER_PASSWORD and that the user exists and is enabled (ap-demo setup user --list).',
           details: {httpStatus: page.status, email: options.email},
         })
       }
+      // Only a sign-in that was accepted is one: a refused one fails the sign-in step, not the consent.
+      options.onEvent?.({kind: 'login', status: page.status, email: options.email})
       signedIn = true
       continue
     }

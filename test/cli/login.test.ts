@@ -202,6 +202,15 @@ describe('login, logout and the user token, through the CLI', () => {
     assert.doesNotMatch(r.stdout + r.stderr, /ada-password-1/)
   })
 
+  it('verify --user with a wrong password fails at the sign-in step, not at the consent', async () => {
+    const box = sandbox()
+    const r = await box.run(['verify', '--user', EMAIL, '--json'], {env: {...env, AP_DEMO_USER_PASSWORD: `${PASSWORD}-wrong`}})
+    assert.equal(r.code, 3, r.stderr + r.stdout)
+    const report = (JSON.parse(r.stdout) as {error: {code: string; report: {failedStep: string}}}).error
+    assert.equal(report.code, 'sign_in_refused')
+    assert.equal(report.report.failedStep, 'login')
+  })
+
   it('verify --embedded --user speaks the MCP revision --protocol pins, as verify --embedded does', async () => {
     const box = sandbox()
     const har = join(box.root, 'legacy.har')
